@@ -1,0 +1,55 @@
+"""Répertoire: a directory of the actors of international solidarity and decentralised cooperation."""
+from pathlib import Path
+
+from flask import Flask, has_request_context, request, session
+
+from . import config as config_module
+from .extensions import babel, csrf, db, login_manager
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LANGUAGES = ("fr", "en")
+
+
+def select_locale():
+    if not has_request_context():
+        return "fr"
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="fr")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory; ``config`` overrides what the environment says."""
+    app = Flask(__name__, template_folder=str(TEMPLATES), instance_relative_config=True)
+    app.config.from_mapping(config_module.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from . import search
+    search.init_app(app)
+
+    from .models import User
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return db.session.get(User, int(user_id))
+
+    from .api import bp as api_bp
+    from .public import bp as public_bp
+    app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")
+    csrf.exempt(api_bp)
+
+    from .cli import register_commands
+    register_commands(app)
+
+    from .public.views import register_error_handlers
+    register_error_handlers(app)
+    return app

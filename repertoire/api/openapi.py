@@ -1,0 +1,120 @@
+"""The OpenAPI 3 description of the JSON API."""
+from .. import taxonomy
+from ..search.params import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT, SORTS
+
+
+def _text(name, description):
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": {"type": "string", "maxLength": MAX_TEXT}}
+
+
+def _filter(name, description, enum=None):
+    item = {"type": "string"}
+    if enum:
+        item["enum"] = enum
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": {"type": "array", "items": item}, "style": "form", "explode": True}
+
+
+ACTOR_SCHEMA = {
+    "type": "object",
+    "required": ["id", "slug", "name", "acronym", "kind", "town", "postcode", "department",
+                 "countries", "intervention_towns", "domains", "activities", "description",
+                 "website", "email", "phone", "url", "updated_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "slug": {"type": "string"},
+        "name": {"type": "string", "minLength": 2, "maxLength": 200},
+        "acronym": {"type": "string"},
+        "kind": {"type": "string"},
+        "town": {"type": "string"},
+        "postcode": {"type": "string", "description": "Code postal (5 chiffres) ou vide."},
+        "department": {"type": "string", "description": "Code INSEE du département."},
+        "countries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+        "intervention_towns": {"type": "array", "items": {"type": "string"}},
+        "domains": {"type": "array", "items": {"type": "string"}},
+        "activities": {"type": "array", "items": {"type": "string"}},
+        "description": {"type": "string", "maxLength": 5000},
+        "website": {"type": "string"},
+        "email": {"type": "string"},
+        "phone": {"type": "string"},
+        "url": {"type": "string"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+FACET_SCHEMA = {
+    "type": "array",
+    "items": {"type": "object", "required": ["value", "label", "count"],
+              "properties": {"value": {"type": "string"}, "label": {"type": "string"},
+                             "count": {"type": "integer", "minimum": 0}}},
+}
+ERROR_SCHEMA = {"type": "object", "required": ["error"],
+                "properties": {"error": {"type": "string", "description": "Message en français."}}}
+
+
+def openapi_document(server_url: str) -> dict:
+    error = {"description": "Paramètre invalide.",
+             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Répertoire — API publique", "version": "1.0.0",
+                 "description": "Recherche dans l'annuaire des acteurs de la solidarité "
+                                "internationale et de la coopération décentralisée. Seuls les "
+                                "acteurs publiés sont visibles."},
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/api/actors": {"get": {
+                "summary": "Rechercher des acteurs",
+                "description": "Les valeurs répétées d'un filtre se combinent en OU ; filtres et "
+                               "textes différents se combinent en ET. Les facettes sont "
+                               "disjonctives.",
+                "parameters": [
+                    _text("q", "Texte libre sur tous les champs (sans accents ni casse, "
+                               "singulier et pluriel confondus)."),
+                    _text("name", "Nom ou sigle (aussi les débuts de mots)."),
+                    _text("place", "Commune, code postal, code ou nom du département du siège."),
+                    _text("intervention", "Pays (nom ou code) ou ville d'intervention."),
+                    _filter("country", "Pays d'intervention, code ISO alpha-2."),
+                    _filter("department", "Département du siège, code INSEE."),
+                    _filter("domain", "Domaine d'intervention (slug).", [s for s, _ in taxonomy.DOMAINS]),
+                    _filter("activity", "Type d'activité (slug).", [s for s, _ in taxonomy.ACTIVITIES]),
+                    _filter("kind", "Type d'acteur (slug).", [s for s, _ in taxonomy.KINDS]),
+                    {"name": "sort", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": list(SORTS)}},
+                    {"name": "page", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {"name": "per_page", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
+                                "default": DEFAULT_PER_PAGE}},
+                ],
+                "responses": {
+                    "200": {"description": "Résultats et facettes.", "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "required": ["total", "page", "per_page", "pages", "results", "facets"],
+                        "properties": {
+                            "total": {"type": "integer"}, "page": {"type": "integer"},
+                            "per_page": {"type": "integer"}, "pages": {"type": "integer"},
+                            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Actor"}},
+                            "facets": {"type": "object", "properties": {
+                                name: {"$ref": "#/components/schemas/Facet"}
+                                for name in ("country", "department", "domain", "activity", "kind")}},
+                        }}}}},
+                    "400": error,
+                },
+            }},
+            "/api/actors/{id}": {"get": {
+                "summary": "Un acteur publié",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {"description": "L'acteur.", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Actor"}}}},
+                    "404": {"description": "Absent ou non publié.", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}}}},
+                },
+            }},
+            "/api/openapi.json": {"get": {"summary": "Cette description",
+                                          "responses": {"200": {"description": "OpenAPI 3."}}}},
+        },
+        "components": {"schemas": {"Actor": ACTOR_SCHEMA, "Facet": FACET_SCHEMA, "Error": ERROR_SCHEMA}},
+    }

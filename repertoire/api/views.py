@@ -1,0 +1,48 @@
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import Actor
+from ..search import FACETS, ParamError, parse_search_params, search_actors
+from ..serialize import actor_to_dict
+from ..validation import Vocabulary
+from . import bp
+from .openapi import openapi_document
+
+
+def json_error(message: str, status: int):
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+@bp.get("/actors")
+def list_actors():
+    vocab = Vocabulary(db.session)
+    try:
+        params = parse_search_params(request.args, vocab.slugs())
+    except ParamError as exc:
+        return json_error(str(exc), 400)
+    result = search_actors(db.session, params, vocab.labels)
+    return jsonify({
+        "total": result.total,
+        "page": params.page,
+        "per_page": params.per_page,
+        "pages": result.pages,
+        "results": result.results,
+        "facets": {name: [{"value": f["value"], "label": f["label"], "count": f["count"]}
+                          for f in result.facets[name]] for name in FACETS},
+    })
+
+
+@bp.get("/actors/<int:actor_id>")
+def get_actor(actor_id: int):
+    actor = db.session.get(Actor, actor_id)
+    if actor is None or not actor.is_published:
+        return json_error(_("Acteur introuvable."), 404)
+    return jsonify(actor_to_dict(actor))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(request.host_url.rstrip("/")))

@@ -1,0 +1,221 @@
+"""The ``repertoire`` command line (contract §3)."""
+from __future__ import annotations
+
+import getpass
+import secrets
+import sys
+from contextlib import contextmanager
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+
+from . import create_app, operations, search
+from .database import upgrade_schema
+from .extensions import db
+from .generate import generate_actors
+from .interchange import parse_file, write_csv, write_json
+from .models import Actor, ROLES
+from .serialize import actor_to_dict
+from .validation import Vocabulary, validate_actor
+
+
+class _Silent:
+    def update(self, n):
+        pass
+
+
+@contextmanager
+def progress(length: int, label: str):
+    """A progress bar on a terminal (stderr), nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield _Silent()
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr, width=36,
+                           show_pos=True, show_eta=True) as bar:
+        yield bar
+
+
+@contextmanager
+def index_progress():
+    token = search.progress_bar.set(progress)
+    try:
+        yield
+    finally:
+        search.progress_bar.reset(token)
+
+
+def published_actors():
+    """All published actors as dicts, in name order, read in chunks."""
+    last = None
+    while True:
+        query = select(Actor).where(Actor.status == "published").order_by(Actor.name_sort, Actor.id).limit(500)
+        if last is not None:
+            query = query.where((Actor.name_sort > last[0]) |
+                                ((Actor.name_sort == last[0]) & (Actor.id > last[1])))
+        chunk = db.session.scalars(query).all()
+        if not chunk:
+            return
+        for actor in chunk:
+            yield actor_to_dict(actor)
+        last = (chunk[-1].name_sort, chunk[-1].id)
+        db.session.expunge_all()
+
+
+def load_rows(rows, dry_run: bool, label: str = "Import") -> tuple[list[str], operations.ImportSummary | None, tuple[int, int]]:
+    """Validate every row, then (unless ``dry_run`` or errors) import them all."""
+    vocab = Vocabulary(db.session)
+    errors, valid = [], []
+    with progress(len(rows), "Vérification") as bar:
+        for line, raw in rows:
+            data, problems = validate_actor(raw, vocab)
+            if problems:
+                errors.append((line, " ; ".join(problems)))
+            else:
+                valid.append((line, data))
+            bar.update(1)
+    for line, first in operations.duplicate_keys(valid).items():
+        errors.append((line, f"même nom, même commune et même département qu'à la ligne {first}"))
+    errors.sort()
+    messages = [f"line {line}: {reason}" for line, reason in errors]
+    existing = {operations.actor_key(n, t, d) for n, t, d in
+                db.session.execute(select(Actor.name, Actor.town, Actor.department))}
+    to_update = sum(operations.actor_key(d.name, d.town, d.department) in existing for _, d in valid)
+    plan = (len(valid) - to_update, to_update)
+    if messages or dry_run:
+        return messages, None, plan
+    with progress(len(valid), label) as bar:
+        summary = operations.import_actors(db.session, [d for _, d in valid], vocab, progress=bar.update)
+    with index_progress():
+        db.session.commit()
+    return [], summary, plan
+
+
+def register_commands(app):
+    @app.cli.command("init")
+    def init_command():
+        """Crée ou met à jour la base de données et l'index (sans effet s'ils sont à jour)."""
+        upgrade_schema()
+        added = operations.ensure_default_taxonomy(db.session)
+        db.session.commit()
+        index = search.get_index()
+        published = db.session.scalar(select(func.count()).select_from(Actor).where(Actor.status == "published"))
+        if not index.exists() or index.doc_count() != published:
+            with index_progress():
+                search.reindex_all()
+        click.echo(f"Base de données prête ({published} acteurs publiés, {added} termes de taxonomie ajoutés) ; "
+                   f"index prêt dans {current_app.config['REPERTOIRE_INDEX_DIR']}.")
+
+    @app.cli.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Vérifie le fichier sans rien importer.")
+    def import_command(file, dry_run):
+        """Importe des acteurs depuis un fichier CSV (ou JSON) ; tout ou rien."""
+        parsed = parse_file(file)
+        messages, summary, plan = load_rows(parsed.rows, dry_run or bool(parsed.errors))
+        messages = sorted(parsed.errors + messages, key=_line_number)
+        if messages:
+            for message in messages:
+                click.echo(message)
+            invalid = len({_line_number(m) for m in messages})
+            click.echo(f"{invalid} ligne(s) invalide(s) sur {len(parsed.rows)} : rien n'a été importé.", err=True)
+            sys.exit(1)
+        if summary is None:
+            click.echo(f"Vérification réussie : {len(parsed.rows)} ligne(s) valide(s), {plan[0]} à créer, "
+                       f"{plan[1]} à mettre à jour. Rien n'a été importé (--dry-run).")
+            return
+        click.echo(f"{summary.total} acteur(s) importé(s) et publié(s) : {summary.created} créé(s), "
+                   f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s).")
+
+    @app.cli.command("export")
+    @click.argument("file", type=click.Path(dir_okay=False, writable=True))
+    def export_command(file):
+        """Exporte tous les acteurs publiés en CSV ou en JSON (selon l'extension ; « - » : CSV sur la sortie)."""
+        if file != "-" and not file.lower().endswith((".csv", ".json")):
+            raise click.BadParameter("le fichier doit finir par .csv ou .json", param_hint="FILE")
+        writer = write_json if file.lower().endswith(".json") else write_csv
+        if file == "-":
+            writer(sys.stdout, published_actors())
+            return
+        with open(file, "w", encoding="utf-8", newline="") as stream:
+            n = writer(stream, published_actors())
+        click.echo(f"{n} acteur(s) exporté(s) dans {file}.")
+
+    @app.cli.command("reindex")
+    def reindex_command():
+        """Reconstruit l'index de recherche à partir de la base de données."""
+        with index_progress():
+            n = search.reindex_all()
+        click.echo(f"Index reconstruit : {n} acteur(s) publié(s).")
+
+    @app.cli.command("generate")
+    @click.argument("count", type=click.IntRange(min=0))
+    @click.argument("file", type=click.Path(dir_okay=False, writable=True))
+    @click.option("--seed", type=int, default=None, help="Graine du hasard (même graine, même fichier).")
+    def generate_command(count, file, seed):
+        """Écrit COUNT acteurs fictifs réalistes au format CSV du contrat."""
+        with open(file, "w", encoding="utf-8", newline="") as stream, progress(count, "Génération") as bar:
+            def rows():
+                for row in generate_actors(count, seed):
+                    bar.update(1)
+                    yield row
+            write_csv(stream, rows())
+        click.echo(f"{count} acteur(s) fictif(s) écrit(s) dans {file}.")
+
+    @app.cli.command("demo")
+    @click.option("--generated", default=300, show_default=True, type=click.IntRange(min=0),
+                  help="Nombre d'acteurs fictifs ajoutés aux acteurs réels.")
+    @click.option("--if-empty", is_flag=True, help="Ne fait rien si l'annuaire contient déjà des acteurs.")
+    def demo_command(generated, if_empty):
+        """Charge l'annuaire de démonstration : acteurs réels et acteurs fictifs."""
+        from .demo import demo_rows
+        if if_empty and db.session.scalar(select(func.count()).select_from(Actor)):
+            click.echo("L'annuaire contient déjà des acteurs : démonstration non chargée.")
+            return
+        messages, summary, _ = load_rows(demo_rows(generated), dry_run=False, label="Démonstration")
+        if messages:  # the shipped data is valid; this guards against a broken taxonomy
+            for message in messages:
+                click.echo(message)
+            sys.exit(1)
+        click.echo(f"Démonstration chargée : {summary.created} acteur(s) créé(s), "
+                   f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s).")
+
+    @app.cli.group("user")
+    def user_group():
+        """Gestion des comptes."""
+
+    @user_group.command("create")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(ROLES), default="member", show_default=True)
+    @click.option("--password", envvar="REPERTOIRE_PASSWORD",
+                  help="Mot de passe (sinon demandé sur un terminal, ou tiré au hasard et affiché).")
+    def user_create_command(email, role, password):
+        """Crée un compte (member, coordinator ou admin)."""
+        generated = False
+        if not password:
+            if sys.stdin.isatty():
+                password = getpass.getpass("Mot de passe : ")
+                if getpass.getpass("Confirmation : ") != password:
+                    raise click.ClickException("les deux mots de passe diffèrent")
+            else:
+                password, generated = secrets.token_urlsafe(12), True
+        try:
+            user = operations.create_user(db.session, email, password, role)
+        except operations.OperationError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"Compte créé : {user.email} ({user.role}).")
+        if generated:
+            click.echo(f"Mot de passe : {password}")
+
+
+def _line_number(message: str) -> int:
+    try:
+        return int(message.split(":", 1)[0].split()[-1])
+    except (ValueError, IndexError):
+        return 0
+
+
+main = FlaskGroup(create_app=create_app, add_version_option=False,
+                  help="Répertoire : annuaire des acteurs de la solidarité internationale.")

@@ -1,0 +1,21 @@
+"""Configuration read from the environment (see README)."""
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def from_environment(instance_path: str) -> dict:
+    database_url = os.environ.get("REPERTOIRE_DATABASE_URL") or (
+        "sqlite:///" + os.path.join(instance_path, "repertoire.sqlite3"))
+    index_dir = os.environ.get("REPERTOIRE_INDEX_DIR") or str(PROJECT_ROOT / "index")
+    return {
+        "SECRET_KEY": os.environ.get("REPERTOIRE_SECRET_KEY", "dev-only-change-me"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REPERTOIRE_INDEX_DIR": os.path.abspath(index_dir),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "JSON_SORT_KEYS": False,
+    }

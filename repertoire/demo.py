@@ -1,0 +1,15 @@
+"""The demo directory: real actors from public pages, plus generated ones marked as fictitious."""
+from importlib import resources
+
+from .generate import generate_actors
+from .interchange import parse_csv
+
+DEMO_SEED = 2026
+
+
+def demo_rows(generated: int = 300) -> list[tuple[int, dict]]:
+    data = resources.files(__package__).joinpath("data/seed-actors.csv").read_bytes()
+    rows = parse_csv(data).rows
+    start = len(rows) + 2
+    rows += [(start + i, row) for i, row in enumerate(generate_actors(generated, DEMO_SEED))]
+    return rows

@@ -1,0 +1,128 @@
+"""Reference geography: the 101 French départements and the world's countries.
+
+Countries come from pycountry (ISO 3166-1 with its French translation);
+départements ship as package data with their INSEE codes.
+"""
+import csv
+import gettext
+from functools import lru_cache
+from importlib import resources
+
+import pycountry
+
+from .text import fold, fold_words
+
+# pycountry's French names put the qualifier first ("Corée, République de");
+# people say these.
+_FRENCH_DISPLAY = {
+    "BO": "Bolivie", "FM": "Micronésie", "IR": "Iran", "KP": "Corée du Nord",
+    "KR": "Corée du Sud", "LA": "Laos", "MD": "Moldavie", "PS": "Palestine",
+    "RU": "Russie", "SY": "Syrie", "TW": "Taïwan", "TZ": "Tanzanie",
+    "VE": "Venezuela", "RE": "La Réunion", "VA": "Vatican", "VN": "Viêt Nam",
+    "AX": "Îles Åland", "CC": "Îles Cocos", "CX": "Île Christmas",
+    "FK": "Îles Malouines", "SB": "Îles Salomon", "VI": "Îles Vierges des États-Unis",
+    "CD": "République démocratique du Congo", "CG": "Congo",
+}
+# Common ways of naming a country that no ISO name covers.
+_ALIASES = {
+    "angleterre": "GB", "grande bretagne": "GB", "uk": "GB", "royaume uni": "GB",
+    "usa": "US", "etats unis d amerique": "US", "rdc": "CD", "congo kinshasa": "CD",
+    "congo brazzaville": "CG", "hollande": "NL", "birmanie": "MM",
+    "cote d ivoire": "CI", "ivory coast": "CI", "tchequie": "CZ", "republique tcheque": "CZ",
+    "cap vert": "CV", "coree": "KR", "vietnam": "VN", "kabylie": "DZ",
+    "swaziland": "SZ", "macedoine": "MK", "palestine": "PS", "territoires palestiniens": "PS",
+}
+
+
+@lru_cache(maxsize=1)
+def _french():
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fr"])
+
+
+@lru_cache(maxsize=1)
+def countries() -> dict[str, str]:
+    """ISO alpha-2 code -> French display name."""
+    tr = _french()
+    return {c.alpha_2: _FRENCH_DISPLAY.get(c.alpha_2, tr.gettext(c.name))
+            for c in pycountry.countries}
+
+
+@lru_cache(maxsize=1)
+def _country_lookup() -> dict[str, str]:
+    tr = _french()
+    table: dict[str, str] = {}
+    qualified: list[tuple[str, str]] = []
+    for c in pycountry.countries:
+        names = {c.name, tr.gettext(c.name), countries()[c.alpha_2],
+                 getattr(c, "common_name", None), getattr(c, "official_name", None)}
+        for name in filter(None, names):
+            table.setdefault(fold_words(name), c.alpha_2)
+            if "," in name:
+                qualified.append((fold_words(name.split(",")[0]), c.alpha_2))
+        table[c.alpha_2.lower()] = c.alpha_2
+        table[c.alpha_3.lower()] = c.alpha_2
+    for short, code in qualified:  # "Palestine, État de" -> "palestine", unless ambiguous
+        table.setdefault(short, code)
+    table.update(_ALIASES)
+    return table
+
+
+def resolve_country(value: str) -> str | None:
+    """ISO alpha-2 code for a code (alpha-2/3) or a French or English name; None if unknown."""
+    key = fold_words(value or "")
+    return _country_lookup().get(key) if key else None
+
+
+def country_name(code: str) -> str:
+    return countries().get(code, code)
+
+
+def english_country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or (country.name if country else code)
+
+
+@lru_cache(maxsize=1)
+def departments() -> dict[str, str]:
+    """INSEE code -> name, in code order."""
+    with resources.files(__package__).joinpath("data/departements.csv").open(encoding="utf-8") as f:
+        return {row["code"]: row["name"] for row in csv.DictReader(f)}
+
+
+@lru_cache(maxsize=1)
+def _department_lookup() -> dict[str, str]:
+    table = {}
+    for code, name in departments().items():
+        table[code.lower()] = code
+        table[fold_words(name)] = code
+    for code in list(departments()):
+        if code.isdigit() and len(code) == 2:
+            table[str(int(code))] = code  # "1" -> "01"
+    return table
+
+
+def resolve_department(value: str) -> str | None:
+    """INSEE code for a code ("14", "2a", "1") or a name ("calvados"); None if unknown."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return _department_lookup().get(value.lower()) or _department_lookup().get(fold_words(value))
+
+
+def department_name(code: str) -> str:
+    return departments().get(code, code)
+
+
+def department_of_postcode(postcode: str) -> str | None:
+    """The département a postcode normally belongs to (a few communes are exceptions)."""
+    if not (postcode and len(postcode) == 5 and postcode.isdigit()):
+        return None
+    if postcode.startswith("97"):
+        return postcode[:3]
+    if postcode.startswith("20"):
+        return "2A" if postcode[:3] in ("200", "201") else "2B"
+    return postcode[:2]
+
+
+def folded_department_names() -> dict[str, str]:
+    return {fold(name): code for code, name in departments().items()}

@@ -1,0 +1,152 @@
+"""Reading and writing the contract's interchange files (CSV §2, and JSON)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from .serialize import CSV_COLUMNS, MULTI_VALUED, csv_row
+
+
+@dataclass
+class ParsedFile:
+    rows: list[tuple[int, dict]] = field(default_factory=list)  # (line number, raw values)
+    errors: list[str] = field(default_factory=list)  # "line N: reason"
+    unit: str = "line"
+
+
+def _decode(data: bytes) -> tuple[str | None, str | None]:
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return None, f"line {line}: " + _("le fichier n'est pas encodé en UTF-8 "
+                                          "(enregistrez-le en « CSV UTF-8 »)")
+
+
+def parse_csv(data: bytes) -> ParsedFile:
+    """Rows of a CSV file with the line each starts on; structural errors as messages."""
+    parsed = ParsedFile()
+    text, error = _decode(data)
+    if error:
+        parsed.errors.append(error)
+        return parsed
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            parsed.errors.append("line 1: " + _("le fichier est vide (une ligne d'en-tête est attendue)"))
+            return parsed
+        header = [h.strip() for h in header]
+        missing = [c for c in CSV_COLUMNS if c not in header]
+        unknown = [h for h in header if h not in CSV_COLUMNS]
+        doubled = sorted({h for h in header if header.count(h) > 1})
+        problems = []
+        if missing:
+            problems.append(_("colonnes manquantes : %(cols)s", cols=", ".join(missing)))
+        if unknown:
+            problems.append(_("colonnes inconnues : %(cols)s", cols=", ".join(unknown)))
+        if doubled:
+            problems.append(_("colonnes en double : %(cols)s", cols=", ".join(doubled)))
+        if problems:
+            parsed.errors.append("line 1: " + " ; ".join(problems)
+                                 + " — " + _("en-tête attendu : %(cols)s", cols=",".join(CSV_COLUMNS)))
+            return parsed
+        line = reader.line_num + 1
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            if not record or all(not v.strip() for v in record):
+                continue
+            if len(record) != len(header):
+                parsed.errors.append(f"line {start}: " + _(
+                    "%(n)d valeurs au lieu de %(expected)d (vérifiez les guillemets et les virgules)",
+                    n=len(record), expected=len(header)))
+                continue
+            parsed.rows.append((start, dict(zip(header, record))))
+    except csv.Error as exc:
+        parsed.errors.append(f"line {reader.line_num}: " + _("CSV mal formé (%(reason)s)", reason=str(exc)))
+    return parsed
+
+
+def parse_json(data: bytes) -> ParsedFile:
+    """Actors from a JSON export (a list of objects, lists for multi-valued fields)."""
+    parsed = ParsedFile(unit="item")
+    text, error = _decode(data)
+    if error:
+        parsed.errors.append(error)
+        return parsed
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        parsed.errors.append(f"line {exc.lineno}: " + _("JSON mal formé (%(reason)s)", reason=exc.msg))
+        return parsed
+    if isinstance(items, dict) and isinstance(items.get("results"), list):
+        items = items["results"]
+    if not isinstance(items, list):
+        parsed.errors.append("item 1: " + _("une liste d'acteurs est attendue"))
+        return parsed
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            parsed.errors.append(f"item {n}: " + _("un objet est attendu"))
+            continue
+        raw = {}
+        for col in CSV_COLUMNS:
+            value = item.get(col)
+            if col in MULTI_VALUED and isinstance(value, list):
+                raw[col] = [str(v) for v in value]
+            else:
+                raw[col] = "" if value is None else str(value)
+        parsed.rows.append((n, raw))
+    return parsed
+
+
+def parse_file(path: str) -> ParsedFile:
+    with open(path, "rb") as f:
+        data = f.read()
+    return parse_json(data) if path.lower().endswith(".json") else parse_csv(data)
+
+
+def iter_csv(actors, every: int = 200):
+    """CSV text (RFC 4180, CRLF line ends) of actor dicts, in chunks, header first."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for n, actor in enumerate(actors, 1):
+        writer.writerow(csv_row(actor))
+        if n % every == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_csv(stream, actors) -> int:
+    """Write actor dicts as CSV; return how many."""
+    counted = _Counter(actors)
+    for chunk in iter_csv(counted):
+        stream.write(chunk)
+    return counted.n
+
+
+class _Counter:
+    def __init__(self, items):
+        self.items, self.n = items, 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.n += 1
+            yield item
+
+
+def write_json(stream, actors) -> int:
+    """Write actor dicts as a JSON array, one actor a line; return how many."""
+    counted = _Counter(actors)
+    stream.write("[")
+    for actor in counted:
+        stream.write(",\n" if counted.n > 1 else "\n")
+        stream.write(json.dumps(actor, ensure_ascii=False))
+    stream.write("\n]\n")
+    return counted.n

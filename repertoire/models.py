@@ -1,0 +1,153 @@
+"""Database model. The database is the source of truth; the index is derived from it."""
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import (Column, DateTime, ForeignKey, Integer, String, Table, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+STATUSES = ("pending", "published", "rejected", "archived")
+ROLES = ("member", "coordinator", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class TaxonomyTerm:
+    """A kind, domain or activity: a stable slug and a label coordinators may rename."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    label: Mapped[str] = mapped_column(String(160))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    retired: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.slug}>"
+
+
+class Kind(TaxonomyTerm, db.Model):
+    __tablename__ = "kind"
+
+
+class Domain(TaxonomyTerm, db.Model):
+    __tablename__ = "domain"
+
+
+class Activity(TaxonomyTerm, db.Model):
+    __tablename__ = "activity"
+
+
+actor_domain = Table(
+    "actor_domain", db.metadata,
+    Column("actor_id", ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True),
+    Column("domain_id", ForeignKey("domain.id"), primary_key=True),
+)
+actor_activity = Table(
+    "actor_activity", db.metadata,
+    Column("actor_id", ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True),
+    Column("activity_id", ForeignKey("activity.id"), primary_key=True),
+)
+
+
+class ActorCountry(db.Model):
+    """A country of intervention, in the order the actor gave them."""
+
+    __tablename__ = "actor_country"
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ActorTown(db.Model):
+    """A town or locality of intervention, or a partner town."""
+
+    __tablename__ = "actor_town"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Actor(db.Model):
+    __tablename__ = "actor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_sort: Mapped[str] = mapped_column(String(420), index=True)
+    acronym: Mapped[str] = mapped_column(String(40), default="")
+    kind_id: Mapped[int] = mapped_column(ForeignKey("kind.id"))
+    town: Mapped[str] = mapped_column(String(120))
+    postcode: Mapped[str] = mapped_column(String(5), default="")
+    department: Mapped[str] = mapped_column(String(3), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    kind: Mapped[Kind] = relationship(lazy="joined")
+    country_links: Mapped[list[ActorCountry]] = relationship(
+        order_by=ActorCountry.position, cascade="all, delete-orphan", lazy="selectin")
+    town_links: Mapped[list[ActorTown]] = relationship(
+        order_by=ActorTown.position, cascade="all, delete-orphan", lazy="selectin")
+    domains: Mapped[list[Domain]] = relationship(
+        secondary=actor_domain, order_by=Domain.position, lazy="selectin")
+    activities: Mapped[list[Activity]] = relationship(
+        secondary=actor_activity, order_by=Activity.position, lazy="selectin")
+
+    @property
+    def countries(self) -> list[str]:
+        return [link.code for link in self.country_links]
+
+    @property
+    def intervention_towns(self) -> list[str]:
+        return [link.name for link in self.town_links]
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    def __repr__(self):
+        return f"<Actor {self.id} {self.slug}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (UniqueConstraint("email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(12), default="member")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def is_active(self):
+        return self.active

@@ -1,0 +1,134 @@
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit
+
+from flask import Response, abort, jsonify, render_template, request, stream_with_context, url_for
+from flask_babel import format_date, format_number, get_locale, gettext as _, lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from .. import geo
+from ..extensions import db
+from ..interchange import iter_csv
+from ..models import Actor
+from ..search import FACETS, ParamError, SearchParams, parse_search_params, search_actors
+from ..search import export_actor_ids, published_in_order
+from ..serialize import actor_to_dict
+from ..validation import Vocabulary
+from . import bp
+
+FACET_TITLES = {
+    "country": _l("Pays d'intervention"),
+    "department": _l("Département du siège"),
+    "domain": _l("Domaine d'intervention"),
+    "activity": _l("Type d'activité"),
+    "kind": _l("Type d'acteur"),
+}
+FACET_ORDER = ("domain", "activity", "country", "department", "kind")
+FACET_VISIBLE = 8
+
+
+def search_url(params: SearchParams | None = None, **changes) -> str:
+    pairs = params.args(**changes) if params else []
+    return url_for("public.index") + ("?" + urlencode(pairs) if pairs else "")
+
+
+def export_url(params: SearchParams) -> str:
+    pairs = params.args(page=None, per_page=False)
+    return url_for("public.export_csv") + ("?" + urlencode(pairs) if pairs else "")
+
+
+@bp.app_context_processor
+def helpers():
+    return {"current_locale": str(get_locale() or "fr"), "search_url": search_url, "export_url": export_url, "country_name": geo.country_name,
+            "department_name": geo.department_name, "facet_titles": FACET_TITLES}
+
+
+@bp.app_template_filter("thousands")
+def thousands(value: int) -> str:
+    return format_number(value)
+
+
+@bp.app_template_filter("long_date")
+def long_date(value: str) -> str:
+    return format_date(datetime.fromisoformat(value), "long")
+
+
+@bp.app_template_filter("country_label")
+def country_label(code: str) -> str:
+    return geo.country_name(code)
+
+
+@bp.get("/")
+def index():
+    vocab = Vocabulary(db.session)
+    try:
+        params = parse_search_params(request.args, vocab.slugs())
+    except ParamError as exc:
+        return render_template("search.html", error=str(exc), params=SearchParams(), result=None,
+                               vocab=vocab, facet_order=FACET_ORDER), 400
+    result = search_actors(db.session, params, vocab.labels)
+    active = [(name, value, _facet_label(name, value, vocab)) for name in FACETS
+              for value in params.filters.get(name, [])]
+    return render_template("search.html", params=params, result=result, vocab=vocab,
+                           active=active, facet_order=FACET_ORDER, facet_visible=FACET_VISIBLE,
+                           error=None)
+
+
+def _facet_label(name, value, vocab):
+    if name == "country":
+        return geo.country_name(value)
+    if name == "department":
+        return f"{geo.department_name(value)} ({value})"
+    return vocab.labels[name].get(value, value)
+
+
+@bp.get("/acteurs/<slug>")
+def actor_page(slug: str):
+    actor = db.session.scalar(select(Actor).where(Actor.slug == slug))
+    if actor is None or not actor.is_published:
+        abort(404)
+    back = None
+    if request.referrer:
+        ref = urlsplit(request.referrer)
+        if ref.netloc == request.host and ref.path == "/":
+            back = "/" + (f"?{ref.query}" if ref.query else "")
+    vocab = Vocabulary(db.session)
+    return render_template("actor.html", actor=actor_to_dict(actor), vocab=vocab, back=back)
+
+
+@bp.get("/export.csv")
+def export_csv():
+    vocab = Vocabulary(db.session)
+    try:
+        params = parse_search_params(request.args, vocab.slugs())
+    except ParamError as exc:
+        response = jsonify({"error": str(exc)})
+        response.status_code = 400
+        return response
+    actors = (actor_to_dict(a) for a in published_in_order(db.session, export_actor_ids(params)))
+    return Response(stream_with_context(iter_csv(actors)), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="repertoire-acteurs.csv"'})
+
+
+def register_error_handlers(app):
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            messages = {404: _("Ressource introuvable."), 405: _("Méthode non autorisée.")}
+            response = jsonify({"error": messages.get(exc.code, exc.description)})
+            response.status_code = exc.code
+            return response
+        template = "errors/404.html" if exc.code == 404 else "errors/error.html"
+        return render_template(template, code=exc.code, description=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def server_error(exc):
+        app.logger.exception("Erreur interne sur %s", request.path)
+        if request.path.startswith("/api/"):
+            response = jsonify({"error": _("Erreur interne du serveur ; réessayez plus tard.")})
+            response.status_code = 500
+            return response
+        try:
+            return render_template("errors/error.html", code=500, description=None), 500
+        except Exception:  # the error page itself failed: answer in plain text
+            return _("Erreur interne du serveur ; réessayez plus tard."), 500

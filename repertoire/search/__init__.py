@@ -1,0 +1,86 @@
+"""Search: the Whoosh index behind one package, and the searches the site offers.
+
+Nothing outside this package imports Whoosh.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import geo
+from ..models import Actor
+from ..serialize import actor_to_dict
+from ..text import sort_key
+from . import sync
+from .index import FACETS, SearchIndex
+from .params import ParamError, SearchParams, parse_search_params
+from .sync import mark_for_index, progress_bar, reindex_all, sync_actors
+
+__all__ = ["FACETS", "ParamError", "SearchParams", "SearchResult", "get_index", "init_app",
+           "mark_for_index", "parse_search_params", "published_in_order", "progress_bar", "reindex_all",
+           "search_actors", "sync", "sync_actors"]
+
+
+def init_app(app):
+    app.extensions["repertoire.index"] = SearchIndex(app.config["REPERTOIRE_INDEX_DIR"])
+
+
+def get_index() -> SearchIndex:
+    return current_app.extensions["repertoire.index"]
+
+
+@dataclass
+class SearchResult:
+    params: SearchParams
+    total: int
+    results: list[dict]
+    facets: dict[str, list[dict]]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.params.per_page))
+
+
+def facet_label(name: str, value: str, labels) -> str:
+    if name == "country":
+        return geo.country_name(value)
+    if name == "department":
+        return geo.department_name(value)
+    return labels[name].get(value, value)
+
+
+def search_actors(session, params: SearchParams, labels: dict[str, dict[str, str]]) -> SearchResult:
+    """Run a search; only published actors, read from the database, are returned."""
+    offset = (params.page - 1) * params.per_page
+    hits = get_index().search(params.criteria(), offset, params.per_page)
+    results = [actor_to_dict(actor) for actor in published_in_order(session, hits.actor_ids)]
+    facets = {}
+    for name in FACETS:
+        selected = set(params.filters.get(name, []))
+        entries = [{"value": value, "label": facet_label(name, value, labels), "count": count,
+                    "selected": value in selected}
+                   for value, count in hits.facets[name].items()]
+        entries.sort(key=lambda e: (-e["count"], sort_key(e["label"])))
+        facets[name] = entries
+    return SearchResult(params=params, total=hits.total, results=results, facets=facets)
+
+
+def published_in_order(session, actor_ids, chunk: int = 500):
+    """The actors of ``actor_ids`` that the database says are published, in that order.
+
+    The index may lag behind the database; this is what keeps an unpublished
+    entry from ever being shown.
+    """
+    for start in range(0, len(actor_ids), chunk):
+        part = actor_ids[start:start + chunk]
+        rows = session.scalars(select(Actor).where(Actor.id.in_(part), Actor.status == "published"))
+        by_id = {actor.id: actor for actor in rows}
+        yield from (by_id[i] for i in part if i in by_id)
+
+
+def export_actor_ids(params: SearchParams) -> list[int]:
+    """Every actor id matching ``params`` (all pages), in the requested order."""
+    hits = get_index().search(params.criteria(), 0, 10**9)
+    return hits.actor_ids

@@ -1,0 +1,134 @@
+"""Search parameters shared by the HTML search page, the JSON API and /export.csv."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from .. import geo
+from .index import FACETS, Criteria
+
+SORTS = ("relevance", "name", "updated")
+TEXT_PARAMS = ("q", "name", "place", "intervention")
+MAX_TEXT = 5000
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+
+
+class ParamError(ValueError):
+    """A search parameter is wrong; the message (French) says which and why."""
+
+
+@dataclass
+class SearchParams:
+    q: str = ""
+    name: str = ""
+    place: str = ""
+    intervention: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "name"
+    sort_given: bool = False
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @property
+    def has_text(self) -> bool:
+        return any(getattr(self, p).strip() for p in TEXT_PARAMS)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.has_text and not any(self.filters.values())
+
+    def criteria(self) -> Criteria:
+        return Criteria(q=self.q, name=self.name, place=self.place,
+                        intervention=self.intervention,
+                        intervention_country=geo.resolve_country(self.intervention),
+                        place_department=geo.resolve_department(self.place),
+                        filters=self.filters, sort=self.sort)
+
+    def args(self, *, page: int | None = None, per_page: bool = True, sort: bool = True,
+             drop: tuple[str, str] | None = None, add: tuple[str, str] | None = None,
+             without: str | None = None) -> list[tuple[str, str]]:
+        """Query-string pairs for this search, with one change (for links)."""
+        pairs = [(p, getattr(self, p)) for p in TEXT_PARAMS if getattr(self, p) and p != without]
+        for name in FACETS:
+            for value in self.filters.get(name, []):
+                if (name, value) != drop:
+                    pairs.append((name, value))
+        if add and add not in pairs:
+            pairs.append(add)
+        if sort and self.sort_given:
+            pairs.append(("sort", self.sort))
+        if per_page and self.per_page != DEFAULT_PER_PAGE:
+            pairs.append(("per_page", str(self.per_page)))
+        if page and page > 1:
+            pairs.append(("page", str(page)))
+        return pairs
+
+
+def _positive_int(args, key, default, maximum=None) -> int:
+    raw = args.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if value < 1 or (maximum is not None and value > maximum):
+        if maximum:
+            raise ParamError(_("Le paramètre %(key)s doit être un nombre entier de 1 à %(max)d "
+                               "(reçu : « %(value)s »).", key=key, max=maximum, value=raw[:50]))
+        raise ParamError(_("Le paramètre %(key)s doit être un nombre entier positif "
+                           "(reçu : « %(value)s »).", key=key, value=raw[:50]))
+    return value
+
+
+def parse_search_params(args, known: dict[str, set[str]]) -> SearchParams:
+    """Validate query-string ``args`` (a MultiDict); ``known`` holds the taxonomy slugs.
+
+    Raises ParamError with a French message for anything wrong.
+    """
+    params = SearchParams()
+    for key in TEXT_PARAMS:
+        values = [v for v in args.getlist(key) if v.strip()]
+        value = " ".join(values)
+        if len(value) > MAX_TEXT:
+            raise ParamError(_("Le texte du paramètre %(key)s est trop long (%(n)d caractères, "
+                               "%(max)d au plus).", key=key, n=len(value), max=MAX_TEXT))
+        setattr(params, key, value.strip())
+
+    labels = {"country": _("pays"), "department": _("département"), "domain": _("domaine"),
+              "activity": _("type d'activité"), "kind": _("type d'acteur")}
+    for name in FACETS:
+        chosen = []
+        for raw in args.getlist(name):
+            value = raw.strip()
+            if not value:
+                continue
+            if name == "country":
+                value = value.upper()
+                valid = value in geo.countries()
+            elif name == "department":
+                value = value.upper()
+                valid = value in geo.departments()
+            else:
+                valid = value in known[name]
+            if not valid:
+                raise ParamError(_("Valeur inconnue pour le filtre %(key)s (%(label)s) : "
+                                   "« %(value)s ».", key=name, label=labels[name], value=raw[:50]))
+            if value not in chosen:
+                chosen.append(value)
+        if chosen:
+            params.filters[name] = chosen
+
+    sort = (args.get("sort") or "").strip()
+    if sort and sort not in SORTS:
+        raise ParamError(_("Tri inconnu : « %(value)s » (valeurs possibles : relevance, name, "
+                           "updated).", value=sort[:50]))
+    params.sort_given = bool(sort)
+    if not sort or (sort == "relevance" and not params.has_text):
+        sort = "relevance" if params.has_text else "name"
+    params.sort = sort
+    params.page = _positive_int(args, "page", 1)
+    params.per_page = _positive_int(args, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    return params

@@ -1,0 +1,37 @@
+"""Text helpers shared by validation, search and sorting: folding, slugs, sort keys."""
+import re
+import unicodedata
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss",
+                            "’": "'", "‘": "'", "–": "-", "—": "-"})
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def fold(value: str) -> str:
+    """Lower-case, accent-free form of ``value`` ("Égalité" -> "egalite")."""
+    value = unicodedata.normalize("NFKD", value.translate(_LIGATURES))
+    return "".join(c for c in value if not unicodedata.combining(c)).casefold()
+
+
+def fold_words(value: str) -> str:
+    """Folded form with punctuation collapsed to single spaces: "Côte-d'Or" -> "cote d or"."""
+    return _NON_WORD.sub(" ", fold(value)).strip()
+
+
+def sort_key(value: str) -> str:
+    """Key that sorts names the French way: accents and case ignored first.
+
+    "Échanges" sorts among the E's; ties are broken by the exact spelling so the
+    order is total and stable.
+    """
+    return f"{fold_words(value)}\x00{value}"
+
+
+def slugify(value: str, max_length: int = 80) -> str:
+    slug = _NON_WORD.sub("-", fold(value)).strip("-")
+    return slug[:max_length].rstrip("-") or "acteur"
+
+
+def clean_line(value: str | None) -> str:
+    """Collapse runs of white space (including newlines) to one space."""
+    return " ".join((value or "").split())

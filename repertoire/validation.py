@@ -1,0 +1,231 @@
+"""Validation of actor data typed by people or read from files.
+
+Produces clean values or French messages; used by the CSV/JSON importer and
+the forms.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlsplit
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from . import geo
+from .models import Activity, Domain, Kind
+from .text import clean_line, fold_words
+
+NAME_MIN, NAME_MAX = 2, 200
+DESCRIPTION_MAX = 5000
+POSTCODE = re.compile(r"^\d{5}$")
+
+
+@dataclass
+class ActorInput:
+    """Clean, validated values of one actor, as the contract names them."""
+
+    name: str
+    kind: str
+    town: str
+    department: str
+    acronym: str = ""
+    postcode: str = ""
+    countries: list[str] = field(default_factory=list)
+    intervention_towns: list[str] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    activities: list[str] = field(default_factory=list)
+    description: str = ""
+    website: str = ""
+    email: str = ""
+    phone: str = ""
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class Vocabulary:
+    """The taxonomy as it stands in the database, to resolve slugs or French labels."""
+
+    def __init__(self, session):
+        self.terms = {}
+        self.labels = {}
+        for name, model in (("kind", Kind), ("domain", Domain), ("activity", Activity)):
+            rows = session.scalars(select(model).order_by(model.position, model.id)).all()
+            self.terms[name] = {row.slug: row for row in rows}
+            self.labels[name] = {row.slug: row.label for row in rows}
+        self._lookup = {}
+        for name, terms in self.terms.items():
+            table = {}
+            for slug, term in terms.items():
+                table[fold_words(term.label)] = slug
+            for slug in terms:
+                table[fold_words(slug)] = slug
+                table[slug] = slug
+            self._lookup[name] = table
+
+    def resolve(self, name: str, value: str) -> str | None:
+        value = value.strip()
+        return self._lookup[name].get(value) or self._lookup[name].get(fold_words(value))
+
+    def slugs(self) -> dict[str, set[str]]:
+        return {name: set(terms) for name, terms in self.terms.items()}
+
+    def active(self, name: str) -> list:
+        return [t for t in self.terms[name].values() if not t.retired]
+
+
+def split_multi(value) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = (value or "").split(";")
+    seen, out = set(), []
+    for item in items:
+        item = clean_line(str(item))
+        if item and item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def normalize_website(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return ""
+    if "://" not in value:
+        value = "https://" + value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or "." not in host or " " in value:
+        return None
+    return value
+
+
+def normalize_email(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def normalize_phone(value: str) -> str | None:
+    value = clean_line(value)
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return value
+
+
+def validate_actor(raw: dict, vocab: Vocabulary) -> tuple[ActorInput | None, list[str]]:
+    """Check one actor given as strings (CSV row) or lists; return clean data or messages."""
+    errors: list[str] = []
+
+    def text(key):
+        value = raw.get(key)
+        return "" if value is None else str(value)
+
+    name = clean_line(text("name"))
+    if not name:
+        errors.append(_("name : le nom est obligatoire"))
+    elif not NAME_MIN <= len(name) <= NAME_MAX:
+        errors.append(_("name : le nom doit compter de %(min)d à %(max)d caractères (ici %(n)d)",
+                        min=NAME_MIN, max=NAME_MAX, n=len(name)))
+    acronym = clean_line(text("acronym"))
+    if len(acronym) > 40:
+        errors.append(_("acronym : le sigle ne doit pas dépasser 40 caractères"))
+
+    kind = ""
+    kind_raw = clean_line(text("kind"))
+    if not kind_raw:
+        errors.append(_("kind : le type d'acteur est obligatoire"))
+    else:
+        kind = vocab.resolve("kind", kind_raw) or ""
+        if not kind:
+            errors.append(_("kind : type d'acteur inconnu « %(value)s »", value=kind_raw))
+
+    town = clean_line(text("town"))
+    if not town:
+        errors.append(_("town : la commune du siège est obligatoire"))
+    elif len(town) > 120:
+        errors.append(_("town : le nom de commune ne doit pas dépasser 120 caractères"))
+
+    department = ""
+    dept_raw = clean_line(text("department"))
+    if not dept_raw:
+        errors.append(_("department : le département est obligatoire"))
+    else:
+        department = geo.resolve_department(dept_raw) or ""
+        if not department:
+            errors.append(_("department : département inconnu « %(value)s » (code INSEE attendu, "
+                            "par exemple 14, 2A ou 974)", value=dept_raw))
+
+    postcode = clean_line(text("postcode"))
+    if len(postcode) == 4 and postcode.isdigit() and department.startswith("0"):
+        postcode = "0" + postcode  # spreadsheets drop the leading zero of 01000..09999
+    if postcode and not POSTCODE.match(postcode):
+        errors.append(_("postcode : code postal invalide « %(value)s » (5 chiffres attendus)",
+                        value=postcode))
+
+    countries = []
+    for value in split_multi(raw.get("countries")):
+        code = geo.resolve_country(value)
+        if code is None:
+            errors.append(_("countries : pays inconnu « %(value)s »", value=value))
+        elif code not in countries:
+            countries.append(code)
+
+    towns = split_multi(raw.get("intervention_towns"))
+    for value in towns:
+        if len(value) > 120:
+            errors.append(_("intervention_towns : « %(value)s… » dépasse 120 caractères",
+                            value=value[:30]))
+
+    def terms(key, vocab_name, message):
+        slugs = []
+        for value in split_multi(raw.get(key)):
+            slug = vocab.resolve(vocab_name, value)
+            if slug is None:
+                errors.append(message % {"value": value})
+            elif slug not in slugs:
+                slugs.append(slug)
+        order = list(vocab.terms[vocab_name])  # taxonomy order, as the database returns them
+        return sorted(slugs, key=order.index)
+
+    domains = terms("domains", "domain", _("domains : domaine inconnu « %(value)s »"))
+    activities = terms("activities", "activity", _("activities : activité inconnue « %(value)s »"))
+
+    description = text("description").strip()
+    if len(description) > DESCRIPTION_MAX:
+        errors.append(_("description : %(n)d caractères, %(max)d au plus",
+                        n=len(description), max=DESCRIPTION_MAX))
+
+    website = normalize_website(text("website"))
+    if website is None or len(website or "") > 300:
+        errors.append(_("website : adresse de site invalide « %(value)s »", value=text("website").strip()))
+    email = normalize_email(text("email"))
+    if email is None:
+        errors.append(_("email : adresse électronique invalide « %(value)s »", value=text("email").strip()))
+    phone = normalize_phone(text("phone"))
+    if phone is None or len(phone or "") > 40:
+        errors.append(_("phone : numéro de téléphone invalide « %(value)s »", value=text("phone").strip()))
+
+    if errors:
+        return None, errors
+    return ActorInput(name=name, acronym=acronym, kind=kind, town=town, postcode=postcode,
+                      department=department, countries=countries, intervention_towns=towns,
+                      domains=domains, activities=activities, description=description,
+                      website=website, email=email, phone=phone), []
