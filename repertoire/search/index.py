@@ -243,7 +243,7 @@ def document(actor: dict, labels: dict[str, dict[str, str]], geo) -> dict:
         "activity": " ".join(actor["activities"]),
         "kind": actor["kind"],
         "name_sort": actor["name_sort"],
-        "updated": int(actor["updated_ts"]),
+        "updated": int(actor["updated_ts"] * 1_000_000),
     }
 
 

@@ -1,0 +1,84 @@
+"""Fixtures: an app on a temporary database and index, and factories that create
+data through the same operations the product uses."""
+import pytest
+from sqlalchemy import select
+
+from repertoire import create_app
+from repertoire.database import upgrade_schema
+from repertoire.extensions import db
+from repertoire.models import Actor
+from repertoire.operations import create_actor, ensure_default_taxonomy, publish_actor
+from repertoire.search import get_index
+from repertoire.validation import Vocabulary, validate_actor
+
+
+def build_app(tmp_path, **extra):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "REPERTOIRE_INDEX_DIR": str(tmp_path / "index"),
+    }
+    config.update(extra)
+    app = create_app(config)
+    with app.app_context():
+        upgrade_schema()
+        ensure_default_taxonomy(db.session)
+        db.session.commit()
+        get_index().ensure()
+    return app
+
+
+def dispose(app):
+    with app.app_context():
+        get_index().close()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = build_app(tmp_path)
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+DEFAULTS = {"kind": "association", "town": "Caen", "postcode": "14000", "department": "14"}
+
+
+def add_actor(app, status="published", **fields):
+    """Create an actor through validation and operations, commit, return its id."""
+    raw = {**DEFAULTS, **fields}
+    with app.app_context():
+        vocab = Vocabulary(db.session)
+        data, errors = validate_actor(raw, vocab)
+        assert not errors, errors
+        actor = create_actor(db.session, data, vocab, status="pending")
+        if status == "published":
+            publish_actor(db.session, actor)
+        else:
+            actor.status = status
+        db.session.commit()
+        return actor.id
+
+
+@pytest.fixture
+def make_actor(app):
+    def make(**fields):
+        return add_actor(app, **fields)
+    return make
+
+
+def actor_by_name(app, name):
+    with app.app_context():
+        return db.session.scalar(select(Actor).where(Actor.name == name))
