@@ -49,14 +49,14 @@ def make_schema() -> Schema:
         name_words=TEXT(analyzer=folding, phrase=False),
         text=TEXT(analyzer=french, phrase=True),
         place=TEXT(analyzer=folding, phrase=True),
-        place_key=KEYWORD(commas=True, lowercase=False),
+        place_key=KEYWORD(commas=True, lowercase=False, scorable=True),
         itowns=TEXT(analyzer=folding, phrase=True),
-        itown_key=KEYWORD(commas=True, lowercase=False),
-        country=KEYWORD(lowercase=False),
-        department=KEYWORD(lowercase=False),
-        domain=KEYWORD(lowercase=False),
-        activity=KEYWORD(lowercase=False),
-        kind=KEYWORD(lowercase=False),
+        itown_key=KEYWORD(commas=True, lowercase=False, scorable=True),
+        country=KEYWORD(lowercase=False, scorable=True),
+        department=KEYWORD(lowercase=False, scorable=True),
+        domain=KEYWORD(lowercase=False, scorable=True),
+        activity=KEYWORD(lowercase=False, scorable=True),
+        kind=KEYWORD(lowercase=False, scorable=True),
         name_sort=ID(sortable=True),
         updated=NUMERIC(int, bits=64, sortable=True),
     )
@@ -172,10 +172,15 @@ class SearchIndex:
         return self.ix.doc_count()
 
     # -- writing ---------------------------------------------------------
-    def write(self, operations, progress=None):
-        """Apply ``("add", doc)``, ``("update", doc)`` and ``("delete", actor_id)`` in one writer."""
+    def write(self, operations, progress=None, bulk=False):
+        """Apply ``("add", doc)``, ``("update", doc)`` and ``("delete", actor_id)`` in one writer.
+
+        ``bulk`` uses two processes writing separate segments (WHOOSH-NOTES: the
+        fastest way to index many documents on two cores).
+        """
+        options = {"procs": 2, "multisegment": True} if bulk and (os.cpu_count() or 1) > 1 else {}
         with self._write_lock:
-            writer = self.ix.writer(timeout=30.0, limitmb=128)
+            writer = self.ix.writer(timeout=30.0, limitmb=128, **options)
             try:
                 for op, value in operations:
                     if op == "add":
@@ -191,10 +196,10 @@ class SearchIndex:
                 writer.cancel()
                 raise
 
-    def rebuild(self, docs, progress=None):
+    def rebuild(self, docs, progress=None, bulk=False):
         """Replace the whole index by ``docs``."""
         self.create()
-        self.write((("add", doc) for doc in docs), progress=progress)
+        self.write((("add", doc) for doc in docs), progress=progress, bulk=bulk)
 
     # -- reading ---------------------------------------------------------
     def _current(self) -> _Snapshot:

@@ -121,7 +121,8 @@ def sync_actors(new_ids=(), changed_ids=()):
                 if actor_id not in new_ids:
                     yield "delete", actor_id
 
-        get_index().write(operations(), progress=bar.update if bar else None)
+        bulk = len(new_ids) > 2000 and not changed_ids
+        get_index().write(operations(), progress=bar.update if bar else None, bulk=bulk)
 
 
 def reindex_all() -> int:
@@ -134,5 +135,5 @@ def reindex_all() -> int:
         labels = taxonomy_labels(session)
         with _bar(total, "Réindexation") as bar:
             docs = (index_document(actor, labels) for actor in _published_actors(session))
-            get_index().rebuild(docs, progress=bar.update if bar else None)
+            get_index().rebuild(docs, progress=bar.update if bar else None, bulk=total > 2000)
     return total
