@@ -1,7 +1,7 @@
 """Répertoire: a directory of the actors of international solidarity and decentralised cooperation."""
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, has_request_context, session
 
 from . import config as config_module
 from .extensions import babel, csrf, db, login_manager
@@ -11,12 +11,10 @@ LANGUAGES = ("fr", "en")
 
 
 def select_locale():
-    if not has_request_context():
-        return "fr"
-    chosen = session.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    return request.accept_languages.best_match(LANGUAGES, default="fr")
+    """French unless the visitor chose another language."""
+    if has_request_context() and session.get("lang") in LANGUAGES:
+        return session["lang"]
+    return "fr"
 
 
 def create_app(config: dict | None = None) -> Flask:

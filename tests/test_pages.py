@@ -137,3 +137,10 @@ def test_user_text_is_escaped(tmp_path):
     actor = client.get("/acteurs/script-alert-x-script-asso").get_data(as_text=True)
     assert "<img src=x" not in actor
     dispose(app)
+
+
+def test_pages_are_in_french_whatever_the_browser_asks(page):
+    body = page("/acteurs/les-amis-de-segou", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="fr">' in body
+    assert re.search(r"Fiche mise à jour le \d{1,2} \w+ 20\d\d", text_of(body))
+    assert not re.search(r"(January|February|March|April|May|June|July|August|September|October|November|December)", body)
