@@ -6,14 +6,9 @@ from ..models import Actor
 from ..search import FACETS, ParamError, parse_search_params, search_actors
 from ..serialize import actor_to_dict
 from ..validation import Vocabulary
+from ..web import json_error
 from . import bp
 from .openapi import openapi_document
-
-
-def json_error(message: str, status: int):
-    response = jsonify({"error": message})
-    response.status_code = status
-    return response
 
 
 @bp.get("/actors")

@@ -1,7 +1,7 @@
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
-from flask import Response, abort, jsonify, render_template, request, stream_with_context, url_for
+from flask import Response, abort, render_template, request, stream_with_context, url_for
 from flask_babel import format_date, format_number, get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -14,6 +14,7 @@ from ..search import FACETS, ParamError, SearchParams, parse_search_params, sear
 from ..search import export_actor_ids, published_in_order
 from ..serialize import actor_to_dict
 from ..validation import Vocabulary
+from ..web import json_error
 from . import bp
 
 FACET_TITLES = {
@@ -102,9 +103,7 @@ def export_csv():
     try:
         params = parse_search_params(request.args, vocab.slugs())
     except ParamError as exc:
-        response = jsonify({"error": str(exc)})
-        response.status_code = 400
-        return response
+        return json_error(str(exc), 400)
     actors = (actor_to_dict(a) for a in published_in_order(db.session, export_actor_ids(params)))
     return Response(stream_with_context(iter_csv(actors)), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="repertoire-acteurs.csv"'})
@@ -115,9 +114,7 @@ def register_error_handlers(app):
     def http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
             messages = {404: _("Ressource introuvable."), 405: _("Méthode non autorisée.")}
-            response = jsonify({"error": messages.get(exc.code, exc.description)})
-            response.status_code = exc.code
-            return response
+            return json_error(messages.get(exc.code, exc.description), exc.code)
         template = "errors/404.html" if exc.code == 404 else "errors/error.html"
         return render_template(template, code=exc.code, description=exc.description), exc.code
 
@@ -125,9 +122,7 @@ def register_error_handlers(app):
     def server_error(exc):
         app.logger.exception("Erreur interne sur %s", request.path)
         if request.path.startswith("/api/"):
-            response = jsonify({"error": _("Erreur interne du serveur ; réessayez plus tard.")})
-            response.status_code = 500
-            return response
+            return json_error(_("Erreur interne du serveur ; réessayez plus tard."), 500)
         try:
             return render_template("errors/error.html", code=500, description=None), 500
         except Exception:  # the error page itself failed: answer in plain text
