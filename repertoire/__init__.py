@@ -33,15 +33,16 @@ def create_app(config: dict | None = None) -> Flask:
     from . import search
     search.init_app(app)
 
-    from .models import User
+    from .auth import init_auth
+    init_auth(app)
 
-    @login_manager.user_loader
-    def load_user(user_id):
-        return db.session.get(User, int(user_id))
-
+    from .account import bp as account_bp
     from .api import bp as api_bp
+    from .moderation import bp as moderation_bp
     from .public import bp as public_bp
     app.register_blueprint(public_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(moderation_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     csrf.exempt(api_bp)
 

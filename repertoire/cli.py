@@ -18,7 +18,7 @@ from .generate import generate_actors
 from .interchange import parse_file, write_csv, write_json
 from .models import Actor, ROLES
 from .serialize import actor_to_dict
-from .validation import Vocabulary, validate_actor
+from .validation import Vocabulary, describe_errors, validate_actor
 
 
 class _Silent:
@@ -71,7 +71,7 @@ def load_rows(rows, dry_run: bool, label: str = "Import") -> tuple[list[str], op
         for line, raw in rows:
             data, problems = validate_actor(raw, vocab)
             if problems:
-                errors.append((line, " ; ".join(problems)))
+                errors.append((line, describe_errors(problems)))
             else:
                 valid.append((line, data))
             bar.update(1)

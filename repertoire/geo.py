@@ -77,6 +77,13 @@ def country_name(code: str) -> str:
     return countries().get(code, code)
 
 
+@lru_cache(maxsize=1)
+def sorted_country_names() -> list[str]:
+    """French country names in French alphabetical order (for suggestion lists)."""
+    from .text import sort_key
+    return sorted(countries().values(), key=sort_key)
+
+
 def english_country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code)
     return getattr(country, "common_name", None) or (country.name if country else code)

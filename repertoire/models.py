@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import (Column, DateTime, ForeignKey, Integer, String, Table, Text,
+from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -109,8 +109,10 @@ class Actor(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True, index=True)
 
     kind: Mapped[Kind] = relationship(lazy="joined")
+    owner: Mapped["User | None"] = relationship(foreign_keys=[owner_id])
     country_links: Mapped[list[ActorCountry]] = relationship(
         order_by=ActorCountry.position, cascade="all, delete-orphan", lazy="selectin")
     town_links: Mapped[list[ActorTown]] = relationship(
@@ -151,3 +153,46 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+
+REQUEST_KINDS = ("new", "change", "claim")
+REQUEST_STATUSES = ("open", "approved", "rejected", "withdrawn")
+
+
+class ChangeRequest(db.Model):
+    """Something a member asks coordinators to approve: a new entry, a change, a claim."""
+
+    __tablename__ = "change_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    data: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # proposed values ("change")
+    message: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it was rejected
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+    actor: Mapped[Actor] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id])
+
+
+class Revision(db.Model):
+    """The state of an actor after one change: who, when, what (diffed with the previous one)."""
+
+    __tablename__ = "revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[Actor] = relationship()
+    user: Mapped["User | None"] = relationship()

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from werkzeug.security import generate_password_hash
+from difflib import SequenceMatcher
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import taxonomy
-from .models import (ROLES, Activity, Actor, ActorCountry, ActorTown, Domain, Kind, User,
-                     utcnow)
+from .models import (ROLES, Activity, Actor, ActorCountry, ActorTown, ChangeRequest, Domain, Kind,
+                     Revision, User, utcnow)
 from .text import fold_words, slugify, sort_key
-from .validation import ActorInput, Vocabulary
+from .validation import ActorInput, Vocabulary, validate_actor
 
 
 class OperationError(ValueError):
@@ -99,35 +102,67 @@ def _apply(actor: Actor, data: ActorInput, vocab: Vocabulary):
     actor.activities = [vocab.terms["activity"][s] for s in data.activities]
 
 
+def actor_snapshot(actor: Actor) -> dict:
+    """Everything a revision keeps of an actor."""
+    return {**actor_input(actor).as_dict(), "status": actor.status, "owner_id": actor.owner_id}
+
+
+def record_revision(session, actor: Actor, user: User | None, action: str):
+    session.add(Revision(actor=actor, user=user, action=action, data=actor_snapshot(actor),
+                         created_at=utcnow()))
+
+
 def create_actor(session, data: ActorInput, vocab: Vocabulary, *, status: str = "pending",
-                 slugs: SlugAllocator | None = None) -> Actor:
+                 slugs: SlugAllocator | None = None, user: User | None = None,
+                 action: str = "create") -> Actor:
     slugs = slugs or SlugAllocator(session)
     now = utcnow()
     actor = Actor(slug=slugs.allocate(data.name, data.town), status=status,
                   created_at=now, updated_at=now)
     _apply(actor, data, vocab)
     session.add(actor)
+    record_revision(session, actor, user, action)
     return actor
 
 
-def update_actor(session, actor: Actor, data: ActorInput, vocab: Vocabulary) -> bool:
+def update_actor(session, actor: Actor, data: ActorInput, vocab: Vocabulary,
+                 user: User | None = None, action: str = "update") -> bool:
     """Replace the actor's values by ``data``; return whether anything changed."""
     if actor_input(actor) == data:
         return False
     _apply(actor, data, vocab)
     actor.updated_at = utcnow()
+    record_revision(session, actor, user, action)
     return True
 
 
-def publish_actor(session, actor: Actor):
-    if actor.status != "published":
-        actor.status = "published"
+def _set_status(session, actor: Actor, status: str, user: User | None, action: str):
+    if actor.status != status:
+        actor.status = status
         actor.updated_at = utcnow()
+        record_revision(session, actor, user, action)
 
 
-def archive_actor(session, actor: Actor):
-    actor.status = "archived"
-    actor.updated_at = utcnow()
+def publish_actor(session, actor: Actor, user: User | None = None):
+    _set_status(session, actor, "published", user, "publish")
+
+
+def archive_actor(session, actor: Actor, user: User | None = None):
+    _set_status(session, actor, "archived", user, "archive")
+
+
+def restore_actor(session, actor: Actor, user: User | None = None):
+    """Bring an archived (or rejected) actor back to the public directory."""
+    _set_status(session, actor, "published", user, "restore")
+
+
+def restore_revision(session, revision: Revision, vocab: Vocabulary, user: User) -> bool:
+    """Put back the values an actor had at ``revision`` (its status is left as it is)."""
+    data, errors = validate_actor(revision.data, vocab)
+    if errors:
+        raise OperationError(_("Cette version ne peut plus être restaurée : %(why)s",
+                               why=errors[0][1]))
+    return update_actor(session, revision.actor, data, vocab, user, action="revert")
 
 
 # -- import ----------------------------------------------------------------
@@ -154,11 +189,11 @@ def import_actors(session, rows: list[ActorInput], vocab: Vocabulary, progress=N
     for i, data in enumerate(rows, 1):
         actor_id = existing.get(actor_key(data.name, data.town, data.department))
         if actor_id is None:
-            actor = create_actor(session, data, vocab, status="published", slugs=slugs)
+            create_actor(session, data, vocab, status="published", slugs=slugs, action="import")
             summary.created += 1
         else:
             actor = session.get(Actor, actor_id)
-            changed = update_actor(session, actor, data, vocab)
+            changed = update_actor(session, actor, data, vocab, action="import")
             if actor.status != "published":
                 publish_actor(session, actor)
                 changed = True
@@ -186,16 +221,213 @@ def duplicate_keys(rows: list[tuple[int, ActorInput]]) -> dict[int, int]:
 
 # -- accounts --------------------------------------------------------------
 
-def create_user(session, email: str, password: str, role: str = "member") -> User:
+PASSWORD_MIN = 10
+
+
+def check_new_password(password: str):
+    if len(password) < PASSWORD_MIN:
+        raise OperationError(_("Le mot de passe doit compter au moins %(n)d caractères.", n=PASSWORD_MIN))
+
+
+def create_user(session, email: str, password: str, role: str = "member",
+                confirmed: bool = True) -> User:
     email = email.strip().lower()
     if role not in ROLES:
         raise OperationError(f"rôle inconnu « {role} » (member, coordinator ou admin)")
-    if len(password) < 10:
-        raise OperationError("le mot de passe doit compter au moins 10 caractères")
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
+    check_new_password(password)
+    if find_user(session, email) is not None:
         raise OperationError(f"un compte existe déjà pour {email}")
     user = User(email=email, password_hash=generate_password_hash(password), role=role,
-                confirmed_at=utcnow())
+                confirmed_at=utcnow() if confirmed else None)
     session.add(user)
     session.flush()
     return user
+
+
+def find_user(session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def authenticate(session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (same answer for any mistake)."""
+    user = find_user(session, email)
+    if user is None:
+        check_password_hash(generate_password_hash("x"), password)  # same time either way
+        return None
+    if not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def set_password(session, user: User, password: str):
+    check_new_password(password)
+    user.password_hash = generate_password_hash(password)
+
+
+def confirm_user(session, user: User):
+    if user.confirmed_at is None:
+        user.confirmed_at = utcnow()
+
+
+def set_role(session, user: User, role: str, acting: User):
+    if role not in ROLES:
+        raise OperationError(_("Rôle inconnu."))
+    if user.id == acting.id and role != "admin":
+        raise OperationError(_("Vous ne pouvez pas retirer vos propres droits d'administration."))
+    user.role = role
+
+
+# -- submissions by members ------------------------------------------------
+
+def submit_actor(session, user: User, data: ActorInput, vocab: Vocabulary, message: str = "") -> Actor:
+    """A member's new entry: pending, invisible to the public until approved."""
+    actor = create_actor(session, data, vocab, status="pending", user=user, action="submit")
+    actor.owner = user
+    session.add(ChangeRequest(kind="new", actor=actor, user=user, message=message))
+    return actor
+
+
+def open_request(session, actor: Actor, kind: str, user: User | None = None) -> ChangeRequest | None:
+    query = select(ChangeRequest).where(ChangeRequest.actor_id == actor.id, ChangeRequest.kind == kind,
+                                        ChangeRequest.status == "open")
+    if user is not None:
+        query = query.where(ChangeRequest.user_id == user.id)
+    return session.scalars(query.order_by(ChangeRequest.id.desc())).first()
+
+
+def proposed_input(session, actor: Actor, user: User) -> ActorInput:
+    """What the owner sees in the edit form: their open proposal, else the current values."""
+    request = open_request(session, actor, "change", user)
+    if request is not None and request.data:
+        return ActorInput(**request.data)
+    return actor_input(actor)
+
+
+def edit_own_actor(session, user: User, actor: Actor, data: ActorInput, vocab: Vocabulary,
+                   message: str = "") -> str:
+    """An owner's edit. Returns what happened: "updated", "resubmitted", "proposed" or "unchanged".
+
+    A pending entry is edited in place; a rejected one is edited and sent back to
+    moderation; a published one gets a proposed change, and the published
+    version stays visible until a coordinator approves it.
+    """
+    if actor.owner_id != user.id:
+        raise OperationError(_("Cette fiche ne vous est pas rattachée."))
+    if actor.status == "pending":
+        changed = update_actor(session, actor, data, vocab, user, action="edit")
+        request = open_request(session, actor, "new")
+        if request is not None and message:
+            request.message = message
+        return "updated" if changed else "unchanged"
+    if actor.status == "rejected":
+        update_actor(session, actor, data, vocab, user, action="edit")
+        _set_status(session, actor, "pending", user, "resubmit")
+        session.add(ChangeRequest(kind="new", actor=actor, user=user, message=message))
+        return "resubmitted"
+    if actor.status == "published":
+        request = open_request(session, actor, "change", user)
+        if actor_input(actor) == data:
+            if request is not None:
+                request.status = "withdrawn"
+                request.decided_at = utcnow()
+            return "unchanged"
+        if request is None:
+            session.add(ChangeRequest(kind="change", actor=actor, user=user, data=data.as_dict(),
+                                      message=message))
+        else:
+            request.data = data.as_dict()
+            request.message = message or request.message
+            request.updated_at = utcnow()
+        return "proposed"
+    raise OperationError(_("Cette fiche est archivée ; contactez les coordinateurs du réseau."))
+
+
+def claim_actor(session, user: User, actor: Actor, message: str) -> ChangeRequest:
+    """Ask to manage an existing published entry."""
+    if actor.status != "published":
+        raise OperationError(_("Seule une fiche publiée peut être revendiquée."))
+    if actor.owner_id == user.id:
+        raise OperationError(_("Cette fiche vous est déjà rattachée."))
+    if open_request(session, actor, "claim", user) is not None:
+        raise OperationError(_("Votre demande pour cette fiche est déjà en attente de modération."))
+    request = ChangeRequest(kind="claim", actor=actor, user=user, message=message.strip())
+    session.add(request)
+    return request
+
+
+def similar_names(a: str, b: str) -> bool:
+    a, b = fold_words(a), fold_words(b)
+    return a == b or SequenceMatcher(None, a, b).ratio() >= 0.85
+
+
+def _host(url: str) -> str:
+    host = url.split("://", 1)[-1].split("/", 1)[0].lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def find_duplicates(session, data: ActorInput, exclude_id: int | None = None) -> list[tuple[Actor, list[str]]]:
+    """Published actors that are likely the same as ``data``, with the reasons why."""
+    conditions = [Actor.department == data.department]
+    if data.email:
+        conditions.append(Actor.email == data.email)
+    if data.website:
+        conditions.append(Actor.website.contains(_host(data.website)))
+    query = select(Actor).where(Actor.status == "published", or_(*conditions))
+    if exclude_id is not None:
+        query = query.where(Actor.id != exclude_id)
+    found = []
+    for actor in session.scalars(query):
+        reasons = []
+        if actor.department == data.department and similar_names(actor.name, data.name):
+            reasons.append(_("nom identique ou proche dans le même département"))
+        if data.email and actor.email == data.email:
+            reasons.append(_("même adresse électronique"))
+        if data.website and actor.website and _host(actor.website) == _host(data.website):
+            reasons.append(_("même site web"))
+        if reasons:
+            found.append((actor, reasons))
+    return found
+
+
+# -- moderation ------------------------------------------------------------
+
+def approve_request(session, request: ChangeRequest, moderator: User, vocab: Vocabulary):
+    if request.status != "open":
+        raise OperationError(_("Cette demande a déjà été traitée."))
+    actor = request.actor
+    if request.kind == "new":
+        publish_actor(session, actor, moderator)
+    elif request.kind == "change":
+        data, errors = validate_actor(request.data or {}, vocab)
+        if errors:
+            raise OperationError(_("La modification proposée n'est plus valide : %(why)s", why=errors[0][1]))
+        if actor.status != "published":
+            raise OperationError(_("La fiche n'est plus publiée ; la modification ne peut pas être appliquée."))
+        update_actor(session, actor, data, vocab, moderator, action="approve-change")
+    elif request.kind == "claim":
+        actor.owner_id = request.user_id
+        record_revision(session, actor, moderator, "owner")
+    request.status = "approved"
+    request.decided_at = utcnow()
+    request.decided_by = moderator
+
+
+def reject_request(session, request: ChangeRequest, moderator: User, reason: str):
+    if request.status != "open":
+        raise OperationError(_("Cette demande a déjà été traitée."))
+    reason = reason.strip()
+    if not reason:
+        raise OperationError(_("Indiquez la raison du refus : elle sera envoyée au demandeur."))
+    if request.kind == "new" and request.actor.status == "pending":
+        _set_status(session, request.actor, "rejected", moderator, "reject")
+    request.status = "rejected"
+    request.reason = reason
+    request.decided_at = utcnow()
+    request.decided_by = moderator
+
+
+def changes_between(before: dict | None, after: dict) -> list[tuple[str, object, object]]:
+    """(field, old, new) for every field that differs."""
+    before = before or {}
+    return [(key, before.get(key), value) for key, value in after.items()
+            if key != "owner_id" and before.get(key) != value]

@@ -117,7 +117,8 @@ def normalize_email(value: str) -> str | None:
         return None
 
 
-def normalize_phone(value: str) -> str | None:
+def normalize_phone(value: str, strict: bool = False) -> str | None:
+    """The number as typed if it is possible (``strict``: valid) in France or abroad."""
     value = clean_line(value)
     if not value:
         return ""
@@ -125,14 +126,24 @@ def normalize_phone(value: str) -> str | None:
         number = phonenumbers.parse(value, "FR")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    check = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
+    if not check(number):
         return None
     return value
 
 
-def validate_actor(raw: dict, vocab: Vocabulary) -> tuple[ActorInput | None, list[str]]:
-    """Check one actor given as strings (CSV row) or lists; return clean data or messages."""
-    errors: list[str] = []
+def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
+                   ) -> tuple[ActorInput | None, list[tuple[str, str]]]:
+    """Check one actor given as strings (CSV row, form) or lists.
+
+    Returns clean data, or ``(field, message)`` pairs in French. ``strict`` adds
+    the checks of the registration form (postcode consistent with the
+    département, French phone numbers).
+    """
+    errors: list[tuple[str, str]] = []
+
+    def error(fieldname, message):
+        errors.append((fieldname, message))
 
     def text(key):
         value = raw.get(key)
@@ -140,88 +151,88 @@ def validate_actor(raw: dict, vocab: Vocabulary) -> tuple[ActorInput | None, lis
 
     name = clean_line(text("name"))
     if not name:
-        errors.append(_("name : le nom est obligatoire"))
+        error("name", _("le nom est obligatoire"))
     elif not NAME_MIN <= len(name) <= NAME_MAX:
-        errors.append(_("name : le nom doit compter de %(min)d à %(max)d caractères (ici %(n)d)",
+        error("name", _("le nom doit compter de %(min)d à %(max)d caractères (ici %(n)d)",
                         min=NAME_MIN, max=NAME_MAX, n=len(name)))
     acronym = clean_line(text("acronym"))
     if len(acronym) > 40:
-        errors.append(_("acronym : le sigle ne doit pas dépasser 40 caractères"))
+        error("acronym", _("le sigle ne doit pas dépasser 40 caractères"))
 
     kind = ""
     kind_raw = clean_line(text("kind"))
     if not kind_raw:
-        errors.append(_("kind : le type d'acteur est obligatoire"))
+        error("kind", _("le type d'acteur est obligatoire"))
     else:
         kind = vocab.resolve("kind", kind_raw) or ""
         if not kind:
-            errors.append(_("kind : type d'acteur inconnu « %(value)s »", value=kind_raw))
+            error("kind", _("type d'acteur inconnu « %(value)s »", value=kind_raw))
 
     town = clean_line(text("town"))
     if not town:
-        errors.append(_("town : la commune du siège est obligatoire"))
+        error("town", _("la commune du siège est obligatoire"))
     elif len(town) > 120:
-        errors.append(_("town : le nom de commune ne doit pas dépasser 120 caractères"))
+        error("town", _("le nom de commune ne doit pas dépasser 120 caractères"))
 
     department = ""
     dept_raw = clean_line(text("department"))
     if not dept_raw:
-        errors.append(_("department : le département est obligatoire"))
+        error("department", _("le département est obligatoire"))
     else:
         department = geo.resolve_department(dept_raw) or ""
         if not department:
-            errors.append(_("department : département inconnu « %(value)s » (code INSEE attendu, "
-                            "par exemple 14, 2A ou 974)", value=dept_raw))
+            error("department", _("département inconnu « %(value)s » (code INSEE attendu, "
+                                  "par exemple 14, 2A ou 974)", value=dept_raw))
 
     postcode = clean_line(text("postcode"))
     if len(postcode) == 4 and postcode.isdigit() and department.startswith("0"):
         postcode = "0" + postcode  # spreadsheets drop the leading zero of 01000..09999
     if postcode and not POSTCODE.match(postcode):
-        errors.append(_("postcode : code postal invalide « %(value)s » (5 chiffres attendus)",
-                        value=postcode))
+        error("postcode", _("code postal invalide « %(value)s » (5 chiffres attendus)", value=postcode))
+    elif strict and postcode and department and geo.department_of_postcode(postcode) != department:
+        error("postcode", _("le code postal %(postcode)s ne correspond pas au département %(name)s (%(code)s)",
+                            postcode=postcode, name=geo.department_name(department), code=department))
 
     countries = []
     for value in split_multi(raw.get("countries")):
         code = geo.resolve_country(value)
         if code is None:
-            errors.append(_("countries : pays inconnu « %(value)s »", value=value))
+            error("countries", _("pays inconnu « %(value)s »", value=value))
         elif code not in countries:
             countries.append(code)
 
     towns = split_multi(raw.get("intervention_towns"))
     for value in towns:
         if len(value) > 120:
-            errors.append(_("intervention_towns : « %(value)s… » dépasse 120 caractères",
-                            value=value[:30]))
+            error("intervention_towns", _("« %(value)s… » dépasse 120 caractères", value=value[:30]))
 
     def terms(key, vocab_name, message):
         slugs = []
         for value in split_multi(raw.get(key)):
             slug = vocab.resolve(vocab_name, value)
             if slug is None:
-                errors.append(message % {"value": value})
+                error(key, message % {"value": value})
             elif slug not in slugs:
                 slugs.append(slug)
         order = list(vocab.terms[vocab_name])  # taxonomy order, as the database returns them
         return sorted(slugs, key=order.index)
 
-    domains = terms("domains", "domain", _("domains : domaine inconnu « %(value)s »"))
-    activities = terms("activities", "activity", _("activities : activité inconnue « %(value)s »"))
+    domains = terms("domains", "domain", _("domaine inconnu « %(value)s »"))
+    activities = terms("activities", "activity", _("activité inconnue « %(value)s »"))
 
     description = text("description").strip()
     if len(description) > DESCRIPTION_MAX:
-        errors.append(_("description : %(n)d caractères, %(max)d au plus",
-                        n=len(description), max=DESCRIPTION_MAX))
+        error("description", _("%(n)d caractères, %(max)d au plus", n=len(description), max=DESCRIPTION_MAX))
 
     website = normalize_website(text("website"))
     if website is None or len(website or "") > 300:
-        errors.append(_("website : adresse de site invalide « %(value)s »", value=text("website").strip()))
+        error("website", _("adresse de site invalide « %(value)s »", value=text("website").strip()))
     email = normalize_email(text("email"))
     if email is None:
-        errors.append(_("email : adresse électronique invalide « %(value)s »", value=text("email").strip()))
-    phone = normalize_phone(text("phone"))
+        error("email", _("adresse électronique invalide « %(value)s »", value=text("email").strip()))
+    phone = normalize_phone(text("phone"), strict)
     if phone is None or len(phone or "") > 40:
-        errors.append(_("phone : numéro de téléphone invalide « %(value)s »", value=text("phone").strip()))
+        error("phone", _("numéro de téléphone invalide « %(value)s »", value=text("phone").strip()))
 
     if errors:
         return None, errors
@@ -229,3 +240,8 @@ def validate_actor(raw: dict, vocab: Vocabulary) -> tuple[ActorInput | None, lis
                       department=department, countries=countries, intervention_towns=towns,
                       domains=domains, activities=activities, description=description,
                       website=website, email=email, phone=phone), []
+
+
+def describe_errors(errors: list[tuple[str, str]]) -> str:
+    """One line for a report: "name : le nom est obligatoire ; kind : …"."""
+    return " ; ".join(f"{fieldname} : {message}" for fieldname, message in errors)

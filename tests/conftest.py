@@ -19,6 +19,7 @@ def build_app(tmp_path, **extra):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "REPERTOIRE_INDEX_DIR": str(tmp_path / "index"),
+        "MAIL_OUTBOX": str(tmp_path / "outbox"),
     }
     config.update(extra)
     app = create_app(config)
@@ -70,6 +71,21 @@ def add_actor(app, status="published", **fields):
             actor.status = status
         db.session.commit()
         return actor.id
+
+
+def add_user(app, email, role="member", password="mot de passe solide"):
+    from repertoire.operations import create_user
+    with app.app_context():
+        user = create_user(db.session, email, password, role)
+        db.session.commit()
+        return user.id
+
+
+def login(client, email, password="mot de passe solide"):
+    from web import submit
+    response = submit(client, "/compte/connexion", {"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
 
 
 @pytest.fixture

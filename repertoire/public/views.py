@@ -2,7 +2,7 @@ from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 from flask import Response, abort, render_template, request, stream_with_context, url_for
-from flask_babel import format_date, format_number, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, format_datetime, format_number, get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -40,8 +40,14 @@ def export_url(params: SearchParams) -> str:
 
 @bp.app_context_processor
 def helpers():
-    return {"current_locale": str(get_locale() or "fr"), "search_url": search_url, "export_url": export_url, "country_name": geo.country_name,
+    return {"current_locale": str(get_locale() or "fr"), "search_url": search_url,
+            "country_names": geo.sorted_country_names(), "export_url": export_url, "country_name": geo.country_name,
             "department_name": geo.department_name, "facet_titles": FACET_TITLES}
+
+
+@bp.app_template_filter("datetime_short")
+def datetime_short(value: datetime) -> str:
+    return format_datetime(value, "short")
 
 
 @bp.app_template_filter("thousands")

@@ -1,0 +1,242 @@
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from .. import operations
+from ..auth import confirmation_token, limiter, rate, reset_token, role_required, user_from_token
+from ..extensions import db
+from ..forms import ActorForm, form_data
+from ..mail import send_mail
+from ..models import Actor, ChangeRequest
+from ..validation import Vocabulary
+from . import bp
+from .forms import (ChangePasswordForm, ClaimForm, ForgotPasswordForm, LoginForm, ResetPasswordForm,
+                    SignupForm)
+
+ANYONE = ("member", "coordinator", "admin")
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: never send someone to another site after logging in."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("account.space")
+
+
+# -- accounts --------------------------------------------------------------
+
+def send_confirmation(user):
+    link = url_for("account.confirm", token=confirmation_token(user), _external=True)
+    send_mail(user.email, _("Confirmez votre adresse — Répertoire"), _(
+        "Bonjour,\n\nPour activer votre compte sur Répertoire, ouvrez ce lien (valable 48 heures) :\n\n"
+        "%(link)s\n\nSi vous n'avez rien demandé, ignorez ce message.\n", link=link))
+
+
+@bp.route("/compte/inscription", methods=["GET", "POST"])
+@limiter.limit(rate("SIGNUP_RATE_LIMIT"), methods=["POST"])
+def signup():
+    form = SignupForm()
+    if form.validate_on_submit():
+        if not form.is_spam():
+            user = operations.find_user(db.session, form.email.data)
+            if user is None:
+                user = operations.create_user(db.session, form.email.data, form.password.data,
+                                              confirmed=False)
+                db.session.commit()
+                send_confirmation(user)
+            else:  # same answer on screen; the owner of the address is told by mail
+                send_mail(user.email, _("Tentative d'inscription — Répertoire"), _(
+                    "Bonjour,\n\nQuelqu'un a demandé à créer un compte Répertoire avec cette adresse, qui en "
+                    "a déjà un. Si c'était vous, connectez-vous ou demandez un nouveau mot de passe :\n\n"
+                    "%(link)s\n", link=url_for("account.forgot_password", _external=True)))
+        return render_template("account/check_mail.html", email=form.email.data)
+    return render_template("account/signup.html", form=form)
+
+
+@bp.get("/compte/confirmer/<token>")
+def confirm(token):
+    user = user_from_token(token, "confirm")
+    if user is None:
+        flash(_("Ce lien de confirmation est invalide ou a expiré. Connectez-vous pour en recevoir un "
+                "nouveau."), "error")
+        return redirect(url_for("account.login"))
+    operations.confirm_user(db.session, user)
+    db.session.commit()
+    login_user(user)
+    flash(_("Votre adresse est confirmée. Bienvenue !"), "success")
+    return redirect(url_for("account.space"))
+
+
+@bp.route("/compte/connexion", methods=["GET", "POST"])
+@limiter.limit(rate("LOGIN_RATE_LIMIT"), methods=["POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = operations.authenticate(db.session, form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Adresse électronique ou mot de passe incorrect."))
+        elif user.confirmed_at is None:
+            send_confirmation(user)
+            flash(_("Confirmez d'abord votre adresse : un nouveau lien vient de vous être envoyé."), "error")
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(form.next.data))
+    return render_template("account/login.html", form=form)
+
+
+@bp.post("/compte/deconnexion")
+def logout():
+    logout_user()
+    flash(_("Vous êtes déconnecté."), "success")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/compte/mot-de-passe-oublie", methods=["GET", "POST"])
+@limiter.limit(rate("RESET_RATE_LIMIT"), methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = operations.find_user(db.session, form.email.data)
+        if user is not None and user.active:
+            link = url_for("account.reset_password", token=reset_token(user), _external=True)
+            send_mail(user.email, _("Nouveau mot de passe — Répertoire"), _(
+                "Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une heure, une "
+                "seule fois) :\n\n%(link)s\n\nSi vous n'avez rien demandé, ignorez ce message.\n", link=link))
+        return render_template("account/check_mail.html", email=form.email.data, reset=True)
+    return render_template("account/forgot_password.html", form=form)
+
+
+@bp.route("/compte/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    user = user_from_token(token, "reset")
+    if user is None:
+        flash(_("Ce lien est invalide, a déjà servi ou a expiré. Demandez-en un nouveau."), "error")
+        return redirect(url_for("account.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        operations.set_password(db.session, user, form.password.data)
+        operations.confirm_user(db.session, user)  # the link proves the address
+        db.session.commit()
+        login_user(user)
+        flash(_("Votre mot de passe a été changé."), "success")
+        return redirect(url_for("account.space"))
+    return render_template("account/reset_password.html", form=form)
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@role_required(*ANYONE)
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if operations.authenticate(db.session, current_user.email, form.current.data) is None:
+            form.current.errors.append(_("Mot de passe actuel incorrect."))
+        else:
+            operations.set_password(db.session, current_user, form.password.data)
+            db.session.commit()
+            flash(_("Votre mot de passe a été changé."), "success")
+            return redirect(url_for("account.space"))
+    return render_template("account/change_password.html", form=form)
+
+
+# -- the member's space ----------------------------------------------------
+
+@bp.get("/mon-espace")
+@role_required(*ANYONE)
+def space():
+    actors = db.session.scalars(select(Actor).where(Actor.owner_id == current_user.id)
+                                .order_by(Actor.name_sort)).all()
+    requests = db.session.scalars(select(ChangeRequest).where(ChangeRequest.user_id == current_user.id)
+                                  .order_by(ChangeRequest.created_at.desc())).all()
+    return render_template("account/space.html", actors=actors, requests=requests)
+
+
+def _actor_form_page(form, errors, duplicates=(), actor=None):
+    return render_template("account/actor_form.html", form=form, errors=errors, duplicates=duplicates,
+                           actor=actor)
+
+
+@bp.route("/mon-espace/inscrire", methods=["GET", "POST"])
+@role_required(*ANYONE)
+@limiter.limit(rate("SUBMIT_RATE_LIMIT"), methods=["POST"])
+def submit_actor():
+    vocab = Vocabulary(db.session)
+    form = ActorForm()
+    form.fill_choices(vocab)
+    errors, duplicates = {}, []
+    if form.is_submitted() and not form.adding_rows():
+        data, errors = form.check(vocab)
+        if data is not None:
+            if form.is_spam():
+                flash(_("Votre fiche a été envoyée."), "success")
+                return redirect(url_for("account.space"))
+            duplicates = operations.find_duplicates(db.session, data)
+            if not duplicates or form.not_duplicate.data:
+                operations.submit_actor(db.session, current_user, data, vocab,
+                                        message=form.no_intervention.data or "")
+                db.session.commit()
+                flash(_("Merci ! Votre fiche a été envoyée. Elle sera publiée après validation par "
+                        "l'équipe du réseau ; vous serez prévenu par courriel."), "success")
+                return redirect(url_for("account.space"))
+    return _actor_form_page(form, errors, duplicates)
+
+
+def own_actor(actor_id: int) -> Actor:
+    """The member's own entry, or 404: another member's entry does not exist for them."""
+    actor = db.session.get(Actor, actor_id)
+    if actor is None or actor.owner_id != current_user.id or actor.status == "archived":
+        abort(404)
+    return actor
+
+
+@bp.route("/mon-espace/fiches/<int:actor_id>/modifier", methods=["GET", "POST"])
+@role_required(*ANYONE)
+@limiter.limit(rate("SUBMIT_RATE_LIMIT"), methods=["POST"])
+def edit_actor(actor_id: int):
+    actor = own_actor(actor_id)
+    vocab = Vocabulary(db.session)
+    if request.method == "GET":
+        form = ActorForm(data=form_data(operations.proposed_input(db.session, actor, current_user)))
+    else:
+        form = ActorForm()
+    form.fill_choices(vocab)
+    errors = {}
+    if form.is_submitted() and not form.adding_rows():
+        data, errors = form.check(vocab, need_place=False)
+        if data is not None:
+            outcome = operations.edit_own_actor(db.session, current_user, actor, data, vocab,
+                                                message=form.no_intervention.data or "")
+            db.session.commit()
+            flash({
+                "updated": _("Vos modifications sont enregistrées ; la fiche attend toujours sa validation."),
+                "resubmitted": _("Votre fiche corrigée a été renvoyée en modération."),
+                "proposed": _("Votre proposition de modification a été envoyée. La version publiée reste "
+                              "visible jusqu'à sa validation."),
+                "unchanged": _("Aucune modification à enregistrer."),
+            }[outcome], "success")
+            return redirect(url_for("account.space"))
+    return _actor_form_page(form, errors, actor=actor)
+
+
+@bp.route("/acteurs/<slug>/revendiquer", methods=["GET", "POST"])
+@role_required(*ANYONE)
+@limiter.limit(rate("SUBMIT_RATE_LIMIT"), methods=["POST"])
+def claim(slug: str):
+    actor = db.session.scalar(select(Actor).where(Actor.slug == slug))
+    if actor is None or not actor.is_published:
+        abort(404)
+    form = ClaimForm()
+    if form.validate_on_submit():
+        try:
+            operations.claim_actor(db.session, current_user, actor, form.message.data)
+        except operations.OperationError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("account.space"))
+        db.session.commit()
+        flash(_("Votre demande a été envoyée : un coordinateur du réseau va la vérifier."), "success")
+        return redirect(url_for("account.space"))
+    return render_template("account/claim.html", form=form, actor=actor)

@@ -1,0 +1,93 @@
+"""Who may do what: roles, signed links, rate limits."""
+from functools import wraps
+
+from flask import abort, current_app, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from .extensions import db, login_manager
+from .models import User
+
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+
+CONFIRM_MAX_AGE = 2 * 24 * 3600
+RESET_MAX_AGE = 3600
+
+
+def rate(name: str):
+    """A rate limit read from the configuration when the request comes in."""
+    return lambda: current_app.config[name]
+
+
+def is_coordinator(user) -> bool:
+    return bool(user and user.is_authenticated and user.role in ("coordinator", "admin"))
+
+
+def role_required(*roles):
+    """Anonymous visitors and users without one of ``roles`` get a 403 page."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def init_auth(app):
+    app.config.setdefault("SIGNUP_RATE_LIMIT", "10 per hour")
+    app.config.setdefault("LOGIN_RATE_LIMIT", "10 per minute")
+    app.config.setdefault("SUBMIT_RATE_LIMIT", "30 per hour")
+    app.config.setdefault("RESET_RATE_LIMIT", "5 per hour")
+    limiter.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+        return user if user is not None and user.active else None
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from .account.forms import LoginForm
+        form = LoginForm(next=request.full_path if request.method == "GET" else "")
+        return render_template("account/login.html", form=form, login_required=True), 403
+
+    @app.context_processor
+    def roles():
+        return {"is_coordinator": is_coordinator(current_user)}
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def confirmation_token(user: User) -> str:
+    return _serializer("confirm-email").dumps({"uid": user.id, "email": user.email})
+
+
+def reset_token(user: User) -> str:
+    # The end of the password hash makes the link single-use: it dies once the password changes.
+    return _serializer("reset-password").dumps({"uid": user.id, "h": user.password_hash[-16:]})
+
+
+def user_from_token(token: str, purpose: str) -> User | None:
+    """The user a confirmation or reset link names, or None if it is wrong, used or expired."""
+    salt, max_age = {"confirm": ("confirm-email", CONFIRM_MAX_AGE),
+                     "reset": ("reset-password", RESET_MAX_AGE)}[purpose]
+    try:
+        payload = _serializer(salt).loads(token, max_age=max_age)
+    except (BadSignature, SignatureExpired):
+        return None
+    user = db.session.get(User, payload.get("uid"))
+    if user is None or not user.active:
+        return None
+    if purpose == "confirm" and payload.get("email") != user.email:
+        return None
+    if purpose == "reset" and payload.get("h") != user.password_hash[-16:]:
+        return None
+    return user

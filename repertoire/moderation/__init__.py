@@ -1,0 +1,6 @@
+"""Coordinators: moderation queue, edits, history; admins: accounts."""
+from flask import Blueprint
+
+bp = Blueprint("moderation", __name__, url_prefix="/moderation")
+
+from . import views  # noqa: E402,F401

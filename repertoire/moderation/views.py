@@ -1,0 +1,277 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import geo, operations
+from ..auth import role_required
+from ..extensions import db
+from ..forms import ActorForm, form_data
+from ..mail import send_mail
+from ..models import STATUSES, Actor, ChangeRequest, Revision, User
+from ..text import fold_words
+from ..validation import Vocabulary
+from . import bp
+from .forms import ConfirmForm, RejectForm, RoleForm
+
+COORDINATORS = ("coordinator", "admin")
+FIELD_LABELS = {
+    "name": _l("Nom"), "acronym": _l("Sigle"), "kind": _l("Type"), "town": _l("Commune"),
+    "postcode": _l("Code postal"), "department": _l("Département"), "countries": _l("Pays d'intervention"),
+    "intervention_towns": _l("Villes d'intervention"), "domains": _l("Domaines"),
+    "activities": _l("Activités"), "description": _l("Présentation"), "website": _l("Site web"),
+    "email": _l("Courriel"), "phone": _l("Téléphone"), "status": _l("Statut"),
+}
+STATUS_LABELS = {"pending": _l("en attente"), "published": _l("publiée"), "rejected": _l("refusée"),
+                 "archived": _l("archivée")}
+ACTION_LABELS = {
+    "create": _l("création"), "import": _l("import"), "submit": _l("inscription"), "edit": _l("modification"),
+    "update": _l("modification"), "publish": _l("publication"), "archive": _l("archivage"),
+    "restore": _l("restauration"), "reject": _l("refus"), "resubmit": _l("nouvel envoi"),
+    "approve-change": _l("modification validée"), "owner": _l("rattachement"),
+    "revert": _l("retour à une version antérieure"),
+}
+KIND_LABELS = {"new": _l("Nouvelle fiche"), "change": _l("Modification proposée"), "claim": _l("Revendication")}
+
+
+@bp.app_template_filter("field_value")
+def field_value(value, fieldname):
+    """A stored value as people read it."""
+    if value in (None, "", []):
+        return "—"
+    vocab = getattr(request, "_vocab", None)
+    if vocab is None:
+        vocab = request._vocab = Vocabulary(db.session)
+    if fieldname == "countries":
+        return ", ".join(geo.country_name(c) for c in value)
+    if fieldname == "department":
+        return f"{geo.department_name(value)} ({value})"
+    if fieldname in ("domains", "activities", "kind"):
+        labels = vocab.labels[{"domains": "domain", "activities": "activity", "kind": "kind"}[fieldname]]
+        items = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(v, v) for v in items)
+    if fieldname == "status":
+        return STATUS_LABELS.get(value, value)
+    if isinstance(value, list):
+        return ", ".join(value)
+    return value
+
+
+@bp.app_context_processor
+def labels():
+    return {"field_labels": FIELD_LABELS, "status_labels": STATUS_LABELS, "action_labels": ACTION_LABELS,
+            "request_kind_labels": KIND_LABELS}
+
+
+def open_requests_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(ChangeRequest)
+                             .where(ChangeRequest.status == "open"))
+
+
+@bp.get("/")
+@role_required(*COORDINATORS)
+def queue():
+    requests = db.session.scalars(select(ChangeRequest).where(ChangeRequest.status == "open")
+                                  .order_by(ChangeRequest.created_at, ChangeRequest.id)).all()
+    return render_template("moderation/queue.html", requests=requests)
+
+
+def get_request(request_id: int) -> ChangeRequest:
+    change = db.session.get(ChangeRequest, request_id)
+    if change is None:
+        abort(404)
+    return change
+
+
+@bp.get("/demandes/<int:request_id>")
+@role_required(*COORDINATORS)
+def request_detail(request_id: int):
+    change = get_request(request_id)
+    current = operations.actor_snapshot(change.actor)
+    proposed = {**current, **change.data} if change.kind == "change" and change.data else None
+    diff = operations.changes_between(current, proposed) if proposed else []
+    duplicates = []
+    if change.kind == "new":
+        duplicates = operations.find_duplicates(db.session, operations.actor_input(change.actor),
+                                                exclude_id=change.actor_id)
+    return render_template("moderation/request.html", change=change, current=current, diff=diff,
+                           duplicates=duplicates, approve_form=ConfirmForm(), reject_form=RejectForm())
+
+
+def notify_decision(change: ChangeRequest):
+    what = {"new": _("l'inscription de « %(name)s »", name=change.actor.name),
+            "change": _("la modification de « %(name)s »", name=change.actor.name),
+            "claim": _("le rattachement de « %(name)s » à votre compte", name=change.actor.name)}[change.kind]
+    space = url_for("account.space", _external=True)
+    if change.status == "approved":
+        subject = _("Demande acceptée — Répertoire")
+        body = _("Bonjour,\n\nVotre demande concernant %(what)s a été acceptée.\n", what=what)
+        if change.actor.is_published:
+            body += "\n" + url_for("public.actor_page", slug=change.actor.slug, _external=True) + "\n"
+    else:
+        subject = _("Demande refusée — Répertoire")
+        body = _("Bonjour,\n\nVotre demande concernant %(what)s n'a pas été acceptée, pour la raison "
+                 "suivante :\n\n%(reason)s\n\nVous pouvez corriger votre fiche depuis votre espace :\n",
+                 what=what, reason=change.reason) + space + "\n"
+    send_mail(change.user.email, subject, body)
+
+
+@bp.post("/demandes/<int:request_id>/accepter")
+@role_required(*COORDINATORS)
+def approve(request_id: int):
+    change = get_request(request_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.approve_request(db.session, change, current_user, Vocabulary(db.session))
+    except operations.OperationError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("moderation.request_detail", request_id=request_id))
+    db.session.commit()
+    notify_decision(change)
+    flash(_("Demande acceptée ; le demandeur a été prévenu."), "success")
+    return redirect(url_for("moderation.queue"))
+
+
+@bp.post("/demandes/<int:request_id>/refuser")
+@role_required(*COORDINATORS)
+def reject(request_id: int):
+    change = get_request(request_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        current = operations.actor_snapshot(change.actor)
+        return render_template("moderation/request.html", change=change, current=current, diff=[],
+                               duplicates=[], approve_form=ConfirmForm(), reject_form=form), 400
+    try:
+        operations.reject_request(db.session, change, current_user, form.reason.data)
+    except operations.OperationError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("moderation.request_detail", request_id=request_id))
+    db.session.commit()
+    notify_decision(change)
+    flash(_("Demande refusée ; le demandeur a reçu la raison."), "success")
+    return redirect(url_for("moderation.queue"))
+
+
+# -- actors ----------------------------------------------------------------
+
+@bp.get("/acteurs")
+@role_required(*COORDINATORS)
+def actors():
+    status = request.args.get("status", "")
+    text = request.args.get("q", "").strip()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    query = select(Actor)
+    if status in STATUSES:
+        query = query.where(Actor.status == status)
+    if text:
+        query = query.where(Actor.name_sort.contains(fold_words(text)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(Actor.name_sort).limit(50).offset((page - 1) * 50)).all()
+    return render_template("moderation/actors.html", actors=rows, total=total, page=page,
+                           pages=max(1, -(-total // 50)), status=status, q=text, statuses=STATUSES)
+
+
+def get_actor(actor_id: int) -> Actor:
+    actor = db.session.get(Actor, actor_id)
+    if actor is None:
+        abort(404)
+    return actor
+
+
+@bp.route("/acteurs/<int:actor_id>", methods=["GET", "POST"])
+@role_required(*COORDINATORS)
+def edit_actor(actor_id: int):
+    actor = get_actor(actor_id)
+    vocab = Vocabulary(db.session)
+    form = ActorForm(data=form_data(operations.actor_input(actor))) if request.method == "GET" else ActorForm()
+    form.fill_choices(vocab)
+    errors = {}
+    if form.is_submitted() and not form.adding_rows():
+        data, errors = form.check(vocab, need_place=False)
+        if data is not None:
+            changed = operations.update_actor(db.session, actor, data, vocab, current_user)
+            db.session.commit()
+            flash(_("Fiche enregistrée.") if changed else _("Aucune modification à enregistrer."), "success")
+            return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
+    return render_template("moderation/actor.html", actor=actor, form=form, errors=errors,
+                           confirm_form=ConfirmForm())
+
+
+@bp.post("/acteurs/<int:actor_id>/archiver")
+@role_required(*COORDINATORS)
+def archive(actor_id: int):
+    actor = get_actor(actor_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    operations.archive_actor(db.session, actor, current_user)
+    db.session.commit()
+    flash(_("Fiche archivée : elle n'apparaît plus dans l'annuaire."), "success")
+    return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
+
+
+@bp.post("/acteurs/<int:actor_id>/restaurer")
+@role_required(*COORDINATORS)
+def restore(actor_id: int):
+    actor = get_actor(actor_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    operations.restore_actor(db.session, actor, current_user)
+    db.session.commit()
+    flash(_("Fiche restaurée et publiée."), "success")
+    return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
+
+
+@bp.get("/acteurs/<int:actor_id>/historique")
+@role_required(*COORDINATORS)
+def history(actor_id: int):
+    actor = get_actor(actor_id)
+    revisions = db.session.scalars(select(Revision).where(Revision.actor_id == actor.id)
+                                   .order_by(Revision.id)).all()
+    entries, previous = [], None
+    for revision in revisions:
+        entries.append((revision, operations.changes_between(previous, revision.data)))
+        previous = revision.data
+    entries.reverse()
+    return render_template("moderation/history.html", actor=actor, entries=entries, form=ConfirmForm())
+
+
+@bp.post("/revisions/<int:revision_id>/restaurer")
+@role_required(*COORDINATORS)
+def restore_revision(revision_id: int):
+    revision = db.session.get(Revision, revision_id)
+    if revision is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        changed = operations.restore_revision(db.session, revision, Vocabulary(db.session), current_user)
+    except operations.OperationError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Version restaurée.") if changed else _("Cette version est déjà la version actuelle."),
+              "success")
+    return redirect(url_for("moderation.history", actor_id=revision.actor_id))
+
+
+# -- accounts (admins) -----------------------------------------------------
+
+@bp.route("/comptes", methods=["GET", "POST"])
+@role_required("admin")
+def users():
+    if request.method == "POST":
+        form = RoleForm()
+        user = db.session.get(User, request.form.get("user_id", type=int) or 0)
+        if user is None or not form.validate_on_submit():
+            abort(400)
+        try:
+            operations.set_role(db.session, user, form.role.data, current_user)
+        except operations.OperationError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Rôle de %(email)s : %(role)s.", email=user.email, role=user.role), "success")
+        return redirect(url_for("moderation.users"))
+    accounts = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("moderation/users.html", accounts=accounts, role_form=RoleForm())
