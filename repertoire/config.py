@@ -18,4 +18,12 @@ def from_environment(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "JSON_SORT_KEYS": False,
+        "MAIL_SERVER": os.environ.get("REPERTOIRE_MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("REPERTOIRE_MAIL_PORT", "587")),
+        "MAIL_USE_TLS": os.environ.get("REPERTOIRE_MAIL_USE_TLS", "1") != "0",
+        "MAIL_USERNAME": os.environ.get("REPERTOIRE_MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("REPERTOIRE_MAIL_PASSWORD", ""),
+        "MAIL_SENDER": os.environ.get("REPERTOIRE_MAIL_SENDER",
+                                      "Répertoire <ne-pas-repondre@repertoire.invalid>"),
+        "MAIL_OUTBOX": os.environ.get("REPERTOIRE_MAIL_OUTBOX", os.path.join(instance_path, "outbox")),
     }

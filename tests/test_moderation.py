@@ -86,7 +86,8 @@ def test_validation_errors_are_shown_next_to_fields_and_nothing_typed_is_lost(ap
     page = response.get_data(as_text=True)
     body = text(response)
     assert response.status_code == 200
-    assert "Le formulaire contient" in body
+    assert "Le formulaire contient 5 erreurs" in body
+    assert "Nom — le nom doit compter" in body and "Code postal — le code postal 75011" in body
     assert "le nom doit compter de 2 à 200 caractères" in body
     assert "le code postal 75011 ne correspond pas au département Calvados (14)" in body
     assert "pays inconnu « Atlantide »" in body
