@@ -198,28 +198,27 @@ def edit_actor(actor_id: int):
                            confirm_form=ConfirmForm())
 
 
-@bp.post("/acteurs/<int:actor_id>/archiver")
-@role_required(*COORDINATORS)
-def archive(actor_id: int):
+def _change_status(actor_id: int, operation, message: str):
     actor = get_actor(actor_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    operations.archive_actor(db.session, actor, current_user)
+    operation(db.session, actor, current_user)
     db.session.commit()
-    flash(_("Fiche archivée : elle n'apparaît plus dans l'annuaire."), "success")
+    flash(message, "success")
     return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
+
+
+@bp.post("/acteurs/<int:actor_id>/archiver")
+@role_required(*COORDINATORS)
+def archive(actor_id: int):
+    return _change_status(actor_id, operations.archive_actor,
+                          _("Fiche archivée : elle n'apparaît plus dans l'annuaire."))
 
 
 @bp.post("/acteurs/<int:actor_id>/restaurer")
 @role_required(*COORDINATORS)
 def restore(actor_id: int):
-    actor = get_actor(actor_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    operations.restore_actor(db.session, actor, current_user)
-    db.session.commit()
-    flash(_("Fiche restaurée et publiée."), "success")
-    return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
+    return _change_status(actor_id, operations.restore_actor, _("Fiche restaurée et publiée."))
 
 
 @bp.get("/acteurs/<int:actor_id>/historique")
