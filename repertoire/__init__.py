@@ -1,7 +1,7 @@
 """Répertoire: a directory of the actors of international solidarity and decentralised cooperation."""
 from pathlib import Path
 
-from flask import Flask, has_request_context, session
+from flask import Flask, has_request_context, request, session
 
 from . import config as config_module
 from .extensions import babel, csrf, db, login_manager
@@ -51,4 +51,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .public.views import register_error_handlers
     register_error_handlers(app)
+
+    @app.after_request
+    def frame_rules(response):
+        """Only the embeddable search may be shown inside another site."""
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.path.startswith("/embed"):
+            response.headers["Content-Security-Policy"] = "frame-ancestors *"
+        else:
+            response.headers["X-Frame-Options"] = "DENY"
+        return response
     return app

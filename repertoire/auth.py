@@ -75,6 +75,20 @@ def reset_token(user: User) -> str:
     return _serializer("reset-password").dumps({"uid": user.id, "h": user.password_hash[-16:]})
 
 
+STILL_ACCURATE_MAX_AGE = 60 * 24 * 3600
+
+
+def still_accurate_token(actor) -> str:
+    return _serializer("still-accurate").dumps({"aid": actor.id})
+
+
+def actor_id_from_token(token: str) -> int | None:
+    try:
+        return _serializer("still-accurate").loads(token, max_age=STILL_ACCURATE_MAX_AGE).get("aid")
+    except (BadSignature, SignatureExpired):
+        return None
+
+
 def user_from_token(token: str, purpose: str) -> User | None:
     """The user a confirmation or reset link names, or None if it is wrong, used or expired."""
     salt, max_age = {"confirm": ("confirm-email", CONFIRM_MAX_AGE),

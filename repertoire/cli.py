@@ -7,18 +7,21 @@ import sys
 from contextlib import contextmanager
 
 import click
-from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask import current_app, url_for
+from flask.cli import FlaskGroup
 from sqlalchemy import func, select
 
 from . import create_app, operations, search
+from .auth import still_accurate_token
+from .curation import reminders_due
 from .database import upgrade_schema
 from .extensions import db
 from .generate import generate_actors
+from .importing import apply_import, check_import
 from .interchange import parse_file, write_csv, write_json
-from .models import Actor, ROLES
+from .mail import send_mail
+from .models import ROLES, Actor, utcnow
 from .serialize import actor_to_dict
-from .validation import Vocabulary, describe_errors, validate_actor
 
 
 class _Silent:
@@ -63,33 +66,17 @@ def published_actors():
         db.session.expunge_all()
 
 
-def load_rows(rows, dry_run: bool, label: str = "Import") -> tuple[list[str], operations.ImportSummary | None, tuple[int, int]]:
-    """Validate every row, then (unless ``dry_run`` or errors) import them all."""
-    vocab = Vocabulary(db.session)
-    errors, valid = [], []
-    with progress(len(rows), "Vérification") as bar:
-        for line, raw in rows:
-            data, problems = validate_actor(raw, vocab)
-            if problems:
-                errors.append((line, describe_errors(problems)))
-            else:
-                valid.append((line, data))
-            bar.update(1)
-    for line, first in operations.duplicate_keys(valid).items():
-        errors.append((line, f"même nom, même commune et même département qu'à la ligne {first}"))
-    errors.sort()
-    messages = [f"line {line}: {reason}" for line, reason in errors]
-    existing = {operations.actor_key(n, t, d) for n, t, d in
-                db.session.execute(select(Actor.name, Actor.town, Actor.department))}
-    to_update = sum(operations.actor_key(d.name, d.town, d.department) in existing for _, d in valid)
-    plan = (len(valid) - to_update, to_update)
-    if messages or dry_run:
-        return messages, None, plan
-    with progress(len(valid), label) as bar:
-        summary = operations.import_actors(db.session, [d for _, d in valid], vocab, progress=bar.update)
+def load_file(parsed, dry_run: bool, label: str = "Import"):
+    """Check every row of ``parsed``; unless ``dry_run`` or errors, import them all and commit."""
+    with progress(len(parsed.rows), "Vérification") as bar:
+        check = check_import(db.session, parsed, bar)
+    if not check.ok or dry_run:
+        return check, None
+    with progress(len(check.valid), label) as bar:
+        summary = apply_import(db.session, check, bar)
     with index_progress():
         db.session.commit()
-    return [], summary, plan
+    return check, summary
 
 
 def register_commands(app):
@@ -112,18 +99,16 @@ def register_commands(app):
     @click.option("--dry-run", is_flag=True, help="Vérifie le fichier sans rien importer.")
     def import_command(file, dry_run):
         """Importe des acteurs depuis un fichier CSV (ou JSON) ; tout ou rien."""
-        parsed = parse_file(file)
-        messages, summary, plan = load_rows(parsed.rows, dry_run or bool(parsed.errors))
-        messages = sorted(parsed.errors + messages, key=_line_number)
-        if messages:
-            for message in messages:
+        check, summary = load_file(parse_file(file), dry_run)
+        if not check.ok:
+            for message in check.messages():
                 click.echo(message)
-            invalid = len({_line_number(m) for m in messages})
-            click.echo(f"{invalid} ligne(s) invalide(s) sur {len(parsed.rows)} : rien n'a été importé.", err=True)
+            click.echo(f"{check.invalid_lines} ligne(s) invalide(s) sur {check.rows} : rien n'a été importé.",
+                       err=True)
             sys.exit(1)
         if summary is None:
-            click.echo(f"Vérification réussie : {len(parsed.rows)} ligne(s) valide(s), {plan[0]} à créer, "
-                       f"{plan[1]} à mettre à jour. Rien n'a été importé (--dry-run).")
+            click.echo(f"Vérification réussie : {check.rows} ligne(s) valide(s), {check.to_create} à créer, "
+                       f"{check.to_update} à mettre à jour. Rien n'a été importé (--dry-run).")
             return
         click.echo(f"{summary.total} acteur(s) importé(s) et publié(s) : {summary.created} créé(s), "
                    f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s).")
@@ -173,13 +158,35 @@ def register_commands(app):
         if if_empty and db.session.scalar(select(func.count()).select_from(Actor)):
             click.echo("L'annuaire contient déjà des acteurs : démonstration non chargée.")
             return
-        messages, summary, _ = load_rows(demo_rows(generated), dry_run=False, label="Démonstration")
-        if messages:  # the shipped data is valid; this guards against a broken taxonomy
-            for message in messages:
+        check, summary = load_file(demo_rows(generated), dry_run=False, label="Démonstration")
+        if not check.ok:  # the shipped data is valid; this guards against a broken taxonomy
+            for message in check.messages():
                 click.echo(message)
             sys.exit(1)
         click.echo(f"Démonstration chargée : {summary.created} acteur(s) créé(s), "
                    f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s).")
+
+    @app.cli.command("remind")
+    @click.option("--dry-run", is_flag=True, help="Affiche les rappels sans les envoyer.")
+    def remind_command(dry_run):
+        """Envoie aux responsables des fiches non confirmées depuis 12 mois un lien « toujours exacte »."""
+        due, orphans = reminders_due(db.session)
+        with current_app.test_request_context(base_url=current_app.config["REPERTOIRE_BASE_URL"]):
+            for actor in due:
+                link = url_for("account.still_accurate", actor_id=actor.id, token=still_accurate_token(actor),
+                               _external=True)
+                if dry_run:
+                    click.echo(f"{actor.owner.email} : {actor.name}")
+                    continue
+                send_mail(actor.owner.email, f"Votre fiche « {actor.name} » est-elle toujours exacte ?",
+                          f"Bonjour,\n\nLa fiche « {actor.name} » n'a pas été confirmée depuis un an. Si elle est "
+                          f"toujours exacte, un clic suffit :\n\n{link}\n\nSinon, connectez-vous pour la mettre à "
+                          f"jour :\n\n{url_for('account.space', _external=True)}\n")
+                actor.reminded_at = utcnow()
+        db.session.commit()
+        verb = "à envoyer" if dry_run else "envoyé(s)"
+        click.echo(f"{len(due)} rappel(s) {verb} ; {orphans} fiche(s) ancienne(s) sans responsable, "
+                   f"à vérifier par l'équipe.")
 
     @app.cli.group("user")
     def user_group():
@@ -208,13 +215,6 @@ def register_commands(app):
         click.echo(f"Compte créé : {user.email} ({user.role}).")
         if generated:
             click.echo(f"Mot de passe : {password}")
-
-
-def _line_number(message: str) -> int:
-    try:
-        return int(message.split(":", 1)[0].split()[-1])
-    except (ValueError, IndexError):
-        return 0
 
 
 main = FlaskGroup(create_app=create_app, add_version_option=False,

@@ -2,14 +2,14 @@
 from importlib import resources
 
 from .generate import generate_actors
-from .interchange import parse_csv
+from .interchange import ParsedFile, parse_csv
 
 DEMO_SEED = 2026
 
 
-def demo_rows(generated: int = 300) -> list[tuple[int, dict]]:
+def demo_rows(generated: int = 300) -> ParsedFile:
     data = resources.files(__package__).joinpath("data/seed-actors.csv").read_bytes()
-    rows = parse_csv(data).rows
-    start = len(rows) + 2
-    rows += [(start + i, row) for i, row in enumerate(generate_actors(generated, DEMO_SEED))]
-    return rows
+    parsed = parse_csv(data)
+    start = len(parsed.rows) + 2
+    parsed.rows += [(start + i, row) for i, row in enumerate(generate_actors(generated, DEMO_SEED))]
+    return parsed

@@ -141,12 +141,17 @@ class _Counter:
             yield item
 
 
+def iter_json(actors):
+    """A JSON array of actor dicts, one actor a line, in chunks."""
+    yield "["
+    for n, actor in enumerate(actors):
+        yield (",\n" if n else "\n") + json.dumps(actor, ensure_ascii=False)
+    yield "\n]\n"
+
+
 def write_json(stream, actors) -> int:
-    """Write actor dicts as a JSON array, one actor a line; return how many."""
+    """Write actor dicts as a JSON array; return how many."""
     counted = _Counter(actors)
-    stream.write("[")
-    for actor in counted:
-        stream.write(",\n" if counted.n > 1 else "\n")
-        stream.write(json.dumps(actor, ensure_ascii=False))
-    stream.write("\n]\n")
+    for chunk in iter_json(counted):
+        stream.write(chunk)
     return counted.n

@@ -110,6 +110,9 @@ class Actor(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True, index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # last said accurate
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("actor.id"), nullable=True)
 
     kind: Mapped[Kind] = relationship(lazy="joined")
     owner: Mapped["User | None"] = relationship(foreign_keys=[owner_id])
@@ -196,3 +199,16 @@ class Revision(db.Model):
 
     actor: Mapped[Actor] = relationship()
     user: Mapped["User | None"] = relationship()
+
+
+class DuplicateDismissal(db.Model):
+    """A pair a coordinator said is not a duplicate (smaller id first)."""
+
+    __tablename__ = "duplicate_dismissal"
+    __table_args__ = (UniqueConstraint("actor_a_id", "actor_b_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_a_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"))
+    actor_b_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

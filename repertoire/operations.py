@@ -83,6 +83,7 @@ class SlugAllocator:
 
 
 def _apply(actor: Actor, data: ActorInput, vocab: Vocabulary):
+    actor.confirmed_at = utcnow()  # someone has just checked these values
     actor.name = data.name
     actor.name_sort = sort_key(data.name)
     actor.acronym = data.acronym
@@ -140,6 +141,8 @@ def _set_status(session, actor: Actor, status: str, user: User | None, action: s
     if actor.status != status:
         actor.status = status
         actor.updated_at = utcnow()
+        if status == "published":
+            actor.confirmed_at = actor.updated_at
         record_revision(session, actor, user, action)
 
 
@@ -360,7 +363,7 @@ def similar_names(a: str, b: str) -> bool:
     return a == b or SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
     host = url.split("://", 1)[-1].split("/", 1)[0].lower()
     return host[4:] if host.startswith("www.") else host
 
@@ -371,7 +374,7 @@ def find_duplicates(session, data: ActorInput, exclude_id: int | None = None) ->
     if data.email:
         conditions.append(Actor.email == data.email)
     if data.website:
-        conditions.append(Actor.website.contains(_host(data.website)))
+        conditions.append(Actor.website.contains(host_of(data.website)))
     query = select(Actor).where(Actor.status == "published", or_(*conditions))
     if exclude_id is not None:
         query = query.where(Actor.id != exclude_id)
@@ -382,7 +385,7 @@ def find_duplicates(session, data: ActorInput, exclude_id: int | None = None) ->
             reasons.append(_("nom identique ou proche dans le même département"))
         if data.email and actor.email == data.email:
             reasons.append(_("même adresse électronique"))
-        if data.website and actor.website and _host(actor.website) == _host(data.website):
+        if data.website and actor.website and host_of(actor.website) == host_of(data.website):
             reasons.append(_("même site web"))
         if reasons:
             found.append((actor, reasons))

@@ -5,14 +5,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from .. import operations
-from ..auth import confirmation_token, limiter, rate, reset_token, role_required, user_from_token
+from .. import curation, operations
+from ..auth import (actor_id_from_token, confirmation_token, limiter, rate, reset_token, role_required,
+                    user_from_token)
 from ..extensions import db
 from ..forms import ActorForm, form_data
 from ..mail import send_mail
 from ..models import Actor, ChangeRequest
 from ..validation import Vocabulary
 from . import bp
+from ..moderation.forms import ConfirmForm
 from .forms import (ChangePasswordForm, ClaimForm, ForgotPasswordForm, LoginForm, ResetPasswordForm,
                     SignupForm)
 
@@ -240,3 +242,19 @@ def claim(slug: str):
         flash(_("Votre demande a été envoyée : un coordinateur du réseau va la vérifier."), "success")
         return redirect(url_for("account.space"))
     return render_template("account/claim.html", form=form, actor=actor)
+
+
+@bp.route("/fiches/<int:actor_id>/toujours-exacte/<token>", methods=["GET", "POST"])
+def still_accurate(actor_id: int, token: str):
+    """The link of the yearly reminder: a page with one button (a GET never changes anything,
+    so that mail scanners opening links cannot confirm on the owner's behalf)."""
+    actor = db.session.get(Actor, actor_id)
+    if actor is None or actor_id_from_token(token) != actor_id or actor.status != "published":
+        flash(_("Ce lien est invalide ou a expiré ; connectez-vous pour vérifier votre fiche."), "error")
+        return redirect(url_for("account.login"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        curation.confirm_still_accurate(db.session, actor, current_user if current_user.is_authenticated else None)
+        db.session.commit()
+        return render_template("account/still_accurate.html", actor=actor, done=True)
+    return render_template("account/still_accurate.html", actor=actor, form=form, done=False)

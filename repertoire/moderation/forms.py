@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SubmitField, TextAreaField
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..models import ROLES
@@ -21,3 +22,26 @@ class RejectForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = SelectField(_l("Rôle"), choices=list(ROLES))
     submit = SubmitField(_l("Changer"))
+
+
+class TermForm(FlaskForm):
+    label = StringField(_l("Libellé"), validators=[DataRequired(_l("Indiquez un libellé.")), Length(max=160)])
+    slug = StringField(_l("Code (facultatif, jamais modifié ensuite)"), validators=[Length(max=60)])
+    submit = SubmitField(_l("Ajouter"))
+
+
+class RenameForm(FlaskForm):
+    label = StringField(_l("Nouveau libellé"), validators=[DataRequired(_l("Indiquez un libellé.")), Length(max=160)])
+    submit = SubmitField(_l("Renommer"))
+
+
+class MergeTermForm(FlaskForm):
+    target = SelectField(_l("Fusionner dans"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Fusionner"))
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Fichier CSV (format du répertoire)"), validators=[
+        FileRequired(_l("Choisissez un fichier.")),
+        FileAllowed(["csv", "json"], _l("Seuls les fichiers .csv et .json sont acceptés."))])
+    submit = SubmitField(_l("Vérifier le fichier"))

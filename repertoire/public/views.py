@@ -1,14 +1,16 @@
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
-from flask import Response, abort, render_template, request, stream_with_context, url_for
+from flask import Response, abort, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import format_date, format_datetime, format_number, get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from .. import geo
 from ..extensions import db
-from ..interchange import iter_csv
+from ..curation import final_actor
+from ..interchange import iter_csv, iter_json
+from ..worldmap import legend as world_legend, world_map
 from ..models import Actor
 from ..search import FACETS, ParamError, SearchParams, parse_search_params, search_actors
 from ..search import export_actor_ids, published_in_order
@@ -33,9 +35,9 @@ def search_url(params: SearchParams | None = None, **changes) -> str:
     return url_for("public.index") + ("?" + urlencode(pairs) if pairs else "")
 
 
-def export_url(params: SearchParams) -> str:
+def export_url(params: SearchParams, endpoint: str = "public.export_csv", external: bool = False) -> str:
     pairs = params.args(page=None, per_page=False)
-    return url_for("public.export_csv") + ("?" + urlencode(pairs) if pairs else "")
+    return url_for(endpoint, _external=external) + ("?" + urlencode(pairs) if pairs else "")
 
 
 @bp.app_context_processor
@@ -92,6 +94,10 @@ def _facet_label(name, value, vocab):
 @bp.get("/acteurs/<slug>")
 def actor_page(slug: str):
     actor = db.session.scalar(select(Actor).where(Actor.slug == slug))
+    if actor is not None and actor.merged_into_id:
+        final = final_actor(db.session, actor)
+        if final.is_published:
+            return redirect(url_for("public.actor_page", slug=final.slug), 301)
     if actor is None or not actor.is_published:
         abort(404)
     back = None
@@ -100,19 +106,73 @@ def actor_page(slug: str):
         if ref.netloc == request.host and ref.path == "/":
             back = "/" + (f"?{ref.query}" if ref.query else "")
     vocab = Vocabulary(db.session)
-    return render_template("actor.html", actor=actor_to_dict(actor), vocab=vocab, back=back)
+    data = actor_to_dict(actor)
+    return render_template("actor.html", actor=data, vocab=vocab, back=back, confirmed_at=actor.confirmed_at,
+                           jsonld=organization_jsonld(data, vocab))
 
 
-@bp.get("/export.csv")
-def export_csv():
+def organization_jsonld(actor: dict, vocab) -> dict:
+    """schema.org Organization, for search engines and partner sites."""
+    page = url_for("public.actor_page", slug=actor["slug"], _external=True)
+    data = {
+        "@context": "https://schema.org", "@type": "Organization", "@id": page, "mainEntityOfPage": page,
+        "name": actor["name"], "url": actor["website"] or page,
+        "address": {"@type": "PostalAddress", "addressLocality": actor["town"],
+                    "addressRegion": geo.department_name(actor["department"]), "addressCountry": "FR"},
+        "areaServed": [{"@type": "Country", "name": geo.country_name(c)} for c in actor["countries"]]
+        + [{"@type": "Place", "name": t} for t in actor["intervention_towns"]],
+        "knowsAbout": [vocab.labels["domain"].get(d, d) for d in actor["domains"]],
+    }
+    optional = {"alternateName": actor["acronym"], "description": actor["description"],
+                "email": actor["email"], "telephone": actor["phone"]}
+    data.update({k: v for k, v in optional.items() if v})
+    if actor["postcode"]:
+        data["address"]["postalCode"] = actor["postcode"]
+    return data
+
+
+def _export(extension: str, chunks, mimetype: str):
     vocab = Vocabulary(db.session)
     try:
         params = parse_search_params(request.args, vocab.slugs())
     except ParamError as exc:
         return json_error(str(exc), 400)
     actors = (actor_to_dict(a) for a in published_in_order(db.session, export_actor_ids(params)))
-    return Response(stream_with_context(iter_csv(actors)), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="repertoire-acteurs.csv"'})
+    return Response(stream_with_context(chunks(actors)), mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="repertoire-acteurs.{extension}"'})
+
+
+@bp.get("/export.csv")
+def export_csv():
+    return _export("csv", iter_csv, "text/csv; charset=utf-8")
+
+
+@bp.get("/export.json")
+def export_json():
+    return _export("json", iter_json, "application/json")
+
+
+@bp.get("/statistiques")
+def statistics():
+    vocab = Vocabulary(db.session)
+    result = search_actors(db.session, SearchParams(per_page=1), vocab.labels)
+    countries = {f["value"]: f["count"] for f in result.facets["country"]}
+    world = world_map(countries, lambda code: url_for("public.index", country=code),
+                      lambda code, n: (_("%(country)s : %(n)s acteur(s)", country=geo.country_name(code), n=n)
+                                       if code else _("Carte des pays d'intervention")))
+    return render_template("statistics.html", result=result, world=world, facet_order=FACET_ORDER,
+                           legend=world_legend())
+
+
+@bp.get("/embed")
+def embed():
+    vocab = Vocabulary(db.session)
+    try:
+        params = parse_search_params(request.args, vocab.slugs())
+    except ParamError as exc:
+        return render_template("embed.html", error=str(exc), params=SearchParams(), result=None, vocab=vocab), 400
+    result = search_actors(db.session, params, vocab.labels)
+    return render_template("embed.html", params=params, result=result, vocab=vocab, error=None)
 
 
 def register_error_handlers(app):
