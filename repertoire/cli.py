@@ -88,7 +88,7 @@ def register_commands(app):
         db.session.commit()
         index = search.get_index()
         published = db.session.scalar(select(func.count()).select_from(Actor).where(Actor.status == "published"))
-        if not index.exists() or index.doc_count() != published:
+        if not index.is_current() or index.doc_count() != published:
             with index_progress():
                 search.reindex_all()
         click.echo(f"Base de données prête ({published} acteurs publiés, {added} termes de taxonomie ajoutés) ; "

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import taxonomy
 from .models import (ROLES, Activity, Actor, ActorCountry, ActorTown, ChangeRequest, Domain, Kind,
-                     Revision, User, utcnow)
+                     Revision, User, actor_activity, actor_domain, utcnow)
 from .text import fold_words, slugify, sort_key
 from .validation import ActorInput, Vocabulary, validate_actor
 
@@ -183,31 +183,68 @@ class ImportSummary:
 
 
 def import_actors(session, rows: list[ActorInput], vocab: Vocabulary, progress=None,
-                  batch_size: int = 500) -> ImportSummary:
-    """Create or update (matched on name, town and département) and publish each row."""
+                  batch_size: int = 1000) -> ImportSummary:
+    """Create or update (matched on name, town and département) and publish each row.
+
+    New actors are written with bulk inserts (an import may hold 100,000 rows);
+    existing ones go through ``update_actor`` so that only real changes count.
+    """
+    from .search import mark_for_index
+
     summary = ImportSummary()
     existing = {actor_key(name, town, dept): actor_id for actor_id, name, town, dept in
                 session.execute(select(Actor.id, Actor.name, Actor.town, Actor.department))}
     slugs = SlugAllocator(session)
-    for i, data in enumerate(rows, 1):
+    fresh: list[ActorInput] = []
+    for data in rows:
         actor_id = existing.get(actor_key(data.name, data.town, data.department))
         if actor_id is None:
-            create_actor(session, data, vocab, status="published", slugs=slugs, action="import")
-            summary.created += 1
-        else:
-            actor = session.get(Actor, actor_id)
-            changed = update_actor(session, actor, data, vocab, action="import")
-            if actor.status != "published":
-                publish_actor(session, actor)
-                changed = True
-            summary.updated += changed
-            summary.unchanged += not changed
-        if i % batch_size == 0:
-            session.flush()
+            fresh.append(data)
+            continue
+        actor = session.get(Actor, actor_id)
+        changed = update_actor(session, actor, data, vocab, action="import")
+        if actor.status != "published":
+            publish_actor(session, actor)
+            changed = True
+        summary.updated += changed
+        summary.unchanged += not changed
         if progress:
             progress(1)
     session.flush()
+    for start in range(0, len(fresh), batch_size):
+        batch = fresh[start:start + batch_size]
+        ids = _insert_published(session, batch, vocab, slugs)
+        mark_for_index(session, ids, new=True)
+        summary.created += len(ids)
+        if progress:
+            progress(len(batch))
     return summary
+
+
+def _insert_published(session, batch: list[ActorInput], vocab: Vocabulary, slugs: SlugAllocator) -> list[int]:
+    """Insert new published actors, their lists and their first revision; return their ids."""
+    now = utcnow()
+    values = [{
+        "slug": slugs.allocate(d.name, d.town), "name": d.name, "name_sort": sort_key(d.name),
+        "acronym": d.acronym, "kind_id": vocab.terms["kind"][d.kind].id, "town": d.town,
+        "postcode": d.postcode, "department": d.department, "description": d.description,
+        "website": d.website, "email": d.email, "phone": d.phone, "status": "published",
+        "created_at": now, "updated_at": now, "confirmed_at": now,
+    } for d in batch]
+    ids = list(session.scalars(insert(Actor).returning(Actor.id, sort_by_parameter_order=True), values))
+    countries, towns, domains, activities, revisions = [], [], [], [], []
+    for actor_id, d in zip(ids, batch):
+        countries += [{"actor_id": actor_id, "code": c, "position": i} for i, c in enumerate(d.countries)]
+        towns += [{"actor_id": actor_id, "name": t, "position": i} for i, t in enumerate(d.intervention_towns)]
+        domains += [{"actor_id": actor_id, "domain_id": vocab.terms["domain"][s].id} for s in d.domains]
+        activities += [{"actor_id": actor_id, "activity_id": vocab.terms["activity"][s].id} for s in d.activities]
+        revisions.append({"actor_id": actor_id, "user_id": None, "action": "import", "created_at": now,
+                          "data": {**d.as_dict(), "status": "published", "owner_id": None}})
+    for table, rows in ((ActorCountry.__table__, countries), (ActorTown.__table__, towns),
+                        (actor_domain, domains), (actor_activity, activities), (Revision.__table__, revisions)):
+        if rows:
+            session.execute(table.insert(), rows)
+    return ids
 
 
 def duplicate_keys(rows: list[tuple[int, ActorInput]]) -> dict[int, int]:

@@ -51,3 +51,12 @@ def test_postcode_departement():
     assert geo.department_of_postcode("20000") == "2A"
     assert geo.department_of_postcode("20200") == "2B"
     assert geo.department_of_postcode("97232") == "972"
+
+
+def test_fast_french_analysis_equals_whoosh_composed_chain():
+    from repertoire.search.index import french_analyzer, reference_french_analyzer
+    text = ("L'Association « Écoles du Monde » coopère depuis l'été 2003 avec des coopératives ; "
+            "ÉCOLES, écoles, école, Coopérations, eau potable, Haïti, Œuvre, Sénégal, à Ségou. C.I.T.I.M. 1979")
+    fast = [(t.text, t.pos) for t in french_analyzer()(text, positions=True)]
+    reference = [(t.text, t.pos) for t in reference_french_analyzer()(text, positions=True)]
+    assert fast == reference and ("ecol", 2) in fast

@@ -7,16 +7,23 @@ multi-valued fields need care).
 """
 from __future__ import annotations
 
+import bisect
+import heapq
+import re
 import logging
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.analysis import (CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token,
+                             Tokenizer)
+from whoosh.lang import stemmer_for_language
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.lang import stopwords_for_language
+from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.qparser import plugins as qplugins
 from whoosh.support.charset import accent_map
@@ -29,11 +36,78 @@ log = logging.getLogger(__name__)
 FACETS = ("country", "department", "domain", "activity", "kind")
 
 
+INDEX_FORMAT = "2"  # bump when analysis or schema change: `repertoire init` then rebuilds the index
+_WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # RegexTokenizer's default pattern
+
+
+class FrenchAnalyzer(Tokenizer):
+    """Lower case, stop words, then accent folding, then French stemming, in one pass.
+
+    The same steps in the same order as ``RegexTokenizer | LowercaseFilter |
+    StopFilter | CharsetFilter | StemFilter`` (WHOOSH-NOTES: stop words before
+    folding before stemming), without a generator per filter: indexing spends
+    most of its time here.
+    """
+
+    def __init__(self):
+        self.stops = frozenset(stopwords_for_language("fr"))
+        self.stem = stemmer_for_language("fr")
+        self.cache: dict[str, str] = {}
+
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __getstate__(self):
+        return {}
+
+    def __setstate__(self, state):
+        self.__init__()
+
+    def _term(self, word: str) -> str:
+        term = self.cache.get(word)
+        if term is None:
+            term = self.stem(accent_fold(word))
+            if len(self.cache) < 500_000:
+                self.cache[word] = term
+        return term
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        matches = _WORD.finditer(value) if tokenize else [re.match(r"(?s).*", value)]
+        pos = None  # as StopFilter(renumber=True): the first kept word keeps its place, then +1 each
+        for index, match in enumerate(matches, start_pos):
+            word = match.group(0).lower()
+            stopped = word in self.stops
+            if stopped and removestops:
+                continue
+            if not stopped:
+                pos = index if pos is None else pos + 1
+            token.text = word if stopped else self._term(word)
+            token.stopped = stopped
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = match.group(0)
+            if positions:
+                token.pos = index if stopped else pos
+            if chars:
+                token.startchar, token.endchar = start_char + match.start(), start_char + match.end()
+            yield token
+
+
+def accent_fold(word: str) -> str:
+    return word.translate(accent_map) if not word.isascii() else word
+
+
 def french_analyzer():
-    """Stop words, then accent folding, then French stemming (order matters: WHOOSH-NOTES)."""
+    return FrenchAnalyzer()
+
+
+def reference_french_analyzer():
+    """Whoosh's composed chain that ``FrenchAnalyzer`` must match term for term (tests check it)."""
     return (RegexTokenizer() | LowercaseFilter()
             | StopFilter(stoplist=stopwords_for_language("fr"), minsize=1)
-            | CharsetFilter(accent_map) | StemFilter(lang="fr", cachesize=100_000))
+            | CharsetFilter(accent_map) | StemFilter(lang="fr"))
 
 
 def folding_analyzer():
@@ -87,40 +161,121 @@ class Hits:
     facets: dict[str, dict[str, int]]
 
 
-class _Snapshot:
-    """One searcher and everything derived from it; rebuilt when the index changes."""
+class _Segment:
+    """What one Whoosh segment gives, cached by segment id (segments never change).
 
-    def __init__(self, searcher):
-        self.searcher = searcher
-        reader = searcher.reader()
+    Deletions do change: they are applied through the live mask of each snapshot.
+    """
+
+    TERM_CACHE = 400
+
+    def __init__(self, reader):
         self.size = reader.doc_count_all()
-        live_docs = list(reader.all_doc_ids())
-        self.live = bitsets.from_docs(live_docs)
-        self.count = len(live_docs)
         self.facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-        self._rank = {}
-        if not self.size:  # an empty reader has no columns
-            self.ids, self.by_name, self.by_updated = [], [], []
+        self.terms: OrderedDict[tuple[str, str], int] = OrderedDict()
+        if not self.size:
+            self.ids, self.name_keys, self.updated = [], [], []
             return
         id_col = reader.column_reader("id")
         self.ids = [int(id_col[d]) if id_col[d] else 0 for d in range(self.size)]
         for name in FACETS:
-            self.facets[name] = {
-                term: bitsets.from_docs(reader.postings(name, term).all_ids())
-                for term in reader.field_terms(name)
-            }
-        name_col = reader.column_reader("name_sort")
-        updated_col = reader.column_reader("updated")
-        self.by_name = sorted(live_docs, key=lambda d: name_col[d])
-        self.by_updated = sorted(live_docs, key=lambda d: (-(updated_col[d] or 0), name_col[d]))
+            for term in reader.field_terms(name):
+                self.facets[name][term] = bitsets.from_docs(reader.postings(name, term).all_ids())
+        name_col, updated_col = reader.column_reader("name_sort"), reader.column_reader("updated")
+        self.name_keys = [name_col[d] for d in range(self.size)]
+        self.updated = [updated_col[d] or 0 for d in range(self.size)]
+        self.by_name = sorted(range(self.size), key=self.name_keys.__getitem__)
+        self.by_updated = sorted(range(self.size), key=lambda d: (-self.updated[d], self.name_keys[d]))
 
-    def rank(self, order_name: str) -> list[int]:
-        if order_name not in self._rank:
+    def term_bits(self, reader, field: str, text: str) -> int:
+        key = (field, text)
+        bits = self.terms.get(key)
+        if bits is None:
+            try:
+                bits = bitsets.from_docs(reader.postings(field, text).all_ids())
+            except Exception:  # term absent from this segment
+                bits = 0
+            if bits.bit_length() > 4096:  # cheap ones are not worth the memory
+                self.terms[key] = bits
+                if len(self.terms) > self.TERM_CACHE:
+                    self.terms.popitem(last=False)
+        else:
+            self.terms.move_to_end(key)
+        return bits
+
+
+def _sorted_stream(cache: _Segment, offset: int, name: str):
+    """(sort key, global docnum) of one segment, in order."""
+    if name == "by_name":
+        return ((cache.name_keys[d], d + offset) for d in cache.by_name)
+    return (((-cache.updated[d], cache.name_keys[d]), d + offset) for d in cache.by_updated)
+
+
+class _Snapshot:
+    """One searcher and everything derived from it, assembled from per-segment caches."""
+
+    def __init__(self, searcher, segments: dict):
+        self.searcher = searcher
+        self.parser = _free_text_parser(searcher.schema)
+        self.leaves = []  # (reader, segment cache, offset)
+        fresh = {}
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            key = segment.segment_id() if segment is not None else None
+            cache = segments.get(key) if key else None
+            if cache is None:
+                cache = _Segment(reader)
+            if key:
+                fresh[key] = cache
+            self.leaves.append((reader, cache, offset))
+        segments.clear()
+        segments.update(fresh)  # forget merged-away segments
+        self.size = sum(cache.size for _, cache, _ in self.leaves)
+        self.live = 0
+        self.ids = []
+        for reader, cache, offset in self.leaves:
+            deleted = reader.deleted_docs_set if hasattr(reader, "deleted_docs_set") else frozenset()
+            local = ((1 << cache.size) - 1) & ~bitsets.from_docs(deleted)
+            self.live |= local << offset
+            self.ids.extend(cache.ids)
+        self.count = self.live.bit_count()
+        self.facets = {}
+        for name in FACETS:
+            merged: dict[str, int] = {}
+            for _, cache, offset in self.leaves:
+                for value, bits in cache.facets[name].items():
+                    merged[value] = merged.get(value, 0) | (bits << offset)
+            self.facets[name] = {value: bits & self.live for value, bits in merged.items()}
+        self._orders, self._ranks, self._terms = {}, {}, {}
+
+    def term_bits(self, field: str, text: str) -> int:
+        key = (field, text)
+        if key not in self._terms:
+            bits = 0
+            for reader, cache, offset in self.leaves:
+                bits |= cache.term_bits(reader, field, text) << offset
+            self._terms[key] = bits & self.live
+            if len(self._terms) > 1000:
+                self._terms.clear()
+        return self._terms[key]
+
+    def order(self, name: str) -> list[int]:
+        """Live global docnums sorted by name ("by_name") or newest first ("by_updated")."""
+        if name not in self._orders:
+            raw = bitsets.to_bytes(self.live)
+            streams = [_sorted_stream(cache, offset, name) for _, cache, offset in self.leaves]
+            merged = heapq.merge(*streams) if len(streams) > 1 else (streams[0] if streams else ())
+            self._orders[name] = [d for _, d in merged if bitsets.contains(raw, d)]
+        return self._orders[name]
+
+    def rank(self, name: str) -> list[int]:
+        if name not in self._ranks:
             rank = [0] * self.size
-            for i, d in enumerate(getattr(self, order_name)):
+            for i, d in enumerate(self.order(name)):
                 rank[d] = i
-            self._rank[order_name] = rank
-        return self._rank[order_name]
+            self._ranks[name] = rank
+        return self._ranks[name]
 
     def close(self):
         self.searcher.close()
@@ -133,6 +288,7 @@ class SearchIndex:
         self.path = path
         self._ix = None
         self._snapshot: _Snapshot | None = None
+        self._segments: dict = {}
         self._read_lock = threading.RLock()
         self._write_lock = threading.Lock()
 
@@ -140,12 +296,23 @@ class SearchIndex:
     def exists(self) -> bool:
         return os.path.isdir(self.path) and whoosh_index.exists_in(self.path)
 
+    def is_current(self) -> bool:
+        """The index exists and was written with this version's analysis and schema."""
+        try:
+            with open(os.path.join(self.path, "repertoire-format")) as f:
+                return self.exists() and f.read().strip() == INDEX_FORMAT
+        except OSError:
+            return False
+
     def create(self):
         """Create an empty index (or empty an existing one)."""
         os.makedirs(self.path, exist_ok=True)
         with self._read_lock:
             self._drop_snapshot()
+            self._segments.clear()
             self._ix = whoosh_index.create_in(self.path, make_schema())
+            with open(os.path.join(self.path, "repertoire-format"), "w") as f:
+                f.write(INDEX_FORMAT)
 
     def ensure(self):
         if not self.exists():
@@ -180,7 +347,7 @@ class SearchIndex:
         """
         options = {"procs": 2, "multisegment": True} if bulk and (os.cpu_count() or 1) > 1 else {}
         with self._write_lock:
-            writer = self.ix.writer(timeout=30.0, limitmb=128, **options)
+            writer = self.ix.writer(timeout=30.0, limitmb=1024 if bulk else 128, **options)
             try:
                 for op, value in operations:
                     if op == "add":
@@ -207,7 +374,7 @@ class SearchIndex:
         if snap is None or not snap.searcher.up_to_date():
             # Never Searcher.refresh(): it keeps superseded segments (WHOOSH-NOTES).
             self._drop_snapshot()
-            snap = self._snapshot = _Snapshot(self.ix.searcher())
+            snap = self._snapshot = _Snapshot(self.ix.searcher(), self._segments)
         return snap
 
     def search(self, criteria: Criteria, offset: int, limit: int) -> Hits:
@@ -307,10 +474,10 @@ def _text_query(snap: _Snapshot, criteria: Criteria):
     parts = []
     if criteria.q.strip():
         try:
-            parsed = _free_text_parser(schema).parse(criteria.q)
+            parsed = snap.parser.parse(criteria.q)
         except Exception:  # the parser is lenient, but never let a query text become a 500
             log.warning("query parse failed, falling back to plain words", exc_info=True)
-            parsed = _free_text_parser(schema).parse(" ".join(fold_words(criteria.q).split()))
+            parsed = snap.parser.parse(" ".join(fold_words(criteria.q).split()))
         if parsed is not None and parsed is not wq.NullQuery:
             parts.append(parsed)
     if criteria.name.strip():
@@ -330,14 +497,103 @@ def _text_query(snap: _Snapshot, criteria: Criteria):
     return wq.And(parts).normalize()
 
 
+def _bits(snap: _Snapshot, q) -> int:
+    """The live documents matching ``q``, computed on cached bitsets where the query allows."""
+    if q is wq.NullQuery:
+        return 0
+    if isinstance(q, wq.Term):
+        return snap.term_bits(q.fieldname, q.text)
+    if isinstance(q, wq.And):
+        result = snap.live
+        for sub in sorted(q.subqueries, key=lambda sub: not isinstance(sub, wq.Term)):
+            result &= _bits(snap, sub)
+            if not result:
+                break
+        return result
+    if isinstance(q, wq.Or) and not getattr(q, "minmatch", 0):
+        result = 0
+        for sub in q.subqueries:
+            result |= _bits(snap, sub)
+        return result
+    if isinstance(q, wq.AndNot):
+        return _bits(snap, q.a) & ~_bits(snap, q.b)
+    if isinstance(q, wq.Not):
+        return snap.live & ~_bits(snap, q.query)
+    if isinstance(q, wq.Prefix):
+        result = 0
+        for term in snap.searcher.reader().expand_prefix(q.fieldname, q.text):
+            result |= snap.term_bits(q.fieldname, term.decode("utf-8") if isinstance(term, bytes) else term)
+        return result
+    if isinstance(q, wq.Every):
+        return snap.live
+    return bitsets.from_docs(snap.searcher.docs_for_query(q)) & snap.live  # phrases and the like
+
+
+def _in_names(q):
+    """The same query, with free-text words looked for in names and acronyms only."""
+    if isinstance(q, wq.Term) and q.fieldname == "text":
+        return wq.Term("name", q.text)
+    if isinstance(q, wq.Phrase) and q.fieldname == "text":
+        return wq.Phrase("name", q.words)
+    if isinstance(q, (wq.And, wq.Or)):
+        return type(q)([_in_names(sub) for sub in q.subqueries])
+    if isinstance(q, wq.AndNot):
+        return wq.AndNot(_in_names(q.a), q.b)
+    return q
+
+
+class _DocSet(wq.Query):
+    """Matches exactly the given global document numbers; scores nothing.
+
+    Put in an And with a text query, it makes Whoosh score only these documents.
+    """
+
+    def __init__(self, docs: list[int], offsets: dict[int, tuple[int, int]]):
+        self.docs = docs
+        self.offsets = offsets  # id(leaf searcher) -> (offset, size)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return f"_DocSet({len(self.docs)})"
+
+    def estimate_size(self, ixreader):
+        return len(self.docs)
+
+    def matcher(self, searcher, context=None):
+        offset, size = self.offsets.get(id(searcher), (0, searcher.doc_count_all()))
+        lo, hi = bisect.bisect_left(self.docs, offset), bisect.bisect_left(self.docs, offset + size)
+        local = [d - offset for d in self.docs[lo:hi]]
+        return ListMatcher(local, all_weights=0.0) if local else NullMatcher()
+
+
+SCORED_AT_MOST = 3000
+
+
+def _ranked(snap: _Snapshot, query, candidates: int, needed: int) -> list[int]:
+    """Up to ``needed`` of ``candidates`` (bits) by BM25, or by name when there are too many to score."""
+    if candidates.bit_count() > SCORED_AT_MOST:
+        raw = bitsets.to_bytes(candidates)
+        picked = []
+        for d in snap.order("by_name"):
+            if bitsets.contains(raw, d):
+                picked.append(d)
+                if len(picked) >= needed:
+                    break
+        return picked
+    docs = list(bitsets.iter_docs(candidates))
+    offsets = {id(sub): (offset, sub.doc_count_all()) for sub, offset in snap.searcher.leaf_searchers()}
+    results = snap.searcher.search(wq.And([query, _DocSet(docs, offsets)]), limit=needed)
+    return [hit.docnum for hit in results]
+
+
 def _run(snap: _Snapshot, criteria: Criteria, offset: int, limit: int) -> Hits:
     query = _text_query(snap, criteria)
-    if query is None:
-        base = snap.live
-    elif query is wq.NullQuery:
-        base = 0
-    else:
-        base = bitsets.from_docs(snap.searcher.docs_for_query(query)) & snap.live
+    base = snap.live if query is None else _bits(snap, query)
 
     masks = {}
     for name in FACETS:
@@ -368,24 +624,26 @@ def _run(snap: _Snapshot, criteria: Criteria, offset: int, limit: int) -> Hits:
         facets[name] = counts
 
     total = matched.bit_count()
-    docnums = _page(snap, query, criteria, matched, total, offset, limit, bool(masks)) if total > offset else []
+    docnums = _page(snap, query, criteria, matched, total, offset, limit) if total > offset else []
     return Hits(total=total, actor_ids=[snap.ids[d] for d in docnums], facets=facets)
 
 
-def _page(snap, query, criteria, matched, total, offset, limit, filtered) -> list[int]:
+def _page(snap, query, criteria, matched, total, offset, limit) -> list[int]:
+    needed = offset + limit
     if criteria.sort == "relevance" and query is not None:
-        filter_set = set(bitsets.iter_docs(matched)) if filtered else None
-        results = snap.searcher.search(query, filter=filter_set, limit=offset + limit)
-        return [hit.docnum for hit in results][offset:offset + limit]
+        # Matches in names and acronyms first, then the others; BM25 within each group.
+        first = matched & _bits(snap, _in_names(query)) if criteria.q.strip() else matched
+        ranked = _ranked(snap, query, first, needed)
+        if len(ranked) < needed and first != matched:
+            ranked += _ranked(snap, query, matched & ~first, needed - len(ranked))
+        return ranked[offset:needed]
     order_name = "by_updated" if criteria.sort == "updated" else "by_name"
     if total <= 5000:
         rank = snap.rank(order_name)
-        docs = sorted(bitsets.iter_docs(matched), key=rank.__getitem__)
-        return docs[offset:offset + limit]
+        return sorted(bitsets.iter_docs(matched), key=rank.__getitem__)[offset:needed]
     raw = bitsets.to_bytes(matched)
     picked = []
-    needed = offset + limit
-    for d in getattr(snap, order_name):
+    for d in snap.order(order_name):
         if bitsets.contains(raw, d):
             picked.append(d)
             if len(picked) >= needed:
