@@ -1,6 +1,7 @@
 """Text helpers shared by validation, search and sorting: folding, slugs, sort keys."""
 import re
 import unicodedata
+from functools import lru_cache
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss",
                             "’": "'", "‘": "'", "–": "-", "—": "-"})
@@ -18,6 +19,7 @@ def fold_words(value: str) -> str:
     return _NON_WORD.sub(" ", fold(value)).strip()
 
 
+@lru_cache(maxsize=8192)
 def sort_key(value: str) -> str:
     """Key that sorts names the French way: accents and case ignored first.
 

@@ -144,3 +144,20 @@ def test_pages_are_in_french_whatever_the_browser_asks(page):
     assert '<html lang="fr">' in body
     assert re.search(r"Fiche mise à jour le \d{1,2} \w+ 20\d\d", text_of(body))
     assert not re.search(r"(January|February|March|April|May|June|July|August|September|October|November|December)", body)
+
+
+def test_long_facets_show_the_top_values_and_a_link_to_all(tmp_path):
+    app = build_app(tmp_path)
+    departments = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
+    for i, dept in enumerate(departments):
+        add_actor(app, name=f"Acteur {i:02d}", department=dept, postcode="")
+    client = app.test_client()
+    body = client.get("/").get_data(as_text=True)
+    assert len(re.findall(r'name="department" value=', body)) == 10
+    link = re.search(r'<a href="([^"]*voir=department[^"]*)">Voir les 12 valeurs', body)
+    assert link
+    expanded = client.get(html.unescape(link.group(1)).split("#")[0]).get_data(as_text=True)
+    assert len(re.findall(r'name="department" value=', expanded)) == 12
+    selected = client.get("/?department=12").get_data(as_text=True)
+    assert 'name="department" value="12" checked' in selected
+    dispose(app)

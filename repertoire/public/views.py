@@ -27,7 +27,7 @@ FACET_TITLES = {
     "kind": _l("Type d'acteur"),
 }
 FACET_ORDER = ("domain", "activity", "country", "department", "kind")
-FACET_VISIBLE = 8
+FACET_VISIBLE = 10
 
 
 def search_url(params: SearchParams | None = None, **changes) -> str:
@@ -80,7 +80,7 @@ def index():
               for value in params.filters.get(name, [])]
     return render_template("search.html", params=params, result=result, vocab=vocab,
                            active=active, facet_order=FACET_ORDER, facet_visible=FACET_VISIBLE,
-                           error=None)
+                           params_expanded=request.args.get("voir"), error=None)
 
 
 def _facet_label(name, value, vocab):
