@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    config_module.check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
@@ -30,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from . import search
+    from . import database, search  # noqa: F401  (database: SQLite settings for several processes)
     search.init_app(app)
 
     from .auth import init_auth
@@ -53,12 +54,19 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
 
     @app.after_request
-    def frame_rules(response):
-        """Only the embeddable search may be shown inside another site."""
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if request.path.startswith("/embed"):
-            response.headers["Content-Security-Policy"] = "frame-ancestors *"
-        else:
+    def security_headers(response):
+        """No inline script anywhere; only the embeddable search may be framed by other sites."""
+        embed = request.path.startswith("/embed")
+        response.headers["Content-Security-Policy"] = CSP + ("frame-ancestors *" if embed else "frame-ancestors 'none'")
+        if not embed:
             response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response
     return app
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; ")

@@ -91,6 +91,7 @@ def register_commands(app):
         if not index.is_current() or index.doc_count() != published:
             with index_progress():
                 search.reindex_all()
+        search.apply_pending()
         click.echo(f"Base de données prête ({published} acteurs publiés, {added} termes de taxonomie ajoutés) ; "
                    f"index prêt dans {current_app.config['REPERTOIRE_INDEX_DIR']}.")
 
@@ -133,6 +134,36 @@ def register_commands(app):
         with index_progress():
             n = search.reindex_all()
         click.echo(f"Index reconstruit : {n} acteur(s) publié(s).")
+
+    @app.cli.group("index")
+    def index_group():
+        """Cohérence entre la base de données et l'index."""
+
+    @index_group.command("sync")
+    def index_sync_command():
+        """Applique les tâches d'indexation en attente (après un arrêt brutal, par exemple)."""
+        with index_progress():
+            n = search.apply_pending()
+        click.echo(f"{n} tâche(s) d'indexation appliquée(s).")
+
+    @index_group.command("check")
+    def index_check_command():
+        """Compare la base et l'index ; code de sortie 1 à la moindre différence."""
+        problems = search.check_index()
+        labels = {"missing": "publiés mais absents de l'index", "unpublished_in_index": "dans l'index sans être publiés",
+                  "duplicated": "indexés plusieurs fois", "stale": "indexés dans une version périmée",
+                  "pending_tasks": "tâches d'indexation en attente"}
+        found = False
+        for key, values in problems.items():
+            if values:
+                found = True
+                shown = ", ".join(map(str, values[:20])) + (" …" if len(values) > 20 else "")
+                click.echo(f"{labels[key]} : {len(values) if key != 'pending_tasks' else values[0]} ({shown})")
+        if found:
+            click.echo("La base et l'index diffèrent : lancez « repertoire index sync » ou « repertoire reindex ».",
+                       err=True)
+            sys.exit(1)
+        click.echo("La base et l'index concordent.")
 
     @app.cli.command("generate")
     @click.argument("count", type=click.IntRange(min=0))

@@ -5,12 +5,20 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+DEFAULT_SECRET = "dev-only-change-me"
+
+
 def from_environment(instance_path: str) -> dict:
     database_url = os.environ.get("REPERTOIRE_DATABASE_URL") or (
         "sqlite:///" + os.path.join(instance_path, "repertoire.sqlite3"))
     index_dir = os.environ.get("REPERTOIRE_INDEX_DIR") or str(PROJECT_ROOT / "index")
     return {
-        "SECRET_KEY": os.environ.get("REPERTOIRE_SECRET_KEY", "dev-only-change-me"),
+        "SECRET_KEY": os.environ.get("REPERTOIRE_SECRET_KEY", DEFAULT_SECRET),
+        "REPERTOIRE_ENV": os.environ.get("REPERTOIRE_ENV", "development"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REPERTOIRE_INDEX_DIR": os.path.abspath(index_dir),
         "BABEL_DEFAULT_LOCALE": "fr",
@@ -28,3 +36,15 @@ def from_environment(instance_path: str) -> dict:
                                       "Répertoire <ne-pas-repondre@repertoire.invalid>"),
         "MAIL_OUTBOX": os.environ.get("REPERTOIRE_MAIL_OUTBOX", os.path.join(instance_path, "outbox")),
     }
+
+
+def check_production(config: dict):
+    """In production, refuse a missing or default secret key and send cookies over HTTPS only."""
+    if config.get("REPERTOIRE_ENV") != "production":
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEFAULT_SECRET or len(secret) < 16:
+        raise RuntimeError("REPERTOIRE_ENV=production : définissez REPERTOIRE_SECRET_KEY (au moins 16 caractères "
+                           "aléatoires, par exemple « python3 -c 'import secrets; print(secrets.token_hex(32))' »).")
+    config["SESSION_COOKIE_SECURE"] = True
+    config["REMEMBER_COOKIE_SECURE"] = True

@@ -212,3 +212,20 @@ class DuplicateDismissal(db.Model):
     actor_b_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IndexTask(db.Model):
+    """Index work recorded in the same transaction as the change (an outbox).
+
+    Applied after the commit; a crash in between leaves it pending, and the next
+    start or ``repertoire index sync`` applies it.
+    """
+
+    __tablename__ = "index_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(Integer, index=True)
+    new: Mapped[bool] = mapped_column(default=False)  # inserted by that transaction: not in the index yet
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)

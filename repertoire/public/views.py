@@ -13,7 +13,7 @@ from ..interchange import iter_csv, iter_json
 from ..worldmap import legend as world_legend, world_map
 from ..models import Actor
 from ..search import FACETS, ParamError, SearchParams, parse_search_params, search_actors
-from ..search import export_actor_ids, published_in_order
+from ..search import IndexUnavailable, export_actor_ids, published_in_order, rebuild_if_broken
 from ..serialize import actor_to_dict
 from ..validation import Vocabulary
 from ..web import json_error
@@ -183,6 +183,19 @@ def register_error_handlers(app):
             return json_error(messages.get(exc.code, exc.description), exc.code)
         template = "errors/404.html" if exc.code == 404 else "errors/error.html"
         return render_template(template, code=exc.code, description=exc.description), exc.code
+
+    @app.errorhandler(IndexUnavailable)
+    def index_unavailable(exc):
+        from flask import current_app
+        rebuild_if_broken(current_app._get_current_object())
+        message = _("Index en reconstruction : la recherche revient dans quelques instants.")
+        if request.path.startswith("/api/") or request.path.endswith((".csv", ".json")):
+            response = json_error(message, 503)
+        else:
+            response = render_template("errors/error.html", code=503, description=message), 503
+            response = app.make_response(response)
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(Exception)
     def server_error(exc):

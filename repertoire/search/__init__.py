@@ -14,17 +14,28 @@ from ..models import Actor
 from ..serialize import actor_to_dict
 from ..text import sort_key
 from . import sync
-from .index import FACETS, SearchIndex
+from .index import FACETS, IndexUnavailable, SearchIndex
 from .params import ParamError, SearchParams, parse_search_params
-from .sync import mark_for_index, progress_bar, reindex_all, sync_actors
+from .sync import apply_pending, check_index, mark_for_index, progress_bar, rebuild_if_broken, reindex_all
 
-__all__ = ["FACETS", "ParamError", "SearchParams", "SearchResult", "get_index", "init_app",
-           "mark_for_index", "parse_search_params", "published_in_order", "progress_bar", "reindex_all",
-           "search_actors", "sync", "sync_actors"]
+__all__ = ["FACETS", "IndexUnavailable", "ParamError", "SearchParams", "SearchResult", "apply_pending",
+           "check_index", "export_actor_ids", "get_index", "init_app", "mark_for_index", "parse_search_params",
+           "progress_bar", "published_in_order", "rebuild_if_broken", "reindex_all", "search_actors", "sync"]
 
 
 def init_app(app):
     app.extensions["repertoire.index"] = SearchIndex(app.config["REPERTOIRE_INDEX_DIR"])
+    healed = []
+
+    @app.before_request
+    def heal_once():
+        """A crash between a commit and the index leaves tasks pending: apply them at start."""
+        if not healed:
+            healed.append(True)
+            try:
+                apply_pending(timeout=5.0)
+            except Exception:  # no database yet, say: searches will tell
+                app.logger.warning("index : tâches en attente non appliquées au démarrage", exc_info=True)
 
 
 def get_index() -> SearchIndex:

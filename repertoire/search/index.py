@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import re
 import logging
 import os
+import re
+import shutil
 import threading
+import time
 from collections import OrderedDict
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from whoosh.filedb.filestore import FileStorage
@@ -281,43 +284,85 @@ class _Snapshot:
         self.searcher.close()
 
 
+class IndexUnavailable(RuntimeError):
+    """The index is missing or unreadable; it is being rebuilt from the database."""
+
+
 class SearchIndex:
-    """A Whoosh index directory: one per process, shared by all requests."""
+    """The index directory: one per process, shared by all requests.
+
+    ``path`` holds generations (``gen-…`` directories) and a ``CURRENT`` file
+    naming the active one, so that a full rebuild happens beside the live index
+    and is swapped in at once.
+    """
 
     def __init__(self, path: str):
         self.path = path
         self._ix = None
+        self._ix_generation = None
         self._snapshot: _Snapshot | None = None
         self._segments: dict = {}
         self._read_lock = threading.RLock()
         self._write_lock = threading.Lock()
 
-    # -- lifecycle -------------------------------------------------------
-    def _storage(self):
+    # -- generations -----------------------------------------------------
+    def generation(self) -> str | None:
+        try:
+            with open(os.path.join(self.path, "CURRENT")) as f:
+                return f.read().strip() or None
+        except OSError:
+            return None
+
+    def _dir(self, generation: str) -> str:
+        return os.path.join(self.path, generation)
+
+    def _storage(self, generation: str):
         # Without mmap: reading the index through files keeps each worker's RSS small
         # (mapped pages touched while building the caches counted ~250 MB at 100k actors).
-        return FileStorage(self.path, supports_mmap=False)
+        return FileStorage(self._dir(generation), supports_mmap=False)
 
+    def new_generation(self) -> str:
+        """An empty index in a new directory, not yet active."""
+        generation = f"gen-{time.time_ns()}"
+        os.makedirs(self._dir(generation))
+        self._storage(generation).create_index(make_schema())
+        with open(os.path.join(self._dir(generation), "repertoire-format"), "w") as f:
+            f.write(INDEX_FORMAT)
+        return generation
+
+    def activate(self, generation: str):
+        """Make ``generation`` the live index (atomically) and drop older ones but the previous."""
+        previous = self.generation()
+        pointer = os.path.join(self.path, f"CURRENT.{os.getpid()}")
+        with open(pointer, "w") as f:
+            f.write(generation)
+        os.replace(pointer, os.path.join(self.path, "CURRENT"))
+        for name in os.listdir(self.path):
+            if name.startswith("gen-") and name not in (generation, previous):
+                shutil.rmtree(self._dir(name), ignore_errors=True)
+
+    # -- lifecycle -------------------------------------------------------
     def exists(self) -> bool:
-        return os.path.isdir(self.path) and self._storage().index_exists()
+        generation = self.generation()
+        try:
+            return bool(generation) and self._storage(generation).index_exists()
+        except Exception:  # unreadable: as good as absent
+            return False
 
     def is_current(self) -> bool:
         """The index exists and was written with this version's analysis and schema."""
+        generation = self.generation()
         try:
-            with open(os.path.join(self.path, "repertoire-format")) as f:
+            with open(os.path.join(self._dir(generation), "repertoire-format")) as f:
                 return self.exists() and f.read().strip() == INDEX_FORMAT
-        except OSError:
+        except (OSError, TypeError):
             return False
 
     def create(self):
-        """Create an empty index (or empty an existing one)."""
+        """Make an empty index the live one."""
         os.makedirs(self.path, exist_ok=True)
-        with self._read_lock:
-            self._drop_snapshot()
-            self._segments.clear()
-            self._ix = self._storage().create_index(make_schema())
-            with open(os.path.join(self.path, "repertoire-format"), "w") as f:
-                f.write(INDEX_FORMAT)
+        self.activate(self.new_generation())
+        self.close()
 
     def ensure(self):
         if not self.exists():
@@ -325,61 +370,97 @@ class SearchIndex:
 
     @property
     def ix(self):
-        if self._ix is None:
-            self.ensure()
-            self._ix = self._storage().open_index()
+        generation = self.generation()
+        if self._ix is None or generation != self._ix_generation:
+            self._drop_snapshot()
+            if not generation:
+                raise IndexUnavailable("no index")
+            try:
+                self._ix = self._storage(generation).open_index()
+            except Exception as exc:
+                raise IndexUnavailable(str(exc)) from exc
+            self._ix_generation = generation
         return self._ix
 
     def _drop_snapshot(self):
         if self._snapshot is not None:
-            self._snapshot.close()
+            try:
+                self._snapshot.close()
+            except Exception:
+                pass
             self._snapshot = None
 
     def close(self):
         with self._read_lock:
             self._drop_snapshot()
+            self._segments.clear()
             self._ix = None
+            self._ix_generation = None
 
     def doc_count(self) -> int:
         return self.ix.doc_count()
 
     # -- writing ---------------------------------------------------------
-    def write(self, operations, progress=None, bulk=False):
-        """Apply ``("add", doc)``, ``("update", doc)`` and ``("delete", actor_id)`` in one writer.
-
-        ``bulk`` uses two processes writing separate segments (WHOOSH-NOTES: the
-        fastest way to index many documents on two cores).
-        """
+    @contextmanager
+    def writer(self, bulk=False, timeout=30.0, generation: str | None = None):
+        """The one Whoosh writer (waits for other processes' writers up to ``timeout``)."""
         options = {"procs": 2, "multisegment": True} if bulk and (os.cpu_count() or 1) > 1 else {}
-        with self._write_lock:
-            writer = self.ix.writer(timeout=30.0, limitmb=1024 if bulk else 128, **options)
+        ix = self._storage(generation).open_index() if generation else self.ix
+        # A generation being built is nobody else's: only the live index needs one writer at a time.
+        with nullcontext() if generation else self._write_lock:
+            writer = ix.writer(timeout=timeout, limitmb=1024 if bulk else 128, **options)
             try:
-                for op, value in operations:
-                    if op == "add":
-                        writer.add_document(**value)
-                    elif op == "update":
-                        writer.update_document(**value)
-                    else:
-                        writer.delete_by_term("id", str(value))
-                    if progress:
-                        progress(1)
-                writer.commit()
+                yield writer
             except BaseException:
                 writer.cancel()
                 raise
+            else:
+                writer.commit()
 
-    def rebuild(self, docs, progress=None, bulk=False):
-        """Replace the whole index by ``docs``."""
-        self.create()
-        self.write((("add", doc) for doc in docs), progress=progress, bulk=bulk)
+    @staticmethod
+    def apply(writer, operations, progress=None):
+        """Send ``("add", doc)``, ``("update", doc)`` and ``("delete", actor_id)`` to ``writer``."""
+        for op, value in operations:
+            if op == "add":
+                writer.add_document(**value)
+            elif op == "update":
+                writer.update_document(**value)
+            else:
+                writer.delete_by_term("id", str(value))
+            if progress:
+                progress(1)
+
+    def documents(self) -> dict[int, int]:
+        """actor id -> number of live documents for it (for checks)."""
+        with self._read_lock:
+            snap = self._current()
+            counts: dict[int, int] = {}
+            for d in bitsets.iter_docs(snap.live):
+                counts[snap.ids[d]] = counts.get(snap.ids[d], 0) + 1
+            return counts
+
+    def updated_of(self) -> dict[int, int]:
+        """actor id -> the ``updated`` value indexed (microseconds)."""
+        with self._read_lock:
+            snap = self._current()
+            result = {}
+            for reader, cache, offset in snap.leaves:
+                for d in range(cache.size):
+                    if (snap.live >> (d + offset)) & 1:
+                        result[cache.ids[d]] = cache.updated[d]
+            return result
 
     # -- reading ---------------------------------------------------------
     def _current(self) -> _Snapshot:
+        ix = self.ix
         snap = self._snapshot
         if snap is None or not snap.searcher.up_to_date():
             # Never Searcher.refresh(): it keeps superseded segments (WHOOSH-NOTES).
             self._drop_snapshot()
-            snap = self._snapshot = _Snapshot(self.ix.searcher(), self._segments)
+            try:
+                snap = self._snapshot = _Snapshot(ix.searcher(), self._segments)
+            except Exception as exc:
+                raise IndexUnavailable(str(exc)) from exc
         return snap
 
     def search(self, criteria: Criteria, offset: int, limit: int) -> Hits:
