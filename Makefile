@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install init demo bench bench-tools clean
+.PHONY: run test test-postgres install init demo bench bench-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ run: demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The whole suite again on a real PostgreSQL server, installed and started here.
+test-postgres: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	url=$$(bash .ci/postgres.sh start) && \
+	  REPERTOIRE_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest; status=$$?; \
+	  bash .ci/postgres.sh stop; exit $$status
 
 bench-tools: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -283,7 +283,7 @@ def run(size: int, queries: int, seed: int, load: bool) -> str:
     started = time.perf_counter()
     subprocess.run([repertoire, "import", csv_path], env=env, check=True, capture_output=True)
     imported = time.perf_counter() - started
-    index_mb = sum(f.stat().st_size for f in Path(directory, "index").iterdir()) / 1e6
+    index_mb = sum(f.stat().st_size for f in Path(directory, "index").rglob("*") if f.is_file()) / 1e6
     fts_build = build_fts(f"{directory}/bench.sqlite3")
 
     out = subprocess.run([sys.executable, __file__, "--worker", directory, "--queries", str(queries),

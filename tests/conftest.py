@@ -1,7 +1,14 @@
 """Fixtures: an app on a temporary database and index, and factories that create
-data through the same operations the product uses."""
+data through the same operations the product uses.
+
+The database is a temporary SQLite file, or, when REPERTOIRE_TEST_POSTGRES_URL
+names a PostgreSQL server (``make test-postgres``), a fresh database there.
+"""
+import os
+import uuid
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from repertoire import create_app
 from repertoire.database import upgrade_schema
@@ -12,12 +19,33 @@ from repertoire.search import get_index
 from repertoire.validation import Vocabulary, validate_actor
 
 
+POSTGRES = os.environ.get("REPERTOIRE_TEST_POSTGRES_URL")
+
+
+def database_url(tmp_path) -> str:
+    """The test database of ``tmp_path`` (the same one each time it is asked for)."""
+    marker = tmp_path / "database-url"
+    if marker.exists():
+        return marker.read_text()
+    if POSTGRES:
+        name = "t_" + uuid.uuid4().hex[:16]
+        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = POSTGRES.rsplit("/", 1)[0] + "/" + name
+    else:
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    marker.write_text(url)
+    return url
+
+
 def build_app(tmp_path, **extra):
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "REPERTOIRE_INDEX_DIR": str(tmp_path / "index"),
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
     }
@@ -35,6 +63,12 @@ def dispose(app):
     with app.app_context():
         get_index().close()
         db.engine.dispose()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if POSTGRES and url.startswith("postgresql"):
+        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

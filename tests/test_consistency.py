@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import add_actor, build_app, dispose
+from conftest import add_actor, build_app, database_url, dispose
 from repertoire.extensions import db
 from repertoire.models import Actor, IndexTask
 
@@ -22,10 +22,14 @@ def names(client, query="per_page=100"):
     return sorted(r["name"] for r in client.get("/api/actors?" + query).get_json()["results"])
 
 
+def child_env(tmp_path):
+    return {**os.environ, "REPERTOIRE_DATABASE_URL": database_url(tmp_path),
+            "REPERTOIRE_INDEX_DIR": str(tmp_path / "index")}
+
+
 def run_child(tmp_path, code: str, expect_killed=False):
     """Run ``code`` in a fresh Python process on the test's database and index."""
-    env = {**os.environ, "REPERTOIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-           "REPERTOIRE_INDEX_DIR": str(tmp_path / "index")}
+    env = child_env(tmp_path)
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True,
                           timeout=120)
     if expect_killed:
@@ -226,8 +230,7 @@ def test_concurrent_writers_in_several_processes_lose_nothing(tmp_path):
                     update_actor(db.session, actor, data, Vocabulary(db.session))
                     db.session.commit()
     """
-    env = {**os.environ, "REPERTOIRE_DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-           "REPERTOIRE_INDEX_DIR": str(tmp_path / "index")}
+    env = child_env(tmp_path)
     workers = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(w), ",".join(map(str, ids))],
                                 env=env, stderr=subprocess.PIPE, text=True) for w in range(4)]
     errors = [w.communicate(timeout=300)[1] for w in workers]
