@@ -11,7 +11,7 @@ from flask import current_app, url_for
 from flask.cli import FlaskGroup
 from sqlalchemy import func, select
 
-from . import create_app, operations, search
+from . import backup, create_app, operations, search
 from .auth import still_accurate_token
 from .curation import reminders_due
 from .database import upgrade_schema
@@ -164,6 +164,28 @@ def register_commands(app):
                        err=True)
             sys.exit(1)
         click.echo("La base et l'index concordent.")
+
+    @app.cli.command("backup")
+    @click.argument("directory", type=click.Path(file_okay=False))
+    @click.option("--with-passwords", is_flag=True, help="Garde les empreintes des mots de passe.")
+    def backup_command(directory, with_passwords):
+        """Écrit un instantané cohérent de la base (tables en JSON, export des fiches, manifeste)."""
+        folder = backup.backup(directory, with_passwords)
+        click.echo(f"Sauvegarde écrite dans {folder}.")
+
+    @app.cli.command("restore")
+    @click.argument("source", type=click.Path(exists=True, file_okay=False))
+    @click.option("--force", is_flag=True, help="Remplace une base qui contient déjà des données.")
+    def restore_command(source, force):
+        """Restaure une sauvegarde dans cette instance, puis reconstruit l'index."""
+        try:
+            counts = backup.restore(source, force)
+        except operations.OperationError as exc:
+            raise click.ClickException(str(exc)) from None
+        with index_progress():
+            search.reindex_all()
+        click.echo(f"Sauvegarde restaurée : {counts.get('actor', 0)} fiche(s), {counts.get('user_account', 0)} "
+                   f"compte(s) ; index reconstruit.")
 
     @app.cli.command("generate")
     @click.argument("count", type=click.IntRange(min=0))

@@ -20,6 +20,11 @@ def alembic_config(connection=None) -> Config:
     return cfg
 
 
+def current_revision(connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+    return MigrationContext.configure(connection).get_current_revision()
+
+
 def upgrade_schema():
     """Create or upgrade the schema to the newest revision (idempotent)."""
     with db.engine.begin() as connection:

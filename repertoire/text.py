@@ -26,7 +26,7 @@ def sort_key(value: str) -> str:
     "Échanges" sorts among the E's; ties are broken by the exact spelling so the
     order is total and stable.
     """
-    return f"{fold_words(value)}\x00{value}"
+    return f"{fold_words(value)}\x01{value}"  # \x01: sorts before any letter; PostgreSQL refuses \x00
 
 
 def slugify(value: str, max_length: int = 80) -> str:

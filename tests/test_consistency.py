@@ -275,3 +275,37 @@ def test_production_refuses_the_default_secret(tmp_path):
     app = create_app({"REPERTOIRE_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://",
                       "SECRET_KEY": "x" * 40, "REPERTOIRE_INDEX_DIR": str(tmp_path / "i")})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+
+
+def test_another_process_sees_an_edit_within_a_second(tmp_path):
+    app = build_app(tmp_path)
+    actor_id = add_actor(app, name="Avant Modification")
+    reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import sys, time
+        from repertoire import create_app
+        client = create_app().test_client()
+        assert client.get("/api/actors?name=avant").get_json()["total"] == 1  # warm searcher and caches
+        print("ready", flush=True)
+        sys.stdin.readline()  # the edit is committed now
+        started = time.perf_counter()
+        while client.get("/api/actors?name=apres").get_json()["total"] != 1:
+            if time.perf_counter() - started > 10:
+                print("timeout", flush=True)
+                sys.exit(1)
+        print(f"{(time.perf_counter() - started) * 1000:.0f}", flush=True)
+    """)], env=child_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "ready"
+    from repertoire.operations import actor_input, update_actor
+    from repertoire.validation import Vocabulary
+    with app.app_context():
+        actor = db.session.get(Actor, actor_id)
+        data = actor_input(actor)
+        data.name = "Après Modification"
+        update_actor(db.session, actor, data, Vocabulary(db.session))
+        db.session.commit()
+    reader.stdin.write("go\n")
+    reader.stdin.flush()
+    seen_after_ms = reader.stdout.readline().strip()
+    assert reader.wait(timeout=30) == 0, seen_after_ms
+    assert float(seen_after_ms) < 1000
+    dispose(app)

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 FACETS = ("country", "department", "domain", "activity", "kind")
 
 
-INDEX_FORMAT = "2"  # bump when analysis or schema change: `repertoire init` then rebuilds the index
+INDEX_FORMAT = "3"  # bump when analysis or schema change: `repertoire init` then rebuilds the index
 _WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # RegexTokenizer's default pattern
 
 
