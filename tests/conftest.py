@@ -59,12 +59,13 @@ def build_app(tmp_path, **extra):
     return app
 
 
-def dispose(app):
+def dispose(app, drop=True):
+    """Close the app's index and connections; drop its PostgreSQL database unless told not to."""
     with app.app_context():
         get_index().close()
         db.engine.dispose()
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if POSTGRES and url.startswith("postgresql"):
+    if drop and POSTGRES and url.startswith("postgresql"):
         admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))

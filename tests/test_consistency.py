@@ -97,7 +97,7 @@ def test_the_next_start_applies_pending_tasks(tmp_path):
         db.session.execute(IndexTask.__table__.insert().values(actor_id=actor.id, new=False, attempts=0,
                                                                created_at=actor.updated_at))
         db.session.commit()
-    dispose(app)
+    dispose(app, drop=False)
     restarted = build_app(tmp_path)
     assert names(restarted.test_client()) == []  # healed on the first request
     dispose(restarted)
