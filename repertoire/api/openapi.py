@@ -1,5 +1,5 @@
 """The OpenAPI 3 description of the JSON API."""
-from .. import taxonomy
+from .. import geo
 from ..search.params import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT, SORTS
 
 
@@ -11,7 +11,8 @@ def _text(name, description):
 def _filter(name, description, enum=None):
     item = {"type": "string"}
     if enum:
-        item["enum"] = enum
+        item["enum"] = [""] + enum  # an empty value is ignored
+        description += " Une valeur vide est ignorée."
     return {"name": name, "in": "query", "required": False, "description": description,
             "schema": {"type": "array", "items": item}, "style": "form", "explode": True}
 
@@ -52,7 +53,8 @@ ERROR_SCHEMA = {"type": "object", "required": ["error"],
                 "properties": {"error": {"type": "string", "description": "Message en français."}}}
 
 
-def openapi_document(server_url: str) -> dict:
+def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
+    """The description; ``slugs`` are the taxonomy values accepted now (coordinators may add some)."""
     error = {"description": "Paramètre invalide.",
              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     return {
@@ -74,13 +76,13 @@ def openapi_document(server_url: str) -> dict:
                     _text("name", "Nom ou sigle (aussi les débuts de mots)."),
                     _text("place", "Commune, code postal, code ou nom du département du siège."),
                     _text("intervention", "Pays (nom ou code) ou ville d'intervention."),
-                    _filter("country", "Pays d'intervention, code ISO alpha-2."),
-                    _filter("department", "Département du siège, code INSEE."),
-                    _filter("domain", "Domaine d'intervention (slug).", [s for s, _ in taxonomy.DOMAINS]),
-                    _filter("activity", "Type d'activité (slug).", [s for s, _ in taxonomy.ACTIVITIES]),
-                    _filter("kind", "Type d'acteur (slug).", [s for s, _ in taxonomy.KINDS]),
+                    _filter("country", "Pays d'intervention, code ISO alpha-2.", sorted(geo.countries())),
+                    _filter("department", "Département du siège, code INSEE.", list(geo.departments())),
+                    _filter("domain", "Domaine d'intervention (slug).", sorted(slugs["domain"])),
+                    _filter("activity", "Type d'activité (slug).", sorted(slugs["activity"])),
+                    _filter("kind", "Type d'acteur (slug).", sorted(slugs["kind"])),
                     {"name": "sort", "in": "query", "required": False,
-                     "schema": {"type": "string", "enum": list(SORTS)}},
+                     "schema": {"type": "string", "enum": ["", *SORTS]}},
                     {"name": "page", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "default": 1}},
                     {"name": "per_page", "in": "query", "required": False,

@@ -33,7 +33,7 @@ def list_actors():
 
 @bp.get("/actors/<int:actor_id>")
 def get_actor(actor_id: int):
-    actor = db.session.get(Actor, actor_id)
+    actor = db.session.get(Actor, actor_id) if actor_id < 2**63 else None  # larger: no database integer
     if actor is not None and actor.merged_into_id:
         final = final_actor(db.session, actor)
         if final.is_published:
@@ -45,4 +45,4 @@ def get_actor(actor_id: int):
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(request.host_url.rstrip("/")))
+    return jsonify(openapi_document(request.host_url.rstrip("/"), Vocabulary(db.session).slugs()))

@@ -180,9 +180,15 @@ def register_error_handlers(app):
     def http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
             messages = {404: _("Ressource introuvable."), 405: _("Méthode non autorisée.")}
-            return json_error(messages.get(exc.code, exc.description), exc.code)
-        template = "errors/404.html" if exc.code == 404 else "errors/error.html"
-        return render_template(template, code=exc.code, description=exc.description), exc.code
+            response = json_error(messages.get(exc.code, exc.description), exc.code)
+        else:
+            template = "errors/404.html" if exc.code == 404 else "errors/error.html"
+            response = app.make_response((render_template(template, code=exc.code, description=exc.description),
+                                          exc.code))
+        for name, value in exc.get_headers():  # Allow on a 405, Retry-After on a 429…
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(IndexUnavailable)
     def index_unavailable(exc):
