@@ -133,3 +133,12 @@ def make_actor(app):
 def actor_by_name(app, name):
     with app.app_context():
         return db.session.scalar(select(Actor).where(Actor.name == name))
+
+
+@pytest.fixture
+def coordinator_client(app):
+    """A logged-in coordinator (coord@example.org)."""
+    add_user(app, "coord@example.org", role="coordinator")
+    client = app.test_client()
+    login(client, "coord@example.org")
+    return client

@@ -14,14 +14,6 @@ from web import csrf_token, last_mail, link_in, outbox, submit, text
 HEADER = "name,acronym,kind,town,postcode,department,countries,intervention_towns,domains,activities,description,website,email,phone"
 
 
-@pytest.fixture
-def coordinator(app):
-    add_user(app, "coord@example.org", role="coordinator")
-    client = app.test_client()
-    login(client, "coord@example.org")
-    return client
-
-
 def total(client, query):
     return client.get("/api/actors?" + query).get_json()["total"]
 
@@ -33,20 +25,20 @@ def term(app, slug):
 
 # -- taxonomy --------------------------------------------------------------
 
-def test_taxonomy_page_shows_counts(app, coordinator):
+def test_taxonomy_page_shows_counts(app, coordinator_client):
     add_actor(app, name="Eau Vive Caen", domains="eau")
     add_actor(app, name="Eau Claire Caen", domains="eau;sante", status="pending")
-    page = coordinator.get("/moderation/taxonomie").get_data(as_text=True)
+    page = coordinator_client.get("/moderation/taxonomie").get_data(as_text=True)
     assert re.search(r'<code>eau</code></td>\s*<td><a href="/\?domain=eau">1</a> / 2</td>', page)
 
 
-def test_add_rename_keeps_slug_and_reindexes(app, coordinator):
+def test_add_rename_keeps_slug_and_reindexes(app, coordinator_client):
     add_actor(app, name="Forages du Nord", domains="eau")
-    submit(coordinator, "/moderation/taxonomie/domain/ajouter", {"label": "Numérique solidaire"},
+    submit(coordinator_client, "/moderation/taxonomie/domain/ajouter", {"label": "Numérique solidaire"},
            form_url="/moderation/taxonomie")
     assert term(app, "numerique-solidaire").label == "Numérique solidaire"
     eau = term(app, "eau")
-    submit(coordinator, f"/moderation/taxonomie/domain/{eau.id}/renommer", {"label": "Accès à l'eau potable"},
+    submit(coordinator_client, f"/moderation/taxonomie/domain/{eau.id}/renommer", {"label": "Accès à l'eau potable"},
            form_url="/moderation/taxonomie")
     public = app.test_client()
     facet = public.get("/api/actors").get_json()["facets"]["domain"]
@@ -54,19 +46,19 @@ def test_add_rename_keeps_slug_and_reindexes(app, coordinator):
     assert total(public, "q=potable") == 1  # the new label is searchable
 
 
-def test_reorder_changes_the_form_order(app, coordinator):
+def test_reorder_changes_the_form_order(app, coordinator_client):
     eau = term(app, "eau")
-    submit(coordinator, f"/moderation/taxonomie/domain/{eau.id}/monter", {}, form_url="/moderation/taxonomie")
+    submit(coordinator_client, f"/moderation/taxonomie/domain/{eau.id}/monter", {}, form_url="/moderation/taxonomie")
     with app.app_context():
         order = list(db.session.scalars(select(Domain.slug).order_by(Domain.position)))
     assert order[:2] == ["eau", "agriculture"]
 
 
-def test_merge_moves_every_actor_and_retires_the_source(app, coordinator):
+def test_merge_moves_every_actor_and_retires_the_source(app, coordinator_client):
     add_actor(app, name="Urgence Haïti", domains="urgence")
     add_actor(app, name="Risques et Urgence", domains="urgence;risques")
     urgence, risques = term(app, "urgence"), term(app, "risques")
-    submit(coordinator, f"/moderation/taxonomie/domain/{urgence.id}/fusionner", {"target": risques.id},
+    submit(coordinator_client, f"/moderation/taxonomie/domain/{urgence.id}/fusionner", {"target": risques.id},
            form_url="/moderation/taxonomie")
     public = app.test_client()
     assert total(public, "domain=urgence") == 0
@@ -79,10 +71,10 @@ def test_merge_moves_every_actor_and_retires_the_source(app, coordinator):
     assert 'value="risques"' in form and 'value="urgence"' not in form
 
 
-def test_retired_value_is_no_longer_offered_but_still_filters(app, coordinator):
+def test_retired_value_is_no_longer_offered_but_still_filters(app, coordinator_client):
     add_actor(app, name="Tourisme Équitable", domains="tourisme")
     tourisme = term(app, "tourisme")
-    submit(coordinator, f"/moderation/taxonomie/domain/{tourisme.id}/retirer", {}, form_url="/moderation/taxonomie")
+    submit(coordinator_client, f"/moderation/taxonomie/domain/{tourisme.id}/retirer", {}, form_url="/moderation/taxonomie")
     add_user(app, "m@example.org")
     client = app.test_client()
     login(client, "m@example.org")
@@ -92,26 +84,26 @@ def test_retired_value_is_no_longer_offered_but_still_filters(app, coordinator):
 
 # -- duplicates ------------------------------------------------------------
 
-def test_duplicate_report_and_not_a_duplicate_is_remembered(app, coordinator):
+def test_duplicate_report_and_not_a_duplicate_is_remembered(app, coordinator_client):
     a = add_actor(app, name="Association Solidarité Bénin Caen", email="contact@benin.example.org")
     b = add_actor(app, name="Solidarite Benin Caen", town="Caen", email="contact@benin.example.org")
     add_actor(app, name="Tout Autre Chose", town="Rouen", postcode="76000", department="76")
-    report = text(coordinator.get("/moderation/doublons"))
+    report = text(coordinator_client.get("/moderation/doublons"))
     assert "Solidarite Benin Caen" in report and "noms proches" in report and "même adresse électronique" in report
     assert "Tout Autre Chose" not in report
-    submit(coordinator, f"/moderation/doublons/{min(a, b)}/{max(a, b)}/ignorer", {}, form_url="/moderation/doublons")
-    assert "Aucun doublon probable." in text(coordinator.get("/moderation/doublons"))
+    submit(coordinator_client, f"/moderation/doublons/{min(a, b)}/{max(a, b)}/ignorer", {}, form_url="/moderation/doublons")
+    assert "Aucun doublon probable." in text(coordinator_client.get("/moderation/doublons"))
 
 
-def test_merge_chooses_field_by_field_keeps_both_histories_and_redirects(app, coordinator):
+def test_merge_chooses_field_by_field_keeps_both_histories_and_redirects(app, coordinator_client):
     a = add_actor(app, name="Amitiés Caen-Thiès", countries="SN", intervention_towns="Thiès", domains="culture",
                   phone="02 31 00 00 01")
     b = add_actor(app, name="Amities Caen Thies", countries="SN;GM", intervention_towns="Banjul",
                   domains="education", website="https://amities.example.org")
     old_slug = the_slug(app, b)
-    page = coordinator.get(f"/moderation/doublons/{a}/{b}")
+    page = coordinator_client.get(f"/moderation/doublons/{a}/{b}")
     token = csrf_token(page.get_data(as_text=True))
-    response = coordinator.post(f"/moderation/doublons/{a}/{b}", data={
+    response = coordinator_client.post(f"/moderation/doublons/{a}/{b}", data={
         "csrf_token": token, "keep": "a", "choice-name": "a", "choice-countries": "b",
         "choice-intervention_towns": "both", "choice-domains": "both", "choice-website": "b", "choice-phone": "a"})
     assert response.status_code == 302
@@ -129,8 +121,8 @@ def test_merge_chooses_field_by_field_keeps_both_histories_and_redirects(app, co
     with app.app_context():
         actions_b = [r.action for r in db.session.scalars(select(Revision).where(Revision.actor_id == b))]
     assert actions_b[-1] == "merged-away" and len(actions_b) >= 2
-    assert "fusion" in text(coordinator.get(f"/moderation/acteurs/{a}/historique"))
-    assert coordinator.get(f"/moderation/acteurs/{b}/historique").status_code == 200
+    assert "fusion" in text(coordinator_client.get(f"/moderation/acteurs/{a}/historique"))
+    assert coordinator_client.get(f"/moderation/acteurs/{b}/historique").status_code == 200
 
 
 def the_slug(app, actor_id):
@@ -148,12 +140,12 @@ def upload(client, content: str, filename="acteurs.csv"):
                        content_type="multipart/form-data")
 
 
-def test_back_office_import_reports_then_imports_on_confirmation(app, coordinator):
+def test_back_office_import_reports_then_imports_on_confirmation(app, coordinator_client):
     add_actor(app, name="Déjà Là", town="Caen")
     bad = (HEADER + "\nNouvelle Asso,,association,Caen,14000,14,ML,,eau,,,,,\n"
            "Déjà Là,,association,Caen,14000,14,SN,,,,,,,\n"
            "X,,association,Caen,14000,99,,,,,,,,\n")
-    report = upload(coordinator, bad)
+    report = upload(coordinator_client, bad)
     body = text(report)
     assert "3 lignes lues" in body and "1 fiche à créer" in body and "1 fiche existante à mettre à jour" in body
     assert "1 ligne invalide" in body and "département inconnu « 99 »" in body
@@ -161,18 +153,18 @@ def test_back_office_import_reports_then_imports_on_confirmation(app, coordinato
     assert "Confirmer l'import" not in body
     assert total(app.test_client(), "") == 1
     good = HEADER + "\nNouvelle Asso,,association,Caen,14000,14,ML,,eau,,,,,\nDéjà Là,,association,Caen,14000,14,SN,,,,,,,\n"
-    report = upload(coordinator, good)
+    report = upload(coordinator_client, good)
     token = re.search(r'action="/moderation/import/([^"]+)"', report.get_data(as_text=True)).group(1)
     assert total(app.test_client(), "") == 1  # nothing before confirmation
-    done = submit(coordinator, f"/moderation/import/{token}", {}, form_url="/moderation/import")
+    done = submit(coordinator_client, f"/moderation/import/{token}", {}, form_url="/moderation/import")
     assert done.status_code == 302
     public = app.test_client()
     assert total(public, "") == 2 and total(public, "country=SN") == 1
-    assert "1 fiche(s) créée(s), 1 mise(s) à jour" in text(coordinator.get("/moderation/import"))
+    assert "1 fiche(s) créée(s), 1 mise(s) à jour" in text(coordinator_client.get("/moderation/import"))
 
 
-def test_upload_type_is_checked(app, coordinator):
-    response = upload(coordinator, "hello", filename="virus.exe")
+def test_upload_type_is_checked(app, coordinator_client):
+    response = upload(coordinator_client, "hello", filename="virus.exe")
     assert response.status_code == 400 and "Seuls les fichiers .csv et .json" in text(response)
 
 
@@ -192,7 +184,7 @@ def make_stale(app, actor_id, days=400):
         db.session.commit()
 
 
-def test_stale_entries_are_listed_and_owners_reminded_once(app, coordinator, runner):
+def test_stale_entries_are_listed_and_owners_reminded_once(app, coordinator_client, runner):
     owner = add_user(app, "owner@example.org")
     stale = add_actor(app, name="Vieille Fiche")
     orphan = add_actor(app, name="Fiche Orpheline")
@@ -202,7 +194,7 @@ def test_stale_entries_are_listed_and_owners_reminded_once(app, coordinator, run
         db.session.commit()
     make_stale(app, stale)
     make_stale(app, orphan)
-    listing = text(coordinator.get("/moderation/fraicheur"))
+    listing = text(coordinator_client.get("/moderation/fraicheur"))
     assert "Vieille Fiche" in listing and "Fiche Orpheline" in listing and "Fiche Récente" not in listing
     result = runner.invoke(args=["remind"])
     assert result.exit_code == 0 and "1 rappel(s) envoyé(s) ; 1 fiche(s) ancienne(s) sans responsable" in result.output
@@ -217,10 +209,10 @@ def test_stale_entries_are_listed_and_owners_reminded_once(app, coordinator, run
     page = visitor.get(path)
     assert page.status_code == 200 and "Oui, elle est toujours exacte" in text(page)
     make_stale(app, stale)  # a GET changes nothing
-    assert "Vieille Fiche" in text(coordinator.get("/moderation/fraicheur"))
+    assert "Vieille Fiche" in text(coordinator_client.get("/moderation/fraicheur"))
     done = visitor.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True))})
     assert "confirmée pour un an" in text(done)
-    assert "Vieille Fiche" not in text(coordinator.get("/moderation/fraicheur"))
+    assert "Vieille Fiche" not in text(coordinator_client.get("/moderation/fraicheur"))
     assert "Informations confirmées le" in text(visitor.get(f"/acteurs/{the_slug(app, stale)}"))
     assert visitor.get(path.replace("toujours-exacte/", "toujours-exacte/x")).status_code == 302
 
@@ -240,7 +232,7 @@ def test_public_statistics_with_a_server_side_world_map(app):
     assert "http" not in re.sub(r'(xmlns="http://www.w3.org/2000/svg"|https?://schema.org)', "", body.split("<svg", 1)[1].split("</svg>")[0])
 
 
-def test_dashboard_figures(app, coordinator):
+def test_dashboard_figures(app, coordinator_client):
     add_user(app, "m@example.org")
     member = app.test_client()
     login(member, "m@example.org")
@@ -248,7 +240,7 @@ def test_dashboard_figures(app, coordinator):
     submit(member, "/mon-espace/inscrire", ACTOR_FORM)
     stale = add_actor(app, name="Ancienne")
     make_stale(app, stale)
-    page = text(coordinator.get("/moderation/tableau-de-bord"))
+    page = text(coordinator_client.get("/moderation/tableau-de-bord"))
     assert "1 demandes en attente" in page and "1 fiches à vérifier" in page
     month = utcnow().strftime("%Y-%m")
     assert re.search(rf"{month} 1 1", page)

@@ -16,14 +16,6 @@ def member(app):
 
 
 @pytest.fixture
-def coordinator_client(app):
-    add_user(app, "coord@example.org", role="coordinator")
-    client = app.test_client()
-    login(client, "coord@example.org")
-    return client
-
-
-@pytest.fixture
 def member_client(app, member):
     client = app.test_client()
     login(client, "membre@example.org")

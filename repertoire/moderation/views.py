@@ -116,21 +116,27 @@ def notify_decision(change: ChangeRequest):
     send_mail(change.user.email, subject, body)
 
 
+def _decide(change: ChangeRequest, decide, message: str):
+    """Apply a decision, commit, tell the member, go back to the queue."""
+    try:
+        decide()
+    except operations.OperationError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("moderation.request_detail", request_id=change.id))
+    db.session.commit()
+    notify_decision(change)
+    flash(message, "success")
+    return redirect(url_for("moderation.queue"))
+
+
 @bp.post("/demandes/<int:request_id>/accepter")
 @role_required(*COORDINATORS)
 def approve(request_id: int):
     change = get_request(request_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        operations.approve_request(db.session, change, current_user, Vocabulary(db.session))
-    except operations.OperationError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("moderation.request_detail", request_id=request_id))
-    db.session.commit()
-    notify_decision(change)
-    flash(_("Demande acceptée ; le demandeur a été prévenu."), "success")
-    return redirect(url_for("moderation.queue"))
+    return _decide(change, lambda: operations.approve_request(db.session, change, current_user, Vocabulary(db.session)),
+                   _("Demande acceptée ; le demandeur a été prévenu."))
 
 
 @bp.post("/demandes/<int:request_id>/refuser")
@@ -142,15 +148,8 @@ def reject(request_id: int):
         current = operations.actor_snapshot(change.actor)
         return render_template("moderation/request.html", change=change, current=current, diff=[],
                                duplicates=[], approve_form=ConfirmForm(), reject_form=form), 400
-    try:
-        operations.reject_request(db.session, change, current_user, form.reason.data)
-    except operations.OperationError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("moderation.request_detail", request_id=request_id))
-    db.session.commit()
-    notify_decision(change)
-    flash(_("Demande refusée ; le demandeur a reçu la raison."), "success")
-    return redirect(url_for("moderation.queue"))
+    return _decide(change, lambda: operations.reject_request(db.session, change, current_user, form.reason.data),
+                   _("Demande refusée ; le demandeur a reçu la raison."))
 
 
 # -- actors ----------------------------------------------------------------
