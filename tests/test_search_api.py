@@ -254,3 +254,10 @@ def test_openapi_document(directory):
     params = {p["name"] for p in body["paths"]["/api/actors"]["get"]["parameters"]}
     assert params == {"q", "name", "place", "intervention", "country", "department", "domain", "activity",
                       "kind", "sort", "page", "per_page"}
+
+
+def test_ids_beyond_the_database_integers_are_not_found(directory):
+    client = directory[0].test_client()
+    for url in ("/api/actors/2147483648", "/api/actors/24105754334338", "/api/actors/99999999999999999999999"):
+        response = client.get(url)
+        assert response.status_code == 404 and response.get_json()["error"]

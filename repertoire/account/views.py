@@ -195,7 +195,7 @@ def own_actor(actor_id: int) -> Actor:
     return actor
 
 
-@bp.route("/mon-espace/fiches/<int:actor_id>/modifier", methods=["GET", "POST"])
+@bp.route("/mon-espace/fiches/<int(max=2147483647):actor_id>/modifier", methods=["GET", "POST"])
 @role_required(*ANYONE)
 @limiter.limit(rate("SUBMIT_RATE_LIMIT"), methods=["POST"])
 def edit_actor(actor_id: int):
@@ -244,7 +244,7 @@ def claim(slug: str):
     return render_template("account/claim.html", form=form, actor=actor)
 
 
-@bp.route("/fiches/<int:actor_id>/toujours-exacte/<token>", methods=["GET", "POST"])
+@bp.route("/fiches/<int(max=2147483647):actor_id>/toujours-exacte/<token>", methods=["GET", "POST"])
 def still_accurate(actor_id: int, token: str):
     """The link of the yearly reminder: a page with one button (a GET never changes anything,
     so that mail scanners opening links cannot confirm on the owner's behalf)."""

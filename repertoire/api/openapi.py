@@ -107,7 +107,7 @@ def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
             "/api/actors/{id}": {"get": {
                 "summary": "Un acteur publié",
                 "parameters": [{"name": "id", "in": "path", "required": True,
-                                "schema": {"type": "integer"}}],
+                                "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647}}],
                 "responses": {
                     "200": {"description": "L'acteur.", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Actor"}}}},

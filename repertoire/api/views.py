@@ -31,9 +31,9 @@ def list_actors():
     })
 
 
-@bp.get("/actors/<int:actor_id>")
+@bp.get("/actors/<int(max=2147483647):actor_id>")
 def get_actor(actor_id: int):
-    actor = db.session.get(Actor, actor_id) if actor_id < 2**63 else None  # larger: no database integer
+    actor = db.session.get(Actor, actor_id)
     if actor is not None and actor.merged_into_id:
         final = final_actor(db.session, actor)
         if final.is_published:

@@ -63,7 +63,7 @@ def add_term(name: str):
     return redirect(url_for("moderation.taxonomy") + f"#{name}")
 
 
-@bp.post("/taxonomie/<name>/<int:term_id>/<action>")
+@bp.post("/taxonomie/<name>/<int(max=2147483647):term_id>/<action>")
 @role_required(*COORDINATORS)
 def change_term(name: str, term_id: int, action: str):
     term = get_term(name, term_id)
@@ -119,7 +119,7 @@ def get_pair(a_id: int, b_id: int):
     return a, b
 
 
-@bp.post("/doublons/<int:a_id>/<int:b_id>/ignorer")
+@bp.post("/doublons/<int(max=2147483647):a_id>/<int(max=2147483647):b_id>/ignorer")
 @role_required(*COORDINATORS)
 def dismiss_duplicate(a_id: int, b_id: int):
     a, b = get_pair(a_id, b_id)
@@ -132,7 +132,7 @@ def dismiss_duplicate(a_id: int, b_id: int):
     return redirect(url_for("moderation.duplicates"))
 
 
-@bp.route("/doublons/<int:a_id>/<int:b_id>", methods=["GET", "POST"])
+@bp.route("/doublons/<int(max=2147483647):a_id>/<int(max=2147483647):b_id>", methods=["GET", "POST"])
 @role_required(*COORDINATORS)
 def merge_duplicate(a_id: int, b_id: int):
     a, b = get_pair(a_id, b_id)

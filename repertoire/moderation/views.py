@@ -83,7 +83,7 @@ def get_request(request_id: int) -> ChangeRequest:
     return change
 
 
-@bp.get("/demandes/<int:request_id>")
+@bp.get("/demandes/<int(max=2147483647):request_id>")
 @role_required(*COORDINATORS)
 def request_detail(request_id: int):
     change = get_request(request_id)
@@ -129,7 +129,7 @@ def _decide(change: ChangeRequest, decide, message: str):
     return redirect(url_for("moderation.queue"))
 
 
-@bp.post("/demandes/<int:request_id>/accepter")
+@bp.post("/demandes/<int(max=2147483647):request_id>/accepter")
 @role_required(*COORDINATORS)
 def approve(request_id: int):
     change = get_request(request_id)
@@ -139,7 +139,7 @@ def approve(request_id: int):
                    _("Demande acceptée ; le demandeur a été prévenu."))
 
 
-@bp.post("/demandes/<int:request_id>/refuser")
+@bp.post("/demandes/<int(max=2147483647):request_id>/refuser")
 @role_required(*COORDINATORS)
 def reject(request_id: int):
     change = get_request(request_id)
@@ -178,7 +178,7 @@ def get_actor(actor_id: int) -> Actor:
     return actor
 
 
-@bp.route("/acteurs/<int:actor_id>", methods=["GET", "POST"])
+@bp.route("/acteurs/<int(max=2147483647):actor_id>", methods=["GET", "POST"])
 @role_required(*COORDINATORS)
 def edit_actor(actor_id: int):
     actor = get_actor(actor_id)
@@ -207,20 +207,20 @@ def _change_status(actor_id: int, operation, message: str):
     return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
 
 
-@bp.post("/acteurs/<int:actor_id>/archiver")
+@bp.post("/acteurs/<int(max=2147483647):actor_id>/archiver")
 @role_required(*COORDINATORS)
 def archive(actor_id: int):
     return _change_status(actor_id, operations.archive_actor,
                           _("Fiche archivée : elle n'apparaît plus dans l'annuaire."))
 
 
-@bp.post("/acteurs/<int:actor_id>/restaurer")
+@bp.post("/acteurs/<int(max=2147483647):actor_id>/restaurer")
 @role_required(*COORDINATORS)
 def restore(actor_id: int):
     return _change_status(actor_id, operations.restore_actor, _("Fiche restaurée et publiée."))
 
 
-@bp.get("/acteurs/<int:actor_id>/historique")
+@bp.get("/acteurs/<int(max=2147483647):actor_id>/historique")
 @role_required(*COORDINATORS)
 def history(actor_id: int):
     actor = get_actor(actor_id)
@@ -234,7 +234,7 @@ def history(actor_id: int):
     return render_template("moderation/history.html", actor=actor, entries=entries, form=ConfirmForm())
 
 
-@bp.post("/revisions/<int:revision_id>/restaurer")
+@bp.post("/revisions/<int(max=2147483647):revision_id>/restaurer")
 @role_required(*COORDINATORS)
 def restore_revision(revision_id: int):
     revision = db.session.get(Revision, revision_id)
