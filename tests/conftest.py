@@ -123,6 +123,19 @@ def login(client, email, password="mot de passe solide"):
     return response
 
 
+def edit_actor(app, actor_id, **changes):
+    """Change some values of an actor through ``update_actor`` and commit; return whether it changed."""
+    from repertoire.operations import actor_input, update_actor
+    with app.app_context():
+        actor = db.session.get(Actor, actor_id)
+        data = actor_input(actor)
+        for key, value in changes.items():
+            setattr(data, key, value)
+        changed = update_actor(db.session, actor, data, Vocabulary(db.session))
+        db.session.commit()
+        return changed
+
+
 @pytest.fixture
 def make_actor(app):
     def make(**fields):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import add_actor, build_app, database_url, dispose
+from conftest import add_actor, build_app, database_url, dispose, edit_actor
 from repertoire.extensions import db
 from repertoire.models import Actor, IndexTask
 
@@ -39,6 +39,21 @@ def run_child(tmp_path, code: str, expect_killed=False):
     return done
 
 
+DIE_DURING_INDEX_WRITES = """
+import os, signal
+from repertoire import create_app
+from repertoire.search.index import SearchIndex
+original = SearchIndex.apply
+def apply_then_die(writer, operations, progress=None):
+    for n, op in enumerate(operations):
+        if n == {after}:
+            os.kill(os.getpid(), signal.SIGKILL)  # as a power cut would
+        original(writer, [op])
+SearchIndex.apply = staticmethod(apply_then_die)
+create_app().test_cli_runner().invoke(args={args!r})
+"""
+
+
 def write_csv(tmp_path, n, prefix="Acteur"):
     lines = [HEADER] + [f"{prefix} numéro {i},,association,Caen,14000,14,ML,,eau,projets,,,," for i in range(n)]
     path = tmp_path / f"{prefix}.csv"
@@ -63,20 +78,7 @@ def test_check_reports_drift_and_reindex_repairs_it(app, client, runner, make_ac
 def test_killed_during_index_updates_heals_with_sync(tmp_path):
     app = build_app(tmp_path)
     csv_path = write_csv(tmp_path, 40)
-    run_child(tmp_path, f"""
-        import os, signal
-        from repertoire import create_app
-        from repertoire.search.index import SearchIndex
-        original = SearchIndex.apply
-        def apply_then_die(writer, operations, progress=None):
-            for n, op in enumerate(operations):
-                if n == 10:
-                    os.kill(os.getpid(), signal.SIGKILL)
-                original(writer, [op])
-        SearchIndex.apply = staticmethod(apply_then_die)
-        app = create_app()
-        app.test_cli_runner().invoke(args=["import", "{csv_path}"])
-    """, expect_killed=True)
+    run_child(tmp_path, DIE_DURING_INDEX_WRITES.format(after=10, args=["import", str(csv_path)]), expect_killed=True)
     runner, client = app.test_cli_runner(), app.test_client()
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Actor)) == 40  # committed before the kill
@@ -131,19 +133,7 @@ def test_killed_during_reindex_keeps_the_live_index(tmp_path):
     app = build_app(tmp_path)
     for i in range(30):
         add_actor(app, name=f"Stable {i:02d}")
-    run_child(tmp_path, """
-        import os, signal
-        from repertoire import create_app
-        from repertoire.search.index import SearchIndex
-        original = SearchIndex.apply
-        def apply_then_die(writer, operations, progress=None):
-            for n, op in enumerate(operations):
-                if n == 15:
-                    os.kill(os.getpid(), signal.SIGKILL)
-                original(writer, [op])
-        SearchIndex.apply = staticmethod(apply_then_die)
-        create_app().test_cli_runner().invoke(args=["reindex"])
-    """, expect_killed=True)
+    run_child(tmp_path, DIE_DURING_INDEX_WRITES.format(after=15, args=["reindex"]), expect_killed=True)
     client, runner = app.test_client(), app.test_cli_runner()
     assert client.get("/api/actors").get_json()["total"] == 30
     assert runner.invoke(args=["index", "check"]).exit_code == 0
@@ -295,14 +285,7 @@ def test_another_process_sees_an_edit_within_a_second(tmp_path):
         print(f"{(time.perf_counter() - started) * 1000:.0f}", flush=True)
     """)], env=child_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert reader.stdout.readline().strip() == "ready"
-    from repertoire.operations import actor_input, update_actor
-    from repertoire.validation import Vocabulary
-    with app.app_context():
-        actor = db.session.get(Actor, actor_id)
-        data = actor_input(actor)
-        data.name = "Après Modification"
-        update_actor(db.session, actor, data, Vocabulary(db.session))
-        db.session.commit()
+    edit_actor(app, actor_id, name="Après Modification")
     reader.stdin.write("go\n")
     reader.stdin.flush()
     seen_after_ms = reader.stdout.readline().strip()

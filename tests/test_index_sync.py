@@ -1,6 +1,7 @@
 """The index follows the database: written after commit, never for a rollback."""
 from sqlalchemy import select
 
+from conftest import edit_actor
 from repertoire.extensions import db
 from repertoire.models import Actor
 from repertoire.operations import archive_actor, publish_actor, update_actor, actor_input
@@ -35,13 +36,7 @@ def test_pending_actor_is_not_indexed_until_published(app, client, make_actor):
 
 def test_an_edit_changes_what_search_finds(app, client, make_actor):
     actor_id = make_actor(name="Jardins du Sahel", countries="NE", domains="agriculture")
-    with app.app_context():
-        actor = db.session.get(Actor, actor_id)
-        data = actor_input(actor)
-        data.countries = ["BF"]
-        data.domains = ["eau"]
-        assert update_actor(db.session, actor, data, Vocabulary(db.session))
-        db.session.commit()
+    assert edit_actor(app, actor_id, countries=["BF"], domains=["eau"])
     assert found(client, "country=NE") == []
     assert found(client, "country=BF&domain=eau") == ["Jardins du Sahel"]
 
@@ -63,12 +58,7 @@ def test_sort_by_update_puts_the_newest_first(app, client, make_actor):
     make_actor(name="Premier")
     second = make_actor(name="Second")
     make_actor(name="Troisième")
-    with app.app_context():
-        actor = db.session.get(Actor, second)
-        data = actor_input(actor)
-        data.description = "Nouvelle description."
-        update_actor(db.session, actor, data, Vocabulary(db.session))
-        db.session.commit()
+    edit_actor(app, second, description="Nouvelle description.")
     assert found(client, "sort=updated")[0] == "Second"
 
 
