@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     config_module.check_production(app.config)
+    app.json.sort_keys = False  # keep the contract's order (total, page, …, results, facets)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)

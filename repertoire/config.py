@@ -25,7 +25,6 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
-        "JSON_SORT_KEYS": False,
         "REPERTOIRE_BASE_URL": os.environ.get("REPERTOIRE_BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_SERVER": os.environ.get("REPERTOIRE_MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("REPERTOIRE_MAIL_PORT", "587")),
