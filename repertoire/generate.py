@@ -170,10 +170,11 @@ def _name(rng, kind, commune, countries, towns, domains) -> str:
 
 def _description(rng, kind, commune, countries, towns, domains, activities) -> str:
     year = rng.randint(1965, 2024)
-    subject = {"collectivite": "La collectivité", "enseignement": "L'établissement",
-               "comite-jumelage": "Le comité", "reseau": "Le réseau", "entreprise": "La structure",
-               "etablissement-public": "L'établissement", "fondation": "La fondation"}.get(kind, "L'association")
-    parts = [f"{subject}, créée en {year} à {commune['name']}, agit pour "
+    subject, created = {"collectivite": ("La collectivité", "créée"), "enseignement": ("L'établissement", "créé"),
+                        "comite-jumelage": ("Le comité", "créé"), "reseau": ("Le réseau", "créé"),
+                        "entreprise": ("La structure", "créée"), "etablissement-public": ("L'établissement", "créé"),
+                        "fondation": ("La fondation", "créée")}.get(kind, ("L'association", "créée"))
+    parts = [f"{subject}, {created} en {year} à {commune['name']}, agit pour "
              + " et ".join(DOMAIN_PHRASES[d] for d in domains[:2]) + "."]
     if countries:
         names = [geo.country_name(c) for c in countries]
