@@ -317,6 +317,13 @@ def set_role(session, user: User, role: str, acting: User):
     user.role = role
 
 
+def set_active(session, user: User, active: bool, acting: User):
+    """Close or reopen an account (a closed one cannot log in; its entries stay)."""
+    if user.id == acting.id and not active:
+        raise OperationError(_("Vous ne pouvez pas fermer votre propre compte."))
+    user.active = active
+
+
 # -- submissions by members ------------------------------------------------
 
 def submit_actor(session, user: User, data: ActorInput, vocab: Vocabulary, message: str = "") -> Actor:

@@ -257,6 +257,13 @@ def test_admin_manages_roles(app):
     promoted = app.test_client()
     login(promoted, "promu@example.org")
     assert promoted.get("/moderation/").status_code == 200
+    submit(client, "/moderation/comptes", {"user_id": member_id, "role": "coordinator", "active": "0"})
+    assert promoted.get("/moderation/").status_code == 403  # a closed account is logged out
+    refused = submit(app.test_client(), "/compte/connexion", {"email": "promu@example.org",
+                                                              "password": "mot de passe solide"})
+    assert refused.status_code == 200 and "mot de passe incorrect" in text(refused)
+    submit(client, "/moderation/comptes", {"user_id": member_id, "role": "coordinator", "active": "1"})
+    login(app.test_client(), "promu@example.org")
 
 
 def test_submission_rate_limit(tmp_path):

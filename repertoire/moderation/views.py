@@ -264,12 +264,18 @@ def users():
         if user is None or not form.validate_on_submit():
             abort(400)
         try:
-            operations.set_role(db.session, user, form.role.data, current_user)
+            if request.form.get("active") in ("0", "1"):
+                operations.set_active(db.session, user, request.form["active"] == "1", current_user)
+                message = _("Compte %(email)s rouvert.", email=user.email) if user.active else \
+                    _("Compte %(email)s fermé : il ne peut plus se connecter.", email=user.email)
+            else:
+                operations.set_role(db.session, user, form.role.data, current_user)
+                message = _("Rôle de %(email)s : %(role)s.", email=user.email, role=user.role)
         except operations.OperationError as exc:
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(_("Rôle de %(email)s : %(role)s.", email=user.email, role=user.role), "success")
+            flash(message, "success")
         return redirect(url_for("moderation.users"))
     accounts = db.session.scalars(select(User).order_by(User.email)).all()
     return render_template("moderation/users.html", accounts=accounts, role_form=RoleForm())
