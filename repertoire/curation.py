@@ -213,6 +213,14 @@ def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], use
     return keep
 
 
+def merged_into(session, actor: Actor | None) -> Actor | None:
+    """For an actor merged away, the published actor that stands for it now; else None."""
+    if actor is None or not actor.merged_into_id:
+        return None
+    final = final_actor(session, actor)
+    return final if final.is_published else None
+
+
 def final_actor(session, actor: Actor) -> Actor:
     """Follow merges to the actor that now stands for ``actor``."""
     seen = set()

@@ -130,6 +130,3 @@ def department_of_postcode(postcode: str) -> str | None:
         return "2A" if postcode[:3] in ("200", "201") else "2B"
     return postcode[:2]
 
-
-def folded_department_names() -> dict[str, str]:
-    return {fold(name): code for code, name in departments().items()}

@@ -15,7 +15,6 @@ from .serialize import CSV_COLUMNS, MULTI_VALUED, csv_row
 class ParsedFile:
     rows: list[tuple[int, dict]] = field(default_factory=list)  # (line number, raw values)
     errors: list[str] = field(default_factory=list)  # "line N: reason"
-    unit: str = "line"
 
 
 def _decode(data: bytes) -> tuple[str | None, str | None]:
@@ -73,7 +72,7 @@ def parse_csv(data: bytes) -> ParsedFile:
 
 def parse_json(data: bytes) -> ParsedFile:
     """Actors from a JSON export (a list of objects, lists for multi-valued fields)."""
-    parsed = ParsedFile(unit="item")
+    parsed = ParsedFile()
     text, error = _decode(data)
     if error:
         parsed.errors.append(error)

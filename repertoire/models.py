@@ -158,10 +158,6 @@ class User(UserMixin, db.Model):
         return self.active
 
 
-REQUEST_KINDS = ("new", "change", "claim")
-REQUEST_STATUSES = ("open", "approved", "rejected", "withdrawn")
-
-
 class ChangeRequest(db.Model):
     """Something a member asks coordinators to approve: a new entry, a change, a claim."""
 

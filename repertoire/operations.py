@@ -14,6 +14,7 @@ from sqlalchemy import insert, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import taxonomy
+from .search import mark_for_index
 from .models import (ROLES, Activity, Actor, ActorCountry, ActorTown, ChangeRequest, Domain, Kind,
                      Revision, User, actor_activity, actor_domain, utcnow)
 from .text import fold_words, slugify, sort_key
@@ -189,8 +190,6 @@ def import_actors(session, rows: list[ActorInput], vocab: Vocabulary, progress=N
     New actors are written with bulk inserts (an import may hold 100,000 rows);
     existing ones go through ``update_actor`` so that only real changes count.
     """
-    from .search import mark_for_index
-
     summary = ImportSummary()
     existing = {actor_key(name, town, dept): actor_id for actor_id, name, town, dept in
                 session.execute(select(Actor.id, Actor.name, Actor.town, Actor.department))}

@@ -1,7 +1,7 @@
 from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from ..curation import final_actor
+from ..curation import merged_into
 from ..extensions import db
 from ..models import Actor
 from ..search import FACETS, ParamError, parse_search_params, search_actors
@@ -34,10 +34,9 @@ def list_actors():
 @bp.get("/actors/<int(max=2147483647):actor_id>")
 def get_actor(actor_id: int):
     actor = db.session.get(Actor, actor_id)
-    if actor is not None and actor.merged_into_id:
-        final = final_actor(db.session, actor)
-        if final.is_published:
-            return redirect(url_for("api.get_actor", actor_id=final.id), 301)
+    final = merged_into(db.session, actor)
+    if final is not None:
+        return redirect(url_for("api.get_actor", actor_id=final.id), 301)
     if actor is None or not actor.is_published:
         return json_error(_("Acteur introuvable."), 404)
     return jsonify(actor_to_dict(actor))

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import geo
 from ..extensions import db
-from ..curation import final_actor
+from ..curation import merged_into
 from ..interchange import iter_csv, iter_json
 from ..worldmap import legend as world_legend, world_map
 from ..models import Actor
@@ -94,10 +94,9 @@ def _facet_label(name, value, vocab):
 @bp.get("/acteurs/<slug>")
 def actor_page(slug: str):
     actor = db.session.scalar(select(Actor).where(Actor.slug == slug))
-    if actor is not None and actor.merged_into_id:
-        final = final_actor(db.session, actor)
-        if final.is_published:
-            return redirect(url_for("public.actor_page", slug=final.slug), 301)
+    final = merged_into(db.session, actor)
+    if final is not None:
+        return redirect(url_for("public.actor_page", slug=final.slug), 301)
     if actor is None or not actor.is_published:
         abort(404)
     back = None
