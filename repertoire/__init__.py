@@ -1,20 +1,13 @@
 """Répertoire: a directory of the actors of international solidarity and decentralised cooperation."""
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, request
 
 from . import config as config_module
 from .extensions import babel, csrf, db, login_manager
+from .i18n import compile_catalogues, select_locale
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-LANGUAGES = ("fr", "en")
-
-
-def select_locale():
-    """French unless the visitor chose another language."""
-    if has_request_context() and session.get("lang") in LANGUAGES:
-        return session["lang"]
-    return "fr"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -30,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    compile_catalogues()
     babel.init_app(app, locale_selector=select_locale)
 
     from . import database, search  # noqa: F401  (database: SQLite settings for several processes)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import click
 from flask import current_app, url_for
 from flask.cli import FlaskGroup
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from . import backup, create_app, operations, search
@@ -19,7 +20,7 @@ from .extensions import db
 from .generate import generate_actors
 from .importing import apply_import, check_import
 from .interchange import parse_file, write_csv, write_json
-from .mail import send_mail
+from .mail import in_language_of, send_mail
 from .models import ROLES, Actor, utcnow
 from .serialize import actor_to_dict
 
@@ -231,10 +232,13 @@ def register_commands(app):
                 if dry_run:
                     click.echo(f"{actor.owner.email} : {actor.name}")
                     continue
-                send_mail(actor.owner.email, f"Votre fiche « {actor.name} » est-elle toujours exacte ?",
-                          f"Bonjour,\n\nLa fiche « {actor.name} » n'a pas été confirmée depuis un an. Si elle est "
-                          f"toujours exacte, un clic suffit :\n\n{link}\n\nSinon, connectez-vous pour la mettre à "
-                          f"jour :\n\n{url_for('account.space', _external=True)}\n")
+                with in_language_of(actor.owner):
+                    send_mail(actor.owner.email, _("Votre fiche « %(name)s » est-elle toujours exacte ?",
+                                                   name=actor.name),
+                              _("Bonjour,\n\nLa fiche « %(name)s » n'a pas été confirmée depuis un an. Si elle est "
+                                "toujours exacte, un clic suffit :\n\n%(link)s\n\nSinon, connectez-vous pour la "
+                                "mettre à jour :\n\n%(space)s\n", name=actor.name, link=link,
+                                space=url_for("account.space", _external=True)))
                 actor.reminded_at = utcnow()
         db.session.commit()
         verb = "à envoyer" if dry_run else "envoyé(s)"

@@ -49,26 +49,28 @@ def term_counts(session, name: str) -> dict[int, tuple[int, int]]:
     return {term.id: tuple(counts[term.id]) for term in session.scalars(select(model))}
 
 
-def add_term(session, name: str, label: str, slug: str = ""):
+def add_term(session, name: str, label: str, slug: str = "", label_en: str = ""):
     model = TAXONOMIES[name]
     label = " ".join(label.split())
+    label_en = " ".join((label_en or "").split()) or None
     if not label:
         raise OperationError(_("Indiquez un libellé."))
     slug = slugify(slug or label, max_length=60)
     if session.scalar(select(model.id).where(model.slug == slug)) is not None:
         raise OperationError(_("Le code « %(slug)s » existe déjà.", slug=slug))
     position = (session.scalar(select(func.max(model.position))) or 0) + 1
-    term = model(slug=slug, label=label, position=position)
+    term = model(slug=slug, label=label, label_en=label_en, position=position)
     session.add(term)
     session.flush()
     return term
 
 
-def rename_term(session, name: str, term, label: str):
-    """New label, same slug; the actors using it are reindexed (labels are searchable)."""
+def rename_term(session, name: str, term, label: str, label_en: str = ""):
+    """New labels, same slug; the actors using it are reindexed (French labels are searchable)."""
     label = " ".join(label.split())
     if not label:
         raise OperationError(_("Indiquez un libellé."))
+    term.label_en = " ".join((label_en or "").split()) or None
     if label != term.label:
         term.label = label
         mark_for_index(session, _actor_ids_with(session, name, term))

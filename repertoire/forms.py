@@ -49,11 +49,11 @@ class ActorForm(HoneypotMixin, FlaskForm):
     submit = SubmitField(_l("Envoyer"))
 
     def fill_choices(self, vocab: Vocabulary):
-        self.kind.choices = [("", _l("— Choisir —"))] + [(t.slug, t.label) for t in vocab.active("kind")]
+        self.kind.choices = [("", _l("— Choisir —"))] + [(t.slug, vocab.labels["kind"][t.slug]) for t in vocab.active("kind")]
         self.department.choices = [("", _l("— Choisir —"))] + [
             (code, f"{name} ({code})") for code, name in geo.departments().items()]
-        self.domains.choices = [(t.slug, t.label) for t in vocab.active("domain")]
-        self.activities.choices = [(t.slug, t.label) for t in vocab.active("activity")]
+        self.domains.choices = [(t.slug, vocab.labels["domain"][t.slug]) for t in vocab.active("domain")]
+        self.activities.choices = [(t.slug, vocab.labels["activity"][t.slug]) for t in vocab.active("activity")]
 
     def adding_rows(self) -> bool:
         """"Add a country/town" pressed: add an empty row and show the form again."""

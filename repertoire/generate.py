@@ -143,7 +143,7 @@ def _phone(rng, department: str) -> str:
 
 def _name(rng, kind, commune, countries, towns, domains) -> str:
     town = commune["name"]
-    country = geo.country_name(countries[0]) if countries else "Monde"
+    country = geo.french_country_name(countries[0]) if countries else "Monde"
     foreign = towns[0] if towns else country
     cause = CAUSES[domains[0]] if domains else "Solidarité"
     person = rng.choice(PEOPLE)
@@ -177,7 +177,7 @@ def _description(rng, kind, commune, countries, towns, domains, activities) -> s
     parts = [f"{subject}, {created} en {year} à {commune['name']}, agit pour "
              + " et ".join(DOMAIN_PHRASES[d] for d in domains[:2]) + "."]
     if countries:
-        names = [geo.country_name(c) for c in countries]
+        names = [geo.french_country_name(c) for c in countries]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
         parts.append(f"Pays d'intervention : {listed}"
                      + (f", notamment à {', '.join(towns)}." if towns else "."))

@@ -10,6 +10,7 @@ from importlib import resources
 
 import pycountry
 
+from .i18n import current_language
 from .text import fold, fold_words
 
 # pycountry's French names put the qualifier first ("Corée, République de");
@@ -22,6 +23,12 @@ _FRENCH_DISPLAY = {
     "AX": "Îles Åland", "CC": "Îles Cocos", "CX": "Île Christmas",
     "FK": "Îles Malouines", "SB": "Îles Salomon", "VI": "Îles Vierges des États-Unis",
     "CD": "République démocratique du Congo", "CG": "Congo",
+}
+# The same for pycountry's English names.
+_ENGLISH_DISPLAY = {
+    "CD": "Democratic Republic of the Congo", "FM": "Micronesia", "PS": "Palestine", "RU": "Russia",
+    "VA": "Vatican", "VG": "British Virgin Islands", "VI": "U.S. Virgin Islands", "CC": "Cocos Islands",
+    "FK": "Falkland Islands",
 }
 # Common ways of naming a country that no ISO name covers.
 _ALIASES = {
@@ -73,18 +80,31 @@ def resolve_country(value: str) -> str | None:
     return _country_lookup().get(key) if key else None
 
 
-def country_name(code: str) -> str:
+def country_name(code: str, language: str | None = None) -> str:
+    """The country's name in ``language`` (default: the current request's language)."""
+    if (language or current_language()) == "en":
+        return english_country_name(code)
     return countries().get(code, code)
 
 
-@lru_cache(maxsize=1)
-def sorted_country_names() -> list[str]:
-    """French country names in French alphabetical order (for suggestion lists)."""
+def french_country_name(code: str) -> str:
+    return countries().get(code, code)
+
+
+@lru_cache(maxsize=4)
+def _sorted_country_names(language: str) -> list[str]:
     from .text import sort_key
-    return sorted(countries().values(), key=sort_key)
+    return sorted((country_name(c.alpha_2, language) for c in pycountry.countries), key=sort_key)
+
+
+def sorted_country_names(language: str | None = None) -> list[str]:
+    """Country names in alphabetical order, in the current language (for suggestion lists)."""
+    return _sorted_country_names(language or current_language())
 
 
 def english_country_name(code: str) -> str:
+    if code in _ENGLISH_DISPLAY:
+        return _ENGLISH_DISPLAY[code]
     country = pycountry.countries.get(alpha_2=code)
     return getattr(country, "common_name", None) or (country.name if country else code)
 

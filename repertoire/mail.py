@@ -9,10 +9,16 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
+from flask_babel import force_locale
 
 
 def outbox_dir() -> str:
     return current_app.config.get("MAIL_OUTBOX") or os.path.join(current_app.instance_path, "outbox")
+
+
+def in_language_of(user):
+    """Write a mail in the recipient's language: ``with in_language_of(user): send_mail(…)``."""
+    return force_locale(getattr(user, "locale", None) or "fr")
 
 
 def send_mail(to: str, subject: str, body: str):

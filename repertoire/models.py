@@ -35,13 +35,17 @@ class UTCDateTime(TypeDecorator):
 
 
 class TaxonomyTerm:
-    """A kind, domain or activity: a stable slug and a label coordinators may rename."""
+    """A kind, domain or activity: a stable slug and labels (French, English) coordinators may rename."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     label: Mapped[str] = mapped_column(String(160))
+    label_en: Mapped[str | None] = mapped_column(String(160), nullable=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     retired: Mapped[bool] = mapped_column(default=False)
+
+    def label_in(self, language: str) -> str:
+        return self.label_en if language == "en" and self.label_en else self.label
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.slug}>"
@@ -152,6 +156,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    locale: Mapped[str] = mapped_column(String(5), default="fr", server_default="fr")  # language of the mails
 
     @property
     def is_active(self):

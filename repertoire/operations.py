@@ -36,9 +36,9 @@ def ensure_default_taxonomy(session) -> int:
     for model, defaults in ((Kind, taxonomy.KINDS), (Domain, taxonomy.DOMAINS),
                             (Activity, taxonomy.ACTIVITIES)):
         existing = set(session.scalars(select(model.slug)))
-        for position, (slug, label) in enumerate(defaults):
+        for position, (slug, label, label_en) in enumerate(defaults):
             if slug not in existing:
-                session.add(model(slug=slug, label=label, position=position))
+                session.add(model(slug=slug, label=label, label_en=label_en, position=position))
                 added += 1
     session.flush()
     return added
@@ -269,7 +269,7 @@ def check_new_password(password: str):
 
 
 def create_user(session, email: str, password: str, role: str = "member",
-                confirmed: bool = True) -> User:
+                confirmed: bool = True, locale: str = "fr") -> User:
     email = email.strip().lower()
     if role not in ROLES:
         raise OperationError(f"rôle inconnu « {role} » (member, coordinator ou admin)")
@@ -277,7 +277,7 @@ def create_user(session, email: str, password: str, role: str = "member",
     if find_user(session, email) is not None:
         raise OperationError(f"un compte existe déjà pour {email}")
     user = User(email=email, password_hash=generate_password_hash(password), role=role,
-                confirmed_at=utcnow() if confirmed else None)
+                confirmed_at=utcnow() if confirmed else None, locale=locale)
     session.add(user)
     session.flush()
     return user

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import geo
+from .i18n import current_language
 from .models import Activity, Domain, Kind
 from .text import clean_line, fold_words
 
@@ -47,18 +48,23 @@ class ActorInput:
 
 
 class Vocabulary:
-    """The taxonomy as it stands in the database, to resolve slugs or French labels."""
+    """The taxonomy as it stands in the database: labels in the current language, and
+    a lookup that resolves slugs, French labels and English labels."""
 
-    def __init__(self, session):
+    def __init__(self, session, language: str | None = None):
+        language = language or current_language()
         self.terms = {}
         self.labels = {}
         for name, model in (("kind", Kind), ("domain", Domain), ("activity", Activity)):
             rows = session.scalars(select(model).order_by(model.position, model.id)).all()
             self.terms[name] = {row.slug: row for row in rows}
-            self.labels[name] = {row.slug: row.label for row in rows}
+            self.labels[name] = {row.slug: row.label_in(language) for row in rows}
         self._lookup = {}
         for name, terms in self.terms.items():
             table = {}
+            for slug, term in terms.items():
+                if term.label_en:
+                    table[fold_words(term.label_en)] = slug
             for slug, term in terms.items():
                 table[fold_words(term.label)] = slug
             for slug in terms:

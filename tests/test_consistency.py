@@ -1,4 +1,5 @@
 """Database and index never drift: outbox, sync and check, faults, several processes."""
+import re
 import json
 import os
 import shutil
@@ -253,7 +254,9 @@ def test_security_headers(client, make_actor):
     assert "frame-ancestors *" in embed.headers["Content-Security-Policy"] and "X-Frame-Options" not in embed.headers
     for url in ("/", "/acteurs/entete-sure", "/statistiques", "/compte/connexion", "/compte/inscription"):
         body = client.get(url).get_data(as_text=True)
-        inline = [s for s in __import__("re").findall(r"<script[^>]*>", body) if "application/ld+json" not in s]
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", body, re.S)
+        inline = [attrs for attrs, content in scripts if "application/ld+json" not in attrs and content.strip()]
+        assert all('src="/static/' in attrs for attrs, _ in scripts if "application/ld+json" not in attrs), url
         assert inline == [] and "onclick" not in body and 'style="' not in body, url
 
 

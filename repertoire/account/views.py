@@ -1,6 +1,5 @@
-from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -10,9 +9,11 @@ from ..auth import (actor_id_from_token, confirmation_token, limiter, rate, rese
                     user_from_token)
 from ..extensions import db
 from ..forms import ActorForm, form_data
-from ..mail import send_mail
+from ..i18n import current_language
+from ..mail import in_language_of, send_mail
 from ..models import Actor, ChangeRequest
 from ..validation import Vocabulary
+from ..web import local_path
 from . import bp
 from ..moderation.forms import ConfirmForm
 from .forms import (ChangePasswordForm, ClaimForm, ForgotPasswordForm, LoginForm, ResetPasswordForm,
@@ -21,22 +22,14 @@ from .forms import (ChangePasswordForm, ClaimForm, ForgotPasswordForm, LoginForm
 ANYONE = ("member", "coordinator", "admin")
 
 
-def safe_next(target: str | None) -> str:
-    """Only local paths: never send someone to another site after logging in."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("account.space")
-
-
 # -- accounts --------------------------------------------------------------
 
 def send_confirmation(user):
     link = url_for("account.confirm", token=confirmation_token(user), _external=True)
-    send_mail(user.email, _("Confirmez votre adresse — Répertoire"), _(
-        "Bonjour,\n\nPour activer votre compte sur Répertoire, ouvrez ce lien (valable 48 heures) :\n\n"
-        "%(link)s\n\nSi vous n'avez rien demandé, ignorez ce message.\n", link=link))
+    with in_language_of(user):
+        send_mail(user.email, _("Confirmez votre adresse — Répertoire"), _(
+            "Bonjour,\n\nPour activer votre compte sur Répertoire, ouvrez ce lien (valable 48 heures) :\n\n"
+            "%(link)s\n\nSi vous n'avez rien demandé, ignorez ce message.\n", link=link))
 
 
 @bp.route("/compte/inscription", methods=["GET", "POST"])
@@ -48,14 +41,15 @@ def signup():
             user = operations.find_user(db.session, form.email.data)
             if user is None:
                 user = operations.create_user(db.session, form.email.data, form.password.data,
-                                              confirmed=False)
+                                              confirmed=False, locale=current_language())
                 db.session.commit()
                 send_confirmation(user)
             else:  # same answer on screen; the owner of the address is told by mail
-                send_mail(user.email, _("Tentative d'inscription — Répertoire"), _(
-                    "Bonjour,\n\nQuelqu'un a demandé à créer un compte Répertoire avec cette adresse, qui en "
-                    "a déjà un. Si c'était vous, connectez-vous ou demandez un nouveau mot de passe :\n\n"
-                    "%(link)s\n", link=url_for("account.forgot_password", _external=True)))
+                with in_language_of(user):
+                    send_mail(user.email, _("Tentative d'inscription — Répertoire"), _(
+                        "Bonjour,\n\nQuelqu'un a demandé à créer un compte Répertoire avec cette adresse, qui en "
+                        "a déjà un. Si c'était vous, connectez-vous ou demandez un nouveau mot de passe :\n\n"
+                        "%(link)s\n", link=url_for("account.forgot_password", _external=True)))
         return render_template("account/check_mail.html", email=form.email.data)
     return render_template("account/signup.html", form=form)
 
@@ -87,7 +81,8 @@ def login():
             flash(_("Confirmez d'abord votre adresse : un nouveau lien vient de vous être envoyé."), "error")
         else:
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data))
+            session.setdefault("lang", user.locale)
+            return redirect(local_path(form.next.data) or url_for("account.space"))
     return render_template("account/login.html", form=form)
 
 
@@ -106,9 +101,10 @@ def forgot_password():
         user = operations.find_user(db.session, form.email.data)
         if user is not None and user.active:
             link = url_for("account.reset_password", token=reset_token(user), _external=True)
-            send_mail(user.email, _("Nouveau mot de passe — Répertoire"), _(
-                "Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une heure, une "
-                "seule fois) :\n\n%(link)s\n\nSi vous n'avez rien demandé, ignorez ce message.\n", link=link))
+            with in_language_of(user):
+                send_mail(user.email, _("Nouveau mot de passe — Répertoire"), _(
+                    "Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une heure, une "
+                    "seule fois) :\n\n%(link)s\n\nSi vous n'avez rien demandé, ignorez ce message.\n", link=link))
         return render_template("account/check_mail.html", email=form.email.data, reset=True)
     return render_template("account/forgot_password.html", form=form)
 

@@ -2,6 +2,8 @@
 from .. import geo
 from ..search.params import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT, SORTS
 
+SUGGEST_MAX_TEXT = 100
+
 
 def _text(name, description):
     return {"name": name, "in": "query", "required": False, "description": description,
@@ -113,6 +115,32 @@ def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
                         "schema": {"$ref": "#/components/schemas/Actor"}}}},
                     "404": {"description": "Absent ou non publié.", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Error"}}}},
+                },
+            }},
+            "/api/suggest": {"get": {
+                "summary": "Suggestions pendant la saisie",
+                "description": "Noms d'acteurs publiés (field=name) ou villes et départements de siège "
+                               "(field=town) qui commencent comme le texte donné (2 caractères au moins).",
+                "parameters": [
+                    {"name": "field", "in": "query", "required": True,
+                     "schema": {"type": "string", "enum": ["name", "town"]}},
+                    {"name": "q", "in": "query", "required": False, "description": "Début du nom ou de la ville.",
+                     "schema": {"type": "string", "maxLength": SUGGEST_MAX_TEXT}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}},
+                ],
+                "responses": {
+                    "200": {"description": "Suggestions, les plus fréquentes d'abord.", "content": {
+                        "application/json": {"schema": {
+                            "type": "object", "required": ["field", "q", "suggestions"],
+                            "properties": {
+                                "field": {"type": "string"}, "q": {"type": "string"},
+                                "suggestions": {"type": "array", "items": {
+                                    "type": "object", "required": ["value"],
+                                    "properties": {"value": {"type": "string"}, "acronym": {"type": "string"},
+                                                   "url": {"type": "string"}, "count": {"type": "integer"}}}},
+                            }}}}},
+                    "400": error,
                 },
             }},
             "/api/openapi.json": {"get": {"summary": "Cette description",

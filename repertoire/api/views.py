@@ -4,12 +4,12 @@ from flask_babel import gettext as _
 from ..curation import merged_into
 from ..extensions import db
 from ..models import Actor
-from ..search import FACETS, ParamError, parse_search_params, search_actors
+from ..search import FACETS, SUGGEST_FIELDS, ParamError, parse_search_params, search_actors, suggest
 from ..serialize import actor_to_dict
 from ..validation import Vocabulary
 from ..web import json_error
 from . import bp
-from .openapi import openapi_document
+from .openapi import SUGGEST_MAX_TEXT, openapi_document
 
 
 @bp.get("/actors")
@@ -45,3 +45,19 @@ def get_actor(actor_id: int):
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document(request.host_url.rstrip("/"), Vocabulary(db.session).slugs()))
+
+
+@bp.get("/suggest")
+def suggest_values():
+    """What to propose while someone types a name (``field=name``) or a head-office town (``field=town``)."""
+    field = request.args.get("field", "")
+    if field not in SUGGEST_FIELDS:
+        return json_error(_("Paramètre « field » invalide : « name » ou « town » attendu."), 400)
+    limit = request.args.get("limit", "8")
+    if not (limit.isdigit() and 1 <= int(limit) <= 20):
+        return json_error(_("Paramètre « limit » invalide : un nombre entre 1 et 20 est attendu."), 400)
+    text = request.args.get("q", "")
+    if len(text) > SUGGEST_MAX_TEXT:
+        return json_error(_("Le texte du paramètre q est trop long (%(n)d caractères, %(max)d au plus).",
+                            n=len(text), max=SUGGEST_MAX_TEXT), 400)
+    return jsonify({"field": field, "q": text, "suggestions": suggest(db.session, field, text, int(limit))})

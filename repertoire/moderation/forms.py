@@ -26,12 +26,14 @@ class RoleForm(FlaskForm):
 
 class TermForm(FlaskForm):
     label = StringField(_l("Libellé"), validators=[DataRequired(_l("Indiquez un libellé.")), Length(max=160)])
+    label_en = StringField(_l("Libellé en anglais (facultatif)"), validators=[Length(max=160)])
     slug = StringField(_l("Code (facultatif, jamais modifié ensuite)"), validators=[Length(max=60)])
     submit = SubmitField(_l("Ajouter"))
 
 
 class RenameForm(FlaskForm):
     label = StringField(_l("Nouveau libellé"), validators=[DataRequired(_l("Indiquez un libellé.")), Length(max=160)])
+    label_en = StringField(_l("Libellé en anglais"), validators=[Length(max=160)])
     submit = SubmitField(_l("Renommer"))
 
 

@@ -52,7 +52,7 @@ def add_term(name: str):
     form = TermForm()
     if form.validate_on_submit():
         try:
-            term = curation.add_term(db.session, name, form.label.data, form.slug.data)
+            term = curation.add_term(db.session, name, form.label.data, form.slug.data, form.label_en.data)
         except operations.OperationError as exc:
             flash(str(exc), "error")
         else:
@@ -72,7 +72,7 @@ def change_term(name: str, term_id: int, action: str):
             form = RenameForm()
             if not form.validate_on_submit():
                 raise operations.OperationError(_("Indiquez un libellé."))
-            curation.rename_term(db.session, name, term, form.label.data)
+            curation.rename_term(db.session, name, term, form.label.data, form.label_en.data)
             message = _("Libellé modifié ; le code « %(slug)s » ne change pas.", slug=term.slug)
         elif action in ("monter", "descendre"):
             if not ConfirmForm().validate_on_submit():

@@ -7,7 +7,7 @@ from .. import geo, operations
 from ..auth import role_required
 from ..extensions import db
 from ..forms import ActorForm, form_data
-from ..mail import send_mail
+from ..mail import in_language_of, send_mail
 from ..models import STATUSES, Actor, ChangeRequest, Revision, User
 from ..text import fold_words
 from ..validation import Vocabulary
@@ -99,6 +99,12 @@ def request_detail(request_id: int):
 
 
 def notify_decision(change: ChangeRequest):
+    """Tell the member, in the member's language."""
+    with in_language_of(change.user):
+        _notify_decision(change)
+
+
+def _notify_decision(change: ChangeRequest):
     what = {"new": _("l'inscription de « %(name)s »", name=change.actor.name),
             "change": _("la modification de « %(name)s »", name=change.actor.name),
             "claim": _("le rattachement de « %(name)s » à votre compte", name=change.actor.name)}[change.kind]

@@ -1,7 +1,7 @@
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
-from flask import Response, abort, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, redirect, render_template, request, session, stream_with_context, url_for
 from flask_babel import format_date, format_datetime, format_number, get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -16,7 +16,8 @@ from ..search import FACETS, ParamError, SearchParams, parse_search_params, sear
 from ..search import IndexUnavailable, export_actor_ids, published_in_order, rebuild_if_broken
 from ..serialize import actor_to_dict
 from ..validation import Vocabulary
-from ..web import json_error
+from ..i18n import LANGUAGES
+from ..web import json_error, local_path
 from . import bp
 
 FACET_TITLES = {
@@ -149,6 +150,19 @@ def export_csv():
 @bp.get("/export.json")
 def export_json():
     return _export("json", iter_json, "application/json")
+
+
+@bp.post("/langue")
+def choose_language():
+    """The language switcher: remembered in the session, and on the account for its mails."""
+    from flask_login import current_user
+    lang = request.form.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        if current_user.is_authenticated and current_user.locale != lang:
+            current_user.locale = lang
+            db.session.commit()
+    return redirect(local_path(request.form.get("next")) or url_for("public.index"), 303)
 
 
 @bp.get("/statistiques")

@@ -20,7 +20,8 @@ from .sync import apply_pending, check_index, mark_for_index, progress_bar, rebu
 
 __all__ = ["FACETS", "IndexUnavailable", "ParamError", "SearchParams", "SearchResult", "apply_pending",
            "check_index", "export_actor_ids", "get_index", "init_app", "mark_for_index", "parse_search_params",
-           "progress_bar", "published_in_order", "rebuild_if_broken", "reindex_all", "search_actors", "sync"]
+           "progress_bar", "published_in_order", "rebuild_if_broken", "reindex_all", "search_actors", "suggest", "SUGGEST_FIELDS",
+           "sync"]
 
 
 def init_app(app):
@@ -89,6 +90,31 @@ def published_in_order(session, actor_ids, chunk: int = 500):
         rows = session.scalars(select(Actor).where(Actor.id.in_(part), Actor.status == "published"))
         by_id = {actor.id: actor for actor in rows}
         yield from (by_id[i] for i in part if i in by_id)
+
+
+SUGGEST_FIELDS = ("name", "town")
+
+
+def suggest(session, field: str, text: str, limit: int = 8) -> list[dict]:
+    """Suggestions as someone types: actor names, or head-office towns and départements.
+
+    Names come from the name search; places from the index lexicon. Both are
+    checked against the published actors of the database.
+    """
+    text = text.strip()[:100]
+    if len(text) < 2:
+        return []
+    if field == "name":
+        hits = get_index().search(SearchParams(name=text, sort="relevance").criteria(), 0, limit)
+        return [{"value": actor.name, "acronym": actor.acronym or "", "url": actor_to_dict(actor)["url"]}
+                for actor in published_in_order(session, hits.actor_ids)]
+    places = get_index().suggest_places(text, limit * 2)
+    departments = set(geo.departments().values())
+    towns = {name for name, _ in places if name not in departments}
+    published = set(session.scalars(select(Actor.town).where(Actor.status == "published",
+                                                             Actor.town.in_(towns)).distinct())) if towns else set()
+    return [{"value": name, "count": count} for name, count in places
+            if name in departments or name in published][:limit]
 
 
 def export_actor_ids(params: SearchParams) -> list[int]:

@@ -32,14 +32,15 @@ from whoosh.qparser import plugins as qplugins
 from whoosh.support.charset import accent_map
 
 from . import bits as bitsets
-from ..text import fold_words
+from ..text import fold_words, sort_key
 
 log = logging.getLogger(__name__)
 
 FACETS = ("country", "department", "domain", "activity", "kind")
 
 
-INDEX_FORMAT = "3"  # bump when analysis or schema change: `repertoire init` then rebuilds the index
+INDEX_FORMAT = "4"  # bump when analysis or schema change: `repertoire init` then rebuilds the index
+SUGGEST_SCAN = 2000  # lexicon terms looked at, at most, for one suggestion
 _WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # RegexTokenizer's default pattern
 
 
@@ -134,6 +135,7 @@ def make_schema() -> Schema:
         domain=KEYWORD(lowercase=False, scorable=True),
         activity=KEYWORD(lowercase=False, scorable=True),
         kind=KEYWORD(lowercase=False, scorable=True),
+        town_suggest=KEYWORD(commas=True, lowercase=False),  # "folded|Display" for suggestions
         name_sort=ID(sortable=True),
         updated=NUMERIC(int, bits=64, sortable=True),
     )
@@ -468,6 +470,23 @@ class SearchIndex:
             snap = self._current()
             return _run(snap, criteria, offset, limit)
 
+    def suggest_places(self, text: str, limit: int) -> list[tuple[str, int]]:
+        """Head-office towns and départements starting like ``text``: (name, live actors), most first."""
+        key = fold_words(text)
+        if len(key) < 2:
+            return []
+        with self._read_lock:
+            snap = self._current()
+            found: dict[str, int] = {}
+            for n, term in enumerate(snap.searcher.reader().expand_prefix("town_suggest", key)):
+                if n >= SUGGEST_SCAN:
+                    break
+                count = snap.term_bits("town_suggest", term).bit_count()
+                if count:
+                    display = term.split("|", 1)[1]
+                    found[display] = found.get(display, 0) + count
+        return sorted(found.items(), key=lambda item: (-item[1], sort_key(item[0])))[:limit]
+
 
 # -- documents -------------------------------------------------------------
 
@@ -476,7 +495,7 @@ def document(actor: dict, labels: dict[str, dict[str, str]], geo) -> dict:
     dept_name = geo.department_name(actor["department"])
     country_names = []
     for code in actor["countries"]:
-        country_names.append(geo.country_name(code))
+        country_names.append(geo.french_country_name(code))
         country_names.append(geo.english_country_name(code))
     kind_label = labels["kind"].get(actor["kind"], actor["kind"])
     domain_labels = [labels["domain"].get(s, s) for s in actor["domains"]]
@@ -500,6 +519,8 @@ def document(actor: dict, labels: dict[str, dict[str, str]], geo) -> dict:
         "domain": " ".join(actor["domains"]),
         "activity": " ".join(actor["activities"]),
         "kind": actor["kind"],
+        "town_suggest": ",".join(f"{fold_words(value)}|{value.replace(',', ' ')}"
+                                 for value in (actor["town"], dept_name) if fold_words(value)),
         "name_sort": actor["name_sort"],
         "updated": int(actor["updated_ts"] * 1_000_000),
     }

@@ -102,9 +102,9 @@ def parse_search_params(args, known: dict[str, set[str]]) -> SearchParams:
     for name in FACETS:
         chosen = []
         for raw in args.getlist(name):
-            value = raw.strip()
-            if not value:
+            if raw == "":  # an unticked form field
                 continue
+            value = raw.strip()
             if name == "country":
                 value = value.upper()
                 valid = value in geo.countries()
