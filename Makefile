@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres install init demo bench bench-tools clean
+.PHONY: run test test-postgres test-browser browser-tools install init demo bench bench-tools translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test-postgres: $(STAMP)
 	url=$$(bash .ci/postgres.sh start) && \
 	  REPERTOIRE_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest; status=$$?; \
 	  bash .ci/postgres.sh stop; exit $$status
+
+# After adding or changing a message: refresh the English catalogue, then fill in the new msgstr.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $(VENV)/messages.pot .
+	$(BIN)/pybabel update -i $(VENV)/messages.pot -d repertoire/translations --width 120 --ignore-obsolete
 
 bench-tools: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -481,6 +481,7 @@ class SearchIndex:
             for n, term in enumerate(snap.searcher.reader().expand_prefix("town_suggest", key)):
                 if n >= SUGGEST_SCAN:
                     break
+                term = term.decode("utf-8") if isinstance(term, bytes) else term
                 count = snap.term_bits("town_suggest", term).bit_count()
                 if count:
                     display = term.split("|", 1)[1]
