@@ -22,6 +22,18 @@ from repertoire.validation import Vocabulary, validate_actor
 POSTGRES = os.environ.get("REPERTOIRE_TEST_POSTGRES_URL")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--browser", action="store_true",
+                     help="run the browser tests of tests/browser (make test-browser)")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """The browser suite needs Chromium: `make test-browser` runs it, `make test` the rest."""
+    if collection_path.name == "browser" and collection_path.parent.name == "tests":
+        return not config.getoption("--browser")
+    return None
+
+
 def database_url(tmp_path) -> str:
     """The test database of ``tmp_path`` (the same one each time it is asked for)."""
     marker = tmp_path / "database-url"
