@@ -40,6 +40,17 @@ translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $(VENV)/messages.pot .
 	$(BIN)/pybabel update -i $(VENV)/messages.pot -d repertoire/translations --width 120 --ignore-obsolete
 
+# Browser tests: Playwright (PyPI) drives Debian's Chromium; axe-core comes from npm.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-tools: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver)
+	npm ci --no-audit --no-fund --loglevel=error
+
+test-browser: browser-tools
+	$(BIN)/python -m pytest --browser tests/browser
+
 bench-tools: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || echo "wrk unavailable: the load test will be skipped"
@@ -48,4 +59,4 @@ bench: bench-tools
 	$(BIN)/python bench/search.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance index/_MAIN_* index/*.toc index/*.seg index/*.pst index/*.trm bench/out
+	rm -rf $(VENV) node_modules tests/artifacts instance index/_MAIN_* index/*.toc index/*.seg index/*.pst index/*.trm bench/out

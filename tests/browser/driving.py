@@ -1,5 +1,6 @@
 """Using a page as people do: with the mouse, or with the keyboard only."""
 import re
+import time
 
 FOCUS_VISIBLE = """el => {
   const style = getComputedStyle(el);
@@ -58,6 +59,15 @@ class Person:
         self.page.keyboard.type(label[:12])  # type-ahead on a closed select
         chosen = locator.evaluate("el => el.options[el.selectedIndex].text")
         assert chosen == label, f"typing chose {chosen!r} instead of {label!r}"
+
+
+def wait_until(page, expression: str, timeout: float = 10.0):
+    """Poll a JavaScript expression (``page.wait_for_function`` would need 'unsafe-eval' in the CSP)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {expression}")
+        time.sleep(0.05)
 
 
 def query_of(url: str) -> str:
