@@ -6,12 +6,16 @@ from sqlalchemy import select
 
 from repertoire.auth import reset_token, still_accurate_token
 from repertoire.extensions import db
-from repertoire.models import Actor, User
+from repertoire.serialize import CSV_COLUMNS
+from repertoire.models import Actor, ChangeRequest, User
+from conftest import add_actor, add_user, login
+from web import ACTOR_FORM, submit
 
 from .conftest import AXE, PASSWORD, shot
 from .driving import FOCUS_VISIBLE
 
 BLOCKING = ("serious", "critical")
+HEADER = ",".join(CSV_COLUMNS)
 
 
 def axe_violations(page) -> list[str]:
@@ -35,14 +39,23 @@ def log_in(page, email="coordination@example.org"):
 
 @pytest.fixture(scope="module")
 def sample(live):
-    """Ids and tokens for pages that need them."""
+    """Ids and tokens for pages that need them; a pending request and a duplicate pair."""
     app = live.app
+    add_actor(app, name="Association Doublon Témoin", town="Caen", postcode="14000", department="14")
+    add_actor(app, name="Association Doublon Temoin", town="Bayeux", postcode="14400", department="14")
+    add_user(app, "membre-axe@example.org", password=PASSWORD)
+    member = app.test_client()
+    login(member, "membre-axe@example.org", PASSWORD)
+    sent = submit(member, "/mon-espace/inscrire", {**ACTOR_FORM, "name": "Fiche Témoin Accessibilité",
+                                                    "website": "temoin-axe.example.org", "email": ""})
+    assert sent.status_code == 302
     with app.app_context():
+        request_id = db.session.scalar(select(ChangeRequest.id).where(ChangeRequest.status == "open"))
         actor = db.session.scalar(select(Actor).where(Actor.status == "published").order_by(Actor.id))
         coordinator = db.session.scalar(select(User).where(User.email == "coordination@example.org"))
         with app.test_request_context():
             return {"slug": actor.slug, "id": actor.id, "reset": reset_token(coordinator),
-                    "still": still_accurate_token(actor)}
+                    "still": still_accurate_token(actor), "request": request_id}
 
 
 PUBLIC_PAGES = {
@@ -67,6 +80,7 @@ PRIVATE_PAGES = {
     "change-password": "/compte/mot-de-passe",
     "claim": "/acteurs/{slug}/revendiquer",
     "moderation-queue": "/moderation/",
+    "moderation-request": "/moderation/demandes/{request}",
     "moderation-actors": "/moderation/acteurs",
     "moderation-actor-edit": "/moderation/acteurs/{id}",
     "moderation-history": "/moderation/acteurs/{id}/historique",
@@ -103,10 +117,18 @@ def test_back_office_and_forms_have_no_serious_violation(new_page, sample):
     shot(page, "axe-actor-form-errors")
     found["actor-form-errors"] = axe_violations(page)
     page.goto("/moderation/doublons")
-    merge = page.locator("a[href*='/moderation/doublons/']").first
-    if merge.count():
-        merge.click()
-        found["merge"] = axe_violations(page)
+    page.locator("a[href*='/moderation/doublons/']").first.click()
+    page.get_by_role("heading", name="Fusionner deux fiches").wait_for()
+    found["merge"] = axe_violations(page)
+    page.goto("/moderation/import")
+    page.set_input_files("input[type=file]", files=[{
+        "name": "acteurs.csv", "mimeType": "text/csv",
+        "buffer": (HEADER + "\nAmis de Tombouctou,,association,Caen,14000,14,ML,,eau,projets,,,,\n"
+                   "Sans commune,,association,,,14,ML,,eau,projets,,,,\n").encode()}])
+    page.get_by_role("button", name="Vérifier le fichier").click()
+    page.get_by_role("heading", name="Lignes à corriger").wait_for()
+    shot(page, "axe-import-report")
+    found["import-report"] = axe_violations(page)
     assert {name: v for name, v in found.items() if v} == {}
 
 
