@@ -18,6 +18,7 @@ from ..serialize import actor_to_dict
 from ..validation import Vocabulary
 from ..i18n import LANGUAGES
 from ..web import json_error, local_path
+from .page_cache import cache_key, cached_page
 from . import bp
 
 FACET_TITLES = {
@@ -76,12 +77,16 @@ def index():
     except ParamError as exc:
         return render_template("search.html", error=str(exc), params=SearchParams(), result=None,
                                vocab=vocab, facet_order=FACET_ORDER), 400
-    result = search_actors(db.session, params, vocab.labels)
-    active = [(name, value, _facet_label(name, value, vocab)) for name in FACETS
-              for value in params.filters.get(name, [])]
-    return render_template("search.html", params=params, result=result, vocab=vocab,
-                           active=active, facet_order=FACET_ORDER, facet_visible=FACET_VISIBLE,
-                           params_expanded=request.args.get("voir"), error=None)
+
+    def render():
+        result = search_actors(db.session, params, vocab.labels)
+        active = [(name, value, _facet_label(name, value, vocab)) for name in FACETS
+                  for value in params.filters.get(name, [])]
+        html = render_template("search.html", params=params, result=result, vocab=vocab,
+                               active=active, facet_order=FACET_ORDER, facet_visible=FACET_VISIBLE,
+                               params_expanded=request.args.get("voir"), error=None)
+        return html, [actor["id"] for actor in result.results]
+    return cached_page(cache_key(vocab), render)
 
 
 def _facet_label(name, value, vocab):
@@ -152,17 +157,20 @@ def export_json():
     return _export("json", iter_json, "application/json")
 
 
-@bp.post("/langue")
-def choose_language():
-    """The language switcher: remembered in the session, and on the account for its mails."""
+@bp.get("/langue/<lang>")
+def choose_language(lang: str):
+    """The language switcher: remembered in the session, and on the account for its mails.
+
+    A plain link (no form, no CSRF token): choosing a language is harmless, and
+    public pages then hold nothing personal, so they can be cached.
+    """
     from flask_login import current_user
-    lang = request.form.get("lang")
     if lang in LANGUAGES:
         session["lang"] = lang
         if current_user.is_authenticated and current_user.locale != lang:
             current_user.locale = lang
             db.session.commit()
-    return redirect(local_path(request.form.get("next")) or url_for("public.index"), 303)
+    return redirect(local_path(request.args.get("next")) or url_for("public.index"), 303)
 
 
 @bp.get("/statistiques")

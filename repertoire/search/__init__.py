@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import geo
-from ..models import Actor
+from ..models import Actor, IndexTask
 from ..serialize import actor_to_dict
 from ..text import sort_key
 from . import sync
@@ -18,9 +18,9 @@ from .index import FACETS, IndexUnavailable, SearchIndex
 from .params import ParamError, SearchParams, parse_search_params
 from .sync import apply_pending, check_index, mark_for_index, progress_bar, rebuild_if_broken, reindex_all
 
-__all__ = ["FACETS", "IndexUnavailable", "ParamError", "SearchParams", "SearchResult", "apply_pending",
+__all__ = ["FACETS", "all_published", "IndexUnavailable", "ParamError", "SearchParams", "SearchResult", "apply_pending",
            "check_index", "export_actor_ids", "get_index", "init_app", "mark_for_index", "parse_search_params",
-           "progress_bar", "published_in_order", "rebuild_if_broken", "reindex_all", "search_actors", "suggest", "SUGGEST_FIELDS",
+           "progress_bar", "published_in_order", "rebuild_if_broken", "reindex_all", "results_version", "search_actors", "suggest", "SUGGEST_FIELDS",
            "sync"]
 
 
@@ -115,6 +115,26 @@ def suggest(session, field: str, text: str, limit: int = 8) -> list[dict]:
                                                              Actor.town.in_(towns)).distinct())) if towns else set()
     return [{"value": name, "count": count} for name, count in places
             if name in departments or name in published][:limit]
+
+
+def results_version(session):
+    """What search results depend on, for caching pages; None while changes wait for the index.
+
+    While an index task is pending, the index may still hold an entry the
+    database no longer publishes: nothing may then be served from a cache.
+    """
+    if session.scalar(select(IndexTask.id).where(IndexTask.done_at.is_(None)).limit(1)) is not None:
+        return None
+    return get_index().version()
+
+
+def all_published(session, actor_ids) -> bool:
+    """Whether the database still publishes every one of ``actor_ids``."""
+    if not actor_ids:
+        return True
+    count = session.scalar(select(func.count()).select_from(Actor)
+                           .where(Actor.id.in_(actor_ids), Actor.status == "published"))
+    return count == len(set(actor_ids))
 
 
 def export_actor_ids(params: SearchParams) -> list[int]:

@@ -303,6 +303,7 @@ class SearchIndex:
         self._ix = None
         self._ix_generation = None
         self._snapshot: _Snapshot | None = None
+        self._snapshots_made = 0  # a new number each time what searches see may have changed
         self._segments: dict = {}
         self._read_lock = threading.RLock()
         self._write_lock = threading.Lock()
@@ -461,9 +462,16 @@ class SearchIndex:
             self._drop_snapshot()
             try:
                 snap = self._snapshot = _Snapshot(ix.searcher(), self._segments)
+                self._snapshots_made += 1
+                snap.version = (self._ix_generation, self._snapshots_made)
             except Exception as exc:
                 raise IndexUnavailable(str(exc)) from exc
         return snap
+
+    def version(self):
+        """Changes whenever the documents searches see may have changed (for caches)."""
+        with self._read_lock:
+            return self._current().version
 
     def search(self, criteria: Criteria, offset: int, limit: int) -> Hits:
         with self._read_lock:

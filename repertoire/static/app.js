@@ -84,6 +84,11 @@
         swap("[data-live-actions]", doc);
         document.title = doc.title;
         if (!fromHistory) window.history.pushState({ liveSearch: true }, "", url);
+        Array.prototype.forEach.call(document.querySelectorAll("a[data-language-switch]"), function (link) {
+          var target = new URL(link.href, window.location.href);
+          target.searchParams.set("next", url);
+          link.href = target.pathname + target.search;
+        });
         var heading = document.getElementById("results-title");
         if (status && heading) status.textContent = heading.textContent.replace(/\s+/g, " ").trim();
         var target = focusId && document.getElementById(focusId);

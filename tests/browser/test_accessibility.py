@@ -135,7 +135,7 @@ def test_back_office_and_forms_have_no_serious_violation(new_page, sample):
 def test_english_pages_have_no_serious_violation(new_page, sample):
     page = new_page()
     page.goto("/")
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
     found = {}

@@ -61,7 +61,7 @@ def test_name_and_town_fields_suggest_as_one_types(new_page):
 def test_language_switch_is_remembered_across_pages(new_page):
     page = new_page()
     page.goto("/?intervention=Mali")
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     page.wait_for_url(re.compile(r"intervention=Mali"))
     assert page.locator("h1").inner_text() == "Find an actor of international solidarity"
     countries = " ".join(page.locator("#facette-country label").all_inner_texts())
@@ -70,5 +70,5 @@ def test_language_switch_is_remembered_across_pages(new_page):
     assert page.locator("html").get_attribute("lang") == "en"
     assert "The directory in figures" in page.locator("h1").inner_text()
     shot(page, "english-statistics")
-    page.get_by_role("button", name="Français").click()
+    page.get_by_role("link", name="Français").click()
     assert page.locator("html").get_attribute("lang") == "fr"
