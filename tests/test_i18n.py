@@ -214,3 +214,23 @@ def test_a_member_who_switches_gets_later_mails_in_that_language(app):
     client = app.test_client()  # another day, another browser
     submit(client, "/compte/mot-de-passe-oublie", {"email": "bilingue@example.org"})
     assert last_mail(app, "bilingue@example.org")["Subject"] == "New password — Répertoire"
+
+
+def test_reminders_are_written_in_the_owners_language(app, runner):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from repertoire.extensions import db
+    from repertoire.models import Actor, User, utcnow
+    owner = add_user(app, "owner-en@example.org")
+    actor = add_actor(app, name="Old Friends of Kayes")
+    with app.app_context():
+        db.session.get(User, owner).locale = "en"
+        db.session.execute(update(Actor).where(Actor.id == actor).values(
+            owner_id=owner, confirmed_at=utcnow() - timedelta(days=400)))
+        db.session.commit()
+    assert runner.invoke(args=["remind"]).exit_code == 0
+    mail = last_mail(app, "owner-en@example.org")
+    assert mail["Subject"] == 'Is your entry "Old Friends of Kayes" still accurate?'
+    assert "one click is enough" in mail.get_content()

@@ -196,3 +196,14 @@ def test_axe_does_report_what_it_should(new_page):
     }""")
     found = " ".join(axe_violations(page))
     assert "label" in found and "image-alt" in found and "link-name" in found
+
+
+def test_pages_use_nothing_from_other_sites(new_page, live, sample):
+    """No CDN, no external font or script: every request stays on our own server."""
+    page = new_page()
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    for url in ("/", "/?intervention=Mali", "/acteurs/{slug}", "/statistiques", "/compte/inscription"):
+        page.goto(url.format(**sample))
+    assert len(requested) >= 10
+    assert [url for url in requested if not url.startswith(live.url + "/")] == []
