@@ -59,6 +59,9 @@ class Vocabulary:
             rows = session.scalars(select(model).order_by(model.position, model.id)).all()
             self.terms[name] = {row.slug: row for row in rows}
             self.labels[name] = {row.slug: row.label_in(language) for row in rows}
+        self._lookup = None  # built on the first resolve(): most requests only need slugs and labels
+
+    def _build_lookup(self):
         self._lookup = {}
         for name, terms in self.terms.items():
             table = {}
@@ -73,6 +76,8 @@ class Vocabulary:
             self._lookup[name] = table
 
     def resolve(self, name: str, value: str) -> str | None:
+        if self._lookup is None:
+            self._build_lookup()
         value = value.strip()
         return self._lookup[name].get(value) or self._lookup[name].get(fold_words(value))
 

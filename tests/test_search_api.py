@@ -261,3 +261,18 @@ def test_ids_beyond_the_database_integers_are_not_found(directory):
     for url in ("/api/actors/2147483648", "/api/actors/24105754334338", "/api/actors/99999999999999999999999"):
         response = client.get(url)
         assert response.status_code == 404 and response.get_json()["error"]
+
+
+def test_very_common_words_keep_names_first_then_alphabetical_order(app, monkeypatch):
+    """Past the scoring bound (words in thousands of entries), matches in names still come first."""
+    from repertoire.search import index
+    add_actor(app, name="Zèbres et puits", description="Forages.")
+    add_actor(app, name="Amis du Sahel", description="Un puits.")
+    add_actor(app, name="Puits du Nord", description="Forages.")
+    add_actor(app, name="Bergers unis", description="Des puits, des puits et encore des puits.")
+    client = app.test_client()
+    scored = [r["name"] for r in client.get("/api/actors?q=puits").get_json()["results"]]
+    assert set(scored[:2]) == {"Puits du Nord", "Zèbres et puits"} and scored[2:] == ["Bergers unis", "Amis du Sahel"]
+    monkeypatch.setattr(index, "SCORING_POSTINGS", 0)
+    bounded = [r["name"] for r in client.get("/api/actors?q=puits").get_json()["results"]]
+    assert bounded == ["Puits du Nord", "Zèbres et puits", "Amis du Sahel", "Bergers unis"]
