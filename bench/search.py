@@ -257,7 +257,8 @@ def under_load(directory: str, seconds: int = 10) -> dict[str, float] | None:
                     break
                 except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
                     time.sleep(0.5)
-            subprocess.run([wrk, "-t2", "-c16", "-d3s", url], capture_output=True)  # every worker warms up
+            # every worker opens the index and builds its caches (~3 s of CPU each, 4 workers on 2 cores)
+            subprocess.run([wrk, "-t2", "-c16", "-d12s", url], capture_output=True)
             out = subprocess.run([wrk, "-t2", "-c16", f"-d{seconds}s", url], capture_output=True, text=True).stdout
             line = next((l for l in out.splitlines() if l.startswith("Requests/sec")), "Requests/sec: 0")
             results[label] = float(line.split()[-1])

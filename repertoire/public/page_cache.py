@@ -18,8 +18,8 @@ from ..extensions import db
 from ..i18n import current_language
 from ..search import all_published, results_version
 
-MAX_PAGES = 256
-MAX_BYTES = 400_000
+MAX_PAGES = 128  # a search page weighs 40–120 kB: at most ~15 MB a process
+MAX_BYTES = 250_000
 
 
 class PageCache:

@@ -253,6 +253,14 @@ class _Snapshot:
                     merged[value] = merged.get(value, 0) | (bits << offset)
             self.facets[name] = {value: bits & self.live for value, bits in merged.items()}
         self._orders, self._ranks, self._terms = {}, {}, {}
+        self._browse_counts = None
+
+    def browse_counts(self) -> dict[str, dict[str, int]]:
+        """Facet counts over every live document (no text, no filter): the same until the next change."""
+        if self._browse_counts is None:
+            self._browse_counts = {name: {value: n for value, bits in values.items() if (n := bits.bit_count())}
+                                   for name, values in self.facets.items()}
+        return self._browse_counts
 
     def term_bits(self, field: str, text: str) -> int:
         key = (field, text)
@@ -734,6 +742,18 @@ def _run(snap: _Snapshot, criteria: Criteria, offset: int, limit: int) -> Hits:
     for mask in masks.values():
         matched &= mask
 
+    if query is None and not masks:  # browsing: the counts of the whole directory, computed once
+        facets = {name: dict(counts) for name, counts in snap.browse_counts().items()}
+    else:
+        facets = _facet_counts(snap, base, masks, criteria)
+
+    total = matched.bit_count()
+    docnums = _page(snap, query, criteria, matched, total, offset, limit) if total > offset else []
+    return Hits(total=total, actor_ids=[snap.ids[d] for d in docnums], facets=facets)
+
+
+def _facet_counts(snap: _Snapshot, base: int, masks: dict[str, int], criteria: Criteria) -> dict:
+    """Disjunctive counts: each facet counted under the text and every other facet's filter."""
     facets = {}
     for name in FACETS:
         scope = base
@@ -748,10 +768,7 @@ def _run(snap: _Snapshot, criteria: Criteria, offset: int, limit: int) -> Hits:
         for value in criteria.filters.get(name) or []:
             counts.setdefault(value, 0)
         facets[name] = counts
-
-    total = matched.bit_count()
-    docnums = _page(snap, query, criteria, matched, total, offset, limit) if total > offset else []
-    return Hits(total=total, actor_ids=[snap.ids[d] for d in docnums], facets=facets)
+    return facets
 
 
 def _page(snap, query, criteria, matched, total, offset, limit) -> list[int]:
