@@ -3,6 +3,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Response, abort, redirect, render_template, request, session, stream_with_context, url_for
 from flask_babel import format_date, format_datetime, format_number, get_locale, gettext as _, lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -15,8 +16,8 @@ from ..models import Actor
 from ..search import FACETS, ParamError, SearchParams, parse_search_params, search_actors
 from ..search import IndexUnavailable, export_actor_ids, published_in_order, rebuild_if_broken
 from ..serialize import actor_to_dict
-from ..validation import Vocabulary
 from ..i18n import LANGUAGES
+from ..validation import Vocabulary
 from ..web import json_error, local_path
 from .page_cache import cache_key, cached_page
 from . import bp
@@ -164,7 +165,6 @@ def choose_language(lang: str):
     A plain link (no form, no CSRF token): choosing a language is harmless, and
     public pages then hold nothing personal, so they can be cached.
     """
-    from flask_login import current_user
     if lang in LANGUAGES:
         session["lang"] = lang
         if current_user.is_authenticated and current_user.locale != lang:
