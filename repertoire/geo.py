@@ -84,7 +84,7 @@ def country_name(code: str, language: str | None = None) -> str:
     """The country's name in ``language`` (default: the current request's language)."""
     if (language or current_language()) == "en":
         return english_country_name(code)
-    return countries().get(code, code)
+    return french_country_name(code)
 
 
 def french_country_name(code: str) -> str:

@@ -57,9 +57,13 @@ def cache_key(vocab):
     return request.full_path, current_language(), version, hash(labels)
 
 
+def init_app(app):
+    app.extensions["repertoire.page_cache"] = PageCache()
+
+
 def cached_page(key, render) -> str:
     """The page for ``key`` from the cache, or ``render()`` (html, actor ids shown) stored there."""
-    cache = current_app.extensions.setdefault("repertoire.page_cache", PageCache())
+    cache = current_app.extensions["repertoire.page_cache"]
     if key is None:
         return render()[0]
     page = cache.get(key)

@@ -2,7 +2,7 @@ from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 from flask import Response, abort, redirect, render_template, request, session, stream_with_context, url_for
-from flask_babel import format_date, format_datetime, format_number, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, format_datetime, format_number, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -16,7 +16,7 @@ from ..models import Actor
 from ..search import FACETS, ParamError, SearchParams, parse_search_params, search_actors
 from ..search import IndexUnavailable, export_actor_ids, published_in_order, rebuild_if_broken
 from ..serialize import actor_to_dict
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, current_language
 from ..validation import Vocabulary
 from ..web import json_error, local_path
 from .page_cache import cache_key, cached_page
@@ -45,7 +45,7 @@ def export_url(params: SearchParams, endpoint: str = "public.export_csv", extern
 
 @bp.app_context_processor
 def helpers():
-    return {"current_locale": str(get_locale() or "fr"), "search_url": search_url,
+    return {"current_locale": current_language(), "search_url": search_url,
             "country_names": geo.sorted_country_names(), "export_url": export_url, "country_name": geo.country_name,
             "department_name": geo.department_name, "facet_titles": FACET_TITLES}
 

@@ -706,10 +706,11 @@ def _scoring_cost(snap: _Snapshot, query) -> int:
                for leaf in query.leaves() for fieldname, text in leaf.expanded_terms(reader))
 
 
-def _ranked(snap: _Snapshot, query, candidates: int, needed: int) -> list[int]:
+def _ranked(snap: _Snapshot, query, candidates: int, needed: int, affordable: bool) -> list[int]:
     """Up to ``needed`` of ``candidates`` (bits) by BM25, or by name when scoring would cost too much.
 
-    Scoring costs about 8 ms per thousand postings of the query's words
+    ``affordable`` says whether the query's words are rare enough to score
+    (``_scoring_cost``, decided once per search). Scoring costs about 8 ms per thousand postings of the query's words
     (measured at 100 000 actors), whatever the number of candidates: words
     found in thousands of entries (« santé », « jeunes » at 100 000 actors) are
     ordered by name within their tier (names first) instead, as are candidate
@@ -717,7 +718,7 @@ def _ranked(snap: _Snapshot, query, candidates: int, needed: int) -> list[int]:
     always ranked by BM25.
     """
     count = candidates.bit_count()
-    if count > SCORED_AT_MOST or _scoring_cost(snap, query) > SCORING_POSTINGS:
+    if count > SCORED_AT_MOST or not affordable:
         return _in_order(snap, "by_name", candidates, count, needed)
     docs = list(bitsets.iter_docs(candidates))
     offsets = {id(sub): (offset, sub.doc_count_all()) for sub, offset in snap.searcher.leaf_searchers()}
@@ -776,9 +777,10 @@ def _page(snap, query, criteria, matched, total, offset, limit) -> list[int]:
     if criteria.sort == "relevance" and query is not None:
         # Matches in names and acronyms first, then the others; BM25 within each group.
         first = matched & _bits(snap, _in_names(query)) if criteria.q.strip() else matched
-        ranked = _ranked(snap, query, first, needed)
+        affordable = _scoring_cost(snap, query) <= SCORING_POSTINGS
+        ranked = _ranked(snap, query, first, needed, affordable)
         if len(ranked) < needed and first != matched:
-            ranked += _ranked(snap, query, matched & ~first, needed - len(ranked))
+            ranked += _ranked(snap, query, matched & ~first, needed - len(ranked), affordable)
         return ranked[offset:needed]
     order_name = "by_updated" if criteria.sort == "updated" else "by_name"
     return _in_order(snap, order_name, matched, total, needed)[offset:]
