@@ -138,6 +138,18 @@ class Actor(db.Model):
         return [link.name for link in self.town_links]
 
     @property
+    def kind_slug(self) -> str:
+        return self.kind.slug
+
+    @property
+    def domain_slugs(self) -> list[str]:
+        return [d.slug for d in self.domains]
+
+    @property
+    def activity_slugs(self) -> list[str]:
+        return [a.slug for a in self.activities]
+
+    @property
     def is_published(self) -> bool:
         return self.status == "published"
 

@@ -12,20 +12,23 @@ def actor_url(slug: str) -> str:
 
 
 def actor_to_dict(actor: Actor) -> dict:
-    """The contract's representation of an actor (JSON API, JSON export, CSV rows)."""
+    """The contract's representation of an actor (JSON API, JSON export, CSV rows).
+
+    ``actor`` is an ``Actor`` or an ``ActorRecord`` (the same attributes, read in bulk).
+    """
     return {
         "id": actor.id,
         "slug": actor.slug,
         "name": actor.name,
         "acronym": actor.acronym or "",
-        "kind": actor.kind.slug,
+        "kind": actor.kind_slug,
         "town": actor.town,
         "postcode": actor.postcode or "",
         "department": actor.department,
-        "countries": actor.countries,
-        "intervention_towns": actor.intervention_towns,
-        "domains": [d.slug for d in actor.domains],
-        "activities": [a.slug for a in actor.activities],
+        "countries": list(actor.countries),
+        "intervention_towns": list(actor.intervention_towns),
+        "domains": list(actor.domain_slugs),
+        "activities": list(actor.activity_slugs),
         "description": actor.description or "",
         "website": actor.website or "",
         "email": actor.email or "",

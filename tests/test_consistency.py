@@ -55,6 +55,22 @@ create_app().test_cli_runner().invoke(args={args!r})
 """
 
 
+DIE_WHILE_BUILDING = """
+import os, signal
+from repertoire import create_app
+from repertoire.search import sync
+original = sync.index_document
+built = []
+def index_then_die(actor, labels):
+    if len(built) == {after}:
+        os.kill(os.getpid(), signal.SIGKILL)
+    built.append(actor.id)
+    return original(actor, labels)
+sync.index_document = index_then_die
+create_app().test_cli_runner().invoke(args={args!r})
+"""
+
+
 def write_csv(tmp_path, n, prefix="Acteur"):
     lines = [HEADER] + [f"{prefix} numéro {i},,association,Caen,14000,14,ML,,eau,projets,,,," for i in range(n)]
     path = tmp_path / f"{prefix}.csv"
@@ -134,7 +150,7 @@ def test_killed_during_reindex_keeps_the_live_index(tmp_path):
     app = build_app(tmp_path)
     for i in range(30):
         add_actor(app, name=f"Stable {i:02d}")
-    run_child(tmp_path, DIE_DURING_INDEX_WRITES.format(after=15, args=["reindex"]), expect_killed=True)
+    run_child(tmp_path, DIE_WHILE_BUILDING.format(after=15, args=["reindex"]), expect_killed=True)
     client, runner = app.test_client(), app.test_cli_runner()
     assert client.get("/api/actors").get_json()["total"] == 30
     assert runner.invoke(args=["index", "check"]).exit_code == 0
@@ -148,18 +164,18 @@ def test_changes_made_during_a_rebuild_are_not_lost(app, client, runner, make_ac
     for i in range(5):
         make_actor(name=f"Avant {i}")
     from repertoire.search import sync
-    original = sync._published_actors
+    original = sync.published_records
     edited = []
 
-    def published_then_edit(session, ids=None):
-        for n, actor in enumerate(original(session, ids)):
-            if ids is None and n == 2 and not edited:
+    def published_then_edit(connection, ids=None):
+        for n, record in enumerate(original(connection, ids)):
+            if n == 2 and not edited:
                 edited.append(add_actor(app, name="Ajoutée Pendant"))  # another request, committed meanwhile
-            yield actor
+            yield record
 
-    monkeypatch.setattr(sync, "_published_actors", published_then_edit)
+    monkeypatch.setattr(sync, "published_records", published_then_edit)
     assert runner.invoke(args=["reindex"]).exit_code == 0
-    monkeypatch.setattr(sync, "_published_actors", original)
+    monkeypatch.setattr(sync, "published_records", original)
     assert "Ajoutée Pendant" in names(client)
     assert runner.invoke(args=["index", "check"]).exit_code == 0
 

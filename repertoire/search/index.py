@@ -24,7 +24,8 @@ from whoosh import query as wq
 from whoosh.analysis import (CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token,
                              Tokenizer)
 from whoosh.lang import stemmer_for_language
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh import columns
+from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 from whoosh.lang import stopwords_for_language
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.qparser import AndGroup, MultifieldParser
@@ -32,6 +33,7 @@ from whoosh.qparser import plugins as qplugins
 from whoosh.support.charset import accent_map
 
 from . import bits as bitsets
+from .bulk import BulkSegmentWriter, build_segment
 from ..text import fold_words, sort_key
 
 log = logging.getLogger(__name__)
@@ -39,23 +41,22 @@ log = logging.getLogger(__name__)
 FACETS = ("country", "department", "domain", "activity", "kind")
 
 
-INDEX_FORMAT = "4"  # bump when analysis or schema change: `repertoire init` then rebuilds the index
+INDEX_FORMAT = "5"  # bump when analysis or schema change: `repertoire init` then rebuilds the index
 SUGGEST_SCAN = 2000  # lexicon terms looked at, at most, for one suggestion
 _WORD = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # RegexTokenizer's default pattern
 
 
-class FrenchAnalyzer(Tokenizer):
-    """Lower case, stop words, then accent folding, then French stemming, in one pass.
+class _WordAnalyzer(Tokenizer):
+    """Words of ``_WORD``, lower-cased, then turned into terms by ``_term``, in one pass.
 
-    The same steps in the same order as ``RegexTokenizer | LowercaseFilter |
-    StopFilter | CharsetFilter | StemFilter`` (WHOOSH-NOTES: stop words before
-    folding before stemming), without a generator per filter: indexing spends
-    most of its time here.
+    What a composed Whoosh chain does, without a generator per filter:
+    indexing spends most of its time here. ``positions`` gives a bulk build
+    each term's positions directly (see ``bulk``).
     """
 
+    stops: frozenset = frozenset()
+
     def __init__(self):
-        self.stops = frozenset(stopwords_for_language("fr"))
-        self.stem = stemmer_for_language("fr")
         self.cache: dict[str, str] = {}
 
     def __eq__(self, other):
@@ -67,13 +68,29 @@ class FrenchAnalyzer(Tokenizer):
     def __setstate__(self, state):
         self.__init__()
 
+    def _convert(self, word: str) -> str:
+        raise NotImplementedError
+
     def _term(self, word: str) -> str:
         term = self.cache.get(word)
         if term is None:
-            term = self.stem(accent_fold(word))
+            term = self._convert(word)
             if len(self.cache) < 500_000:
                 self.cache[word] = term
         return term
+
+    def positions(self, value: str) -> dict[str, list[int]]:
+        """term -> positions of the words kept, as ``__call__(value, positions=True)`` numbers them."""
+        found: dict[str, list[int]] = {}
+        stops, term = self.stops, self._term
+        pos = None
+        for index, word in enumerate(_WORD.findall(value)):
+            word = word.lower()
+            if word in stops:
+                continue
+            pos = index if pos is None else pos + 1
+            found.setdefault(term(word), []).append(pos)
+        return found
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
@@ -99,6 +116,31 @@ class FrenchAnalyzer(Tokenizer):
             yield token
 
 
+class FrenchAnalyzer(_WordAnalyzer):
+    """Lower case, stop words, then accent folding, then French stemming.
+
+    The same steps in the same order as ``RegexTokenizer | LowercaseFilter |
+    StopFilter | CharsetFilter | StemFilter`` (WHOOSH-NOTES: stop words before
+    folding before stemming).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.stops = frozenset(stopwords_for_language("fr"))
+        self.stem = stemmer_for_language("fr")
+
+    def _convert(self, word: str) -> str:
+        return self.stem(accent_fold(word))
+
+
+class FoldingAnalyzer(_WordAnalyzer):
+    """Words in lower case without accents, no stemming (names, places):
+    ``RegexTokenizer | LowercaseFilter | CharsetFilter(accent_map)``."""
+
+    def _convert(self, word: str) -> str:
+        return accent_fold(word)
+
+
 def accent_fold(word: str) -> str:
     return word.translate(accent_map) if not word.isascii() else word
 
@@ -115,8 +157,25 @@ def reference_french_analyzer():
 
 
 def folding_analyzer():
-    """Words folded to lower case without accents; no stemming (names, places)."""
+    return FoldingAnalyzer()
+
+
+def reference_folding_analyzer():
+    """Whoosh's composed chain that ``FoldingAnalyzer`` must match term for term (tests check it)."""
     return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+class TextColumn(COLUMN):
+    """A column of text (UTF-8), for sort keys."""
+
+    def __init__(self):
+        super().__init__(columns.VarBytesColumn())
+
+    def to_column_value(self, value):
+        return value.encode("utf-8")
+
+    def from_column_value(self, value):
+        return value.decode("utf-8")
 
 
 def make_schema() -> Schema:
@@ -136,8 +195,8 @@ def make_schema() -> Schema:
         activity=KEYWORD(lowercase=False, scorable=True),
         kind=KEYWORD(lowercase=False, scorable=True),
         town_suggest=KEYWORD(commas=True, lowercase=False),  # "folded|Display" for suggestions
-        name_sort=ID(sortable=True),
-        updated=NUMERIC(int, bits=64, sortable=True),
+        name_sort=TextColumn(),  # columns only: sorted on, never searched
+        updated=COLUMN(columns.NumericColumn("q")),
     )
 
 
@@ -413,13 +472,16 @@ class SearchIndex:
 
     # -- writing ---------------------------------------------------------
     @contextmanager
-    def writer(self, bulk=False, timeout=30.0, generation: str | None = None):
-        """The one Whoosh writer (waits for other processes' writers up to ``timeout``)."""
-        options = {"procs": 2, "multisegment": True} if bulk and (os.cpu_count() or 1) > 1 else {}
+    def writer(self, timeout=30.0, generation: str | None = None):
+        """The one Whoosh writer (waits for other processes' writers up to ``timeout``).
+
+        Besides adding, updating and deleting documents one by one, it takes
+        segments built aside in bulk (``add_segments``) and commits them with the rest.
+        """
         ix = self._storage(generation).open_index() if generation else self.ix
         # A generation being built is nobody else's: only the live index needs one writer at a time.
         with nullcontext() if generation else self._write_lock:
-            writer = ix.writer(timeout=timeout, limitmb=1024 if bulk else 128, **options)
+            writer = BulkSegmentWriter(ix, timeout=timeout)
             try:
                 yield writer
             except BaseException:
@@ -427,6 +489,16 @@ class SearchIndex:
                 raise
             else:
                 writer.commit()
+
+    @staticmethod
+    def folder(writer) -> str:
+        """Where ``writer``'s index lives, for processes building segments for it (``build_segment_in``)."""
+        return writer.storage.folder
+
+    @staticmethod
+    def add_segments(writer, segments):
+        """Have ``writer`` commit these segments (from ``build_segment_in``) with its own changes."""
+        writer.built.extend(segments)
 
     @staticmethod
     def apply(writer, operations, progress=None):
@@ -503,6 +575,16 @@ class SearchIndex:
                     display = term.split("|", 1)[1]
                     found[display] = found.get(display, 0) + count
         return sorted(found.items(), key=lambda item: (-item[1], sort_key(item[0])))[:limit]
+
+
+def build_segment_in(folder: str, documents) -> object:
+    """A new segment of ``documents`` for the index in ``folder`` (any process): give it to ``add_segments``.
+
+    The index's writer must be held meanwhile (by the caller or its parent process).
+    """
+    storage = FileStorage(folder, supports_mmap=False)
+    ix = storage.open_index()
+    return build_segment(storage, ix.indexname, ix.schema, documents)
 
 
 # -- documents -------------------------------------------------------------

@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import multiprocessing
 import os
 import threading
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from contextlib import nullcontext
 from contextvars import ContextVar
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, func, select, update
+from sqlalchemy import create_engine, event, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import geo
 from ..extensions import db
 from ..models import Activity, Actor, ActorCountry, ActorTown, Domain, IndexTask, Kind, utcnow
+from ..records import published_records
 from ..serialize import actor_to_dict
-from .index import IndexUnavailable, document
+from .index import IndexUnavailable, build_segment_in, document
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,8 @@ log = logging.getLogger(__name__)
 #: to show progress bars on a terminal.
 progress_bar: ContextVar = ContextVar("progress_bar", default=None)
 
-CHUNK = 500
-BULK_FROM = 2000
+BULK_FROM = 2000  # from this many new actors, segments are built in bulk
+BUILD_PROCESSES = 2  # processes building segments at once (the target server has 2 cores)
 
 
 def mark_for_index(session, actor_ids, new: bool = False):
@@ -79,49 +82,27 @@ def _forget_changes(session):
     session.info.pop("index_pending", None)
 
 
-def taxonomy_labels(session) -> dict[str, dict[str, str]]:
-    return {name: dict(session.execute(select(model.slug, model.label)).all())
+def taxonomy_labels(connection) -> dict[str, dict[str, str]]:
+    return {name: dict(connection.execute(select(model.slug, model.label)).all())
             for name, model in (("kind", Kind), ("domain", Domain), ("activity", Activity))}
 
 
-def index_document(actor: Actor, labels) -> dict:
+def index_document(actor, labels) -> dict:
+    """The index document of an ``Actor`` or an ``ActorRecord``."""
     data = actor_to_dict(actor)
     data["name_sort"] = actor.name_sort
     data["updated_ts"] = actor.updated_at.timestamp()
     return document(data, labels, geo)
 
 
-def _published_actors(session, ids=None):
-    """Published actors in chunks, optionally restricted to ``ids``."""
-    if ids is None:
-        last = 0
-        while True:
-            chunk = session.scalars(select(Actor).where(Actor.status == "published", Actor.id > last)
-                                    .order_by(Actor.id).limit(CHUNK)).all()
-            if not chunk:
-                return
-            yield from chunk
-            last = chunk[-1].id
-            session.expunge_all()
-    else:
-        ids = sorted(ids)
-        for start in range(0, len(ids), CHUNK):
-            yield from session.scalars(select(Actor).where(Actor.id.in_(ids[start:start + CHUNK])))
-            session.expunge_all()
-
-
-def _operations(session, add_ids: set, other_ids: set):
-    """Index operations bringing these actors in line with the database."""
-    labels = taxonomy_labels(session)
+def _operations(connection, add_ids: set, other_ids: set, labels):
+    """Index operations bringing these actors in line with the database (``add_ids``: not in the index)."""
     seen = set()
-    for actor in _published_actors(session, add_ids | other_ids):
-        if actor.status != "published":
-            continue
-        seen.add(actor.id)
-        yield ("add" if actor.id in add_ids else "update"), index_document(actor, labels)
-    for actor_id in (add_ids | other_ids) - seen:
-        if actor_id not in add_ids:
-            yield "delete", actor_id
+    for record in published_records(connection, add_ids | other_ids):
+        seen.add(record.id)
+        yield ("add" if record.id in add_ids else "update"), index_document(record, labels)
+    for actor_id in other_ids - seen:
+        yield "delete", actor_id
 
 
 def _bar(length, label):
@@ -140,21 +121,26 @@ def apply_pending(since: int | None = None, timeout: float = 30.0) -> int:
     if not waiting:
         return 0
     try:
-        with index.writer(bulk=waiting >= BULK_FROM, timeout=timeout) as writer, Session(db.engine) as session:
+        with index.writer(timeout=timeout) as writer, db.engine.connect() as connection:
             # Read the tasks once we hold the writer: another process may have done them meanwhile.
-            tasks = session.execute(select(IndexTask.id, IndexTask.actor_id, IndexTask.new, IndexTask.attempts)
-                                    .where(condition).order_by(IndexTask.id)).all()
+            tasks = connection.execute(select(IndexTask.id, IndexTask.actor_id, IndexTask.new, IndexTask.attempts)
+                                       .where(condition).order_by(IndexTask.id)).all()
             if not tasks:
                 raise _NothingToDo
             top = tasks[-1].id
             # Count the attempt first: after a crash, a second attempt updates instead of adding twice.
-            session.execute(update(IndexTask).where(condition, IndexTask.id <= top)
-                            .values(attempts=IndexTask.attempts + 1))
-            session.commit()
-            add_ids = {t.actor_id for t in tasks if t.new and t.attempts == 0 and since is None}
-            other_ids = {t.actor_id for t in tasks} - add_ids
-            with _bar(len(add_ids | other_ids), "Indexation") as bar:
-                index.apply(writer, _operations(session, add_ids, other_ids), progress=bar.update if bar else None)
+            connection.execute(update(IndexTask).where(condition, IndexTask.id <= top)
+                               .values(attempts=IndexTask.attempts + 1))
+            connection.commit()
+            new_ids = {t.actor_id for t in tasks if t.new and t.attempts == 0 and since is None}
+            other_ids = {t.actor_id for t in tasks} - new_ids
+            labels = taxonomy_labels(connection)
+            with _bar(len(new_ids | other_ids), "Indexation") as bar:
+                progress = bar.update if bar else None
+                if len(new_ids) >= BULK_FROM:
+                    index.add_segments(writer, build_segments(index.folder(writer), new_ids, progress))
+                    new_ids = set()
+                index.apply(writer, _operations(connection, new_ids, other_ids, labels), progress=progress)
     except _NothingToDo:
         return 0
     except IndexUnavailable:
@@ -169,6 +155,79 @@ def apply_pending(since: int | None = None, timeout: float = 30.0) -> int:
     return len(tasks)
 
 
+def build_segments(folder: str, ids, progress=None) -> list:
+    """Index segments of the published actors among ``ids``, built by up to ``BUILD_PROCESSES`` processes.
+
+    Each process reads its share of the actors from the database itself. An
+    in-memory SQLite database is only visible here: it is read in this process.
+    """
+    ids = sorted(ids)
+    url = db.engine.url
+    processes = min(BUILD_PROCESSES, os.cpu_count() or 1, max(1, len(ids) // BULK_FROM))
+    if processes == 1 or (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
+        with db.engine.connect() as connection:
+            return [_build(connection, folder, ids, progress)]
+    size = -(-len(ids) // processes)
+    shares = [ids[start:start + size] for start in range(0, len(ids), size)]
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may run threads
+    counter = context.Value("q", 0)
+    with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_init_builder,
+                             initargs=(counter,)) as pool:
+        futures = [pool.submit(_build_share, url.render_as_string(hide_password=False), folder, share)
+                   for share in shares]
+        reported = 0
+        while not all(f.done() for f in futures):
+            wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
+            if any(f.done() and f.exception() for f in futures):
+                break
+            if progress and counter.value > reported:
+                progress(counter.value - reported)
+                reported = counter.value
+        segments = [f.result() for f in futures]  # raises the first failure
+    if progress and len(ids) > reported:
+        progress(len(ids) - reported)
+    return segments
+
+
+_built = None  # in a builder process: shared count of documents built, for the progress bar
+
+
+def _init_builder(counter):
+    global _built
+    _built = counter
+
+
+def _build_share(database_url: str, folder: str, ids: list[int]):
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return _build(connection, folder, ids, _count_built)
+    finally:
+        engine.dispose()
+
+
+def _count_built(n: int):
+    with _built.get_lock():
+        _built.value += n
+
+
+def _build(connection, folder, ids, progress=None):
+    labels = taxonomy_labels(connection)
+
+    def documents():
+        pending = 0
+        for record in published_records(connection, ids):
+            yield index_document(record, labels)
+            pending += 1
+            if pending == 500 and progress:
+                progress(pending)
+                pending = 0
+        if pending and progress:
+            progress(pending)
+
+    return build_segment_in(folder, documents())
+
+
 class _NothingToDo(Exception):
     pass
 
@@ -178,22 +237,22 @@ def reindex_all() -> int:
     from . import get_index
 
     index = get_index()
-    with Session(db.engine) as session:
-        high = session.scalar(select(func.max(IndexTask.id))) or 0
-        total = session.scalar(select(func.count()).select_from(Actor).where(Actor.status == "published"))
-        labels = taxonomy_labels(session)
-        generation = index.new_generation()
-        with _bar(total, "Réindexation") as bar:
-            with index.writer(bulk=total > BULK_FROM, generation=generation) as writer:
-                docs = (("add", index_document(actor, labels)) for actor in _published_actors(session))
-                index.apply(writer, docs, progress=bar.update if bar else None)
+    with db.engine.connect() as connection:
+        high = connection.scalar(select(func.max(IndexTask.id))) or 0
+        published = connection.scalars(select(Actor.id).where(Actor.status == "published")).all()
+    generation = index.new_generation()
+    if published:
+        with _bar(len(published), "Réindexation") as bar:
+            with index.writer(generation=generation) as writer:
+                index.add_segments(writer, build_segments(index.folder(writer), published,
+                                                          bar.update if bar else None))
     index.activate(generation)
     apply_pending(since=high)  # changes committed while the new index was being built
     with Session(db.engine) as session:
         session.execute(update(IndexTask).where(IndexTask.done_at.is_(None), IndexTask.id <= high)
                         .values(done_at=utcnow()))
         session.commit()
-    return total
+    return len(published)
 
 
 def check_index() -> dict[str, list[int]]:

@@ -1,0 +1,84 @@
+"""Actors read in bulk with plain SQL, for indexing many at a time.
+
+Loading 100,000 ``Actor`` objects with their four collections takes about 30 s
+in the ORM; the same rows as ``ActorRecord`` take a few seconds. A record has
+the attributes ``actor_to_dict`` reads, so the dict is still made in one place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from .models import Activity, Actor, ActorCountry, ActorTown, Domain, Kind, actor_activity, actor_domain
+
+CHUNK = 1000
+
+
+@dataclass(slots=True)
+class ActorRecord:
+    id: int
+    slug: str
+    name: str
+    name_sort: str
+    acronym: str | None
+    kind_slug: str
+    town: str
+    postcode: str | None
+    department: str
+    description: str | None
+    website: str | None
+    email: str | None
+    phone: str | None
+    status: str
+    updated_at: datetime
+    countries: list[str] = field(default_factory=list)
+    intervention_towns: list[str] = field(default_factory=list)
+    domain_slugs: list[str] = field(default_factory=list)
+    activity_slugs: list[str] = field(default_factory=list)
+
+
+_actor = Actor.__table__
+_COLUMNS = [_actor.c[name] for name in ("id", "slug", "name", "name_sort", "acronym")] + [Kind.__table__.c.slug] + \
+    [_actor.c[name] for name in ("town", "postcode", "department", "description", "website", "email", "phone",
+                                 "status", "updated_at")]
+
+
+def published_records(connection, ids=None):
+    """Published actors as records, in id order: all of them, or those among ``ids``."""
+    base = (select(*_COLUMNS).join(Kind.__table__, Kind.__table__.c.id == _actor.c.kind_id)
+            .where(_actor.c.status == "published").order_by(_actor.c.id))
+    if ids is not None:
+        ids = sorted(ids)
+        for start in range(0, len(ids), CHUNK):
+            yield from _with_lists(connection, connection.execute(
+                base.where(_actor.c.id.in_(ids[start:start + CHUNK]))).all())
+        return
+    last = 0
+    while True:
+        rows = connection.execute(base.where(_actor.c.id > last).limit(CHUNK)).all()
+        if not rows:
+            return
+        yield from _with_lists(connection, rows)
+        last = rows[-1][0]
+
+
+def _with_lists(connection, rows) -> list[ActorRecord]:
+    records = {row[0]: ActorRecord(*row) for row in rows}
+    ids = list(records)
+    lists = (
+        ("countries", select(ActorCountry.actor_id, ActorCountry.code).where(ActorCountry.actor_id.in_(ids))
+         .order_by(ActorCountry.actor_id, ActorCountry.position)),
+        ("intervention_towns", select(ActorTown.actor_id, ActorTown.name).where(ActorTown.actor_id.in_(ids))
+         .order_by(ActorTown.actor_id, ActorTown.position, ActorTown.id)),
+        ("domain_slugs", select(actor_domain.c.actor_id, Domain.slug).join(Domain)
+         .where(actor_domain.c.actor_id.in_(ids)).order_by(actor_domain.c.actor_id, Domain.position, Domain.id)),
+        ("activity_slugs", select(actor_activity.c.actor_id, Activity.slug).join(Activity)
+         .where(actor_activity.c.actor_id.in_(ids))
+         .order_by(actor_activity.c.actor_id, Activity.position, Activity.id)),
+    )
+    for attribute, query in lists:
+        for actor_id, value in connection.execute(query):
+            getattr(records[actor_id], attribute).append(value)
+    return list(records.values())

@@ -1,0 +1,109 @@
+"""Bulk indexing: segments built in one pass (and in several processes) read back as Whoosh's own."""
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from conftest import edit_actor
+from repertoire.extensions import db
+from repertoire.models import Actor, ActorCountry
+from repertoire.records import published_records
+from repertoire.search import get_index, sync
+from repertoire.search.bulk import BulkSegmentWriter
+from repertoire.search.index import build_segment_in, make_schema
+
+
+def import_generated(runner, tmp_path, n, seed=5):
+    path = tmp_path / f"generated-{n}.csv"
+    assert runner.invoke(args=["generate", str(n), str(path), "--seed", str(seed)]).exit_code == 0
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_bulk_segment_holds_what_whoosh_writer_writes(app, runner, tmp_path):
+    """Every term, posting (document, weight, positions), length, stored value and column: the same."""
+    from whoosh.filedb.filestore import FileStorage
+
+    import_generated(runner, tmp_path, 400)
+    with app.app_context(), db.engine.connect() as connection:
+        labels = sync.taxonomy_labels(connection)
+        documents = [sync.index_document(r, labels) for r in published_records(connection)]
+    assert len(documents) == 400
+
+    def fresh(name):
+        (tmp_path / name).mkdir()
+        return FileStorage(str(tmp_path / name)).create_index(make_schema())
+
+    reference, bulk = fresh("reference"), fresh("bulk")
+    with reference.writer() as writer:
+        for document in documents:
+            writer.add_document(**document)
+    writer = BulkSegmentWriter(bulk)  # holds the index's lock while the segment is built
+    writer.built.append(build_segment_in(str(tmp_path / "bulk"), documents))
+    writer.commit()
+
+    expected, got = reference.reader(), bulk.reader()
+    assert got.doc_count() == expected.doc_count() == 400
+    assert list(got.all_terms()) == list(expected.all_terms())
+    infos = ("weight", "doc_frequency", "min_length", "max_length", "max_weight", "min_id", "max_id")
+    for fieldname, text in expected.all_terms():
+        mine, theirs = got.term_info(fieldname, text), expected.term_info(fieldname, text)
+        assert [getattr(mine, i)() for i in infos] == [getattr(theirs, i)() for i in infos], (fieldname, text)
+        assert list(got.postings(fieldname, text).all_items()) == \
+            list(expected.postings(fieldname, text).all_items()), (fieldname, text)
+    schema = make_schema()
+    for docnum in range(400):
+        assert got.stored_fields(docnum) == expected.stored_fields(docnum)
+        for fieldname in schema.names():
+            assert got.doc_field_length(docnum, fieldname) == expected.doc_field_length(docnum, fieldname)
+    for fieldname in schema.names():
+        assert got.field_length(fieldname) == expected.field_length(fieldname)
+        if schema[fieldname].column_type:
+            assert list(got.column_reader(fieldname)) == list(expected.column_reader(fieldname))
+    for fieldname, text in expected.all_terms():  # positions decoded, for phrases
+        if fieldname in ("text", "name", "place"):
+            assert list(got.postings(fieldname, text).items_as("positions")) == \
+                list(expected.postings(fieldname, text).items_as("positions"))
+    expected.close(), got.close()
+
+
+def facet_counts_in_database(app):
+    with app.app_context():
+        published = select(Actor.id).where(Actor.status == "published")
+        return Counter(db.session.scalars(select(ActorCountry.code).where(ActorCountry.actor_id.in_(published))))
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_large_import_is_indexed_in_bulk_and_stays_editable(app, runner, client, tmp_path, monkeypatch,
+                                                             processes):
+    monkeypatch.setattr(sync, "BULK_FROM", 30)
+    monkeypatch.setattr(sync, "BUILD_PROCESSES", processes)
+    built = []
+    original = sync.build_segments
+    monkeypatch.setattr(sync, "build_segments", lambda *a, **k: built.append(1) or original(*a, **k))
+    import_generated(runner, tmp_path, 150)
+    assert built, "150 new actors (more than BULK_FROM) are built in bulk"
+    with app.app_context():
+        leaves = get_index()._current().leaves
+        assert len([1 for _, cache, _ in leaves if cache.size]) == processes  # one segment per process
+
+    browse = client.get("/api/actors?per_page=100").get_json()
+    assert browse["total"] == 150
+    assert {f["value"]: f["count"] for f in browse["facets"]["country"]} == facet_counts_in_database(app)
+    assert runner.invoke(args=["index", "check"]).exit_code == 0
+
+    # Actors of the bulk segments are updated and removed like any other.
+    with app.app_context():
+        first, second = db.session.scalars(select(Actor.id).order_by(Actor.id).limit(2)).all()
+    edit_actor(app, first, name="Renommée Après Import Massif")
+    found = client.get("/api/actors?name=renommee massif").get_json()
+    assert [r["id"] for r in found["results"]] == [first]
+    with app.app_context():
+        actor = db.session.get(Actor, second)
+        actor.status = "archived"
+        db.session.commit()
+    assert client.get("/api/actors").get_json()["total"] == 149
+    assert runner.invoke(args=["index", "check"]).exit_code == 0
+    assert runner.invoke(args=["reindex"]).exit_code == 0
+    assert client.get("/api/actors").get_json()["total"] == 149
+    assert client.get("/api/actors?name=renommee massif").get_json()["total"] == 1
