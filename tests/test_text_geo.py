@@ -60,3 +60,19 @@ def test_fast_french_analysis_equals_whoosh_composed_chain():
     fast = [(t.text, t.pos) for t in french_analyzer()(text, positions=True)]
     reference = [(t.text, t.pos) for t in reference_french_analyzer()(text, positions=True)]
     assert fast == reference and ("ecol", 2) in fast
+
+
+def test_fast_folding_analysis_and_bulk_positions_equal_whoosh_chains():
+    from repertoire.search.index import (folding_analyzer, french_analyzer, reference_folding_analyzer,
+                                         reference_french_analyzer)
+    text = ("Le Comité de jumelage « Saint-Étienne-du-Rouvray » à l'œuvre au Bénin, en Côte d'Ivoire, "
+            "à Ouagadougou et à São Tomé ; ÉCOLES, écoles. 1979 C.I.T.I.M. de la")
+    for fast, reference in ((folding_analyzer(), reference_folding_analyzer()),
+                            (french_analyzer(), reference_french_analyzer())):
+        tokens = [(t.text, t.pos) for t in fast(text, positions=True)]
+        assert tokens == [(t.text, t.pos) for t in reference(text, positions=True)]
+        by_term = {}
+        for term, pos in tokens:
+            by_term.setdefault(term, []).append(pos)
+        assert fast.positions(text) == by_term  # what a bulk build indexes
+    assert "saint" in folding_analyzer().positions(text) and "etien" in french_analyzer().positions(text)
