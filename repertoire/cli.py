@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import secrets
 import sys
 from contextlib import contextmanager
@@ -70,7 +71,7 @@ def published_actors():
 def load_file(parsed, dry_run: bool, label: str = "Import"):
     """Check every row of ``parsed``; unless ``dry_run`` or errors, import them all and commit."""
     with progress(len(parsed.rows), "Vérification") as bar:
-        check = check_import(db.session, parsed, bar)
+        check = check_import(db.session, parsed, bar, processes=min(4, os.cpu_count() or 1))
     if not check.ok or dry_run:
         return check, None
     with progress(len(check.valid), label) as bar:

@@ -102,6 +102,7 @@ def sorted_country_names(language: str | None = None) -> list[str]:
     return _sorted_country_names(language or current_language())
 
 
+@lru_cache(maxsize=512)
 def english_country_name(code: str) -> str:
     if code in _ENGLISH_DISPLAY:
         return _ENGLISH_DISPLAY[code]

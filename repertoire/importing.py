@@ -4,6 +4,8 @@ Shared by ``repertoire import`` and the back-office upload.
 """
 from __future__ import annotations
 
+import gc
+import multiprocessing
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from . import operations
 from .interchange import ParsedFile
 from .models import Actor
-from .validation import ActorInput, Vocabulary, describe_errors, validate_actor
+from .validation import ActorInput, Vocabulary, actor_key, describe_errors, validate_actor
 
 
 @dataclass
@@ -40,29 +42,68 @@ class _Silent:
         pass
 
 
-def check_import(session, parsed: ParsedFile, progress=None) -> ImportCheck:
-    """Validate every row and say what importing would do; changes nothing."""
+def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1) -> ImportCheck:
+    """Validate every row and say what importing would do; changes nothing.
+
+    With ``processes`` > 1 (the command line, a process without threads), large
+    files are checked by that many forked processes.
+    """
     progress = progress or _Silent()
     vocab = Vocabulary(session)
     check = ImportCheck(rows=len(parsed.rows))
     for message in parsed.errors:
         head, _sep, reason = message.partition(": ")
         check.errors.append((int(head.split()[-1]), reason))
-    for line, raw in parsed.rows:
-        data, problems = validate_actor(raw, vocab)
+    for line, data, problems in _validated(parsed.rows, vocab, processes, progress):
         if problems:
             check.errors.append((line, describe_errors(problems)))
         else:
             check.valid.append((line, data))
-        progress.update(1)
     for line, first in operations.duplicate_keys(check.valid).items():
         check.errors.append((line, _("même nom, même commune et même département qu'à la ligne %(n)d", n=first)))
     check.errors.sort()
-    existing = {operations.actor_key(n, t, d) for n, t, d in
-                session.execute(select(Actor.name, Actor.town, Actor.department))}
-    check.to_update = sum(operations.actor_key(d.name, d.town, d.department) in existing for _, d in check.valid)
+    existing = {actor_key(n, t, d) for n, t, d in session.execute(select(Actor.name, Actor.town, Actor.department))}
+    check.to_update = sum(d.key in existing for _, d in check.valid)
     check.to_create = len(check.valid) - check.to_update
     return check
+
+
+PARALLEL_FROM = 5000  # rows: below, starting processes costs more than it saves
+CHUNK = 2000
+_vocabulary = None  # in a checking process: the vocabulary it inherited
+
+
+def _validated(rows, vocab, processes, progress):
+    """(line, data, problems) for each row, in file order."""
+    if processes <= 1 or len(rows) < PARALLEL_FROM:
+        for line, raw in rows:
+            yield line, *validate_actor(raw, vocab)
+            progress.update(1)
+        return
+    global _vocabulary
+    vocab.resolve("kind", "")  # builds the lookup once, before the processes copy it
+    _vocabulary = vocab
+    gc.freeze()  # the processes share the parent's objects: no collection walks (and copies) them all
+    try:
+        # fork: the processes inherit the vocabulary and the app context (messages in French)
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            chunks = (rows[start:start + CHUNK] for start in range(0, len(rows), CHUNK))
+            for results in pool.imap(_validate_chunk, chunks):
+                yield from results
+                progress.update(len(results))
+    finally:
+        _vocabulary = None
+        gc.unfreeze()
+
+
+def _validate_chunk(rows):
+    results = []
+    for line, raw in rows:
+        data, problems = validate_actor(raw, _vocabulary)
+        if data is not None:
+            data.key  # computed here, in parallel, and sent back with the data
+        results.append((line, data, problems))
+    return results
 
 
 def apply_import(session, check: ImportCheck, progress=None) -> operations.ImportSummary:

@@ -8,12 +8,26 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß"
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
+class _WithoutMarks(dict):
+    """A ``str.translate`` table dropping combining marks, filled as characters are met."""
+
+    def __missing__(self, code: int):
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_WITHOUT_MARKS = _WithoutMarks()
+
+
 def fold(value: str) -> str:
     """Lower-case, accent-free form of ``value`` ("Égalité" -> "egalite")."""
-    value = unicodedata.normalize("NFKD", value.translate(_LIGATURES))
-    return "".join(c for c in value if not unicodedata.combining(c)).casefold()
+    if value.isascii():
+        return value.lower()
+    return unicodedata.normalize("NFKD", value.translate(_LIGATURES)).translate(_WITHOUT_MARKS).casefold()
 
 
+@lru_cache(maxsize=8192)  # towns, départements and labels come back again and again
 def fold_words(value: str) -> str:
     """Folded form with punctuation collapsed to single spaces: "Côte-d'Or" -> "cote d or"."""
     return _NON_WORD.sub(" ", fold(value)).strip()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -44,7 +45,20 @@ class ActorInput:
     phone: str = ""
 
     def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _INPUT_FIELDS}
+
+    @cached_property
+    def key(self) -> tuple[str, str, str]:
+        """See ``actor_key`` (computed once: an import needs it three times)."""
+        return actor_key(self.name, self.town, self.department)
+
+
+def actor_key(name: str, town: str, department: str) -> tuple[str, str, str]:
+    """What makes two entries the same actor: name, town and département, folded."""
+    return fold_words(name), fold_words(town), department
+
+
+_INPUT_FIELDS = tuple(f.name for f in fields(ActorInput))
 
 
 class Vocabulary:
@@ -222,14 +236,14 @@ def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
         for value in split_multi(raw.get(key)):
             slug = vocab.resolve(vocab_name, value)
             if slug is None:
-                error(key, message % {"value": value})
+                error(key, message(value))
             elif slug not in slugs:
                 slugs.append(slug)
         order = list(vocab.terms[vocab_name])  # taxonomy order, as the database returns them
         return sorted(slugs, key=order.index)
 
-    domains = terms("domains", "domain", _("domaine inconnu « %(value)s »"))
-    activities = terms("activities", "activity", _("activité inconnue « %(value)s »"))
+    domains = terms("domains", "domain", lambda value: _("domaine inconnu « %(value)s »", value=value))
+    activities = terms("activities", "activity", lambda value: _("activité inconnue « %(value)s »", value=value))
 
     description = text("description").strip()
     if len(description) > DESCRIPTION_MAX:

@@ -1,4 +1,5 @@
 """Bulk indexing: segments built in one pass (and in several processes) read back as Whoosh's own."""
+import json
 from collections import Counter
 
 import pytest
@@ -107,3 +108,38 @@ def test_a_large_import_is_indexed_in_bulk_and_stays_editable(app, runner, clien
     assert runner.invoke(args=["reindex"]).exit_code == 0
     assert client.get("/api/actors").get_json()["total"] == 149
     assert client.get("/api/actors?name=renommee massif").get_json()["total"] == 1
+
+
+def test_rows_inserted_in_later_batches_are_stored_like_the_first(app, client):
+    """Large imports insert their first batch through SQLAlchemy, the next ones (SQLite) through the driver."""
+    from sqlalchemy import text
+
+    from repertoire import operations
+    from repertoire.models import Revision
+    from repertoire.validation import Vocabulary, validate_actor
+
+    with app.app_context():
+        vocab = Vocabulary(db.session)
+        rows = [validate_actor({"name": f"Lot {i} Égalité", "kind": "association", "town": "Caen",
+                                "department": "14", "countries": "ML;SN", "intervention_towns": "Bamako",
+                                "domains": "eau;sante", "activities": "projets"}, vocab)[0] for i in range(5)]
+        summary = operations.import_actors(db.session, rows, vocab, batch_size=2)
+        db.session.commit()
+        assert summary.created == 5
+        stored = db.session.execute(text(
+            "SELECT a.name, a.created_at, a.updated_at, r.created_at, r.data FROM actor a "
+            "JOIN revision r ON r.actor_id = a.id ORDER BY a.id")).all()
+        assert [row[0] for row in stored] == [f"Lot {i} Égalité" for i in range(5)]
+        def data(value):
+            return {**(value if isinstance(value, dict) else json.loads(value)), "name": ""}
+
+        first, *later = stored
+        for row in later:  # the same formats (dates, JSON) whatever the batch
+            assert [len(str(v)) for v in row[1:4]] == [len(str(v)) for v in first[1:4]]
+            assert data(row[4]) == data(first[4])
+        revisions = db.session.scalars(select(Revision).order_by(Revision.id)).all()
+        assert [r.data["name"] for r in revisions] == [f"Lot {i} Égalité" for i in range(5)]
+        assert all(r.created_at.tzinfo is not None for r in revisions)
+    found = client.get("/api/actors?country=SN&domain=eau&per_page=10").get_json()
+    assert sorted(r["name"] for r in found["results"]) == [f"Lot {i} Égalité" for i in range(5)]
+    assert all(r["intervention_towns"] == ["Bamako"] for r in found["results"])

@@ -43,42 +43,42 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
     for name, field in fields.items():
         if field.vector or field.separate_spelling():
             raise ValueError(f"build_segment cannot write vectors or spelling ({name})")
-    indexers = {name: _indexer(field) for name, field in fields.items() if field.indexed}
-    postings = {name: {} for name in indexers}
+    postings = {name: {} for name, field in fields.items() if field.indexed}
     lengths = {name: [] for name, field in fields.items() if field.indexed and field.scorable}
+    plan = [(name, field, _indexer(field) if field.indexed else None, postings.get(name), lengths.get(name),
+             field.stored, field.column_type) for name, field in sorted(fields.items())]  # add_document's order
     docnum = 0
     for document in documents:
         perdoc.start_doc(docnum)
-        for name in sorted(document):
-            value = document[name]
-            field = fields[name]
-            if value is None:
-                continue
+        for name, field, index, terms, field_lengths, stored, column in plan:
+            value = document.get(name)
             length = 0
-            if field.indexed:
-                terms = postings[name]
-                for tbytes, freq, weight, vbytes in indexers[name](value):
+            if value is not None and index is not None:
+                for tbytes, freq, weight, vbytes in index(value):
                     length += freq
                     entry = terms.get(tbytes)
                     if entry is None:
-                        terms[tbytes] = entry = ([], [], [])
-                    entry[0].append(docnum)
-                    entry[1].append(weight)
-                    entry[2].append(vbytes)
-                if not field.scorable:
-                    length = 0
-                else:
-                    field_lengths = lengths[name]
-                    field_lengths.extend([0] * (docnum + 1 - len(field_lengths)))
-                    # what SegmentWriter reads back from the length column: the length as one byte
-                    field_lengths[docnum] = byte_to_length(length_to_byte(length)) if length else 0
-            if length or field.stored:
-                perdoc.add_field(name, field, value if field.stored else None, length)
-            column = field.column_type
+                        terms[tbytes] = ([docnum], [weight], [vbytes])
+                    else:
+                        entry[0].append(docnum)
+                        entry[1].append(weight)
+                        entry[2].append(vbytes)
+            if field_lengths is not None:
+                # what SegmentWriter reads back from the length column: the length as one byte
+                field_lengths.append(byte_to_length(length_to_byte(length)) if length else 0)
+            else:
+                length = 0
+            if value is None:
+                continue
+            if length or stored:
+                perdoc.add_field(name, field, value if stored else None, length)
             if column:
                 perdoc.add_column_value(name, column, field.to_column_value(value))
         perdoc.finish_doc()
         docnum += 1
+    unknown = set(document) - set(fields) if docnum else set()
+    if unknown:
+        raise ValueError(f"fields not in the schema: {sorted(unknown)}")
     perdoc.close()
     segment.set_doc_count(docnum)
 
@@ -88,8 +88,6 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
         if not terms:
             continue
         field_lengths = lengths.get(name)
-        if field_lengths is not None:
-            field_lengths.extend([0] * (docnum - len(field_lengths)))
         fieldwriter.start_field(name, fields[name])
         for tbytes in sorted(terms):
             fieldwriter.start_term(tbytes)
@@ -113,10 +111,8 @@ def _indexer(field):
         return _memoized(lambda value: list(field.index(value)))  # keywords: the same few values again and again
     if type(fmt) is formats.Positions:
         encode = _memoized(lambda p: fmt.encode(list(p)))
-        return lambda value: [(term.encode("utf-8"), len(p), float(len(p)), encode(tuple(p)))
-                              for term, p in positions(value).items()]
-    return lambda value: [(term.encode("utf-8"), len(p), float(len(p)), pack_uint(len(p)))
-                          for term, p in positions(value).items()]
+        return lambda value: [(term, len(p), float(len(p)), encode(tuple(p))) for term, p in positions(value).items()]
+    return lambda value: [(term, len(p), float(len(p)), pack_uint(len(p))) for term, p in positions(value).items()]
 
 
 def _memoized(function, size: int = 100_000):

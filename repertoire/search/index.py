@@ -57,7 +57,8 @@ class _WordAnalyzer(Tokenizer):
     stops: frozenset = frozenset()
 
     def __init__(self):
-        self.cache: dict[str, str] = {}
+        self.cache: dict[str, str] = {}  # lower-case word -> term
+        self.raw: dict[str, bytes | bool] = {}  # word as written -> term in UTF-8, False if a stop word
 
     def __eq__(self, other):
         return type(other) is type(self)
@@ -79,18 +80,32 @@ class _WordAnalyzer(Tokenizer):
                 self.cache[word] = term
         return term
 
-    def positions(self, value: str) -> dict[str, list[int]]:
-        """term -> positions of the words kept, as ``__call__(value, positions=True)`` numbers them."""
-        found: dict[str, list[int]] = {}
-        stops, term = self.stops, self._term
+    def positions(self, value: str) -> dict[bytes, list[int]]:
+        """term (UTF-8) -> positions of the words kept, as ``__call__(value, positions=True)`` numbers them."""
+        found: dict[bytes, list[int]] = {}
+        known = self.raw
         pos = None
         for index, word in enumerate(_WORD.findall(value)):
-            word = word.lower()
-            if word in stops:
+            term = known.get(word)
+            if term is None:
+                term = self._raw_term(word)
+            if term is False:  # a stop word
                 continue
             pos = index if pos is None else pos + 1
-            found.setdefault(term(word), []).append(pos)
+            places = found.get(term)
+            if places is None:
+                found[term] = [pos]
+            else:
+                places.append(pos)
         return found
+
+    def _raw_term(self, word: str):
+        """The term of a word as written (False for a stop word), remembered."""
+        lowered = word.lower()
+        term = False if lowered in self.stops else self._term(lowered).encode("utf-8")
+        if len(self.raw) < 500_000:
+            self.raw[word] = term
+        return term
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):

@@ -12,6 +12,7 @@ nothing.
 from __future__ import annotations
 
 import fcntl
+import gc
 import logging
 import multiprocessing
 import os
@@ -169,21 +170,26 @@ def build_segments(folder: str, ids, progress=None) -> list:
             return [_build(connection, folder, ids, progress)]
     size = -(-len(ids) // processes)
     shares = [ids[start:start + size] for start in range(0, len(ids), size)]
-    context = multiprocessing.get_context("spawn")  # no fork of a process that may run threads
+    # fork starts at once and shares what is loaded, but is unsafe in a process running threads (a web server)
+    context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
     counter = context.Value("q", 0)
-    with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_init_builder,
-                             initargs=(counter,)) as pool:
-        futures = [pool.submit(_build_share, url.render_as_string(hide_password=False), folder, share)
-                   for share in shares]
-        reported = 0
-        while not all(f.done() for f in futures):
-            wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
-            if any(f.done() and f.exception() for f in futures):
-                break
-            if progress and counter.value > reported:
-                progress(counter.value - reported)
-                reported = counter.value
-        segments = [f.result() for f in futures]  # raises the first failure
+    gc.freeze()  # forked processes: no collection walks (and copies) all the objects they inherit
+    try:
+        with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_init_builder,
+                                 initargs=(counter,)) as pool:
+            futures = [pool.submit(_build_share, url.render_as_string(hide_password=False), folder, share)
+                       for share in shares]
+            reported = 0
+            while not all(f.done() for f in futures):
+                wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
+                if any(f.done() and f.exception() for f in futures):
+                    break
+                if progress and counter.value > reported:
+                    progress(counter.value - reported)
+                    reported = counter.value
+            segments = [f.result() for f in futures]  # raises the first failure
+    finally:
+        gc.unfreeze()
     if progress and len(ids) > reported:
         progress(len(ids) - reported)
     return segments
