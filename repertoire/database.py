@@ -39,3 +39,39 @@ def _sqlite_for_several_processes(dbapi_connection, record):
         cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
+
+
+def insert_rows(connection, table, columns: tuple[str, ...], rows: list[tuple]):
+    """Insert many rows (tuples in ``columns`` order); on SQLite straight through the driver.
+
+    SQLAlchemy's per-row parameter handling is about half the time of the
+    inserts of a 100,000-actor import; on SQLite each column's own bind
+    processor (dates, JSON) is applied here instead, and the rows go to the
+    driver's ``executemany``.
+    """
+    if not rows:
+        return
+    if connection.dialect.name != "sqlite":
+        connection.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
+        return
+    dialect = connection.dialect
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    if any(processors):
+        processors = [process and _reusing_last(process) for process in processors]
+        rows = [tuple(value if process is None or value is None else process(value)
+                      for process, value in zip(processors, row)) for row in rows]
+    quote = dialect.identifier_preparer.quote
+    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
+                               f"VALUES ({', '.join('?' * len(columns))})", rows)
+
+
+def _reusing_last(process):
+    """``process``, reusing its last result when given the same object again (one timestamp for a batch)."""
+    last_value, last_result = object(), None
+
+    def call(value):
+        nonlocal last_value, last_result
+        if value is not last_value:
+            last_value, last_result = value, process(value)
+        return last_result
+    return call

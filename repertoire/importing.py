@@ -70,7 +70,7 @@ def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1)
 
 PARALLEL_FROM = 5000  # rows: below, starting processes costs more than it saves
 CHUNK = 2000
-_vocabulary = None  # in a checking process: the vocabulary it inherited
+_inherited = None  # in a checking process: (rows, vocabulary), inherited from the parent
 
 
 def _validated(rows, vocab, processes, progress):
@@ -80,28 +80,29 @@ def _validated(rows, vocab, processes, progress):
             yield line, *validate_actor(raw, vocab)
             progress.update(1)
         return
-    global _vocabulary
+    global _inherited
     vocab.resolve("kind", "")  # builds the lookup once, before the processes copy it
-    _vocabulary = vocab
+    _inherited = rows, vocab
     gc.freeze()  # the processes share the parent's objects: no collection walks (and copies) them all
     try:
-        # fork: the processes inherit the vocabulary and the app context (messages in French)
+        # fork: the processes inherit the rows, the vocabulary and the app context (messages in French);
+        # only the results travel.
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            chunks = (rows[start:start + CHUNK] for start in range(0, len(rows), CHUNK))
-            for results in pool.imap(_validate_chunk, chunks):
+            for results in pool.imap(_validate_chunk, range(0, len(rows), CHUNK)):
                 yield from results
                 progress.update(len(results))
     finally:
-        _vocabulary = None
+        _inherited = None
         gc.unfreeze()
 
 
-def _validate_chunk(rows):
+def _validate_chunk(start: int):
+    rows, vocab = _inherited
     results = []
-    for line, raw in rows:
-        data, problems = validate_actor(raw, _vocabulary)
-        if data is not None:
-            data.key  # computed here, in parallel, and sent back with the data
+    for line, raw in rows[start:start + CHUNK]:
+        data, problems = validate_actor(raw, vocab)
+        if data is not None:  # computed here, in parallel, and sent back with the data
+            data.key, data.name_sort, data.slug
         results.append((line, data, problems))
     return results
 

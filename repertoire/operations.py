@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import taxonomy
 from .search import mark_for_index
+from .database import insert_rows
 from .models import (ROLES, Activity, Actor, ActorCountry, ActorTown, ChangeRequest, Domain, Kind,
                      Revision, User, actor_activity, actor_domain, utcnow)
 from .text import fold_words, slugify, sort_key
@@ -63,8 +64,9 @@ class SlugAllocator:
     def __init__(self, session):
         self.taken = set(session.scalars(select(Actor.slug)))
 
-    def allocate(self, name: str, town: str) -> str:
-        slug = slugify(name)
+    def allocate(self, name: str, town: str, slug: str | None = None) -> str:
+        """A free slug: ``slug`` (by default the name's), else with the town, else numbered."""
+        slug = slug or slugify(name)
         if slug in self.taken:
             with_town = slug = slugify(f"{name} {town}")
             n = 2
@@ -219,7 +221,7 @@ def _insert_published(session, batch: list[ActorInput], vocab: Vocabulary, slugs
     columns = ("slug", "name", "name_sort", "acronym", "kind_id", "town", "postcode", "department", "description",
                "website", "email", "phone", "status", "created_at", "updated_at", "confirmed_at")
     kind_ids = {slug: term.id for slug, term in vocab.terms["kind"].items()}
-    values = [(slugs.allocate(d.name, d.town), d.name, sort_key(d.name), d.acronym, kind_ids[d.kind], d.town,
+    values = [(slugs.allocate(d.name, d.town, d.slug), d.name, d.name_sort, d.acronym, kind_ids[d.kind], d.town,
                d.postcode, d.department, d.description, d.website, d.email, d.phone, "published", now, now, now)
               for d in batch]
     connection = session.connection()  # Core: the ORM's per-row bookkeeping doubles the time of large imports
@@ -228,7 +230,7 @@ def _insert_published(session, batch: list[ActorInput], vocab: Vocabulary, slugs
         # This transaction has written already, so no other can insert until it ends: the next ids are ours.
         first = (connection.scalar(select(func.max(table.c.id))) or 0) + 1
         ids = list(range(first, first + len(values)))
-        _insert_rows(connection, table, ("id",) + columns, [(i,) + row for i, row in zip(ids, values)])
+        insert_rows(connection, table, ("id",) + columns, [(i,) + row for i, row in zip(ids, values)])
     else:
         ids = list(connection.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                                       [dict(zip(columns, row)) for row in values]))
@@ -241,34 +243,12 @@ def _insert_published(session, batch: list[ActorInput], vocab: Vocabulary, slugs
         domains += [(actor_id, domain_ids[s]) for s in d.domains]
         activities += [(actor_id, activity_ids[s]) for s in d.activities]
         revisions.append((actor_id, None, "import", now, {**d.as_dict(), "status": "published", "owner_id": None}))
-    _insert_rows(connection, ActorCountry.__table__, ("actor_id", "code", "position"), countries)
-    _insert_rows(connection, ActorTown.__table__, ("actor_id", "name", "position"), towns)
-    _insert_rows(connection, actor_domain, ("actor_id", "domain_id"), domains)
-    _insert_rows(connection, actor_activity, ("actor_id", "activity_id"), activities)
-    _insert_rows(connection, Revision.__table__, ("actor_id", "user_id", "action", "created_at", "data"), revisions)
+    insert_rows(connection, ActorCountry.__table__, ("actor_id", "code", "position"), countries)
+    insert_rows(connection, ActorTown.__table__, ("actor_id", "name", "position"), towns)
+    insert_rows(connection, actor_domain, ("actor_id", "domain_id"), domains)
+    insert_rows(connection, actor_activity, ("actor_id", "activity_id"), activities)
+    insert_rows(connection, Revision.__table__, ("actor_id", "user_id", "action", "created_at", "data"), revisions)
     return ids
-
-
-def _insert_rows(connection, table, columns: tuple[str, ...], rows: list[tuple]):
-    """Insert many rows; on SQLite straight through the driver.
-
-    SQLAlchemy's per-statement parameter handling is about half the time of
-    these inserts at 100,000 actors; on SQLite each column's own bind processor
-    (dates, JSON) is applied here instead, and the rows go to ``executemany``.
-    """
-    if not rows:
-        return
-    if connection.dialect.name != "sqlite":
-        connection.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
-        return
-    dialect = connection.dialect
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-    if any(processors):
-        rows = [tuple(value if process is None or value is None else process(value)
-                      for process, value in zip(processors, row)) for row in rows]
-    quote = connection.dialect.identifier_preparer.quote
-    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
-                               f"VALUES ({', '.join('?' * len(columns))})", rows)
 
 
 def duplicate_keys(rows: list[tuple[int, ActorInput]]) -> dict[int, int]:

@@ -52,8 +52,14 @@ def published_records(connection, ids=None):
     if ids is not None:
         ids = sorted(ids)
         for start in range(0, len(ids), CHUNK):
-            yield from _with_lists(connection, connection.execute(
-                base.where(_actor.c.id.in_(ids[start:start + CHUNK]))).all())
+            chunk = ids[start:start + CHUNK]
+            if chunk[-1] - chunk[0] < 2 * len(chunk):  # dense, as after an import: a range is cheaper than IN
+                wanted = set(chunk)
+                rows = [row for row in connection.execute(base.where(_actor.c.id.between(chunk[0], chunk[-1])))
+                        if row[0] in wanted]
+            else:
+                rows = connection.execute(base.where(_actor.c.id.in_(chunk))).all()
+            yield from _with_lists(connection, rows)
         return
     last = 0
     while True:
@@ -66,19 +72,27 @@ def published_records(connection, ids=None):
 
 def _with_lists(connection, rows) -> list[ActorRecord]:
     records = {row[0]: ActorRecord(*row) for row in rows}
-    ids = list(records)
+    if not records:
+        return []
+    first, last = min(records), max(records)
+
+    def among(column):  # the rows of these actors (a range when they are dense, else IN)
+        return column.between(first, last) if last - first < 2 * len(records) else column.in_(list(records))
+
     lists = (
-        ("countries", select(ActorCountry.actor_id, ActorCountry.code).where(ActorCountry.actor_id.in_(ids))
+        ("countries", select(ActorCountry.actor_id, ActorCountry.code).where(among(ActorCountry.actor_id))
          .order_by(ActorCountry.actor_id, ActorCountry.position)),
-        ("intervention_towns", select(ActorTown.actor_id, ActorTown.name).where(ActorTown.actor_id.in_(ids))
+        ("intervention_towns", select(ActorTown.actor_id, ActorTown.name).where(among(ActorTown.actor_id))
          .order_by(ActorTown.actor_id, ActorTown.position, ActorTown.id)),
         ("domain_slugs", select(actor_domain.c.actor_id, Domain.slug).join(Domain)
-         .where(actor_domain.c.actor_id.in_(ids)).order_by(actor_domain.c.actor_id, Domain.position, Domain.id)),
+         .where(among(actor_domain.c.actor_id)).order_by(actor_domain.c.actor_id, Domain.position, Domain.id)),
         ("activity_slugs", select(actor_activity.c.actor_id, Activity.slug).join(Activity)
-         .where(actor_activity.c.actor_id.in_(ids))
+         .where(among(actor_activity.c.actor_id))
          .order_by(actor_activity.c.actor_id, Activity.position, Activity.id)),
     )
     for attribute, query in lists:
         for actor_id, value in connection.execute(query):
-            getattr(records[actor_id], attribute).append(value)
+            record = records.get(actor_id)  # a range may hold unpublished actors: skipped
+            if record is not None:
+                getattr(record, attribute).append(value)
     return list(records.values())

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from . import geo
 from .i18n import current_language
 from .models import Activity, Domain, Kind
-from .text import clean_line, fold_words
+from .text import clean_line, fold_words, slugify, sort_key
 
 NAME_MIN, NAME_MAX = 2, 200
 DESCRIPTION_MAX = 5000
@@ -47,10 +47,20 @@ class ActorInput:
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in _INPUT_FIELDS}
 
+    # Computed once, and by the processes checking a large import rather than the one writing it.
     @cached_property
     def key(self) -> tuple[str, str, str]:
-        """See ``actor_key`` (computed once: an import needs it three times)."""
+        """See ``actor_key``."""
         return actor_key(self.name, self.town, self.department)
+
+    @cached_property
+    def name_sort(self) -> str:
+        return sort_key(self.name)
+
+    @cached_property
+    def slug(self) -> str:
+        """The slug this actor gets unless another has it already."""
+        return slugify(self.name)
 
 
 def actor_key(name: str, town: str, department: str) -> tuple[str, str, str]:

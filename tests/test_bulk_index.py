@@ -3,7 +3,7 @@ import json
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conftest import edit_actor
 from repertoire.extensions import db
@@ -74,11 +74,13 @@ def facet_counts_in_database(app):
         return Counter(db.session.scalars(select(ActorCountry.code).where(ActorCountry.actor_id.in_(published))))
 
 
-@pytest.mark.parametrize("processes", [1, 2])
+@pytest.mark.parametrize("processes,start", [(1, None), (2, "fork"), (2, "spawn")])
 def test_a_large_import_is_indexed_in_bulk_and_stays_editable(app, runner, client, tmp_path, monkeypatch,
-                                                             processes):
+                                                             processes, start):
     monkeypatch.setattr(sync, "BULK_FROM", 30)
     monkeypatch.setattr(sync, "BUILD_PROCESSES", processes)
+    if start == "spawn":  # what a web server running threads gets
+        monkeypatch.setattr(sync.threading, "active_count", lambda: 3)
     built = []
     original = sync.build_segments
     monkeypatch.setattr(sync, "build_segments", lambda *a, **k: built.append(1) or original(*a, **k))
@@ -143,3 +145,29 @@ def test_rows_inserted_in_later_batches_are_stored_like_the_first(app, client):
     found = client.get("/api/actors?country=SN&domain=eau&per_page=10").get_json()
     assert sorted(r["name"] for r in found["results"]) == [f"Lot {i} Égalité" for i in range(5)]
     assert all(r["intervention_towns"] == ["Bamako"] for r in found["results"])
+
+
+def test_a_large_file_is_checked_by_several_processes_with_the_same_verdict(app, runner, tmp_path, monkeypatch):
+    from repertoire import importing
+    from repertoire.interchange import parse_file
+
+    path = tmp_path / "mixed.csv"
+    assert runner.invoke(args=["generate", "60", str(path), "--seed", "9"]).exit_code == 0
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[7] = lines[7].replace(",14,", ",99,", 1) if ",14," in lines[7] else lines[7] + "x,,"  # a bad row
+    lines.append(lines[3])  # the same actor twice
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(importing, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(importing, "CHUNK", 7)
+    with app.app_context():
+        parsed = parse_file(str(path))
+        alone = importing.check_import(db.session, parsed, processes=1)
+        together = importing.check_import(db.session, parsed, processes=2)
+    assert together.errors == alone.errors and len(alone.errors) >= 2
+    assert [line for line, _ in alone.errors][-1] == len(lines)  # the repeated row, reported on its own line
+    assert [(line, d, d.key, d.slug) for line, d in together.valid] == \
+        [(line, d, d.key, d.slug) for line, d in alone.valid]
+    result = runner.invoke(args=["import", str(path)])  # the command uses the processes
+    assert result.exit_code == 1 and f"line {len(lines)}:" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Actor)) == 0

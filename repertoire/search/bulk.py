@@ -18,6 +18,7 @@ from array import array
 
 from whoosh import formats
 from whoosh.codec import default_codec
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
@@ -45,15 +46,29 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
             raise ValueError(f"build_segment cannot write vectors or spelling ({name})")
     postings = {name: {} for name, field in fields.items() if field.indexed}
     lengths = {name: [] for name, field in fields.items() if field.indexed and field.scorable}
-    plan = [(name, field, _indexer(field) if field.indexed else None, postings.get(name), lengths.get(name),
-             field.stored, field.column_type) for name, field in sorted(fields.items())]  # add_document's order
+    plan = [(name, field, *_indexers(field), postings.get(name), lengths.get(name), field.stored,
+             field.column_type) for name, field in sorted(fields.items())]  # add_document's order
     docnum = 0
     for document in documents:
         perdoc.start_doc(docnum)
-        for name, field, index, terms, field_lengths, stored, column in plan:
+        for name, field, index, positions, encode, terms, field_lengths, stored, column in plan:
             value = document.get(name)
             length = 0
-            if value is not None and index is not None:
+            if value is None:
+                pass
+            elif positions is not None:  # our analyzers: each term's positions straight away
+                for tbytes, places in positions(value).items():
+                    freq = len(places)
+                    length += freq
+                    vbytes = encode(places)
+                    entry = terms.get(tbytes)
+                    if entry is None:
+                        terms[tbytes] = ([docnum], [float(freq)], [vbytes])
+                    else:
+                        entry[0].append(docnum)
+                        entry[1].append(float(freq))
+                        entry[2].append(vbytes)
+            elif index is not None:
                 for tbytes, freq, weight, vbytes in index(value):
                     length += freq
                     entry = terms.get(tbytes)
@@ -64,14 +79,11 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
                         entry[1].append(weight)
                         entry[2].append(vbytes)
             if field_lengths is not None:
-                # what SegmentWriter reads back from the length column: the length as one byte
-                field_lengths.append(byte_to_length(length_to_byte(length)) if length else 0)
-            else:
-                length = 0
+                field_lengths.append(length)
             if value is None:
                 continue
-            if length or stored:
-                perdoc.add_field(name, field, value if stored else None, length)
+            if stored:
+                perdoc.add_field(name, field, value, 0)
             if column:
                 perdoc.add_column_value(name, column, field.to_column_value(value))
         perdoc.finish_doc()
@@ -79,6 +91,8 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
     unknown = set(document) - set(fields) if docnum else set()
     if unknown:
         raise ValueError(f"fields not in the schema: {sorted(unknown)}")
+    for name, field_lengths in lengths.items():
+        lengths[name] = _write_lengths(perdoc, name, field_lengths)
     perdoc.close()
     segment.set_doc_count(docnum)
 
@@ -101,18 +115,48 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
     return segment
 
 
-def _indexer(field):
-    """``field.index``, or a shortcut giving the same items for our own analyzers."""
+def _write_lengths(perdoc, name: str, field_lengths: list[int]) -> list[int]:
+    """Write a field's length column (what ``add_field`` does a document at a time); return the
+    lengths as ``SegmentWriter`` reads them back for the postings: stored in one byte."""
+    column = None
+    quantized = []
+    for docnum, length in enumerate(field_lengths):
+        if not length:
+            quantized.append(0)
+            continue
+        if column is None:
+            perdoc._create_column(_lenfield(name), LENGTHS_COLUMN)
+            column = perdoc._get_column(_lenfield(name))
+        byte = length_to_byte(length)
+        column.add(docnum, byte)
+        quantized.append(byte_to_length(byte))
+    perdoc._fieldlengths[name] += sum(field_lengths)
+    return quantized
+
+
+def _indexers(field) -> tuple:
+    """``(index, positions, encode)`` for a field: ``index`` gives ``field.index``'s items; for our own
+    analyzers, ``positions`` gives each term's positions and ``encode`` their posting value instead."""
+    if not field.indexed:
+        return None, None, None
     positions = getattr(field.analyzer, "positions", None)
     fmt = field.format
     if positions is None or type(fmt) not in (formats.Positions, formats.Frequency) or fmt.field_boost != 1.0:
         if field.unique:
-            return field.index
-        return _memoized(lambda value: list(field.index(value)))  # keywords: the same few values again and again
-    if type(fmt) is formats.Positions:
-        encode = _memoized(lambda p: fmt.encode(list(p)))
-        return lambda value: [(term, len(p), float(len(p)), encode(tuple(p))) for term, p in positions(value).items()]
-    return lambda value: [(term, len(p), float(len(p)), pack_uint(len(p))) for term, p in positions(value).items()]
+            return field.index, None, None
+        return _memoized(lambda value: list(field.index(value))), None, None  # keywords: the same values again
+    if type(fmt) is formats.Frequency:
+        return None, positions, lambda places: pack_uint(len(places))
+    single, several = {}, _memoized(lambda key: fmt.encode(list(key)))
+
+    def encode(places):
+        if len(places) > 1:
+            return several(tuple(places))
+        value = single.get(places[0])
+        if value is None:
+            value = single[places[0]] = fmt.encode(places)
+        return value
+    return None, positions, encode
 
 
 def _memoized(function, size: int = 100_000):

@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, event, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import geo
+from ..database import insert_rows
 from ..extensions import db
 from ..models import Activity, Actor, ActorCountry, ActorTown, Domain, IndexTask, Kind, utcnow
 from ..records import published_records
@@ -48,9 +49,9 @@ def mark_for_index(session, actor_ids, new: bool = False):
     if not ids:
         return
     now = utcnow()
-    # Core on the session's connection: no autoflush, usable inside a flush event.
-    session.connection().execute(IndexTask.__table__.insert(),
-                                 [{"actor_id": i, "new": new, "attempts": 0, "created_at": now} for i in ids])
+    # On the session's connection: no autoflush, usable inside a flush event.
+    insert_rows(session.connection(), IndexTask.__table__, ("actor_id", "new", "attempts", "created_at"),
+                [(i, new, 0, now) for i in ids])
     session.info["index_pending"] = True
 
 
