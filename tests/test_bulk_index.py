@@ -74,11 +74,13 @@ def facet_counts_in_database(app):
         return Counter(db.session.scalars(select(ActorCountry.code).where(ActorCountry.actor_id.in_(published))))
 
 
-@pytest.mark.parametrize("processes,start", [(1, None), (2, "fork"), (2, "spawn")])
+@pytest.mark.parametrize("processes,start,cap,segments", [(1, None, 1000, 1), (2, "fork", 1000, 2),
+                                                        (2, "spawn", 1000, 2), (2, "fork", 40, 4)])
 def test_a_large_import_is_indexed_in_bulk_and_stays_editable(app, runner, client, tmp_path, monkeypatch,
-                                                             processes, start):
+                                                             processes, start, cap, segments):
     monkeypatch.setattr(sync, "BULK_FROM", 30)
     monkeypatch.setattr(sync, "BUILD_PROCESSES", processes)
+    monkeypatch.setattr(sync, "SEGMENT_AT_MOST", cap)
     if start == "spawn":  # what a web server running threads gets
         monkeypatch.setattr(sync.threading, "active_count", lambda: 3)
     built = []
@@ -88,7 +90,7 @@ def test_a_large_import_is_indexed_in_bulk_and_stays_editable(app, runner, clien
     assert built, "150 new actors (more than BULK_FROM) are built in bulk"
     with app.app_context():
         leaves = get_index()._current().leaves
-        assert len([1 for _, cache, _ in leaves if cache.size]) == processes  # one segment per process
+        assert len([1 for _, cache, _ in leaves if cache.size]) == segments  # one a process, of cap at most
 
     browse = client.get("/api/actors?per_page=100").get_json()
     assert browse["total"] == 150

@@ -63,17 +63,17 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
                     vbytes = encode(places)
                     entry = terms.get(tbytes)
                     if entry is None:
-                        terms[tbytes] = ([docnum], [float(freq)], [vbytes])
+                        terms[tbytes] = (array("I", (docnum,)), array("f", (freq,)), [vbytes])
                     else:
                         entry[0].append(docnum)
-                        entry[1].append(float(freq))
+                        entry[1].append(freq)
                         entry[2].append(vbytes)
             elif index is not None:
                 for tbytes, freq, weight, vbytes in index(value):
                     length += freq
                     entry = terms.get(tbytes)
                     if entry is None:
-                        terms[tbytes] = ([docnum], [weight], [vbytes])
+                        terms[tbytes] = (array("I", (docnum,)), array("f", (weight,)), [vbytes])
                     else:
                         entry[0].append(docnum)
                         entry[1].append(weight)
@@ -172,16 +172,19 @@ def _memoized(function, size: int = 100_000):
     return call
 
 
-def _write_postings(writer, docnums: list, weights: list, values: list, field_lengths):
-    """What ``add_posting`` would do for each posting, a block at a time."""
+def _write_postings(writer, docnums: array, weights: array, values: list, field_lengths):
+    """What ``add_posting`` would do for each posting, a block at a time.
+
+    (Documents and weights are kept in arrays as the writer keeps them: 8 bytes a posting, not 40.)
+    """
     limit = writer._blocklimit
     for start in range(0, len(docnums), limit):
         if start:
             writer._write_block()
         ids = docnums[start:start + limit]
         block_weights = weights[start:start + limit]
-        writer._ids = array("I", ids)
-        writer._weights = array("f", block_weights)
+        writer._ids = ids
+        writer._weights = block_weights
         writer._values = [v for v in values[start:start + limit] if v]
         writer._maxweight = max(0, max(block_weights))
         if field_lengths is not None:

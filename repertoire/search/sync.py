@@ -41,6 +41,7 @@ progress_bar: ContextVar = ContextVar("progress_bar", default=None)
 
 BULK_FROM = 2000  # from this many new actors, segments are built in bulk
 BUILD_PROCESSES = 2  # processes building segments at once (the target server has 2 cores)
+SEGMENT_AT_MOST = 250_000  # documents in one bulk segment: a process holds its postings in memory (~1 GB)
 
 
 def mark_for_index(session, actor_ids, new: bool = False):
@@ -164,19 +165,21 @@ def build_segments(folder: str, ids, progress=None) -> list:
     in-memory SQLite database is only visible here: it is read in this process.
     """
     ids = sorted(ids)
+    if not ids:
+        return []
     url = db.engine.url
     processes = min(BUILD_PROCESSES, os.cpu_count() or 1, max(1, len(ids) // BULK_FROM))
+    size = min(-(-len(ids) // processes), SEGMENT_AT_MOST)
+    shares = [ids[start:start + size] for start in range(0, len(ids), size)]
     if processes == 1 or (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
         with db.engine.connect() as connection:
-            return [_build(connection, folder, ids, progress)]
-    size = -(-len(ids) // processes)
-    shares = [ids[start:start + size] for start in range(0, len(ids), size)]
+            return [_build(connection, folder, share, progress) for share in shares]
     # fork starts at once and shares what is loaded, but is unsafe in a process running threads (a web server)
     context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
     counter = context.Value("q", 0)
     gc.freeze()  # forked processes: no collection walks (and copies) all the objects they inherit
     try:
-        with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_init_builder,
+        with ProcessPoolExecutor(min(processes, len(shares)), mp_context=context, initializer=_init_builder,
                                  initargs=(counter,)) as pool:
             futures = [pool.submit(_build_share, url.render_as_string(hide_password=False), folder, share)
                        for share in shares]
