@@ -8,7 +8,9 @@ postings in memory — already in document order — and hands them to Whoosh's
 own codec a block at a time. The result is an ordinary segment of the pinned
 Whoosh version, added to the index the way ``MpWriter(multisegment=True)``
 adds the segments of its sub-processes (tests compare it, term by term and
-posting by posting, with what ``SegmentWriter`` writes).
+posting by posting, with what ``SegmentWriter`` writes). It fills the buffers
+of the codec's postings writer and its length columns directly: internals of
+the exact Whoosh version pyproject pins, which that test would catch changing.
 
 This module and ``index`` are the only ones importing Whoosh.
 """
@@ -48,8 +50,11 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
     lengths = {name: [] for name, field in fields.items() if field.indexed and field.scorable}
     plan = [(name, field, *_indexers(field), postings.get(name), lengths.get(name), field.stored,
              field.column_type) for name, field in sorted(fields.items())]  # add_document's order
+    known = set(fields)
     docnum = 0
     for document in documents:
+        if not document.keys() <= known:
+            raise ValueError(f"fields not in the schema: {sorted(document.keys() - known)}")
         perdoc.start_doc(docnum)
         for name, field, index, positions, encode, terms, field_lengths, stored, column in plan:
             value = document.get(name)
@@ -88,9 +93,6 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
                 perdoc.add_column_value(name, column, field.to_column_value(value))
         perdoc.finish_doc()
         docnum += 1
-    unknown = set(document) - set(fields) if docnum else set()
-    if unknown:
-        raise ValueError(f"fields not in the schema: {sorted(unknown)}")
     for name, field_lengths in lengths.items():
         lengths[name] = _write_lengths(perdoc, name, field_lengths)
     perdoc.close()

@@ -208,6 +208,7 @@ def _init_builder(counter):
 
 
 def _build_share(database_url: str, folder: str, ids: list[int]):
+    """In a builder process: one segment, read through a connection of its own."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -222,6 +223,7 @@ def _count_built(n: int):
 
 
 def _build(connection, folder, ids, progress=None):
+    """The segment of the published actors among ``ids``, counting documents as they are made."""
     labels = taxonomy_labels(connection)
 
     def documents():
