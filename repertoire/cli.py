@@ -19,7 +19,7 @@ from .curation import reminders_due
 from .database import upgrade_schema
 from .extensions import db
 from .generate import generate_actors
-from .importing import apply_import, check_import
+from .importing import check_and_import, check_import
 from .interchange import parse_file, write_csv, write_json
 from .mail import in_language_of, send_mail
 from .models import ROLES, Actor, utcnow
@@ -70,12 +70,15 @@ def published_actors():
 
 def load_file(parsed, dry_run: bool, label: str = "Import"):
     """Check every row of ``parsed``; unless ``dry_run`` or errors, import them all and commit."""
-    with progress(len(parsed.rows), "Vérification") as bar:
-        check = check_import(db.session, parsed, bar, processes=min(4, os.cpu_count() or 1))
-    if not check.ok or dry_run:
+    processes = min(4, os.cpu_count() or 1)
+    if dry_run:
+        with progress(len(parsed.rows), "Vérification") as bar:
+            return check_import(db.session, parsed, bar, processes=processes), None
+    with progress(len(parsed.rows), label) as bar:
+        check, summary = check_and_import(db.session, parsed, bar, processes=processes)
+    if summary is None:
+        db.session.rollback()
         return check, None
-    with progress(len(check.valid), label) as bar:
-        summary = apply_import(db.session, check, bar)
     with index_progress():
         db.session.commit()
     return check, summary

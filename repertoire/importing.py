@@ -68,6 +68,47 @@ def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1)
     return check
 
 
+def check_and_import(session, parsed: ParsedFile, progress=None, processes: int = 1, batch_size: int = 1000
+                     ) -> tuple[ImportCheck, operations.ImportSummary | None]:
+    """``check_import`` then ``apply_import`` in one pass: rows are written as soon as checked.
+
+    The writing overlaps the checking (done by other processes when
+    ``processes`` > 1). Everything happens in the caller's transaction: at the
+    first invalid or repeated row writing stops, the whole file is still
+    checked, and the summary is None — the caller rolls back, nothing is imported.
+    """
+    progress = progress or _Silent()
+    vocab = Vocabulary(session)
+    check = ImportCheck(rows=len(parsed.rows))
+    for message in parsed.errors:
+        head, _sep, reason = message.partition(": ")
+        check.errors.append((int(head.split()[-1]), reason))
+    importer = operations.ActorImporter(session, vocab, batch_size)
+    first_line: dict[tuple, int] = {}
+    batch: list[ActorInput] = []
+    for line, data, problems in _validated(parsed.rows, vocab, processes, progress):
+        if problems:
+            check.errors.append((line, describe_errors(problems)))
+            continue
+        first = first_line.setdefault(data.key, line)
+        if first != line:
+            check.errors.append((line, _("même nom, même commune et même département qu'à la ligne %(n)d", n=first)))
+            continue
+        check.valid.append((line, data))
+        if not check.errors:
+            batch.append(data)
+            if len(batch) >= importer.batch_size:
+                importer.add(batch)
+                batch = []
+    check.errors.sort()
+    if check.errors:
+        return check, None
+    importer.add(batch)
+    check.to_update = importer.summary.updated + importer.summary.unchanged
+    check.to_create = importer.summary.created
+    return check, importer.summary
+
+
 PARALLEL_FROM = 5000  # rows: below, starting processes costs more than it saves
 CHUNK = 2000
 _inherited = None  # in a checking process: (rows, vocabulary), inherited from the parent

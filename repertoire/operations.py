@@ -179,39 +179,53 @@ class ImportSummary:
 
 def import_actors(session, rows: list[ActorInput], vocab: Vocabulary, progress=None,
                   batch_size: int = 1000) -> ImportSummary:
-    """Create or update (matched on name, town and département) and publish each row.
+    """Create or update (matched on name, town and département) and publish each row."""
+    importer = ActorImporter(session, vocab, batch_size)
+    importer.add(rows, progress)
+    return importer.summary
+
+
+class ActorImporter:
+    """Imports rows given in several goes within one transaction (the caller commits or rolls back).
 
     New actors are written with bulk inserts (an import may hold 100,000 rows);
     existing ones go through ``update_actor`` so that only real changes count.
     """
-    summary = ImportSummary()
-    existing = {actor_key(name, town, dept): actor_id for actor_id, name, town, dept in
-                session.execute(select(Actor.id, Actor.name, Actor.town, Actor.department))}
-    slugs = SlugAllocator(session)
-    fresh: list[ActorInput] = []
-    for data in rows:
-        actor_id = existing.get(data.key)
-        if actor_id is None:
-            fresh.append(data)
-            continue
-        actor = session.get(Actor, actor_id)
-        changed = update_actor(session, actor, data, vocab, action="import")
-        if actor.status != "published":
-            publish_actor(session, actor)
-            changed = True
-        summary.updated += changed
-        summary.unchanged += not changed
-        if progress:
-            progress(1)
-    session.flush()
-    for start in range(0, len(fresh), batch_size):
-        batch = fresh[start:start + batch_size]
-        ids = _insert_published(session, batch, vocab, slugs, holds_write_lock=start > 0)
-        mark_for_index(session, ids, new=True)
-        summary.created += len(ids)
-        if progress:
-            progress(len(batch))
-    return summary
+
+    def __init__(self, session, vocab: Vocabulary, batch_size: int = 1000):
+        self.session, self.vocab, self.batch_size = session, vocab, batch_size
+        self.summary = ImportSummary()
+        self.existing = {actor_key(name, town, dept): actor_id for actor_id, name, town, dept in
+                         session.execute(select(Actor.id, Actor.name, Actor.town, Actor.department))}
+        self.slugs = SlugAllocator(session)
+        self.inserted = False  # once this transaction has inserted, the database's write lock is ours
+
+    def add(self, rows: list[ActorInput], progress=None):
+        session, vocab = self.session, self.vocab
+        fresh: list[ActorInput] = []
+        for data in rows:
+            actor_id = self.existing.get(data.key)
+            if actor_id is None:
+                fresh.append(data)
+                continue
+            actor = session.get(Actor, actor_id)
+            changed = update_actor(session, actor, data, vocab, action="import")
+            if actor.status != "published":
+                publish_actor(session, actor)
+                changed = True
+            self.summary.updated += changed
+            self.summary.unchanged += not changed
+            if progress:
+                progress(1)
+        session.flush()
+        for start in range(0, len(fresh), self.batch_size):
+            batch = fresh[start:start + self.batch_size]
+            ids = _insert_published(session, batch, vocab, self.slugs, holds_write_lock=self.inserted)
+            self.inserted = True
+            mark_for_index(session, ids, new=True)
+            self.summary.created += len(ids)
+            if progress:
+                progress(len(batch))
 
 
 def _insert_published(session, batch: list[ActorInput], vocab: Vocabulary, slugs: SlugAllocator,

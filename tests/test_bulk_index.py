@@ -173,3 +173,39 @@ def test_a_large_file_is_checked_by_several_processes_with_the_same_verdict(app,
     assert result.exit_code == 1 and f"line {len(lines)}:" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Actor)) == 0
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_an_import_written_while_checked_leaves_nothing_when_a_late_row_is_bad(app, runner, client, tmp_path,
+                                                                               monkeypatch, processes):
+    from repertoire import importing
+    from repertoire.interchange import parse_file
+    from repertoire.models import IndexTask, Revision
+
+    path = tmp_path / "late.csv"
+    assert runner.invoke(args=["generate", "40", str(path), "--seed", "4"]).exit_code == 0
+    lines = path.read_text(encoding="utf-8").splitlines()
+    good = lines[:]
+    lines.append(lines[2])  # the last row repeats the second actor
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(importing, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(importing, "CHUNK", 6)
+    with app.app_context():
+        check, summary = importing.check_and_import(db.session, parse_file(str(path)), processes=processes,
+                                                    batch_size=5)
+        assert summary is None and check.errors == [(len(lines), "même nom, même commune et même département "
+                                                                  "qu'à la ligne 3")]
+        assert db.session.scalar(select(func.count()).select_from(Actor)) > 0  # written meanwhile…
+        db.session.rollback()
+        for model in (Actor, Revision, IndexTask):  # …and gone with the transaction
+            assert db.session.scalar(select(func.count()).select_from(model)) == 0
+    assert client.get("/api/actors").get_json()["total"] == 0
+
+    path.write_text("\n".join(good) + "\n", encoding="utf-8")
+    with app.app_context():
+        check, summary = importing.check_and_import(db.session, parse_file(str(path)), processes=processes,
+                                                    batch_size=5)
+        assert check.ok and summary.created == check.to_create == 40
+        db.session.commit()
+    assert client.get("/api/actors").get_json()["total"] == 40
+    assert runner.invoke(args=["index", "check"]).exit_code == 0
