@@ -32,6 +32,15 @@ class ImportCheck:
     def messages(self) -> list[str]:
         return [f"line {line}: {reason}" for line, reason in self.errors]
 
+    @classmethod
+    def of(cls, parsed: ParsedFile) -> "ImportCheck":
+        """A check of ``parsed`` holding, so far, the errors found while reading it."""
+        check = cls(rows=len(parsed.rows))
+        for message in parsed.errors:
+            head, _sep, reason = message.partition(": ")
+            check.errors.append((int(head.split()[-1]), reason))
+        return check
+
     @property
     def invalid_lines(self) -> int:
         return len({line for line, _ in self.errors})
@@ -50,17 +59,12 @@ def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1)
     """
     progress = progress or _Silent()
     vocab = Vocabulary(session)
-    check = ImportCheck(rows=len(parsed.rows))
-    for message in parsed.errors:
-        head, _sep, reason = message.partition(": ")
-        check.errors.append((int(head.split()[-1]), reason))
-    for line, data, problems in _validated(parsed.rows, vocab, processes, progress):
-        if problems:
-            check.errors.append((line, describe_errors(problems)))
+    check = ImportCheck.of(parsed)
+    for line, data, error in _checked(parsed.rows, vocab, processes, progress):
+        if error:
+            check.errors.append((line, error))
         else:
             check.valid.append((line, data))
-    for line, first in operations.duplicate_keys(check.valid).items():
-        check.errors.append((line, _("même nom, même commune et même département qu'à la ligne %(n)d", n=first)))
     check.errors.sort()
     existing = {actor_key(n, t, d) for n, t, d in session.execute(select(Actor.name, Actor.town, Actor.department))}
     check.to_update = sum(d.key in existing for _, d in check.valid)
@@ -79,20 +83,12 @@ def check_and_import(session, parsed: ParsedFile, progress=None, processes: int 
     """
     progress = progress or _Silent()
     vocab = Vocabulary(session)
-    check = ImportCheck(rows=len(parsed.rows))
-    for message in parsed.errors:
-        head, _sep, reason = message.partition(": ")
-        check.errors.append((int(head.split()[-1]), reason))
+    check = ImportCheck.of(parsed)
     importer = operations.ActorImporter(session, vocab, batch_size)
-    first_line: dict[tuple, int] = {}
     batch: list[ActorInput] = []
-    for line, data, problems in _validated(parsed.rows, vocab, processes, progress):
-        if problems:
-            check.errors.append((line, describe_errors(problems)))
-            continue
-        first = first_line.setdefault(data.key, line)
-        if first != line:
-            check.errors.append((line, _("même nom, même commune et même département qu'à la ligne %(n)d", n=first)))
+    for line, data, error in _checked(parsed.rows, vocab, processes, progress):
+        if error:
+            check.errors.append((line, error))
             continue
         check.valid.append((line, data))
         if not check.errors:
@@ -112,6 +108,20 @@ def check_and_import(session, parsed: ParsedFile, progress=None, processes: int 
 PARALLEL_FROM = 5000  # rows: below, starting processes costs more than it saves
 CHUNK = 2000
 _inherited = None  # in a checking process: (rows, vocabulary), inherited from the parent
+
+
+def _checked(rows, vocab, processes, progress):
+    """(line, data, None) for each good row, (line, None, reason) for a bad or repeated one, in file order."""
+    first_line: dict[tuple, int] = {}
+    for line, data, problems in _validated(rows, vocab, processes, progress):
+        if problems:
+            yield line, None, describe_errors(problems)
+            continue
+        first = first_line.setdefault(data.key, line)
+        if first != line:
+            yield line, None, _("même nom, même commune et même département qu'à la ligne %(n)d", n=first)
+        else:
+            yield line, data, None
 
 
 def _validated(rows, vocab, processes, progress):

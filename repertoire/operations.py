@@ -265,17 +265,6 @@ def _insert_published(session, batch: list[ActorInput], vocab: Vocabulary, slugs
     return ids
 
 
-def duplicate_keys(rows: list[tuple[int, ActorInput]]) -> dict[int, int]:
-    """Line -> earlier line, for rows naming the same actor twice in one file."""
-    seen, dupes = {}, {}
-    for line, data in rows:
-        if data.key in seen:
-            dupes[line] = seen[data.key]
-        else:
-            seen[data.key] = line
-    return dupes
-
-
 # -- accounts --------------------------------------------------------------
 
 PASSWORD_MIN = 10

@@ -48,7 +48,7 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
             raise ValueError(f"build_segment cannot write vectors or spelling ({name})")
     postings = {name: {} for name, field in fields.items() if field.indexed}
     lengths = {name: [] for name, field in fields.items() if field.indexed and field.scorable}
-    plan = [(name, field, *_indexers(field), postings.get(name), lengths.get(name), field.stored,
+    plan = [(name, field, _indexer(field), postings.get(name), lengths.get(name), field.stored,
              field.column_type) for name, field in sorted(fields.items())]  # add_document's order
     known = set(fields)
     docnum = 0
@@ -56,24 +56,10 @@ def build_segment(storage, indexname: str, schema, documents) -> object:
         if not document.keys() <= known:
             raise ValueError(f"fields not in the schema: {sorted(document.keys() - known)}")
         perdoc.start_doc(docnum)
-        for name, field, index, positions, encode, terms, field_lengths, stored, column in plan:
+        for name, field, index, terms, field_lengths, stored, column in plan:
             value = document.get(name)
             length = 0
-            if value is None:
-                pass
-            elif positions is not None:  # our analyzers: each term's positions straight away
-                for tbytes, places in positions(value).items():
-                    freq = len(places)
-                    length += freq
-                    vbytes = encode(places)
-                    entry = terms.get(tbytes)
-                    if entry is None:
-                        terms[tbytes] = (array("I", (docnum,)), array("f", (freq,)), [vbytes])
-                    else:
-                        entry[0].append(docnum)
-                        entry[1].append(freq)
-                        entry[2].append(vbytes)
-            elif index is not None:
+            if value is not None and index is not None:
                 for tbytes, freq, weight, vbytes in index(value):
                     length += freq
                     entry = terms.get(tbytes)
@@ -136,19 +122,18 @@ def _write_lengths(perdoc, name: str, field_lengths: list[int]) -> list[int]:
     return quantized
 
 
-def _indexers(field) -> tuple:
-    """``(index, positions, encode)`` for a field: ``index`` gives ``field.index``'s items; for our own
-    analyzers, ``positions`` gives each term's positions and ``encode`` their posting value instead."""
+def _indexer(field):
+    """What ``field.index`` gives (term, frequency, weight, value), faster for our own analyzers."""
     if not field.indexed:
-        return None, None, None
+        return None
     positions = getattr(field.analyzer, "positions", None)
     fmt = field.format
     if positions is None or type(fmt) not in (formats.Positions, formats.Frequency) or fmt.field_boost != 1.0:
         if field.unique:
-            return field.index, None, None
-        return _memoized(lambda value: list(field.index(value))), None, None  # keywords: the same values again
+            return field.index
+        return _memoized(lambda value: list(field.index(value)))  # keywords: the same values again and again
     if type(fmt) is formats.Frequency:
-        return None, positions, lambda places: pack_uint(len(places))
+        return lambda value: [(term, len(p), float(len(p)), pack_uint(len(p))) for term, p in positions(value).items()]
     single, several = {}, _memoized(lambda key: fmt.encode(list(key)))
 
     def encode(places):
@@ -158,7 +143,7 @@ def _indexers(field) -> tuple:
         if value is None:
             value = single[places[0]] = fmt.encode(places)
         return value
-    return None, positions, encode
+    return lambda value: [(term, len(p), float(len(p)), encode(p)) for term, p in positions(value).items()]
 
 
 def _memoized(function, size: int = 100_000):
