@@ -11,7 +11,7 @@ from importlib import resources
 import pycountry
 
 from .i18n import current_language
-from .text import fold, fold_words
+from .text import fold_words
 
 # pycountry's French names put the qualifier first ("Corée, République de");
 # people say these.

@@ -50,10 +50,10 @@ def ensure_default_taxonomy(session) -> int:
 def actor_input(actor: Actor) -> ActorInput:
     """The editable values of an actor, for comparison and forms."""
     return ActorInput(
-        name=actor.name, acronym=actor.acronym or "", kind=actor.kind.slug, town=actor.town,
+        name=actor.name, acronym=actor.acronym or "", kind=actor.kind_slug, town=actor.town,
         postcode=actor.postcode or "", department=actor.department,
         countries=actor.countries, intervention_towns=actor.intervention_towns,
-        domains=[d.slug for d in actor.domains], activities=[a.slug for a in actor.activities],
+        domains=actor.domain_slugs, activities=actor.activity_slugs,
         description=actor.description or "", website=actor.website or "",
         email=actor.email or "", phone=actor.phone or "")
 

@@ -6,7 +6,7 @@ the attributes ``actor_to_dict`` reads, so the dict is still made in one place.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from sqlalchemy import select
@@ -40,9 +40,10 @@ class ActorRecord:
 
 
 _actor = Actor.__table__
-_COLUMNS = [_actor.c[name] for name in ("id", "slug", "name", "name_sort", "acronym")] + [Kind.__table__.c.slug] + \
-    [_actor.c[name] for name in ("town", "postcode", "department", "description", "website", "email", "phone",
-                                 "status", "updated_at")]
+_LISTS = ("countries", "intervention_towns", "domain_slugs", "activity_slugs")  # filled by _with_lists
+# The selected columns, in the record's field order (a row makes a record positionally).
+_COLUMNS = [Kind.__table__.c.slug if f.name == "kind_slug" else _actor.c[f.name]
+            for f in fields(ActorRecord) if f.name not in _LISTS]
 
 
 def published_records(connection, ids=None):

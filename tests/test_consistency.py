@@ -1,13 +1,11 @@
 """Database and index never drift: outbox, sync and check, faults, several processes."""
 import re
-import json
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
