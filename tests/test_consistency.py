@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select, update
 from conftest import add_actor, build_app, database_url, dispose, edit_actor
 from repertoire.extensions import db
 from repertoire.models import Actor, IndexTask
+from repertoire.search import sync
 
 HEADER = "name,acronym,kind,town,postcode,department,countries,intervention_towns,domains,activities,description,website,email,phone"
 
@@ -178,15 +180,24 @@ def test_changes_made_during_a_rebuild_are_not_lost(app, client, runner, make_ac
     assert runner.invoke(args=["index", "check"]).exit_code == 0
 
 
-def test_deleted_index_answers_503_then_rebuilds(tmp_path, caplog):
+def test_deleted_index_answers_503_then_rebuilds(tmp_path, caplog, monkeypatch):
     app = build_app(tmp_path)
     add_actor(app, name="Survivante")
     shutil.rmtree(tmp_path / "index")
+    rebuild_may_finish = threading.Event()
+    original = sync.reindex_all
+
+    def held_rebuild():
+        rebuild_may_finish.wait(30)  # keeps the index missing until both pages have been asked for
+        return original()
+
+    monkeypatch.setattr(sync, "reindex_all", held_rebuild)
     client = app.test_client()
     html_page = client.get("/?q=survivante")
     assert html_page.status_code == 503 and "Index en reconstruction" in html_page.get_data(as_text=True)
     api = client.get("/api/actors")
     assert api.status_code == 503 and "Index en reconstruction" in api.get_json()["error"]
+    rebuild_may_finish.set()
     deadline = time.time() + 30
     while time.time() < deadline and client.get("/api/actors").status_code != 200:
         time.sleep(0.2)
