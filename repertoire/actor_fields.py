@@ -100,6 +100,8 @@ FIELDS: tuple[Field, ...] = (
     Field("website", _l("Site web")),
     Field("email", _l("Courriel")),
     Field("phone", _l("Téléphone")),
+    Field("founded", _l("Année de création"), type="int", sortable=True, clean=clean_year,
+          schema={"type": "integer", "nullable": True, "minimum": 1800}),
 )
 
 BY_NAME = {f.name: f for f in FIELDS}

@@ -29,12 +29,13 @@ SAMPLE = {
     "website": ("https://temoin.example.org", "https://temoin.example.org"),
     "email": ("contact@temoin.example.org", "contact@temoin.example.org"),
     "phone": ("02 31 92 00 00", "02 31 92 00 00"),
+    "founded": ("1993", 1993),
 }
 OTHER = {
     "name": "Autre Structure", "acronym": "AUS", "kind": "association", "town": "Lisieux", "postcode": "14100",
     "department": "14", "countries": "Sénégal", "intervention_towns": "Thiès", "domains": "sante",
     "activities": "projets", "description": "Une autre présentation", "website": "https://autre.example.org",
-    "email": "contact@autre.example.org", "phone": "02 31 62 00 00",
+    "email": "contact@autre.example.org", "phone": "02 31 62 00 00", "founded": "1979",
 }
 NAMES = [f.name for f in FIELDS]
 
