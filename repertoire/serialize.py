@@ -17,5 +17,5 @@ def actor_to_dict(actor: Actor) -> dict:
 
 
 def csv_row(actor: dict) -> dict:
-    """A CSV row (contract §2) from ``actor_to_dict`` output."""
-    return {f.name: f.to_text(actor[f.name]) for f in CSV_FIELDS}
+    """A CSV row (contract §2) from ``actor_to_dict`` output, or a generated actor (absent fields: empty)."""
+    return {f.name: f.to_text(actor.get(f.name, f.empty())) for f in CSV_FIELDS}
