@@ -12,6 +12,7 @@ from itertools import combinations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from .actor_fields import LIST_FIELDS, MERGEABLE
 from .models import (Activity, Actor, ChangeRequest, Domain, DuplicateDismissal, Kind, User,
                      actor_activity, actor_domain, utcnow)
 from .operations import (OperationError, actor_input, host_of, record_revision, similar_names,
@@ -171,9 +172,6 @@ def dismiss_pair(session, a: Actor, b: Actor, user: User | None):
         session.add(DuplicateDismissal(actor_a_id=low, actor_b_id=high, user_id=user.id if user else None))
 
 
-MERGEABLE = ["name", "acronym", "kind", "town", "postcode", "department", "countries", "intervention_towns",
-             "domains", "activities", "description", "website", "email", "phone"]
-LIST_FIELDS = ("countries", "intervention_towns", "domains", "activities")
 
 
 def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], user: User | None) -> Actor:

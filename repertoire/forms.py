@@ -10,6 +10,7 @@ from wtforms import (BooleanField, FieldList, SelectField, SelectMultipleField, 
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import geo
+from .actor_fields import FIELDS
 from .validation import ActorInput, Vocabulary, validate_actor
 
 
@@ -66,15 +67,12 @@ class ActorForm(HoneypotMixin, FlaskForm):
         return False
 
     def raw(self) -> dict:
-        return {
-            "name": self.name.data, "acronym": self.acronym.data, "kind": self.kind.data,
-            "town": self.town.data, "postcode": self.postcode.data, "department": self.department.data,
-            "countries": [e.data for e in self.countries if (e.data or "").strip()],
-            "intervention_towns": [e.data for e in self.intervention_towns if (e.data or "").strip()],
-            "domains": self.domains.data or [], "activities": self.activities.data or [],
-            "description": self.description.data, "website": self.website.data,
-            "email": self.email.data, "phone": self.phone.data,
-        }
+        """The typed values, one per field of the table (empty rows of lists left out)."""
+        raw = {}
+        for f in FIELDS:
+            data = getattr(self, f.name).data
+            raw[f.name] = [v for v in data or [] if (v or "").strip()] if f.multi else data
+        return raw
 
     def check(self, vocab: Vocabulary, need_place: bool = True) -> tuple[ActorInput | None, dict]:
         """Validate everything; return clean data or ``{field: [messages]}``."""
@@ -92,6 +90,11 @@ class ActorForm(HoneypotMixin, FlaskForm):
                 "Indiquez au moins un pays ou une ville d'intervention, ou expliquez pourquoi "
                 "dans le champ prévu.")))
         return (None if errors else data), errors
+
+
+for _field in FIELDS:  # a field without a widget of its own above: a text input
+    if not hasattr(ActorForm, _field.name):
+        setattr(ActorForm, _field.name, StringField(_field.label))
 
 
 def form_data(data: ActorInput) -> dict:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from .serialize import CSV_COLUMNS, MULTI_VALUED, csv_row
+from .actor_fields import CSV_COLUMNS, CSV_FIELDS, REQUIRED_COLUMNS
+from .serialize import csv_row
 
 
 @dataclass
@@ -40,20 +41,22 @@ def parse_csv(data: bytes) -> ParsedFile:
             parsed.errors.append("line 1: " + _("le fichier est vide (une ligne d'en-tête est attendue)"))
             return parsed
         header = [h.strip() for h in header]
-        missing = [c for c in CSV_COLUMNS if c not in header]
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]  # optional columns may be absent
         unknown = [h for h in header if h not in CSV_COLUMNS]
         doubled = sorted({h for h in header if header.count(h) > 1})
         problems = []
         if missing:
             problems.append(_("colonnes manquantes : %(cols)s", cols=", ".join(missing)))
         if unknown:
-            problems.append(_("colonnes inconnues : %(cols)s", cols=", ".join(unknown)))
+            problems.append(_("colonnes inconnues : %(cols)s", cols=", ".join(f"« {h} »" for h in unknown)))
         if doubled:
             problems.append(_("colonnes en double : %(cols)s", cols=", ".join(doubled)))
         if problems:
-            parsed.errors.append("line 1: " + " ; ".join(problems)
-                                 + " — " + _("en-tête attendu : %(cols)s", cols=",".join(CSV_COLUMNS)))
+            parsed.errors.append("line 1: " + " ; ".join(problems) + " — " + _(
+                "colonnes obligatoires : %(required)s ; colonnes acceptées : %(cols)s",
+                required=",".join(REQUIRED_COLUMNS), cols=",".join(CSV_COLUMNS)))
             return parsed
+        absent = dict.fromkeys((c for c in CSV_COLUMNS if c not in header), "")  # read as empty
         line = reader.line_num + 1
         for record in reader:
             start, line = line, reader.line_num + 1
@@ -64,7 +67,7 @@ def parse_csv(data: bytes) -> ParsedFile:
                     "%(n)d valeurs au lieu de %(expected)d (vérifiez les guillemets et les virgules)",
                     n=len(record), expected=len(header)))
                 continue
-            parsed.rows.append((start, dict(zip(header, record))))
+            parsed.rows.append((start, {**absent, **dict(zip(header, record))}))
     except csv.Error as exc:
         parsed.errors.append(f"line {reader.line_num}: " + _("CSV mal formé (%(reason)s)", reason=str(exc)))
     return parsed
@@ -92,12 +95,12 @@ def parse_json(data: bytes) -> ParsedFile:
             parsed.errors.append(f"item {n}: " + _("un objet est attendu"))
             continue
         raw = {}
-        for col in CSV_COLUMNS:
-            value = item.get(col)
-            if col in MULTI_VALUED and isinstance(value, list):
-                raw[col] = [str(v) for v in value]
+        for f in CSV_FIELDS:
+            value = item.get(f.name)
+            if f.multi and isinstance(value, list):
+                raw[f.name] = [str(v) for v in value]
             else:
-                raw[col] = "" if value is None else str(value)
+                raw[f.name] = "" if value is None else str(value)
         parsed.rows.append((n, raw))
     return parsed
 

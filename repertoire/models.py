@@ -110,6 +110,7 @@ class Actor(db.Model):
     website: Mapped[str] = mapped_column(String(300), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
+    founded: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)  # year
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import taxonomy
+from .actor_fields import COLUMN_FIELDS, values_of
 from .search import mark_for_index
 from .database import insert_rows
 from .models import (ROLES, Activity, Actor, ActorCountry, ActorTown, ChangeRequest, Domain, Kind,
@@ -49,13 +50,7 @@ def ensure_default_taxonomy(session) -> int:
 
 def actor_input(actor: Actor) -> ActorInput:
     """The editable values of an actor, for comparison and forms."""
-    return ActorInput(
-        name=actor.name, acronym=actor.acronym or "", kind=actor.kind_slug, town=actor.town,
-        postcode=actor.postcode or "", department=actor.department,
-        countries=actor.countries, intervention_towns=actor.intervention_towns,
-        domains=actor.domain_slugs, activities=actor.activity_slugs,
-        description=actor.description or "", website=actor.website or "",
-        email=actor.email or "", phone=actor.phone or "")
+    return ActorInput(**values_of(actor))
 
 
 class SlugAllocator:
@@ -79,17 +74,10 @@ class SlugAllocator:
 
 def _apply(actor: Actor, data: ActorInput, vocab: Vocabulary):
     actor.confirmed_at = utcnow()  # someone has just checked these values
-    actor.name = data.name
+    for f in COLUMN_FIELDS:
+        setattr(actor, f.name, getattr(data, f.name))
     actor.name_sort = sort_key(data.name)
-    actor.acronym = data.acronym
     actor.kind = vocab.terms["kind"][data.kind]
-    actor.town = data.town
-    actor.postcode = data.postcode
-    actor.department = data.department
-    actor.description = data.description
-    actor.website = data.website
-    actor.email = data.email
-    actor.phone = data.phone
     if actor.countries != data.countries:
         actor.country_links = [ActorCountry(code=c, position=i) for i, c in enumerate(data.countries)]
     if actor.intervention_towns != data.intervention_towns:
@@ -232,12 +220,11 @@ def _insert_published(session, batch: list[ActorInput], vocab: Vocabulary, slugs
                       holds_write_lock: bool = False) -> list[int]:
     """Insert new published actors, their lists and their first revision; return their ids."""
     now = utcnow()
-    columns = ("slug", "name", "name_sort", "acronym", "kind_id", "town", "postcode", "department", "description",
-               "website", "email", "phone", "status", "created_at", "updated_at", "confirmed_at")
+    own = tuple(f.name for f in COLUMN_FIELDS)
+    columns = ("slug", "name_sort", "kind_id", "status", "created_at", "updated_at", "confirmed_at") + own
     kind_ids = {slug: term.id for slug, term in vocab.terms["kind"].items()}
-    values = [(slugs.allocate(d.name, d.town, d.slug), d.name, d.name_sort, d.acronym, kind_ids[d.kind], d.town,
-               d.postcode, d.department, d.description, d.website, d.email, d.phone, "published", now, now, now)
-              for d in batch]
+    values = [(slugs.allocate(d.name, d.town, d.slug), d.name_sort, kind_ids[d.kind], "published", now, now, now,
+               *(getattr(d, name) for name in own)) for d in batch]
     connection = session.connection()  # Core: the ORM's per-row bookkeeping doubles the time of large imports
     table = Actor.__table__
     if holds_write_lock and connection.dialect.name == "sqlite":

@@ -6,44 +6,28 @@ the attributes ``actor_to_dict`` reads, so the dict is still made in one place.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import field, make_dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
+from .actor_fields import FIELDS
 from .models import Activity, Actor, ActorCountry, ActorTown, Domain, Kind, actor_activity, actor_domain
 
 CHUNK = 1000
 
 
-@dataclass(slots=True)
-class ActorRecord:
-    id: int
-    slug: str
-    name: str
-    name_sort: str
-    acronym: str | None
-    kind_slug: str
-    town: str
-    postcode: str | None
-    department: str
-    description: str | None
-    website: str | None
-    email: str | None
-    phone: str | None
-    status: str
-    updated_at: datetime
-    countries: list[str] = field(default_factory=list)
-    intervention_towns: list[str] = field(default_factory=list)
-    domain_slugs: list[str] = field(default_factory=list)
-    activity_slugs: list[str] = field(default_factory=list)
-
-
 _actor = Actor.__table__
-_LISTS = ("countries", "intervention_towns", "domain_slugs", "activity_slugs")  # filled by _with_lists
-# The selected columns, in the record's field order (a row makes a record positionally).
-_COLUMNS = [Kind.__table__.c.slug if f.name == "kind_slug" else _actor.c[f.name]
-            for f in fields(ActorRecord) if f.name not in _LISTS]
+# Record fields: a few of the actor's own, then every field of the table (scalars first: a row
+# makes a record positionally, the lists are filled by _with_lists).
+_SCALARS = [("id", int), ("slug", str), ("name_sort", str), ("status", str), ("updated_at", datetime)] + [
+    (f.source, object) for f in FIELDS if not f.multi]
+_LISTS = tuple(f.source for f in FIELDS if f.multi)
+ActorRecord = make_dataclass(
+    "ActorRecord", _SCALARS + [(name, list, field(default_factory=list)) for name in _LISTS], slots=True)
+ActorRecord.__doc__ = "A published actor read in bulk: the attributes ``actor_to_dict`` reads."
+ActorRecord.__module__ = __name__  # picklable, for the processes that build the index
+_COLUMNS = [Kind.__table__.c.slug if name == "kind_slug" else _actor.c[name] for name, _type in _SCALARS]
 
 
 def published_records(connection, ids=None):

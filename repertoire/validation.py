@@ -6,7 +6,7 @@ the forms.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import field, make_dataclass
 from functools import cached_property
 from urllib.parse import urlsplit
 
@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import geo
+from .actor_fields import FIELDS
 from .i18n import current_language
 from .models import Activity, Domain, Kind
 from .text import clean_line, fold_words, slugify, sort_key
@@ -25,27 +26,9 @@ DESCRIPTION_MAX = 5000
 POSTCODE = re.compile(r"^\d{5}$")
 
 
-@dataclass
-class ActorInput:
-    """Clean, validated values of one actor, as the contract names them."""
-
-    name: str
-    kind: str
-    town: str
-    department: str
-    acronym: str = ""
-    postcode: str = ""
-    countries: list[str] = field(default_factory=list)
-    intervention_towns: list[str] = field(default_factory=list)
-    domains: list[str] = field(default_factory=list)
-    activities: list[str] = field(default_factory=list)
-    description: str = ""
-    website: str = ""
-    email: str = ""
-    phone: str = ""
-
+class _ActorInputBase:
     def as_dict(self) -> dict:
-        return {name: getattr(self, name) for name in _INPUT_FIELDS}
+        return {f.name: getattr(self, f.name) for f in FIELDS}
 
     # Computed once, and by the processes checking a large import rather than the one writing it.
     @cached_property
@@ -63,12 +46,15 @@ class ActorInput:
         return slugify(self.name)
 
 
+# Clean, validated values of one actor: one attribute per field of the table.
+ActorInput = make_dataclass(
+    "ActorInput", [(f.name, object, field(default_factory=f.empty)) for f in FIELDS], bases=(_ActorInputBase,))
+ActorInput.__module__ = __name__  # picklable: checking processes send them back
+
+
 def actor_key(name: str, town: str, department: str) -> tuple[str, str, str]:
     """What makes two entries the same actor: name, town and département, folded."""
     return fold_words(name), fold_words(town), department
-
-
-_INPUT_FIELDS = tuple(f.name for f in fields(ActorInput))
 
 
 class Vocabulary:
@@ -269,12 +255,18 @@ def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
     if phone is None or len(phone or "") > 40:
         error("phone", _("numéro de téléphone invalide « %(value)s »", value=text("phone").strip()))
 
+    values = dict(name=name, acronym=acronym, kind=kind, town=town, postcode=postcode,
+                  department=department, countries=countries, intervention_towns=towns,
+                  domains=domains, activities=activities, description=description,
+                  website=website, email=email, phone=phone)
+    for f in FIELDS:  # the fields checked by the table's own rule
+        if f.clean is not None:
+            values[f.name], message = f.clean(text(f.name))
+            if message:
+                error(f.name, message)
     if errors:
         return None, errors
-    return ActorInput(name=name, acronym=acronym, kind=kind, town=town, postcode=postcode,
-                      department=department, countries=countries, intervention_towns=towns,
-                      domains=domains, activities=activities, description=description,
-                      website=website, email=email, phone=phone), []
+    return ActorInput(**values), []
 
 
 def describe_errors(errors: list[tuple[str, str]]) -> str:

@@ -1,5 +1,6 @@
 """The OpenAPI 3 description of the JSON API."""
 from .. import geo
+from ..actor_fields import FIELDS
 from ..search.params import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT, SORTS
 
 SUGGEST_MAX_TEXT = 100
@@ -21,26 +22,11 @@ def _filter(name, description, enum=None):
 
 ACTOR_SCHEMA = {
     "type": "object",
-    "required": ["id", "slug", "name", "acronym", "kind", "town", "postcode", "department",
-                 "countries", "intervention_towns", "domains", "activities", "description",
-                 "website", "email", "phone", "url", "updated_at"],
+    "required": ["id", "slug", *(f.name for f in FIELDS), "url", "updated_at"],
     "properties": {
         "id": {"type": "integer"},
         "slug": {"type": "string"},
-        "name": {"type": "string", "minLength": 2, "maxLength": 200},
-        "acronym": {"type": "string"},
-        "kind": {"type": "string"},
-        "town": {"type": "string"},
-        "postcode": {"type": "string", "description": "Code postal (5 chiffres) ou vide."},
-        "department": {"type": "string", "description": "Code INSEE du département."},
-        "countries": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z]{2}$"}},
-        "intervention_towns": {"type": "array", "items": {"type": "string"}},
-        "domains": {"type": "array", "items": {"type": "string"}},
-        "activities": {"type": "array", "items": {"type": "string"}},
-        "description": {"type": "string", "maxLength": 5000},
-        "website": {"type": "string"},
-        "email": {"type": "string"},
-        "phone": {"type": "string"},
+        **{f.name: f.schema for f in FIELDS},
         "url": {"type": "string"},
         "updated_at": {"type": "string", "format": "date-time"},
     },

@@ -3,7 +3,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import geo, operations
+from .. import actor_fields, geo, operations
 from ..auth import role_required
 from ..extensions import db
 from ..forms import ActorForm, form_data
@@ -15,13 +15,7 @@ from . import bp
 from .forms import ConfirmForm, RejectForm, RoleForm
 
 COORDINATORS = ("coordinator", "admin")
-FIELD_LABELS = {
-    "name": _l("Nom"), "acronym": _l("Sigle"), "kind": _l("Type"), "town": _l("Commune"),
-    "postcode": _l("Code postal"), "department": _l("Département"), "countries": _l("Pays d'intervention"),
-    "intervention_towns": _l("Villes d'intervention"), "domains": _l("Domaines"),
-    "activities": _l("Activités"), "description": _l("Présentation"), "website": _l("Site web"),
-    "email": _l("Courriel"), "phone": _l("Téléphone"), "status": _l("Statut"),
-}
+FIELD_LABELS = {**actor_fields.FIELD_LABELS, "status": _l("Statut")}
 STATUS_LABELS = {"pending": _l("en attente"), "published": _l("publiée"), "rejected": _l("refusée"),
                  "archived": _l("archivée")}
 ACTION_LABELS = {
@@ -171,10 +165,17 @@ def actors():
         query = query.where(Actor.status == status)
     if text:
         query = query.where(Actor.name_sort.contains(fold_words(text)))
+    sort = request.args.get("sort", "name")
+    if sort not in actor_fields.SORTABLE:
+        sort = "name"
+    column = Actor.name_sort if sort == "name" else getattr(Actor, sort)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Actor.name_sort).limit(50).offset((page - 1) * 50)).all()
+    query = query.order_by(column.is_(None), column, Actor.name_sort, Actor.id)  # empty values last
+    rows = db.session.scalars(query.limit(50).offset((page - 1) * 50)).all()
+    shown = [name for name in actor_fields.SORTABLE if name not in ("name", "town")]  # columns of their own
     return render_template("moderation/actors.html", actors=rows, total=total, page=page,
-                           pages=max(1, -(-total // 50)), status=status, q=text, statuses=STATUSES)
+                           pages=max(1, -(-total // 50)), status=status, q=text, statuses=STATUSES,
+                           sort=sort, sortable=actor_fields.SORTABLE, shown=shown)
 
 
 def get_actor(actor_id: int) -> Actor:

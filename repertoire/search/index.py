@@ -34,6 +34,7 @@ from whoosh.support.charset import accent_map
 
 from . import bits as bitsets
 from .bulk import BulkSegmentWriter, build_segment
+from ..actor_fields import TEXT_INDEXED
 from ..text import fold_words, sort_key
 
 log = logging.getLogger(__name__)
@@ -617,7 +618,7 @@ def document(actor: dict, labels: dict[str, dict[str, str]], geo) -> dict:
     name_and_acronym = f"{actor['name']}\n{actor['acronym']}"
     text = "\n".join([name_and_acronym, kind_label, actor["town"], actor["postcode"],
                       dept_name, *country_names, *actor["intervention_towns"],
-                      *domain_labels, *activity_labels, actor["description"]])
+                      *domain_labels, *activity_labels, *(f.to_text(actor[f.name]) for f in TEXT_INDEXED)])
     place_values = [actor["town"], actor["postcode"], actor["department"], dept_name]
     return {
         "id": str(actor["id"]),

@@ -15,7 +15,7 @@ from .conftest import AXE, PASSWORD, shot
 from .driving import FOCUS_VISIBLE
 
 BLOCKING = ("serious", "critical")
-HEADER = ",".join(CSV_COLUMNS)
+HEADER = ",".join(CSV_COLUMNS[:14])  # the contract's columns: the others are optional
 
 
 def axe_violations(page) -> list[str]:
