@@ -205,12 +205,13 @@ def apply_pending(timeout: float = 30.0, quiet: bool = False) -> int:
     except _NothingToDo:
         return 0
     except _Gap:
-        log.warning("index %s : le journal des modifications a été purgé au-delà de sa position (%d) ; "
-                    "reconstruction", index.path, position)
-        if has_request_context():
-            rebuild_if_broken(current_app._get_current_object())
-            return 0
-        return reindex_all()
+        if not has_request_context():
+            log.warning("index %s : journal purgé au-delà de sa position (%d) : reconstruction", index.path, position)
+            return reindex_all()
+        if not _rebuilding.is_set():  # the rebuild's own log line says it once
+            rebuild_if_broken(current_app._get_current_object(), "Journal des modifications purgé au-delà de "
+                                                                 f"la position {position} de l'index")
+        return 0
     except IndexUnavailable:
         log.warning("index indisponible : %d modification(s) en attente d'indexation", head - position)
         return 0
@@ -414,7 +415,7 @@ def check_index() -> dict[str, list[int]]:
 _rebuilding = threading.Event()
 
 
-def rebuild_if_broken(app) -> bool:
+def rebuild_if_broken(app, reason: str = "Index absent ou illisible") -> bool:
     """Start rebuilding a missing or unreadable index in the background (once, across processes)."""
     if _rebuilding.is_set():
         return True
@@ -431,8 +432,7 @@ def rebuild_if_broken(app) -> bool:
     def work():
         try:
             with app.app_context():
-                app.logger.warning("Index absent ou illisible dans %s : reconstruction depuis la base de données",
-                                   index.path)
+                app.logger.warning("%s dans %s : reconstruction depuis la base de données", reason, index.path)
                 total = reindex_all()
                 app.logger.warning("Index reconstruit : %d acteur(s)", total)
         except Exception:
