@@ -255,3 +255,38 @@ def test_two_gunicorn_servers_on_one_postgresql(tmp_path, postgres):
             if server.poll() is None:
                 _stop(server)
     dispose(app)
+
+
+DIE_BEFORE_TOC = """
+import os, signal
+from repertoire import create_app
+from repertoire.search import bulk
+original = bulk.SegmentWriter._commit_toc
+def die(writer, segments):
+    os.kill(os.getpid(), signal.SIGKILL)  # the new position file is written, the new segment list not
+bulk.SegmentWriter._commit_toc = die
+create_app().test_cli_runner().invoke(args=["index", "sync"])
+"""
+
+
+def test_killed_between_position_and_segments_keeps_the_old_position(tmp_path):
+    a = build_app(tmp_path)
+    actor = add_actor(a, name="Puits de Kayes")
+    b = build_app(tmp_path, REPERTOIRE_INDEX_DIR=str(tmp_path / "index-b"))
+    with b.app_context():
+        assert sync.apply_pending() == 1
+        before = get_index().log_position()
+    edit_actor(a, actor, description="Forage marqueurcinq")
+    done = subprocess.run([sys.executable, "-c", DIE_BEFORE_TOC], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "REPERTOIRE_DATABASE_URL": database_url(tmp_path),
+                               "REPERTOIRE_INDEX_DIR": str(tmp_path / "index-b")})
+    assert done.returncode == -9, done.stderr[-2000:]
+    with b.app_context():
+        assert get_index().log_position() == before  # what the index holds, not what was about to be
+    runner = b.test_cli_runner()
+    assert runner.invoke(args=["index", "check"]).exit_code == 1
+    assert runner.invoke(args=["index", "sync"]).exit_code == 0
+    assert runner.invoke(args=["index", "check"]).exit_code == 0
+    assert found(b.test_client(), "marqueurcinq") == 1
+    dispose(b, drop=False)
+    dispose(a)
