@@ -85,7 +85,7 @@ def restore(source: str, force: bool = False) -> dict:
             connection.execute(select(func.count()).select_from(User.__table__)).scalar()
         if used and not force:
             raise OperationError("la base de destination n'est pas vide (ajoutez --force pour la remplacer)")
-        for table in reversed(TABLES + [db.metadata.tables["index_task"]]):
+        for table in reversed(TABLES + [db.metadata.tables["index_log"]]):
             connection.execute(delete(table))
         for table in TABLES:
             dates = [c.name for c in table.columns if isinstance(c.type, DateTime) or

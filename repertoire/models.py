@@ -228,18 +228,27 @@ class DuplicateDismissal(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class IndexTask(db.Model):
-    """Index work recorded in the same transaction as the change (an outbox).
+class IndexLog(db.Model):
+    """The ordered log of actor changes, written in the changing transaction; each index follows it.
 
-    Applied after the commit; a crash in between leaves it pending, and the next
-    start or ``repertoire index sync`` applies it.
+    Ids follow commit order (see ``search.sync``): an index that has applied
+    every row up to an id has applied every change committed before it.
     """
 
-    __tablename__ = "index_task"
+    __tablename__ = "index_log"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused once pruned
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int] = mapped_column(Integer, index=True)
-    new: Mapped[bool] = mapped_column(default=False)  # inserted by that transaction: not in the index yet
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    actor_id: Mapped[int] = mapped_column(Integer)
+    op: Mapped[str] = mapped_column(String(6))  # "add" (inserted by that transaction), "upsert" or "delete"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+
+
+class IndexPosition(db.Model):
+    """How far each server's index has followed the log, with a heartbeat: pruning keeps what live ones need."""
+
+    __tablename__ = "index_position"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)  # host and index directory
+    position: Mapped[int] = mapped_column(Integer)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

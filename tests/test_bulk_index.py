@@ -180,7 +180,7 @@ def test_an_import_written_while_checked_leaves_nothing_when_a_late_row_is_bad(a
                                                                                monkeypatch, processes):
     from repertoire import importing
     from repertoire.interchange import parse_file
-    from repertoire.models import IndexTask, Revision
+    from repertoire.models import IndexLog, Revision
 
     path = tmp_path / "late.csv"
     assert runner.invoke(args=["generate", "40", str(path), "--seed", "4"]).exit_code == 0
@@ -197,7 +197,7 @@ def test_an_import_written_while_checked_leaves_nothing_when_a_late_row_is_bad(a
                                                                   "qu'à la ligne 3")]
         assert db.session.scalar(select(func.count()).select_from(Actor)) > 0  # written meanwhile…
         db.session.rollback()
-        for model in (Actor, Revision, IndexTask):  # …and gone with the transaction
+        for model in (Actor, Revision, IndexLog):  # …and gone with the transaction
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
     assert client.get("/api/actors").get_json()["total"] == 0
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from conftest import add_actor, build_app, database_url, dispose, edit_actor
 from repertoire.extensions import db
-from repertoire.models import Actor, IndexTask
+from repertoire.models import Actor, IndexLog
 from repertoire.search import sync
 
 HEADER = "name,acronym,kind,town,postcode,department,countries,intervention_towns,domains,activities,description,website,email,phone"
@@ -113,7 +113,7 @@ def test_the_next_start_applies_pending_tasks(tmp_path):
     with app.app_context():  # a change committed, its index work never applied (as after a crash)
         actor = db.session.scalar(select(Actor))
         db.session.execute(update(Actor).where(Actor.id == actor.id).values(status="archived"))
-        db.session.execute(IndexTask.__table__.insert().values(actor_id=actor.id, new=False, attempts=0,
+        db.session.execute(IndexLog.__table__.insert().values(actor_id=actor.id, op="upsert",
                                                                created_at=actor.updated_at))
         db.session.commit()
     dispose(app, drop=False)

@@ -4,7 +4,7 @@ from sqlalchemy import update
 
 from conftest import add_actor, add_user, edit_actor, login
 from repertoire.extensions import db
-from repertoire.models import Actor, IndexTask
+from repertoire.models import Actor, IndexLog, utcnow
 from web import text
 
 
@@ -56,7 +56,7 @@ def test_no_cache_while_changes_wait_for_the_index(app, client, renders):
     actor = add_actor(app, name="Amis du Burkina", countries="BF")
     client.get("/?country=BF")
     with app.app_context():
-        db.session.execute(IndexTask.__table__.insert().values(actor_id=actor, new=False, attempts=0))
+        db.session.execute(IndexLog.__table__.insert().values(actor_id=actor, op="upsert", created_at=utcnow()))
         db.session.commit()
     client.get("/?country=BF")
     assert len(renders) == 2

@@ -4,13 +4,14 @@ Nothing outside this package imports Whoosh.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from .. import geo
-from ..models import Actor, IndexTask
+from ..models import Actor, IndexLog
 from ..serialize import actor_to_dict
 from ..text import sort_key
 from . import sync
@@ -26,17 +27,22 @@ __all__ = ["FACETS", "SUGGEST_FIELDS", "IndexUnavailable", "ParamError", "Search
 
 def init_app(app):
     app.extensions["repertoire.index"] = SearchIndex(app.config["REPERTOIRE_INDEX_DIR"])
-    healed = []
+    every = app.config.get("REPERTOIRE_INDEX_CHECK_EVERY", sync.CHECK_EVERY)
+    looked = [None]  # when this process last looked at the change log
 
     @app.before_request
-    def heal_once():
-        """A crash between a commit and the index leaves tasks pending: apply them at start."""
-        if not healed:
-            healed.append(True)
-            try:
-                apply_pending(timeout=5.0)
-            except Exception:  # no database yet, say: searches will tell
-                app.logger.warning("index : tâches en attente non appliquées au démarrage", exc_info=True)
+    def follow_log():
+        """Apply the changes other processes and servers logged (at most every ``every`` seconds)."""
+        now = time.monotonic()
+        first = looked[0] is None
+        if not first and now - looked[0] < every:
+            return
+        looked[0] = now
+        try:
+            # The first look waits for the writer (catching up after a stop); later ones leave it to its holder.
+            apply_pending(timeout=5.0 if first else 0, quiet=not first)
+        except Exception:  # no database yet, say: searches will tell
+            app.logger.warning("index : modifications en attente non appliquées", exc_info=True)
 
 
 def get_index() -> SearchIndex:
@@ -118,12 +124,13 @@ def suggest(session, field: str, text: str, limit: int = 8) -> list[dict]:
 
 
 def results_version(session):
-    """What search results depend on, for caching pages; None while changes wait for the index.
+    """What search results depend on, for caching pages; None while changes wait for this index.
 
-    While an index task is pending, the index may still hold an entry the
-    database no longer publishes: nothing may then be served from a cache.
+    While the change log is ahead of the index, the index may still hold an
+    entry the database no longer publishes: nothing may then be served from a cache.
     """
-    if session.scalar(select(IndexTask.id).where(IndexTask.done_at.is_(None)).limit(1)) is not None:
+    head = session.scalar(select(func.max(IndexLog.id)))
+    if head is not None and head > get_index().log_position()[0]:
         return None
     return get_index().version()
 

@@ -16,11 +16,15 @@ This module and ``index`` are the only ones importing Whoosh.
 """
 from __future__ import annotations
 
+import json
+import os
+import re
 from array import array
 
 from whoosh import formats
 from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.index import TOC
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
@@ -32,9 +36,48 @@ class BulkSegmentWriter(SegmentWriter):
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
         self.built = []
+        self.log_position: tuple[int, int] | None = None  # set to record a new one with this commit
 
     def _commit_toc(self, segments):
+        # The position goes in a file named after the new TOC generation, written before the TOC:
+        # a crash in between leaves the previous TOC, which still reads its own position.
+        position = self.log_position or read_log_position(self.storage, self.generation - 1)
+        _write_position(self.storage.folder, self.generation, position)
         super()._commit_toc(list(segments) + self.built)
+        for name in os.listdir(self.storage.folder):
+            match = _POSITION_FILE.fullmatch(name)
+            if match and int(match.group(1)) < self.generation:
+                try:
+                    os.remove(os.path.join(self.storage.folder, name))
+                except OSError:
+                    pass
+
+
+_POSITION_FILE = re.compile(r"log-position-(\d+)\.json")
+
+
+def read_log_position(storage, generation: int | None = None) -> tuple[int, int]:
+    """(last log id applied, first log id whose "add" is safe) of a TOC generation (default: the latest).
+
+    An index that never recorded one (an empty new index) is at (0, 0).
+    """
+    if generation is None:
+        generation = TOC._latest_generation(storage, "MAIN")
+    try:
+        with open(os.path.join(storage.folder, f"log-position-{generation}.json")) as f:
+            data = json.load(f)
+        return int(data["position"]), int(data["adds_from"])
+    except FileNotFoundError:
+        return 0, 0
+
+
+def _write_position(folder: str, generation: int, position: tuple[int, int]):
+    path = os.path.join(folder, f"log-position-{generation}.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump({"position": position[0], "adds_from": position[1]}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(path + ".tmp", path)
 
 
 def build_segment(storage, indexname: str, schema, documents) -> object:

@@ -33,7 +33,7 @@ from whoosh.qparser import plugins as qplugins
 from whoosh.support.charset import accent_map
 
 from . import bits as bitsets
-from .bulk import BulkSegmentWriter, build_segment
+from .bulk import BulkSegmentWriter, build_segment, read_log_position
 from ..actor_fields import TEXT_INDEXED
 from ..text import fold_words, sort_key
 
@@ -505,6 +505,27 @@ class SearchIndex:
                 raise
             else:
                 writer.commit()
+
+    def log_position(self, writer=None) -> tuple[int, int]:
+        """(last change-log id applied, first id whose "add" is safe) of the live index, or of ``writer``'s.
+
+        Stored inside the index, committed with its segments: a copied or
+        rebuilt index knows where it stands.
+        """
+        if writer is not None:
+            return read_log_position(writer.storage)
+        generation = self.generation()
+        if not generation:
+            raise IndexUnavailable("no index")
+        try:
+            return read_log_position(self._storage(generation))
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexUnavailable(str(exc)) from exc
+
+    @staticmethod
+    def set_log_position(writer, position: int, adds_from: int):
+        """Have ``writer`` record this position with its commit."""
+        writer.log_position = (position, adds_from)
 
     @staticmethod
     def folder(writer) -> str:

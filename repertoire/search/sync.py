@@ -1,13 +1,22 @@
-"""Keeps the index in step with the database, through an outbox.
+"""Keeps each server's index in step with the database, through an ordered change log.
 
-Every flush records which actors changed as ``index_task`` rows, in the same
-transaction as the change. After the commit, the process takes the one index
-writer (waiting for other processes rather than failing), applies every
-pending task — its own and any left by others — reading the actors back from
-the database, and marks them done. A crash between the commit and the index
-leaves tasks pending: the next start, the next commit anywhere, or
-``repertoire index sync`` applies them. A rolled-back transaction leaves
-nothing.
+Every commit that changes actors appends ``index_log`` rows (actor id, add /
+upsert / delete) in the same transaction. Each index records, inside itself
+and committed with its segments, the last log id it has applied; each process
+that serves requests checks the log's head at most every ``CHECK_EVERY``
+seconds (one indexed query) and applies the tail past its index's position,
+holding that index's one writer. A server stopped for a while applies
+everything past its position when it starts; a gap (the log pruned past that
+position) rebuilds its index.
+
+Ids follow commit order: the rows are written last, just before the commit,
+under a transaction-scoped PostgreSQL advisory lock (SQLite has one writer at
+a time anyway). Without it, a transaction could take id 10 and commit after
+one that took id 11 had been applied, and id 10 would be skipped for ever.
+
+Each index's position is also kept in ``index_position`` with a heartbeat;
+rows older than ``KEEP_FOR`` are pruned only up to the lowest position of the
+indexes seen within ``LIVE_FOR``.
 """
 from __future__ import annotations
 
@@ -16,19 +25,23 @@ import gc
 import logging
 import multiprocessing
 import os
+import socket
 import threading
+import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from contextlib import nullcontext
 from contextvars import ContextVar
+from datetime import timedelta
 
-from flask import current_app, has_app_context
-from sqlalchemy import create_engine, event, func, select, update
+from flask import current_app, has_app_context, has_request_context
+from sqlalchemy import create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import geo
 from ..database import insert_rows
 from ..extensions import db
-from ..models import Activity, Actor, ActorCountry, ActorTown, Domain, IndexTask, Kind, utcnow
+from ..models import Activity, Actor, ActorCountry, ActorTown, Domain, IndexLog, IndexPosition, Kind, utcnow
 from ..records import published_records
 from ..serialize import actor_to_dict
 from .index import IndexUnavailable, build_segment_in, document
@@ -43,22 +56,26 @@ BULK_FROM = 2000  # from this many new actors, segments are built in bulk
 BUILD_PROCESSES = 2  # processes building segments at once (the target server has 2 cores)
 SEGMENT_AT_MOST = 250_000  # documents in one bulk segment: a process holds its postings in memory (~1 GB)
 
+LOG_LOCK = 0x5245504C  # PostgreSQL advisory lock key ordering the log's ids by commit
+CHECK_EVERY = 0.2  # seconds between a process's looks at the log's head
+HEARTBEAT_EVERY = 60.0  # seconds between records of an index's position (and prunings)
+LIVE_FOR = timedelta(days=7)  # an index not seen for longer no longer holds log rows back
+KEEP_FOR = timedelta(days=1)  # log rows younger than this are never pruned
+PRUNED = "-pruned-"  # the index_position row saying up to which id the log was pruned
 
-def mark_for_index(session, actor_ids, new: bool = False):
-    """Record index work for these actors in the current transaction."""
-    ids = {i for i in actor_ids if i is not None}
-    if not ids:
-        return
-    now = utcnow()
-    # On the session's connection: no autoflush, usable inside a flush event.
-    insert_rows(session.connection(), IndexTask.__table__, ("actor_id", "new", "attempts", "created_at"),
-                [(i, new, 0, now) for i in ids])
-    session.info["index_pending"] = True
+
+def mark_for_index(session, actor_ids, new: bool = False, op: str | None = None):
+    """Record index work for these actors, logged when the current transaction commits."""
+    changes = session.info.setdefault("index_changes", {})
+    op = op or ("add" if new else "upsert")
+    for i in actor_ids:
+        if i is not None and changes.get(i) != "add":
+            changes[i] = op
 
 
 @event.listens_for(Session, "after_flush")
 def _collect_changes(session, flush_context):
-    new, dirty = set(), set()
+    new, dirty, deleted = set(), set(), set()
     for obj in session.new:
         if isinstance(obj, Actor):
             new.add(obj.id)
@@ -66,11 +83,30 @@ def _collect_changes(session, flush_context):
             dirty.add(obj.actor_id)
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, Actor):
-            dirty.add(obj.id)
+            (deleted if obj in session.deleted else dirty).add(obj.id)
         elif isinstance(obj, (ActorCountry, ActorTown)):
             dirty.add(obj.actor_id)
     mark_for_index(session, new, new=True)
     mark_for_index(session, dirty - new)
+    mark_for_index(session, deleted - new, op="delete")
+
+
+@event.listens_for(Session, "before_commit")
+def _write_log(session):
+    """Append the transaction's changes to the log, last, with ids in commit order."""
+    if session.dirty or session.new or session.deleted:
+        session.flush()
+    changes = session.info.pop("index_changes", None)
+    if not changes:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # Held until the commit: the next transaction takes its ids after this one is visible.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
+    now = utcnow()
+    insert_rows(connection, IndexLog.__table__, ("actor_id", "op", "created_at"),
+                [(i, op, now) for i, op in sorted(changes.items())])
+    session.info["index_pending"] = True
 
 
 @event.listens_for(Session, "after_commit")
@@ -82,6 +118,7 @@ def _index_after_commit(session):
 
 @event.listens_for(Session, "after_rollback")
 def _forget_changes(session):
+    session.info.pop("index_changes", None)
     session.info.pop("index_pending", None)
 
 
@@ -113,30 +150,50 @@ def _bar(length, label):
     return factory(length, label) if factory and length > 1 else nullcontext(None)
 
 
-def apply_pending(since: int | None = None, timeout: float = 30.0) -> int:
-    """Apply pending index tasks (or, with ``since``, every task after that id); return how many."""
+def log_head(connection) -> int:
+    """The last id of the change log, or the last pruned one if higher (one query, on indexes)."""
+    pruned = select(IndexPosition.position).where(IndexPosition.name == PRUNED).scalar_subquery()
+    last, gone = connection.execute(select(select(func.max(IndexLog.id)).scalar_subquery(), pruned)).one()
+    return max(last or 0, gone or 0)
+
+
+def index_name(index) -> str:
+    """This server's index, as named in ``index_position``."""
+    return f"{socket.gethostname()}:{os.path.realpath(index.path)}"[:300]
+
+
+def apply_pending(timeout: float = 30.0, quiet: bool = False) -> int:
+    """Apply the log rows past this index's position; return how many.
+
+    ``quiet``: another process holding the writer is not worth a warning (it is applying them).
+    """
     from . import get_index
 
     index = get_index()
-    condition = IndexTask.id > since if since is not None else IndexTask.done_at.is_(None)
-    with Session(db.engine) as session:
-        waiting = session.scalar(select(func.count()).select_from(IndexTask).where(condition))
-    if not waiting:
+    try:
+        position, _ = index.log_position()
+    except IndexUnavailable:
+        log.warning("index indisponible : modifications en attente d'indexation")
+        return 0
+    with db.engine.connect() as connection:
+        head = log_head(connection)
+    if head <= position:
+        heartbeat(index, position)
         return 0
     try:
         with index.writer(timeout=timeout) as writer, db.engine.connect() as connection:
-            # Read the tasks once we hold the writer: another process may have done them meanwhile.
-            tasks = connection.execute(select(IndexTask.id, IndexTask.actor_id, IndexTask.new, IndexTask.attempts)
-                                       .where(condition).order_by(IndexTask.id)).all()
-            if not tasks:
+            # Read the position again once we hold the writer: another process may have applied the tail.
+            position, adds_from = index.log_position(writer)
+            if position < pruned_up_to(connection):
+                raise _Gap
+            rows = connection.execute(select(IndexLog.id, IndexLog.actor_id, IndexLog.op)
+                                      .where(IndexLog.id > position).order_by(IndexLog.id)).all()
+            if not rows:
                 raise _NothingToDo
-            top = tasks[-1].id
-            # Count the attempt first: after a crash, a second attempt updates instead of adding twice.
-            connection.execute(update(IndexTask).where(condition, IndexTask.id <= top)
-                               .values(attempts=IndexTask.attempts + 1))
-            connection.commit()
-            new_ids = {t.actor_id for t in tasks if t.new and t.attempts == 0 and since is None}
-            other_ids = {t.actor_id for t in tasks} - new_ids
+            top = rows[-1].id
+            # "add" is only safe for rows a rebuild cannot have seen (see reindex_all).
+            new_ids = {r.actor_id for r in rows if r.op == "add" and r.id > adds_from}
+            other_ids = {r.actor_id for r in rows} - new_ids
             labels = taxonomy_labels(connection)
             with _bar(len(new_ids | other_ids), "Indexation") as bar:
                 progress = bar.update if bar else None
@@ -144,18 +201,81 @@ def apply_pending(since: int | None = None, timeout: float = 30.0) -> int:
                     index.add_segments(writer, build_segments(index.folder(writer), new_ids, progress))
                     new_ids = set()
                 index.apply(writer, _operations(connection, new_ids, other_ids, labels), progress=progress)
+            index.set_log_position(writer, top, adds_from)
     except _NothingToDo:
         return 0
+    except _Gap:
+        if not has_request_context():
+            log.warning("index %s : journal purgé au-delà de sa position (%d) : reconstruction", index.path, position)
+            return reindex_all()
+        if not _rebuilding.is_set():  # the rebuild's own log line says it once
+            rebuild_if_broken(current_app._get_current_object(), "Journal des modifications purgé au-delà de "
+                                                                 f"la position {position} de l'index")
+        return 0
     except IndexUnavailable:
-        log.warning("index indisponible : %d tâche(s) d'indexation en attente", waiting)
+        log.warning("index indisponible : %d modification(s) en attente d'indexation", head - position)
         return 0
-    except Exception:  # a LockError after the timeout, a full disk…: the tasks stay pending
-        log.warning("indexation différée : %d tâche(s) en attente", waiting, exc_info=True)
+    except Exception as exc:  # a LockError after the timeout, a full disk…: the rows wait for the next look
+        if not (quiet and type(exc).__name__ == "LockError"):
+            log.warning("indexation différée : modifications %d à %d en attente", position + 1, head, exc_info=True)
         return 0
-    with Session(db.engine) as session:
-        session.execute(update(IndexTask).where(condition, IndexTask.id <= top).values(done_at=utcnow()))
-        session.commit()
-    return len(tasks)
+    heartbeat(index, top)
+    return len(rows)
+
+
+def pruned_up_to(connection) -> int:
+    return connection.scalar(select(IndexPosition.position).where(IndexPosition.name == PRUNED)) or 0
+
+
+_beats: dict[str, float] = {}
+
+
+def heartbeat(index, position: int, force: bool = False):
+    """Record this index's position (at most every ``HEARTBEAT_EVERY`` s), then prune the log."""
+    name = index_name(index)
+    now = time.monotonic()
+    if not force and now - _beats.get(name, -HEARTBEAT_EVERY) < HEARTBEAT_EVERY:
+        return
+    _beats[name] = now
+    try:
+        _record(name, position)
+        prune_log()
+    except Exception:  # a read-only replica, a race with another process's first record: next time
+        log.warning("position de l'index non enregistrée", exc_info=True)
+
+
+def _record(name: str, position: int, keep_higher: bool = False):
+    with db.engine.begin() as connection:
+        row = connection.execute(select(IndexPosition.position).where(IndexPosition.name == name)).first()
+        if row is None:
+            try:
+                with connection.begin_nested():
+                    connection.execute(insert(IndexPosition).values(name=name, position=position, seen_at=utcnow()))
+                return
+            except IntegrityError:
+                row = (0,)
+        if keep_higher:
+            position = max(position, row[0])
+        connection.execute(update(IndexPosition).where(IndexPosition.name == name)
+                           .values(position=position, seen_at=utcnow()))
+
+
+def prune_log() -> int:
+    """Delete the log rows older than ``KEEP_FOR`` that every index seen within ``LIVE_FOR`` has applied.
+
+    Returns how many. The young rows stay for an index that has not recorded its position yet.
+    """
+    with db.engine.begin() as connection:
+        lowest = connection.scalar(select(func.min(IndexPosition.position))
+                                   .where(IndexPosition.name != PRUNED, IndexPosition.seen_at >= utcnow() - LIVE_FOR))
+        upto = lowest and connection.scalar(select(func.max(IndexLog.id)).where(
+            IndexLog.id <= lowest, IndexLog.created_at < utcnow() - KEEP_FOR))
+    if not upto:
+        return 0
+    # Recorded first: an index behind it from now on knows it must be rebuilt.
+    _record(PRUNED, upto, keep_higher=True)
+    with db.engine.begin() as connection:
+        return connection.execute(delete(IndexLog).where(IndexLog.id <= upto)).rowcount
 
 
 def build_segments(folder: str, ids, progress=None) -> list:
@@ -244,38 +364,43 @@ class _NothingToDo(Exception):
     pass
 
 
+class _Gap(Exception):
+    pass
+
+
 def reindex_all() -> int:
     """Rebuild the whole index in a new directory, swap it in, then catch up; return the count."""
     from . import get_index
 
     index = get_index()
     with db.engine.connect() as connection:
-        high = connection.scalar(select(func.max(IndexTask.id))) or 0
+        high = log_head(connection)  # every change up to here is in what is read next
         published = connection.scalars(select(Actor.id).where(Actor.status == "published")).all()
     generation = index.new_generation()
-    if published:
-        with _bar(len(published), "Réindexation") as bar:
-            with index.writer(generation=generation) as writer:
+    with index.writer(generation=generation) as writer:
+        if published:
+            with _bar(len(published), "Réindexation") as bar:
                 index.add_segments(writer, build_segments(index.folder(writer), published,
                                                           bar.update if bar else None))
+        with db.engine.connect() as connection:
+            # Rows up to here may already be in the build: applied as updates, never as adds.
+            adds_from = log_head(connection)
+        index.set_log_position(writer, high, adds_from)
     index.activate(generation)
-    apply_pending(since=high)  # changes committed while the new index was being built
-    with Session(db.engine) as session:
-        session.execute(update(IndexTask).where(IndexTask.done_at.is_(None), IndexTask.id <= high)
-                        .values(done_at=utcnow()))
-        session.commit()
+    apply_pending()  # changes committed while the new index was being built
     return len(published)
 
 
 def check_index() -> dict[str, list[int]]:
-    """Differences between the database and the index (empty lists: they agree)."""
+    """Differences between the database and this server's index (empty lists: they agree)."""
     from . import get_index
 
     index = get_index()
     with Session(db.engine) as session:
         published = {actor_id: int(updated.timestamp() * 1_000_000) for actor_id, updated in
                      session.execute(select(Actor.id, Actor.updated_at).where(Actor.status == "published"))}
-        pending = session.scalar(select(func.count()).select_from(IndexTask).where(IndexTask.done_at.is_(None)))
+        position, _ = index.log_position()
+        pending = session.scalar(select(func.count()).select_from(IndexLog).where(IndexLog.id > position))
     counts = index.documents()
     indexed = index.updated_of()
     return {
@@ -290,7 +415,7 @@ def check_index() -> dict[str, list[int]]:
 _rebuilding = threading.Event()
 
 
-def rebuild_if_broken(app) -> bool:
+def rebuild_if_broken(app, reason: str = "Index absent ou illisible") -> bool:
     """Start rebuilding a missing or unreadable index in the background (once, across processes)."""
     if _rebuilding.is_set():
         return True
@@ -307,8 +432,7 @@ def rebuild_if_broken(app) -> bool:
     def work():
         try:
             with app.app_context():
-                app.logger.warning("Index absent ou illisible dans %s : reconstruction depuis la base de données",
-                                   index.path)
+                app.logger.warning("%s dans %s : reconstruction depuis la base de données", reason, index.path)
                 total = reindex_all()
                 app.logger.warning("Index reconstruit : %d acteur(s)", total)
         except Exception:
