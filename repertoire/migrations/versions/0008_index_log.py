@@ -1,7 +1,7 @@
 """index log: an ordered log of changes that each server's index follows
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 from alembic import op
 import sqlalchemy as sa
