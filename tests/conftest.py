@@ -60,9 +60,10 @@ def build_app(tmp_path, **extra):
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "REPERTOIRE_INDEX_DIR": str(tmp_path / "index"),
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        "REPERTOIRE_BASE_URL": "http://localhost",  # the test client's host: mailed links can be followed
     }
     config.update(extra)
-    app = create_app(config)
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
     with app.app_context():
         upgrade_schema()
         ensure_default_taxonomy(db.session)
