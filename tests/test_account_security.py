@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from conftest import add_user, build_app, dispose, login
+from conftest import add_actor, add_user, build_app, dispose, login
 from repertoire import create_app, operations
 from repertoire.extensions import db
 from repertoire.models import User
@@ -99,9 +99,11 @@ def test_page_cache_is_not_poisoned_by_the_host(app, client, make_actor):
 def test_page_cache_keeps_one_page_per_trusted_host(tmp_path):
     app = build_app(tmp_path, REPERTOIRE_TRUSTED_HOSTS="a.example.org,b.example.org")
     try:
+        add_actor(app, name="Eau Vive")
         client = app.test_client()
-        assert "http://a.example.org/embed" in client.get("/", base_url="http://a.example.org").get_data(as_text=True)
-        other = client.get("/", base_url="http://b.example.org").get_data(as_text=True)
+        first = client.get("/?name=eau", base_url="http://a.example.org").get_data(as_text=True)
+        assert "Eau Vive" in first and "http://a.example.org/embed" in first
+        other = client.get("/?name=eau", base_url="http://b.example.org").get_data(as_text=True)
         assert "http://b.example.org/embed" in other and "a.example.org" not in other
     finally:
         dispose(app)
@@ -134,15 +136,21 @@ def test_a_confirmation_link_never_switches_the_logged_in_account(app, client):
         assert operations.find_user(db.session, "victime@example.org").confirmed_at is not None
 
 
-def test_a_forged_confirmation_link_confirms_nothing(app, client):
-    signup(client, "asso@example.org")
-    uid = user_id(app, "asso@example.org")
-    from itsdangerous import URLSafeTimedSerializer
-    forged = URLSafeTimedSerializer("dev-only-change-me", salt="confirm-email").dumps(
-        {"uid": uid, "email": "asso@example.org"})
-    assert client.get(f"/compte/confirmer/{forged}").headers["Location"].endswith("/compte/connexion")
-    with app.app_context():
-        assert db.session.get(User, uid).confirmed_at is None
+def test_a_confirmation_link_forged_with_the_old_default_key_confirms_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv("REPERTOIRE_SECRET_KEY", raising=False)
+    app = build_app(tmp_path, SECRET_KEY=None)  # no key configured, as after `make run`
+    try:
+        client = app.test_client()
+        signup(client, "asso@example.org")
+        uid = user_id(app, "asso@example.org")
+        from itsdangerous import URLSafeTimedSerializer
+        forged = URLSafeTimedSerializer("dev-only-change-me", salt="confirm-email").dumps(
+            {"uid": uid, "email": "asso@example.org"})
+        client.get(f"/compte/confirmer/{forged}")
+        with app.app_context():
+            assert db.session.get(User, uid).confirmed_at is None
+    finally:
+        dispose(app)
 
 
 # -- 3. logout and password changes end sessions ---------------------------
