@@ -60,7 +60,6 @@ def build_app(tmp_path, **extra):
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "REPERTOIRE_INDEX_DIR": str(tmp_path / "index"),
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
-        "REPERTOIRE_BASE_URL": "http://localhost",  # the test client's host: mailed links can be followed
     }
     config.update(extra)
     app = create_app(config, instance_path=str(tmp_path / "instance"))
