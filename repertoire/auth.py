@@ -1,4 +1,5 @@
 """Who may do what: trusted hosts, sessions, roles, signed links, rate limits."""
+import re
 from functools import wraps
 
 from flask import abort, current_app, render_template, request
@@ -14,6 +15,7 @@ from .models import User
 
 limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
 
+SESSION_ID = re.compile(r"([0-9]{1,10}):([0-9]{1,18})")  # user id : session version (User.get_id)
 CONFIRM_MAX_AGE = 2 * 24 * 3600
 RESET_MAX_AGE = 3600
 
@@ -70,11 +72,11 @@ def init_auth(app):
 
 def user_for_session(session_id: str) -> User | None:
     """The active user a session or remember-me cookie names, if it still carries their current version."""
-    user_id, _, version = str(session_id).partition(":")
-    if not (user_id.isdigit() and version.isdigit()) or int(user_id) > 2**31:
+    match = SESSION_ID.fullmatch(str(session_id))
+    if match is None or int(match[1]) >= 2**31:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    user = db.session.get(User, int(match[1]))
+    if user is None or not user.active or user.session_version != int(match[2]):
         return None
     return user
 

@@ -215,6 +215,17 @@ def test_a_password_reset_ends_the_sessions_of_the_account(app, client):
     assert attacker.get("/mon-espace").status_code == 403
 
 
+def test_session_ids_of_another_version_or_hostile_are_refused(app):
+    """Cookies signed with the instance's own key (as after an upgrade, or a key that leaked once)."""
+    uid = add_user(app, "membre@example.org")
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    refused = [str(uid), f"{uid}:1", f"{uid}:", f"{uid}:²", "9" * 40 + ":0", f"{uid}:" + "9" * 5000, "", "x:0"]
+    for claimed, status in [(f"{uid}:0", 200), *((c, 403) for c in refused)]:
+        client = app.test_client()
+        client.set_cookie("session", serializer.dumps({"_user_id": claimed, "_fresh": True}))
+        assert client.get("/mon-espace").status_code == status, claimed[:20]
+
+
 def test_two_password_changes_at_once_each_end_the_other_sessions(app):
     """The version is raised in SQL (version + 1): two changes never write the same version."""
     add_user(app, "membre@example.org")
