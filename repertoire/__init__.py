@@ -10,15 +10,16 @@ from .i18n import compile_catalogues, select_locale
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Application factory; ``config`` overrides what the environment says."""
-    app = Flask(__name__, template_folder=str(TEMPLATES), instance_relative_config=True)
+    app = Flask(__name__, template_folder=str(TEMPLATES), instance_relative_config=True,
+                instance_path=instance_path)
     app.config.from_mapping(config_module.from_environment(app.instance_path))
     if config:
         app.config.update(config)
-    config_module.check_production(app.config)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
+    config_module.finish(app.config, app.instance_path)
     app.json.sort_keys = False  # keep the contract's order (total, page, …, results, facets)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
     csrf.init_app(app)

@@ -1,17 +1,21 @@
-"""Who may do what: roles, signed links, rate limits."""
+"""Who may do what: trusted hosts, sessions, roles, signed links, rate limits."""
+import re
 from functools import wraps
 
 from flask import abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.exceptions import SecurityError
 
 from .extensions import db, login_manager
 from .models import User
 
 limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
 
+SESSION_ID = re.compile(r"([0-9]{1,10}):([0-9]{1,18})")  # user id : session version (User.get_id)
 CONFIRM_MAX_AGE = 2 * 24 * 3600
 RESET_MAX_AGE = 3600
 
@@ -47,9 +51,8 @@ def init_auth(app):
     limiter.init_app(app)
 
     @login_manager.user_loader
-    def load_user(user_id):
-        user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(session_id):
+        return user_for_session(session_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -57,9 +60,25 @@ def init_auth(app):
         form = LoginForm(next=request.full_path if request.method == "GET" else "")
         return render_template("account/login.html", form=form, login_required=True), 403
 
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        """A Host this instance does not serve (TRUSTED_HOSTS): a bare 400, no page built for that host."""
+        return _("Adresse de site inconnue."), 400, {"Content-Type": "text/plain; charset=utf-8"}
+
     @app.context_processor
     def roles():
         return {"is_coordinator": is_coordinator(current_user)}
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The active user a session or remember-me cookie names, if it still carries their current version."""
+    match = SESSION_ID.fullmatch(str(session_id))
+    if match is None or int(match[1]) >= 2**31:
+        return None
+    user = db.session.get(User, int(match[1]))
+    if user is None or not user.active or user.session_version != int(match[2]):
+        return None
+    return user
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
@@ -90,7 +109,9 @@ def actor_id_from_token(token: str) -> int | None:
 
 
 def user_from_token(token: str, purpose: str) -> User | None:
-    """The user a confirmation or reset link names, or None if it is wrong, used or expired."""
+    """The user a confirmation or reset link names, or None if it is wrong, used or expired.
+
+    A confirmation link serves once: an address already confirmed makes it void."""
     salt, max_age = {"confirm": ("confirm-email", CONFIRM_MAX_AGE),
                      "reset": ("reset-password", RESET_MAX_AGE)}[purpose]
     try:
@@ -100,7 +121,7 @@ def user_from_token(token: str, purpose: str) -> User | None:
     user = db.session.get(User, payload.get("uid"))
     if user is None or not user.active:
         return None
-    if purpose == "confirm" and payload.get("email") != user.email:
+    if purpose == "confirm" and (payload.get("email") != user.email or user.confirmed_at is not None):
         return None
     if purpose == "reset" and payload.get("h") != user.password_hash[-16:]:
         return None

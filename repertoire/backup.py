@@ -3,7 +3,8 @@
 A backup is a folder: ``manifest.json``, one JSON-lines file per table (read in
 one transaction, so the tables agree with each other), and ``actors.json``,
 the published directory in the export format. Password hashes stay out unless
-asked for; accounts restored without them must choose a new password.
+asked for; accounts restored without them must choose a new password. The
+backup is private to its owner (folders 0700, files 0600): it holds accounts.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .database import current_revision, upgrade_schema
 from .extensions import db
+from .files import DIR_MODE, private_dir, private_open
 from .interchange import write_json
 from .models import (Activity, Actor, ActorCountry, ActorTown, ChangeRequest, Domain, DuplicateDismissal, Kind,
                      Revision, User, actor_activity, actor_domain)
@@ -39,7 +41,10 @@ def _encode(value):
 def backup(directory: str, with_passwords: bool = False) -> Path:
     """Write a snapshot under ``directory``; return its folder."""
     target = Path(directory) / f"repertoire-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
-    (target / "tables").mkdir(parents=True)
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    target.mkdir(mode=DIR_MODE)  # fails rather than mixing with another backup of the same second
+    private_dir(target)
+    private_dir(target / "tables")
     counts = {}
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
@@ -51,19 +56,20 @@ def backup(directory: str, with_passwords: bool = False) -> Path:
             for table in TABLES:
                 rows = connection.execute(select(table).order_by(*table.primary_key.columns)).mappings()
                 counts[table.name] = 0
-                with open(target / "tables" / f"{table.name}.jsonl", "w", encoding="utf-8") as f:
+                with private_open(target / "tables" / f"{table.name}.jsonl", "w", encoding="utf-8") as f:
                     for row in rows:
                         row = dict(row)
                         if table is User.__table__ and not with_passwords:
                             row["password_hash"] = None
                         f.write(json.dumps(row, default=_encode, ensure_ascii=False) + "\n")
                         counts[table.name] += 1
-            with Session(bind=connection) as session, open(target / "actors.json", "w", encoding="utf-8") as f:
+            with Session(bind=connection) as session, private_open(target / "actors.json", "w", encoding="utf-8") as f:
                 actors = session.scalars(select(Actor).where(Actor.status == "published").order_by(Actor.name_sort))
                 write_json(f, (actor_to_dict(a) for a in actors))
     manifest = {"format": FORMAT, "schema": revision, "created_at": datetime.now(timezone.utc).isoformat(),
                 "passwords": with_passwords, "tables": counts}
-    (target / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    with private_open(target / "manifest.json", "w", encoding="utf-8") as f:
+        f.write(json.dumps(manifest, indent=2, ensure_ascii=False))
     return target
 
 

@@ -1,11 +1,17 @@
 """Configuration read from the environment (see README)."""
 import os
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from .files import FILE_MODE, private_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-DEFAULT_SECRET = "dev-only-change-me"
+DEFAULT_SECRET = "dev-only-change-me"  # the public key of earlier versions: refused in production
+SECRET_FILE = "secret_key"
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
 def from_environment(instance_path: str) -> dict:
@@ -13,7 +19,8 @@ def from_environment(instance_path: str) -> dict:
         "sqlite:///" + os.path.join(instance_path, "repertoire.sqlite3"))
     index_dir = os.environ.get("REPERTOIRE_INDEX_DIR") or str(PROJECT_ROOT / "index")
     return {
-        "SECRET_KEY": os.environ.get("REPERTOIRE_SECRET_KEY", DEFAULT_SECRET),
+        "SECRET_KEY": os.environ.get("REPERTOIRE_SECRET_KEY") or None,
+        "REPERTOIRE_TRUSTED_HOSTS": os.environ.get("REPERTOIRE_TRUSTED_HOSTS") or None,
         "REPERTOIRE_ENV": os.environ.get("REPERTOIRE_ENV", "development"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -25,6 +32,7 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "UPLOAD_MAX_AGE": 3600,  # seconds a checked import file waits for its confirmation
         "REPERTOIRE_BASE_URL": os.environ.get("REPERTOIRE_BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_SERVER": os.environ.get("REPERTOIRE_MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("REPERTOIRE_MAIL_PORT", "587")),
@@ -35,6 +43,50 @@ def from_environment(instance_path: str) -> dict:
                                       "Répertoire <ne-pas-repondre@repertoire.invalid>"),
         "MAIL_OUTBOX": os.environ.get("REPERTOIRE_MAIL_OUTBOX", os.path.join(instance_path, "outbox")),
     }
+
+
+def generated_secret(instance_path: str) -> str:
+    """The key kept in the instance folder, created (random, 0600) by the first process that needs it.
+
+    Written to a temporary file then linked into place: two processes starting at
+    once agree on one key, and a process killed half-way never leaves an empty key.
+    """
+    path = os.path.join(private_dir(instance_path), SECRET_FILE)
+    if not os.path.exists(path):
+        temporary = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            os.write(fd, secrets.token_hex(32).encode())
+            os.fsync(fd)
+            os.close(fd)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process won: use its key
+        finally:
+            os.unlink(temporary)
+    with open(path, encoding="ascii") as f:
+        return f.read().strip()
+
+
+def trusted_hosts(config: dict) -> list[str]:
+    """The hosts this instance answers: REPERTOIRE_TRUSTED_HOSTS, or the base URL's host (plus
+    localhost in development)."""
+    if config.get("REPERTOIRE_TRUSTED_HOSTS"):
+        return [h.strip() for h in config["REPERTOIRE_TRUSTED_HOSTS"].split(",") if h.strip()]
+    hosts = [urlsplit(config.get("REPERTOIRE_BASE_URL") or "").hostname or ""]
+    if config.get("REPERTOIRE_ENV") != "production":
+        hosts += LOCAL_HOSTS
+    return [h for h in dict.fromkeys(hosts) if h]
+
+
+def finish(config: dict, instance_path: str):
+    """Settings that depend on others, once the environment and the caller's overrides are merged."""
+    if config.get("TRUSTED_HOSTS") is None:
+        config["TRUSTED_HOSTS"] = trusted_hosts(config)
+    check_production(config)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = generated_secret(instance_path)
 
 
 def check_production(config: dict):

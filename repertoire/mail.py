@@ -1,19 +1,35 @@
 """Outgoing mail: SMTP when configured, otherwise a file per message in the outbox folder.
 
-The outbox lets the demo and the tests follow the links a message carries.
+The outbox lets the demo and the tests follow the links a message carries; it
+holds reset links, so it is private (0700, files 0600). SMTP deliveries happen
+on a background thread after the request (commands deliver at once): whether a mail leaves (an address
+is known or not) does not change how long the request takes.
+Links in mails are built from REPERTOIRE_BASE_URL, never from the request's Host.
 """
 import os
+import queue
 import smtplib
+import threading
 import time
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import force_locale
+
+from .files import private_dir, private_open
 
 
 def outbox_dir() -> str:
     return current_app.config.get("MAIL_OUTBOX") or os.path.join(current_app.instance_path, "outbox")
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link to ``endpoint`` on the site's public address (REPERTOIRE_BASE_URL)."""
+    base = urlsplit(current_app.config["REPERTOIRE_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def in_language_of(user):
@@ -31,16 +47,48 @@ def send_mail(to: str, subject: str, body: str):
     message["Message-ID"] = make_msgid(domain="repertoire")
     message.set_content(body)
     if config.get("MAIL_SERVER"):
-        with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 587)), timeout=20) as smtp:
-            if config.get("MAIL_USE_TLS", True):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
-            smtp.send_message(message)
+        if has_request_context():
+            _sender().put((current_app._get_current_object(), message))
+        else:  # a command: deliver before it exits
+            deliver(current_app, message)
         return
-    folder = outbox_dir()
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{time.time_ns()}.eml")
-    with open(path, "wb") as f:
+    path = os.path.join(private_dir(outbox_dir()), f"{time.time_ns()}.eml")
+    with private_open(path, "wb") as f:
         f.write(bytes(message))
     current_app.logger.info("Courriel pour %s écrit dans %s", to, path)
+
+
+def deliver(app, message: EmailMessage):
+    """Hand one message to the SMTP server."""
+    config = app.config
+    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 587)), timeout=20) as smtp:
+        if config.get("MAIL_USE_TLS", True):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+        smtp.send_message(message)
+
+
+_queue: queue.Queue | None = None
+_queue_lock = threading.Lock()
+
+
+def _sender() -> queue.Queue:
+    """This process's delivery queue, and the thread that empties it (started on first use)."""
+    global _queue
+    with _queue_lock:
+        if _queue is None:
+            _queue = queue.Queue()
+            threading.Thread(target=_deliver_forever, args=(_queue,), name="repertoire-mail", daemon=True).start()
+        return _queue
+
+
+def _deliver_forever(messages: queue.Queue):
+    while True:
+        app, message = messages.get()
+        try:
+            deliver(app, message)
+        except Exception:  # noqa: BLE001 — one failed delivery must not stop the others
+            app.logger.exception("Courriel pour %s non envoyé", message["To"])
+        finally:
+            messages.task_done()

@@ -170,10 +170,15 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     locale: Mapped[str] = mapped_column(String(5), default="fr", server_default="fr")  # language of the mails
+    # Part of the id sessions and remember-me cookies carry: raising it ends them all.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_active(self):
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
 
 
 class ChangeRequest(db.Model):

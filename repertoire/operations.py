@@ -5,8 +5,8 @@ commits once. The index follows after the commit (``search.sync``).
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
-
 from difflib import SequenceMatcher
 
 from flask_babel import gettext as _
@@ -281,20 +281,41 @@ def find_user(session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+_dummy_hash: str | None = None
+
+
+def dummy_password_check(password: str):
+    """The cost of checking a password, spent when there is no account to check it against."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash(secrets.token_hex(16))
+    check_password_hash(_dummy_hash, password)
+
+
 def authenticate(session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same answer for any mistake)."""
+    """The active user with this email and password, or None (same answer, and one password check,
+    for any mistake: unknown, closed or wrong)."""
     user = find_user(session, email)
     if user is None:
-        check_password_hash(generate_password_hash("x"), password)  # same time either way
+        dummy_password_check(password)
         return None
-    if not user.active or not check_password_hash(user.password_hash, password):
+    if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
 
 
 def set_password(session, user: User, password: str):
+    """Change the password and end every session of the account."""
     check_new_password(password)
     user.password_hash = generate_password_hash(password)
+    end_sessions(session, user)
+
+
+def end_sessions(session, user: User):
+    """Void every session and remember-me cookie of ``user`` (their id carries the old version)."""
+    user.session_version = User.session_version + 1
+    session.flush()
+    session.refresh(user, ["session_version"])
 
 
 def confirm_user(session, user: User):

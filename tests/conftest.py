@@ -62,7 +62,7 @@ def build_app(tmp_path, **extra):
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
     }
     config.update(extra)
-    app = create_app(config)
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
     with app.app_context():
         upgrade_schema()
         ensure_default_taxonomy(db.session)

@@ -27,7 +27,10 @@ def test_sign_up_confirm_by_mail_then_log_in(app, client):
     refused = submit(client, "/compte/connexion", {"email": "asso@example.org", "password": "une phrase de passe"})
     assert refused.status_code == 200 and "Confirmez d'abord votre adresse" in text(refused)
     confirmed = client.get(link_in(mail))
-    assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith("/mon-espace")
+    # the link confirms the address but opens no session (issue 12): the member logs in
+    assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith("/compte/connexion")
+    assert client.get("/mon-espace").status_code == 403
+    login(client, "asso@example.org", "une phrase de passe")
     assert "Mon espace" in text(client.get("/mon-espace"))
     submit(client, "/compte/deconnexion", {}, form_url="/mon-espace")
     assert client.get("/mon-espace").status_code == 403

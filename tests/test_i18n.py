@@ -192,6 +192,7 @@ def test_mails_are_written_in_the_members_language(app, client, coordinator_clie
     assert mail["Subject"] == "Confirm your address — Répertoire"
     assert "To activate your account" in mail.get_content()
     client.get(link_in(mail))
+    login(client, "english@example.org", password)  # a confirmation link opens no session (issue 12)
     submitted = submit(client, "/mon-espace/inscrire", {**ACTOR_FORM, "website": "not a site"})
     assert "invalid website address" in text(submitted) and "Puits du Sahel" in submitted.get_data(as_text=True)
     submit(client, "/mon-espace/inscrire", ACTOR_FORM)

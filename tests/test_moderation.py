@@ -49,6 +49,7 @@ def test_full_journey_sign_up_to_published(app, client, coordinator_client):
     password = "une phrase de passe"
     submit(client, "/compte/inscription", {"email": "nouvelle@example.org", "password": password, "confirm": password})
     client.get(link_in(last_mail(app, "nouvelle@example.org")))
+    login(client, "nouvelle@example.org", password)  # a confirmation link opens no session (issue 12)
     response = submit(client, "/mon-espace/inscrire", ACTOR_FORM)
     assert response.status_code == 302
     assert "Merci ! Votre fiche a été envoyée" in text(client.get("/mon-espace"))

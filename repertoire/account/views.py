@@ -9,7 +9,7 @@ from ..auth import (actor_id_from_token, confirmation_token, limiter, rate, rese
 from ..extensions import db
 from ..forms import ActorForm, form_data
 from ..i18n import current_language
-from ..mail import in_language_of, send_mail
+from ..mail import external_url, in_language_of, send_mail
 from ..models import Actor, ChangeRequest
 from ..validation import Vocabulary
 from ..web import local_path
@@ -24,7 +24,7 @@ ANYONE = ("member", "coordinator", "admin")
 # -- accounts --------------------------------------------------------------
 
 def send_confirmation(user):
-    link = url_for("account.confirm", token=confirmation_token(user), _external=True)
+    link = external_url("account.confirm", token=confirmation_token(user))
     with in_language_of(user):
         send_mail(user.email, _("Confirmez votre adresse — Répertoire"), _(
             "Bonjour,\n\nPour activer votre compte sur Répertoire, ouvrez ce lien (valable 48 heures) :\n\n"
@@ -43,12 +43,13 @@ def signup():
                                               confirmed=False, locale=current_language())
                 db.session.commit()
                 send_confirmation(user)
-            else:  # same answer on screen; the owner of the address is told by mail
+            else:  # same answer on screen, same cost; the owner of the address is told by mail
+                operations.dummy_password_check(form.password.data)
                 with in_language_of(user):
                     send_mail(user.email, _("Tentative d'inscription — Répertoire"), _(
                         "Bonjour,\n\nQuelqu'un a demandé à créer un compte Répertoire avec cette adresse, qui en "
                         "a déjà un. Si c'était vous, connectez-vous ou demandez un nouveau mot de passe :\n\n"
-                        "%(link)s\n", link=url_for("account.forgot_password", _external=True)))
+                        "%(link)s\n", link=external_url("account.forgot_password")))
         return render_template("account/check_mail.html", email=form.email.data)
     return render_template("account/signup.html", form=form)
 
@@ -62,9 +63,13 @@ def confirm(token):
         return redirect(url_for("account.login"))
     operations.confirm_user(db.session, user)
     db.session.commit()
-    login_user(user)
-    flash(_("Votre adresse est confirmée. Bienvenue !"), "success")
-    return redirect(url_for("account.space"))
+    # The link proves the address, not who holds the browser: it never opens (or switches) a session.
+    if current_user.is_authenticated:
+        flash(_("Votre adresse est confirmée. Bienvenue !") if current_user.id == user.id else
+              _("L'adresse %(email)s est confirmée.", email=user.email), "success")
+        return redirect(url_for("account.space"))
+    flash(_("Votre adresse est confirmée : connectez-vous."), "success")
+    return redirect(url_for("account.login"))
 
 
 @bp.route("/compte/connexion", methods=["GET", "POST"])
@@ -87,6 +92,9 @@ def login():
 
 @bp.post("/compte/deconnexion")
 def logout():
+    if current_user.is_authenticated:  # copies of this session's cookies stop working too
+        operations.end_sessions(db.session, current_user)
+        db.session.commit()
     logout_user()
     flash(_("Vous êtes déconnecté."), "success")
     return redirect(url_for("public.index"))
@@ -99,7 +107,7 @@ def forgot_password():
     if form.validate_on_submit():
         user = operations.find_user(db.session, form.email.data)
         if user is not None and user.active:
-            link = url_for("account.reset_password", token=reset_token(user), _external=True)
+            link = external_url("account.reset_password", token=reset_token(user))
             with in_language_of(user):
                 send_mail(user.email, _("Nouveau mot de passe — Répertoire"), _(
                     "Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une heure, une "
@@ -135,6 +143,7 @@ def change_password():
         else:
             operations.set_password(db.session, current_user, form.password.data)
             db.session.commit()
+            login_user(current_user._get_current_object())  # this session goes on; every other one ends
             flash(_("Votre mot de passe a été changé."), "success")
             return redirect(url_for("account.space"))
     return render_template("account/change_password.html", form=form)

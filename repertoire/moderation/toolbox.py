@@ -1,4 +1,5 @@
 """Coordinators' toolbox: taxonomy, duplicates, imports, freshness, dashboard."""
+import contextlib
 import os
 import secrets
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from .. import curation, operations
 from ..auth import role_required
 from ..extensions import db
+from ..files import private_dir, private_open, remove_older_than
 from ..importing import apply_import, check_import
 from ..interchange import parse_csv, parse_json
 from ..models import Actor, ChangeRequest
@@ -160,8 +162,9 @@ def merge_duplicate(a_id: int, b_id: int):
 # -- import and export -----------------------------------------------------
 
 def upload_dir() -> str:
-    folder = os.path.join(current_app.instance_path, "uploads")
-    os.makedirs(folder, exist_ok=True)
+    """The private folder of uploaded files, rid of those checked but never confirmed in time."""
+    folder = private_dir(os.path.join(current_app.instance_path, "uploads"))
+    remove_older_than(folder, current_app.config["UPLOAD_MAX_AGE"])
     return folder
 
 
@@ -174,12 +177,14 @@ def _parse(path: str):
 @bp.route("/import", methods=["GET", "POST"])
 @role_required(*COORDINATORS)
 def import_file():
+    folder = upload_dir()
     form = UploadForm()
     if form.validate_on_submit():
         extension = ".json" if form.file.data.filename.lower().endswith(".json") else ".csv"
         token = secrets.token_urlsafe(16)
-        path = os.path.join(upload_dir(), token + extension)
-        form.file.data.save(path)
+        path = os.path.join(folder, token + extension)
+        with private_open(path, "wb") as f:
+            form.file.data.save(f)
         check = check_import(db.session, _parse(path))
         if not check.ok:
             os.remove(path)
@@ -195,16 +200,21 @@ def confirm_import(token: str):
         abort(400)
     name = os.path.basename(token)
     path = os.path.join(upload_dir(), name)
-    if name != token or not os.path.exists(path):
+    try:
+        parsed = _parse(path) if name == token else None
+    except FileNotFoundError:  # expired, or already imported
+        parsed = None
+    if parsed is None:
         flash(_("Ce fichier n'est plus disponible : envoyez-le de nouveau."), "error")
         return redirect(url_for("moderation.import_file"))
-    check = check_import(db.session, _parse(path))  # the directory may have changed since the report
+    check = check_import(db.session, parsed)  # the directory may have changed since the report
     if not check.ok:
         return render_template("moderation/import_report.html", check=check, token=None, filename=name,
                                confirm_form=ConfirmForm()), 400
     summary = apply_import(db.session, check)
     db.session.commit()
-    os.remove(path)
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
     flash(_("Import terminé : %(created)d fiche(s) créée(s), %(updated)d mise(s) à jour, %(unchanged)d "
             "inchangée(s).", created=summary.created, updated=summary.updated, unchanged=summary.unchanged),
           "success")

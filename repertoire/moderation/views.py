@@ -7,7 +7,7 @@ from .. import actor_fields, geo, operations
 from ..auth import role_required
 from ..extensions import db
 from ..forms import ActorForm, form_data
-from ..mail import in_language_of, send_mail
+from ..mail import external_url, in_language_of, send_mail
 from ..models import STATUSES, Actor, ChangeRequest, Revision, User
 from ..text import fold_words
 from ..validation import Vocabulary
@@ -102,12 +102,12 @@ def _notify_decision(change: ChangeRequest):
     what = {"new": _("l'inscription de « %(name)s »", name=change.actor.name),
             "change": _("la modification de « %(name)s »", name=change.actor.name),
             "claim": _("le rattachement de « %(name)s » à votre compte", name=change.actor.name)}[change.kind]
-    space = url_for("account.space", _external=True)
+    space = external_url("account.space")
     if change.status == "approved":
         subject = _("Demande acceptée — Répertoire")
         body = _("Bonjour,\n\nVotre demande concernant %(what)s a été acceptée.\n", what=what)
         if change.actor.is_published:
-            body += "\n" + url_for("public.actor_page", slug=change.actor.slug, _external=True) + "\n"
+            body += "\n" + external_url("public.actor_page", slug=change.actor.slug) + "\n"
     else:
         subject = _("Demande refusée — Répertoire")
         body = _("Bonjour,\n\nVotre demande concernant %(what)s n'a pas été acceptée, pour la raison "

@@ -1,6 +1,6 @@
 """Rendered search pages for anonymous visitors, kept while nothing they show can have changed.
 
-The key holds the address, the language, the taxonomy labels and the index
+The key holds the address (host included), the language, the taxonomy labels and the index
 version; ``results_version`` refuses any cache while a change waits for the
 index. Each page is kept with the ids of the actors it shows, and served again
 only if the database still publishes all of them (one query by primary key):
@@ -54,7 +54,8 @@ def cache_key(vocab):
     if version is None:
         return None
     labels = tuple((name, tuple(sorted(values.items()))) for name, values in sorted(vocab.labels.items()))
-    return request.full_path, current_language(), version, hash(labels)
+    # The page shows absolute links (the embed snippet) built from the address asked for.
+    return request.host_url, request.full_path, current_language(), version, hash(labels)
 
 
 def init_app(app):

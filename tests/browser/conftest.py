@@ -44,6 +44,7 @@ def live(tmp_path_factory):
     assert result.exit_code == 0, result.output
     add_user(app, "coordination@example.org", role="admin", password=PASSWORD)
     server = LiveServer(app)
+    app.config["REPERTOIRE_BASE_URL"] = server.url  # links in mails lead to this server
     yield server
     server.stop()
     dispose(app)

@@ -96,8 +96,12 @@ def test_association_registers_then_a_coordinator_publishes_it(new_page, live, m
     person.click(page.get_by_role("button", name="Créer mon compte"))
     page.get_by_role("heading", name="Consultez votre messagerie").wait_for()
     page.goto(link_in(last_mail(live.app, entry["email"])))
-    page.wait_for_url(re.compile(r"/mon-espace$"))
+    page.wait_for_url(re.compile(r"/compte/connexion$"))  # the link confirms; the member then logs in
     assert "Votre adresse est confirmée" in page.locator(".flashes").inner_text()
+    person.fill(page.locator("#email"), entry["email"])
+    person.fill(page.locator("#password"), "une phrase de passe")
+    person.click(page.locator("main").get_by_role("button", name="Se connecter"))
+    page.wait_for_url(re.compile(r"/mon-espace$"))
 
     # the entry, with a mistake in the website
     person.click(page.get_by_role("link", name="Inscrire une structure"))
