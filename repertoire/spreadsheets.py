@@ -99,10 +99,11 @@ def sniff_separator(text: str, known: tuple[str, ...] = ()) -> str:
     quoted values of later rows cannot mislead it.
     """
     known_names = {k.lower() for k in known}
+    head = text[:65536]  # the header is in there; copying the whole text three times is not free
     best, best_score = ",", (-1, -1)
     for separator in SEPARATORS:
         try:
-            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True), [])
+            header = next(csv.reader(io.StringIO(head, newline=""), delimiter=separator, strict=True), [])
         except csv.Error:
             continue  # a quote in the wrong place for this separator: not it
         names = [h.strip().lower() for h in header]
@@ -180,9 +181,13 @@ def _sheet_rows(book, sheet):
             if postcode is None:  # the header
                 names = [c.strip().lower() for c in cells]
                 postcode = names.index("postcode") if "postcode" in names else -1
+                phone = names.index("phone") if "phone" in names else -1
                 header_width = len(cells)
-            elif 0 <= postcode < len(cells) and isinstance(values[postcode], (int, float)):
-                cells[postcode] = cells[postcode].zfill(5)  # 01000 typed as a number: 1000
+            else:
+                if 0 <= postcode < len(cells) and _is_number(values[postcode]):
+                    cells[postcode] = cells[postcode].zfill(5)  # 01000 typed as a number: 1000
+                if 0 <= phone < len(cells) and _is_number(values[phone]) and len(cells[phone]) == 9:
+                    cells[phone] = "0" + cells[phone]  # 02 31 12 34 56 typed as a number: 231123456
             yield number, cells
     except TableError:
         raise
@@ -191,6 +196,10 @@ def _sheet_rows(book, sheet):
                            "enregistrez-le de nouveau")) from None
     finally:
         book.close()
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _cell_text(value) -> str:

@@ -123,13 +123,14 @@ def test_xlsx_numbers_postcodes_and_empty_trailing_rows_and_columns(app, runner,
         sheet["Z40"].value = None
         sheet.cell(row=41, column=1).number_format = "@"
     values = [row("Asso Ain", postcode=1000, department=1, description="Née en 1994"),
-              row("Asso Paris", postcode=75001.0, department="75", phone=None, countries="Maroc; RDC")]
+              row("Asso Paris", postcode=75001.0, department=75.0, phone=231123456, countries="Maroc; RDC")]
     result = run_import(runner, tmp_path, xlsx_bytes(values, extra=decorate), name="acteurs.xlsx")
     assert result.exit_code == 0, result.output
     assert "Fichier lu : classeur Excel (.xlsx), feuille « Acteurs »." in result.stderr
     found = actors(app)
     assert (found["Asso Ain"].postcode, found["Asso Ain"].department) == ("01000", "01")
-    assert found["Asso Paris"].postcode == "75001" and sorted(found["Asso Paris"].countries) == ["CD", "MA"]
+    assert (found["Asso Paris"].postcode, found["Asso Paris"].department) == ("75001", "75") and sorted(found["Asso Paris"].countries) == ["CD", "MA"]
+    assert found["Asso Paris"].phone.replace(" ", "") in ("0231123456", "+33231123456")
 
 
 def test_xlsx_is_recognised_by_its_content_and_its_line_numbers_are_the_sheets(app, runner, tmp_path):
