@@ -314,3 +314,11 @@ def test_a_value_outside_the_header_columns_of_a_sheet_is_not_silently_dropped(a
         sheet.cell(row=2, column=len(COLUMNS) + 3, value="note oubliée")
     result = run_import(runner, tmp_path, xlsx_bytes([row("Asso Note")], extra=note), name="a.xlsx")
     assert result.exit_code == 1 and "line 2: 17 valeurs au lieu de 14" in result.output and count(app) == 0
+
+
+def test_excel_unicode_text_utf16_with_tabs(app, runner, tmp_path):
+    data = csv_text([row("Asso Tabulée", description="Ünïcode, ; €")], "\t").encode("utf-16")
+    result = run_import(runner, tmp_path, data, name="texte.txt")
+    assert result.exit_code == 0, result.output
+    assert "encodage UTF-16, séparateur tabulation" in result.stderr
+    assert actors(app)["Asso Tabulée"].description == "Ünïcode, ; €"
