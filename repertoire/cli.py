@@ -105,7 +105,10 @@ def register_commands(app):
     @click.option("--dry-run", is_flag=True, help="Vérifie le fichier sans rien importer.")
     def import_command(file, dry_run):
         """Importe des acteurs depuis un fichier CSV (ou JSON) ; tout ou rien."""
-        check, summary = load_file(parse_file(file), dry_run)
+        parsed = parse_file(file)
+        if parsed.detected:
+            click.echo(parsed.detected, err=True)  # stderr: stdout stays "line N: reason" or the summary
+        check, summary = load_file(parsed, dry_run)
         if not check.ok:
             for message in check.messages():
                 click.echo(message)

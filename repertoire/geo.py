@@ -5,6 +5,7 @@ départements ship as package data with their INSEE codes.
 """
 import csv
 import gettext
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -60,7 +61,7 @@ def _country_lookup() -> dict[str, str]:
     table: dict[str, str] = {}
     qualified: list[tuple[str, str]] = []
     for c in pycountry.countries:
-        names = {c.name, tr.gettext(c.name), countries()[c.alpha_2],
+        names = {c.name, tr.gettext(c.name), countries()[c.alpha_2], _ENGLISH_DISPLAY.get(c.alpha_2),
                  getattr(c, "common_name", None), getattr(c, "official_name", None)}
         for name in filter(None, names):
             table.setdefault(fold_words(name), c.alpha_2)
@@ -71,13 +72,39 @@ def _country_lookup() -> dict[str, str]:
     for short, code in qualified:  # "Palestine, État de" -> "palestine", unless ambiguous
         table.setdefault(short, code)
     table.update(_ALIASES)
+    # INSEE's country names, older and newer ISO spellings, usual French and English names
+    with resources.files(__package__).joinpath("data/pays-alias.csv").open(encoding="utf-8") as f:
+        table.update((fold_words(row["name"]), row["code"]) for row in csv.DictReader(f))
     return table
 
 
+_ARTICLE_IN_PARENTHESES = re.compile(r"\(\s*(?:les|le|la|l\s*['’])\s*", re.IGNORECASE)
+_QUALIFIED = re.compile(r"^([^,(]+?)\s*(?:,\s*(.+?)|\(\s*(.+?)\s*\))\s*$")
+_LEADING_ARTICLE = re.compile(r"^(?:les|le|la|l) ")
+
+
 def resolve_country(value: str) -> str | None:
-    """ISO alpha-2 code for a code (alpha-2/3) or a French or English name; None if unknown."""
-    key = fold_words(value or "")
-    return _country_lookup().get(key) if key else None
+    """ISO alpha-2 code for a code (alpha-2/3) or a French or English name; None if unknown.
+
+    Accents, case and punctuation do not count; official inverted forms
+    ("Corée (République de)", "Congo, La République démocratique du") and
+    articles ("Pays-Bas (les)", "le Mali") are understood.
+    """
+    table = _country_lookup()
+    code = table.get(fold_words(value or ""))
+    if code or not value:
+        return code
+    value = _ARTICLE_IN_PARENTHESES.sub("(", value).strip()
+    candidates = [value]
+    qualified = _QUALIFIED.match(value)
+    if qualified:  # "Corée (République de)" -> "République de Corée"
+        candidates.append(f"{qualified[2] or qualified[3]} {qualified[1]}")
+    for candidate in candidates:
+        key = fold_words(candidate)
+        for key in (key, _LEADING_ARTICLE.sub("", key)):
+            if key in table:
+                return table[key]
+    return None
 
 
 def country_name(code: str, language: str | None = None) -> str:

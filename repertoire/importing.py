@@ -158,9 +158,29 @@ def _validate_chunk(start: int):
     return results
 
 
-def apply_import(session, check: ImportCheck, progress=None) -> operations.ImportSummary:
-    """Import a check without errors (the caller commits)."""
-    if not check.ok:
+def partial_possible(parsed: ParsedFile, check: ImportCheck) -> bool:
+    """Whether the valid rows may be imported alone: some are, and every error is on a row that was read."""
+    read = {line for line, _raw in parsed.rows}
+    return bool(check.valid) and not check.ok and all(line in read for line, _reason in check.errors)
+
+
+def refused_rows(parsed: ParsedFile, check: ImportCheck) -> tuple[list[str], list[dict]]:
+    """The columns and the rows of ``parsed`` that ``check`` refused, each with its ``motif``, in file order."""
+    reasons: dict[int, list[str]] = {}
+    for line, reason in check.errors:
+        reasons.setdefault(line, []).append(reason)
+    columns = parsed.columns or (list(parsed.rows[0][1]) if parsed.rows else [])
+    rows = []
+    for line, raw in parsed.rows:
+        if line in reasons:
+            row = {c: ";".join(v) if isinstance(v, list) else v for c, v in raw.items()}
+            rows.append({**row, "motif": " ; ".join(reasons[line])})
+    return columns + ["motif"], rows
+
+
+def apply_import(session, check: ImportCheck, progress=None, valid_only: bool = False) -> operations.ImportSummary:
+    """Import a check without errors, or only its valid rows with ``valid_only`` (the caller commits)."""
+    if not check.ok and not valid_only:
         raise operations.OperationError(_("Le fichier contient des lignes invalides : rien n'a été importé."))
     progress = progress or _Silent()
     return operations.import_actors(session, [d for _, d in check.valid], Vocabulary(session),

@@ -10,12 +10,15 @@ from flask_babel import gettext as _
 
 from .actor_fields import CSV_COLUMNS, CSV_FIELDS, REQUIRED_COLUMNS
 from .serialize import csv_row
+from .spreadsheets import TableError, open_table
 
 
 @dataclass
 class ParsedFile:
     rows: list[tuple[int, dict]] = field(default_factory=list)  # (line number, raw values)
     errors: list[str] = field(default_factory=list)  # "line N: reason"
+    detected: str = ""  # how the file was read, one French line
+    columns: list[str] = field(default_factory=list)  # the file's own columns, in its order
 
 
 def _decode(data: bytes) -> tuple[str | None, str | None]:
@@ -27,14 +30,19 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
                                           "(enregistrez-le en « CSV UTF-8 »)")
 
 
-def parse_csv(data: bytes) -> ParsedFile:
-    """Rows of a CSV file with the line each starts on; structural errors as messages."""
+def parse_csv(data: bytes, filename: str = "", drop: tuple[str, ...] = ()) -> ParsedFile:
+    """Rows of a CSV (or .xlsx) file with the line each starts on; structural errors as messages.
+
+    Encoding, separator and format are detected (see spreadsheets.py); columns
+    named in ``drop`` are ignored.
+    """
     parsed = ParsedFile()
-    text, error = _decode(data)
-    if error:
-        parsed.errors.append(error)
+    try:
+        reader, detected = open_table(data, filename, known=tuple(CSV_COLUMNS), drop=drop)
+    except TableError as exc:
+        parsed.errors.append(f"line {exc.line}: {exc}")
         return parsed
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    parsed.detected = detected.describe()
     try:
         header = next(reader, None)
         if header is None:
@@ -57,6 +65,7 @@ def parse_csv(data: bytes) -> ParsedFile:
                 required=",".join(REQUIRED_COLUMNS), cols=",".join(CSV_COLUMNS)))
             return parsed
         absent = dict.fromkeys((c for c in CSV_COLUMNS if c not in header), "")  # read as empty
+        parsed.columns = header
         line = reader.line_num + 1
         for record in reader:
             start, line = line, reader.line_num + 1
@@ -70,6 +79,8 @@ def parse_csv(data: bytes) -> ParsedFile:
             parsed.rows.append((start, {**absent, **dict(zip(header, record))}))
     except csv.Error as exc:
         parsed.errors.append(f"line {reader.line_num}: " + _("CSV mal formé (%(reason)s)", reason=str(exc)))
+    except TableError as exc:
+        parsed.errors.append(f"line {exc.line if exc.line > 1 else max(reader.line_num, 1)}: {exc}")
     return parsed
 
 
@@ -105,10 +116,11 @@ def parse_json(data: bytes) -> ParsedFile:
     return parsed
 
 
-def parse_file(path: str) -> ParsedFile:
+def parse_file(path: str, drop: tuple[str, ...] = ()) -> ParsedFile:
+    """A JSON, CSV or .xlsx file, by its extension (and content for .xlsx)."""
     with open(path, "rb") as f:
         data = f.read()
-    return parse_json(data) if path.lower().endswith(".json") else parse_csv(data)
+    return parse_json(data) if path.lower().endswith(".json") else parse_csv(data, path, drop)
 
 
 def iter_csv(actors, every: int = 200):

@@ -165,7 +165,7 @@ def test_back_office_import_reports_then_imports_on_confirmation(app, coordinato
 
 def test_upload_type_is_checked(app, coordinator_client):
     response = upload(coordinator_client, "hello", filename="virus.exe")
-    assert response.status_code == 400 and "Seuls les fichiers .csv et .json" in text(response)
+    assert response.status_code == 400 and "Seuls les fichiers .csv, .xlsx et .json" in text(response)
 
 
 def test_export_json_of_a_search(app):

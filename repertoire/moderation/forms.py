@@ -43,7 +43,7 @@ class MergeTermForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField(_l("Fichier CSV (format du répertoire)"), validators=[
+    file = FileField(_l("Fichier CSV ou Excel (format du répertoire)"), validators=[
         FileRequired(_l("Choisissez un fichier.")),
-        FileAllowed(["csv", "json"], _l("Seuls les fichiers .csv et .json sont acceptés."))])
+        FileAllowed(["csv", "txt", "json", "xlsx"], _l("Seuls les fichiers .csv, .xlsx et .json sont acceptés."))])
     submit = SubmitField(_l("Vérifier le fichier"))

@@ -1,10 +1,11 @@
 """Coordinators' toolbox: taxonomy, duplicates, imports, freshness, dashboard."""
-import contextlib
+import hashlib
 import os
+import re
 import secrets
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -12,8 +13,9 @@ from .. import curation, operations
 from ..auth import role_required
 from ..extensions import db
 from ..files import private_dir, private_open, remove_older_than
-from ..importing import apply_import, check_import
-from ..interchange import parse_csv, parse_json
+from ..importing import apply_import, check_import, partial_possible, refused_rows
+from ..interchange import parse_file
+from ..spreadsheets import csv_bytes
 from ..models import Actor, ChangeRequest
 from . import bp
 from .forms import ConfirmForm, MergeTermForm, RenameForm, TermForm, UploadForm
@@ -168,10 +170,31 @@ def upload_dir() -> str:
     return folder
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}\.(csv|json|xlsx)")
+REFUSED = ".refusees.csv"
+
+
 def _parse(path: str):
-    with open(path, "rb") as f:
-        data = f.read()
-    return parse_json(data) if path.endswith(".json") else parse_csv(data)
+    # a `motif` column is the one our download of refused rows adds: ignored when the file comes back
+    return parse_file(path, drop=("motif",))
+
+
+def _verdict(check) -> str:
+    """Which lines are valid and which refused: the partial import imports what the report showed."""
+    lines = ",".join(str(line) for line, _data in check.valid) + "/" + ",".join(str(l) for l, _r in check.errors)
+    return hashlib.sha256(lines.encode()).hexdigest()[:32]
+
+
+def _report(check, parsed, token, filename, status=200):
+    """The import report; with refused rows beside valid ones, keeps the refused rows for download."""
+    partial = token is not None and partial_possible(parsed, check)
+    if partial:
+        columns, rows = refused_rows(parsed, check)
+        with private_open(os.path.join(upload_dir(), token + REFUSED), "wb") as f:
+            f.write(csv_bytes(columns, rows))
+    return render_template("moderation/import_report.html", check=check, token=token, filename=filename,
+                           detected=parsed.detected, partial=partial, verdict=_verdict(check),
+                           confirm_form=ConfirmForm()), status
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -180,45 +203,97 @@ def import_file():
     folder = upload_dir()
     form = UploadForm()
     if form.validate_on_submit():
-        extension = ".json" if form.file.data.filename.lower().endswith(".json") else ".csv"
-        token = secrets.token_urlsafe(16)
-        path = os.path.join(folder, token + extension)
+        filename = form.file.data.filename
+        extension = os.path.splitext(filename.lower())[1]
+        extension = extension if extension in (".json", ".xlsx") else ".csv"
+        token = secrets.token_urlsafe(16) + extension
+        path = os.path.join(folder, token)
         with private_open(path, "wb") as f:
             form.file.data.save(f)
-        check = check_import(db.session, _parse(path))
-        if not check.ok:
+        parsed = _parse(path)
+        check = check_import(db.session, parsed)
+        if not check.ok and not partial_possible(parsed, check):
             os.remove(path)
-        return render_template("moderation/import_report.html", check=check, token=token + extension,
-                               filename=form.file.data.filename, confirm_form=ConfirmForm())
-    return render_template("moderation/import.html", form=form), (400 if form.is_submitted() else 200)
+            token = None
+        return _report(check, parsed, token, filename)
+    refused = request.args.get("refusees", "")
+    if not (_TOKEN.fullmatch(refused) and os.path.exists(os.path.join(upload_dir(), refused + REFUSED))):
+        refused = None
+    return render_template("moderation/import.html", form=form, refused=refused), \
+        (400 if form.is_submitted() else 200)
+
+
+def _claim(token: str):
+    """Take the uploaded file away from any other request: (its path, where it is now), or None if gone."""
+    if not _TOKEN.fullmatch(token):
+        return None
+    path = os.path.join(upload_dir(), token)
+    claimed = os.path.join(upload_dir(), f"claimed-{secrets.token_hex(8)}-{token}")
+    try:
+        os.rename(path, claimed)  # atomic: of two confirmations at once, one gets the file
+    except FileNotFoundError:
+        return None
+    return path, claimed
+
+
+def _import_uploaded(token: str, valid_only: bool):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    paths = _claim(token)
+    if paths is None:
+        flash(_("Ce fichier n'est plus disponible : envoyez-le de nouveau."), "error")
+        return redirect(url_for("moderation.import_file"))
+    path, claimed = paths
+    try:
+        parsed = _parse(claimed)
+        check = check_import(db.session, parsed)  # the directory may have changed since the report
+        if valid_only:
+            if not partial_possible(parsed, check) or request.form.get("verdict") != _verdict(check):
+                os.rename(claimed, path)
+                flash(_("Le fichier ne donne plus le même résultat qu'au moment du rapport : vérifiez-le "
+                        "de nouveau ci-dessous."), "error")
+                return _report(check, parsed, token, token, 409)
+        elif not check.ok:
+            os.remove(claimed)
+            return _report(check, parsed, None, token, 400)
+        summary = apply_import(db.session, check, valid_only=valid_only)
+        db.session.commit()
+    except BaseException:
+        if os.path.exists(claimed):
+            os.rename(claimed, path)  # nothing imported: the file may be confirmed again
+        raise
+    os.remove(claimed)
+    flash(_("Import terminé : %(created)d fiche(s) créée(s), %(updated)d mise(s) à jour, %(unchanged)d "
+            "inchangée(s).", created=summary.created, updated=summary.updated, unchanged=summary.unchanged),
+          "success")
+    if valid_only:
+        flash(ngettext("%(num)d ligne refusée n'a pas été importée : téléchargez-la pour la corriger.",
+                       "%(num)d lignes refusées n'ont pas été importées : téléchargez-les pour les corriger.",
+                       check.invalid_lines), "error")
+        return redirect(url_for("moderation.import_file", refusees=token))
+    return redirect(url_for("moderation.import_file"))
 
 
 @bp.post("/import/<token>")
 @role_required(*COORDINATORS)
 def confirm_import(token: str):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    name = os.path.basename(token)
-    path = os.path.join(upload_dir(), name)
-    try:
-        parsed = _parse(path) if name == token else None
-    except FileNotFoundError:  # expired, or already imported
-        parsed = None
-    if parsed is None:
-        flash(_("Ce fichier n'est plus disponible : envoyez-le de nouveau."), "error")
-        return redirect(url_for("moderation.import_file"))
-    check = check_import(db.session, parsed)  # the directory may have changed since the report
-    if not check.ok:
-        return render_template("moderation/import_report.html", check=check, token=None, filename=name,
-                               confirm_form=ConfirmForm()), 400
-    summary = apply_import(db.session, check)
-    db.session.commit()
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
-    flash(_("Import terminé : %(created)d fiche(s) créée(s), %(updated)d mise(s) à jour, %(unchanged)d "
-            "inchangée(s).", created=summary.created, updated=summary.updated, unchanged=summary.unchanged),
-          "success")
-    return redirect(url_for("moderation.import_file"))
+    return _import_uploaded(token, valid_only=False)
+
+
+@bp.post("/import/<token>/valides")
+@role_required(*COORDINATORS)
+def import_valid_rows(token: str):
+    return _import_uploaded(token, valid_only=True)
+
+
+@bp.get("/import/<token>/refusees.csv")
+@role_required(*COORDINATORS)
+def refused_file(token: str):
+    path = os.path.join(upload_dir(), token + REFUSED)
+    if not _TOKEN.fullmatch(token) or not os.path.exists(path):
+        abort(404)
+    return send_file(path, mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name="lignes-refusees.csv", max_age=0)
 
 
 # -- freshness and dashboard -----------------------------------------------
