@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import taxonomy
@@ -444,39 +444,49 @@ def find_duplicates(session, data: ActorInput, exclude_id: int | None = None) ->
 
 # -- moderation ------------------------------------------------------------
 
-def approve_request(session, request: ChangeRequest, moderator: User, vocab: Vocabulary):
-    if request.status != "open":
+def _close_request(session, request: ChangeRequest, moderator: User, status: str, **values):
+    """Mark ``request`` decided, once: an UPDATE conditional on it being open.
+
+    The UPDATE holds the request's row (the database, on SQLite) until the commit,
+    so of two decisions at once the second finds it decided and changes nothing.
+    """
+    result = session.execute(
+        update(ChangeRequest).where(ChangeRequest.id == request.id, ChangeRequest.status == "open")
+        .values(status=status, decided_at=utcnow(), decided_by_id=moderator.id, **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        session.expire(request)
         raise OperationError(_("Cette demande a déjà été traitée."))
+    session.refresh(request)
+    session.refresh(request.actor)  # read again now that no other decision can interleave
+
+
+def approve_request(session, request: ChangeRequest, moderator: User, vocab: Vocabulary):
+    data = None
+    if request.kind == "change":
+        data, errors = validate_actor(request.data or {}, vocab)
+        if errors:
+            raise OperationError(_("La modification proposée n'est plus valide : %(why)s", why=errors[0][1]))
+    _close_request(session, request, moderator, "approved")
     actor = request.actor
     if request.kind == "new":
         publish_actor(session, actor, moderator)
     elif request.kind == "change":
-        data, errors = validate_actor(request.data or {}, vocab)
-        if errors:
-            raise OperationError(_("La modification proposée n'est plus valide : %(why)s", why=errors[0][1]))
         if actor.status != "published":
             raise OperationError(_("La fiche n'est plus publiée ; la modification ne peut pas être appliquée."))
         update_actor(session, actor, data, vocab, moderator, action="approve-change")
     elif request.kind == "claim":
         actor.owner_id = request.user_id
         record_revision(session, actor, moderator, "owner")
-    request.status = "approved"
-    request.decided_at = utcnow()
-    request.decided_by = moderator
 
 
 def reject_request(session, request: ChangeRequest, moderator: User, reason: str):
-    if request.status != "open":
-        raise OperationError(_("Cette demande a déjà été traitée."))
     reason = reason.strip()
     if not reason:
         raise OperationError(_("Indiquez la raison du refus : elle sera envoyée au demandeur."))
+    _close_request(session, request, moderator, "rejected", reason=reason)
     if request.kind == "new" and request.actor.status == "pending":
         _set_status(session, request.actor, "rejected", moderator, "reject")
-    request.status = "rejected"
-    request.reason = reason
-    request.decided_at = utcnow()
-    request.decided_by = moderator
 
 
 def changes_between(before: dict | None, after: dict) -> list[tuple[str, object, object]]:

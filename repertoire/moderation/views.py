@@ -126,7 +126,8 @@ def _decide(change: ChangeRequest, decide, message: str):
     """Apply a decision, commit, tell the member, go back to the queue."""
     try:
         decide()
-    except operations.OperationError as exc:
+    except operations.OperationError as exc:  # decided meanwhile, say: nothing changes, no mail
+        db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("moderation.request_detail", request_id=change.id))
     db.session.commit()
