@@ -29,9 +29,10 @@ from .. import geo
 from ..database import insert_rows
 from ..extensions import db
 from ..models import Activity, Actor, ActorCountry, ActorTown, Domain, IndexTask, Kind, utcnow
+from ..processes import die_with_parent
 from ..records import published_records
 from ..serialize import actor_to_dict
-from .index import IndexUnavailable, build_segment_in, document
+from .index import IndexLocked, IndexUnavailable, build_segment_in, document
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,11 @@ def _bar(length, label):
     return factory(length, label) if factory and length > 1 else nullcontext(None)
 
 
-def apply_pending(since: int | None = None, timeout: float = 30.0) -> int:
-    """Apply pending index tasks (or, with ``since``, every task after that id); return how many."""
+def apply_pending(since: int | None = None, timeout: float = 30.0, strict: bool = False) -> int:
+    """Apply pending index tasks (or, with ``since``, every task after that id); return how many.
+
+    A failure leaves the tasks pending and is logged; with ``strict`` it raises ``IndexSyncError``.
+    """
     from . import get_index
 
     index = get_index()
@@ -146,10 +150,17 @@ def apply_pending(since: int | None = None, timeout: float = 30.0) -> int:
                 index.apply(writer, _operations(connection, new_ids, other_ids, labels), progress=progress)
     except _NothingToDo:
         return 0
-    except IndexUnavailable:
+    except IndexUnavailable as exc:
+        if strict:
+            raise IndexSyncError(waiting, f"index absent ou illisible ({exc}) ; "
+                                          f"lancez « repertoire reindex »") from exc
         log.warning("index indisponible : %d tâche(s) d'indexation en attente", waiting)
         return 0
-    except Exception:  # a LockError after the timeout, a full disk…: the tasks stay pending
+    except Exception as exc:  # a LockError after the timeout, a full disk…: the tasks stay pending
+        if strict:
+            reason = (f"l'écrivain de l'index est pris par un autre processus depuis plus de {timeout:g} s"
+                      if isinstance(exc, IndexLocked) else f"{type(exc).__name__} : {exc}")
+            raise IndexSyncError(waiting, reason) from exc
         log.warning("indexation différée : %d tâche(s) en attente", waiting, exc_info=True)
         return 0
     with Session(db.engine) as session:
@@ -180,7 +191,7 @@ def build_segments(folder: str, ids, progress=None) -> list:
     gc.freeze()  # forked processes: no collection walks (and copies) all the objects they inherit
     try:
         with ProcessPoolExecutor(min(processes, len(shares)), mp_context=context, initializer=_init_builder,
-                                 initargs=(counter,)) as pool:
+                                 initargs=(counter, os.getpid())) as pool:
             futures = [pool.submit(_build_share, url.render_as_string(hide_password=False), folder, share)
                        for share in shares]
             reported = 0
@@ -202,8 +213,9 @@ def build_segments(folder: str, ids, progress=None) -> list:
 _built = None  # in a builder process: shared count of documents built, for the progress bar
 
 
-def _init_builder(counter):
+def _init_builder(counter, parent_pid: int):
     global _built
+    die_with_parent(parent_pid)  # a builder holds the index writer's lock it inherited: never orphaned
     _built = counter
 
 
@@ -242,6 +254,13 @@ def _build(connection, folder, ids, progress=None):
 
 class _NothingToDo(Exception):
     pass
+
+
+class IndexSyncError(RuntimeError):
+    """Pending index tasks could not be applied; the message says why, in French."""
+
+    def __init__(self, waiting: int, reason: str):
+        super().__init__(f"{waiting} tâche(s) d'indexation en attente non appliquée(s) : {reason}.")
 
 
 def reindex_all() -> int:
