@@ -148,7 +148,7 @@ def register_commands(app):
     @click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
                   help="Secondes d'attente si un autre processus écrit dans l'index.")
     def index_sync_command(timeout):
-        """Applique les tâches d'indexation en attente (après un arrêt brutal, par exemple) ; code 1 en cas d'échec."""
+        """Applique les tâches d'indexation en attente (après un arrêt brutal, par exemple) ; code 1 si impossible."""
         try:
             with index_progress():
                 n = search.apply_pending(timeout=timeout, strict=True)

@@ -132,6 +132,78 @@ def update_actor(session, actor: Actor, data: ActorInput, vocab: Vocabulary,
     return True
 
 
+# -- versions: no silent lost update ----------------------------------------
+
+class EditConflict(OperationError):
+    """The actor changed after the form was opened; ``changes`` says how: (field, then, now)."""
+
+    def __init__(self, changes: list[tuple[str, object, object]], version: int):
+        super().__init__(_("Cette fiche a été modifiée depuis l'ouverture du formulaire : rien n'a été "
+                           "enregistré."))
+        self.changes, self.version = changes, version
+
+
+class ActorMerged(OperationError):
+    """The actor was merged into ``kept``: that is the one to edit now."""
+
+    def __init__(self, kept: Actor):
+        super().__init__(_("Cette fiche a été fusionnée dans « %(name)s » : c'est désormais celle-ci qu'il faut "
+                           "modifier ; rien n'a été enregistré.", name=kept.name))
+        self.kept = kept
+
+
+def actor_version(session, actor: Actor) -> int:
+    """The version of an actor: its latest revision (every change of an actor records one)."""
+    return session.scalar(select(func.max(Revision.id)).where(Revision.actor_id == actor.id)) or 0
+
+
+def lock_actors(session, *actors: Actor):
+    """Hold these actors' rows until the transaction ends (on SQLite, the database), then read them again.
+
+    A write takes the lock, so that an edit and a merge of the same actor wait for
+    each other instead of both reading the old values; ids in order, against deadlocks.
+    """
+    session.execute(update(Actor).where(Actor.id.in_(sorted(a.id for a in actors)))
+                    .values(status=Actor.status).execution_options(synchronize_session=False))
+    for actor in actors:
+        session.refresh(actor)
+
+
+def check_version(session, actor: Actor, version: int | None):
+    """Raise ``EditConflict`` if the actor's values changed since ``version`` (call under ``lock_actors``).
+
+    A change that touched none of the form's fields (a status, a confirmation) is no conflict.
+    An unknown version (forged, another actor's) is one, without details.
+    """
+    current = actor_version(session, actor)
+    if version == current:
+        return
+    base = session.get(Revision, version) if version else None
+    if base is None or base.actor_id != actor.id:
+        raise EditConflict([], current)
+    changes = [(name, base.data.get(name), value) for name, value in actor_input(actor).as_dict().items()
+               if base.data.get(name) != value]
+    if changes:
+        raise EditConflict(changes, current)
+
+
+def _lock_for_edit(session, actor: Actor, version: int | None):
+    lock_actors(session, actor)
+    if actor.merged_into_id:
+        kept, seen = actor, set()
+        while kept.merged_into_id and kept.id not in seen:  # merges of merges: follow them to the end
+            seen.add(kept.id)
+            kept = session.get(Actor, kept.merged_into_id)
+        raise ActorMerged(kept)
+    check_version(session, actor, version)
+
+
+def edit_actor(session, actor: Actor, data: ActorInput, vocab: Vocabulary, user: User, version: int | None) -> bool:
+    """A coordinator's edit of the form opened on ``version``; return whether anything changed."""
+    _lock_for_edit(session, actor, version)
+    return update_actor(session, actor, data, vocab, user)
+
+
 def _set_status(session, actor: Actor, status: str, user: User | None, action: str):
     if actor.status != status:
         actor.status = status
@@ -357,13 +429,15 @@ def proposed_input(session, actor: Actor, user: User) -> ActorInput:
 
 
 def edit_own_actor(session, user: User, actor: Actor, data: ActorInput, vocab: Vocabulary,
-                   message: str = "") -> str:
-    """An owner's edit. Returns what happened: "updated", "resubmitted", "proposed" or "unchanged".
+                   message: str = "", version: int | None = None) -> str:
+    """An owner's edit of the form opened on ``version``. Returns what happened: "updated",
+    "resubmitted", "proposed" or "unchanged".
 
     A pending entry is edited in place; a rejected one is edited and sent back to
     moderation; a published one gets a proposed change, and the published
     version stays visible until a coordinator approves it.
     """
+    _lock_for_edit(session, actor, version)
     if actor.owner_id != user.id:
         raise OperationError(_("Cette fiche ne vous est pas rattachée."))
     if actor.status == "pending":
