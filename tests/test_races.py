@@ -329,3 +329,24 @@ def test_an_edit_during_a_merge_is_never_silently_lost(app, coordinator_client, 
         assert results["edit"].headers["Location"].endswith(f"/moderation/acteurs/{keep}")
         assert kept_phone == "02 31 00 00 02"
         assert "rien n'a été enregistré" in text(editor.get(results["edit"].headers["Location"]))
+
+
+def test_simultaneous_saves_of_one_version_keep_exactly_one(tmp_path):
+    """Six coordinators save the same form at once: one is saved, five are told what changed."""
+    app = build_app(tmp_path)
+    add_user(app, "coord@example.org", role="coordinator")
+    actor_id = add_actor(app, name="Disputée", countries="ML", domains="eau", activities="projets")
+    with gunicorn(app, tmp_path) as base:
+        cookies, token = coordinator_session(base)
+        page = requests.get(f"{base}/moderation/acteurs/{actor_id}", cookies=cookies).text
+        form = {**COORDINATOR_EDIT, "csrf_token": token, "version": version_in(page), "name": "Disputée"}
+        responses = all_at_once(base, cookies, [(f"/moderation/acteurs/{actor_id}",
+                                                 {**form, "description": f"Version {i}"}) for i in range(6)])
+        assert sorted(r.status_code for r in responses) == [302] + [409] * 5
+        winner = next(i for i, r in enumerate(responses) if r.status_code == 302)
+        assert all(f"Présentation : — → Version {winner}" in r.text for r in responses if r.status_code == 409)
+    with app.app_context():
+        assert db.session.get(Actor, actor_id).description == f"Version {winner}"
+        updates = db.session.scalars(select(Revision.action).where(Revision.actor_id == actor_id)).all()
+        assert updates.count("update") == 1
+    dispose(app)
