@@ -163,8 +163,9 @@ def lock_actors(session, *actors: Actor):
     A write takes the lock, so that an edit and a merge of the same actor wait for
     each other instead of both reading the old values; ids in order, against deadlocks.
     """
-    session.execute(update(Actor).where(Actor.id.in_(sorted(a.id for a in actors)))
-                    .values(status=Actor.status).execution_options(synchronize_session=False))
+    for actor_id in sorted({a.id for a in actors}):  # one at a time: one UPDATE may lock rows in any order
+        session.execute(update(Actor).where(Actor.id == actor_id).values(status=Actor.status)
+                        .execution_options(synchronize_session=False))
     for actor in actors:
         session.refresh(actor)
 
@@ -523,7 +524,9 @@ def _close_request(session, request: ChangeRequest, moderator: User, status: str
 
     The UPDATE holds the request's row (the database, on SQLite) until the commit,
     so of two decisions at once the second finds it decided and changes nothing.
+    The actor is locked first, as edits and merges do (a merge withdraws its requests).
     """
+    lock_actors(session, request.actor)
     result = session.execute(
         update(ChangeRequest).where(ChangeRequest.id == request.id, ChangeRequest.status == "open")
         .values(status=status, decided_at=utcnow(), decided_by_id=moderator.id, **values)
@@ -532,7 +535,6 @@ def _close_request(session, request: ChangeRequest, moderator: User, status: str
         session.expire(request)
         raise OperationError(_("Cette demande a déjà été traitée."))
     session.refresh(request)
-    session.refresh(request.actor)  # read again now that no other decision can interleave
 
 
 def approve_request(session, request: ChangeRequest, moderator: User, vocab: Vocabulary):
