@@ -148,11 +148,17 @@ def register_commands(app):
         """Cohérence entre la base de données et l'index."""
 
     @index_group.command("sync")
-    def index_sync_command():
-        """Applique les tâches d'indexation en attente (après un arrêt brutal, par exemple)."""
-        with index_progress():
-            n = search.apply_pending()
-        click.echo(f"{n} tâche(s) d'indexation appliquée(s).")
+    @click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+                  help="Secondes d'attente si un autre processus écrit dans l'index.")
+    def index_sync_command(timeout):
+        """Applique à l'index de ce serveur les modifications du journal qu'il n'a pas encore ; code 1 si impossible."""
+        try:
+            with index_progress():
+                n = search.apply_pending(timeout=timeout, strict=True)
+        except search.IndexSyncError as exc:
+            click.echo(f"Échec : {exc}", err=True)
+            sys.exit(1)
+        click.echo(f"{n} modification(s) appliquée(s) à l'index.")
 
     @index_group.command("check")
     def index_check_command():

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from .actor_fields import LIST_FIELDS, MERGEABLE
 from .models import (Activity, Actor, ChangeRequest, Domain, DuplicateDismissal, Kind, User,
                      actor_activity, actor_domain, utcnow)
-from .operations import (OperationError, actor_input, host_of, record_revision, similar_names,
-                         update_actor)
+from .operations import (OperationError, actor_input, check_version, host_of, lock_actors, record_revision,
+                         similar_names, update_actor)
 from .search import mark_for_index
 from .text import fold_words, slugify
 from .validation import ActorInput, Vocabulary
@@ -174,16 +174,26 @@ def dismiss_pair(session, a: Actor, b: Actor, user: User | None):
 
 
 
-def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], user: User | None) -> Actor:
+def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], user: User | None,
+                 versions: tuple[int | None, int | None] | None = None) -> Actor:
     """Merge ``drop`` into ``keep``: for each field take "keep", "drop" or (lists) "both".
 
     ``drop`` is archived and remembers where it went, so its URL redirects and its
-    history stays readable.
+    history stays readable. Both actors are locked first, so an edit of either
+    happens wholly before the merge (which then takes its values) or after it
+    (and is sent to ``keep``). With ``versions`` (of keep, of drop, when the
+    choices were shown), a change since then raises ``EditConflict``; a version
+    left out (None) is not checked: a merge writes choices, not values, so it
+    takes whatever is current.
     """
     if keep.id == drop.id:
         raise OperationError(_("Choisissez deux fiches différentes."))
-    if drop.merged_into_id:
+    lock_actors(session, keep, drop)
+    if drop.merged_into_id or keep.merged_into_id:
         raise OperationError(_("Cette fiche a déjà été fusionnée."))
+    for actor, version in zip((keep, drop), versions or ()):
+        if version is not None:
+            check_version(session, actor, version)
     vocab = Vocabulary(session)
     mine, theirs = actor_input(keep).as_dict(), actor_input(drop).as_dict()
     values = {}

@@ -5,7 +5,7 @@ importer's); WTForms brings rendering, CSRF and the honeypot.
 """
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, FieldList, SelectField, SelectMultipleField, StringField,
+from wtforms import (BooleanField, FieldList, HiddenField, SelectField, SelectMultipleField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -48,6 +48,12 @@ class ActorForm(HoneypotMixin, FlaskForm):
     add_country = SubmitField(_l("Ajouter un pays"))
     add_town = SubmitField(_l("Ajouter une ville"))
     submit = SubmitField(_l("Envoyer"))
+    version = HiddenField()  # of the actor, when the form was opened (an edit over a newer one is refused)
+
+    def version_number(self) -> int | None:
+        """The version the form was opened on; None if absent or not a number."""
+        value = (self.version.data or "").strip()
+        return int(value) if value.isdigit() and len(value) < 19 else None
 
     def fill_choices(self, vocab: Vocabulary):
         self.kind.choices = [("", _l("— Choisir —"))] + [(t.slug, vocab.labels["kind"][t.slug]) for t in vocab.active("kind")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from . import operations
 from .interchange import ParsedFile
 from .models import Actor
+from .processes import die_with_parent
 from .validation import ActorInput, Vocabulary, actor_key, describe_errors, validate_actor
 
 
@@ -138,7 +140,8 @@ def _validated(rows, vocab, processes, progress):
     try:
         # fork: the processes inherit the rows, the vocabulary and the app context (messages in French);
         # only the results travel.
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
+        with multiprocessing.get_context("fork").Pool(processes, initializer=die_with_parent,
+                                                     initargs=(os.getpid(),)) as pool:
             for results in pool.imap(_validate_chunk, range(0, len(rows), CHUNK)):
                 yield from results
                 progress.update(len(results))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import taxonomy
@@ -118,6 +118,79 @@ def update_actor(session, actor: Actor, data: ActorInput, vocab: Vocabulary,
     actor.updated_at = utcnow()
     record_revision(session, actor, user, action)
     return True
+
+
+# -- versions: no silent lost update ----------------------------------------
+
+class EditConflict(OperationError):
+    """The actor changed after the form was opened; ``changes`` says how: (field, then, now)."""
+
+    def __init__(self, changes: list[tuple[str, object, object]], version: int):
+        super().__init__(_("Cette fiche a été modifiée depuis l'ouverture du formulaire : rien n'a été "
+                           "enregistré."))
+        self.changes, self.version = changes, version
+
+
+class ActorMerged(OperationError):
+    """The actor was merged into ``kept``: that is the one to edit now."""
+
+    def __init__(self, kept: Actor):
+        super().__init__(_("Cette fiche a été fusionnée dans « %(name)s » : c'est désormais celle-ci qu'il faut "
+                           "modifier ; rien n'a été enregistré.", name=kept.name))
+        self.kept = kept
+
+
+def actor_version(session, actor: Actor) -> int:
+    """The version of an actor: its latest revision (every change of an actor records one)."""
+    return session.scalar(select(func.max(Revision.id)).where(Revision.actor_id == actor.id)) or 0
+
+
+def lock_actors(session, *actors: Actor):
+    """Hold these actors' rows until the transaction ends (on SQLite, the database), then read them again.
+
+    A write takes the lock, so that an edit and a merge of the same actor wait for
+    each other instead of both reading the old values; ids in order, against deadlocks.
+    """
+    for actor_id in sorted({a.id for a in actors}):  # one at a time: one UPDATE may lock rows in any order
+        session.execute(update(Actor).where(Actor.id == actor_id).values(status=Actor.status)
+                        .execution_options(synchronize_session=False))
+    for actor in actors:
+        session.refresh(actor)
+
+
+def check_version(session, actor: Actor, version: int | None):
+    """Raise ``EditConflict`` if the actor's values changed since ``version`` (call under ``lock_actors``).
+
+    A change that touched none of the form's fields (a status, a confirmation) is no conflict.
+    An unknown version (forged, another actor's) is one, without details.
+    """
+    current = actor_version(session, actor)
+    if version == current:
+        return
+    base = session.get(Revision, version) if version else None
+    if base is None or base.actor_id != actor.id:
+        raise EditConflict([], current)
+    changes = [(name, base.data.get(name), value) for name, value in actor_input(actor).as_dict().items()
+               if base.data.get(name) != value]
+    if changes:
+        raise EditConflict(changes, current)
+
+
+def _lock_for_edit(session, actor: Actor, version: int | None):
+    lock_actors(session, actor)
+    if actor.merged_into_id:
+        kept, seen = actor, set()
+        while kept.merged_into_id and kept.id not in seen:  # merges of merges: follow them to the end
+            seen.add(kept.id)
+            kept = session.get(Actor, kept.merged_into_id)
+        raise ActorMerged(kept)
+    check_version(session, actor, version)
+
+
+def edit_actor(session, actor: Actor, data: ActorInput, vocab: Vocabulary, user: User, version: int | None) -> bool:
+    """A coordinator's edit of the form opened on ``version``; return whether anything changed."""
+    _lock_for_edit(session, actor, version)
+    return update_actor(session, actor, data, vocab, user)
 
 
 def _set_status(session, actor: Actor, status: str, user: User | None, action: str):
@@ -365,13 +438,15 @@ def proposed_input(session, actor: Actor, user: User) -> ActorInput:
 
 
 def edit_own_actor(session, user: User, actor: Actor, data: ActorInput, vocab: Vocabulary,
-                   message: str = "") -> str:
-    """An owner's edit. Returns what happened: "updated", "resubmitted", "proposed" or "unchanged".
+                   message: str = "", version: int | None = None) -> str:
+    """An owner's edit of the form opened on ``version``. Returns what happened: "updated",
+    "resubmitted", "proposed" or "unchanged".
 
     A pending entry is edited in place; a rejected one is edited and sent back to
     moderation; a published one gets a proposed change, and the published
     version stays visible until a coordinator approves it.
     """
+    _lock_for_edit(session, actor, version)
     if actor.owner_id != user.id:
         raise OperationError(_("Cette fiche ne vous est pas rattachée."))
     if actor.status == "pending":
@@ -452,39 +527,50 @@ def find_duplicates(session, data: ActorInput, exclude_id: int | None = None) ->
 
 # -- moderation ------------------------------------------------------------
 
-def approve_request(session, request: ChangeRequest, moderator: User, vocab: Vocabulary):
-    if request.status != "open":
+def _close_request(session, request: ChangeRequest, moderator: User, status: str, **values):
+    """Mark ``request`` decided, once: an UPDATE conditional on it being open.
+
+    The UPDATE holds the request's row (the database, on SQLite) until the commit,
+    so of two decisions at once the second finds it decided and changes nothing.
+    The actor is locked first, as edits and merges do (a merge withdraws its requests).
+    """
+    lock_actors(session, request.actor)
+    result = session.execute(
+        update(ChangeRequest).where(ChangeRequest.id == request.id, ChangeRequest.status == "open")
+        .values(status=status, decided_at=utcnow(), decided_by_id=moderator.id, **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        session.expire(request)
         raise OperationError(_("Cette demande a déjà été traitée."))
+    session.refresh(request)
+
+
+def approve_request(session, request: ChangeRequest, moderator: User, vocab: Vocabulary):
+    data = None
+    if request.kind == "change":
+        data, errors = validate_actor(request.data or {}, vocab)
+        if errors:
+            raise OperationError(_("La modification proposée n'est plus valide : %(why)s", why=errors[0][1]))
+    _close_request(session, request, moderator, "approved")
     actor = request.actor
     if request.kind == "new":
         publish_actor(session, actor, moderator)
     elif request.kind == "change":
-        data, errors = validate_actor(request.data or {}, vocab)
-        if errors:
-            raise OperationError(_("La modification proposée n'est plus valide : %(why)s", why=errors[0][1]))
         if actor.status != "published":
             raise OperationError(_("La fiche n'est plus publiée ; la modification ne peut pas être appliquée."))
         update_actor(session, actor, data, vocab, moderator, action="approve-change")
     elif request.kind == "claim":
         actor.owner_id = request.user_id
         record_revision(session, actor, moderator, "owner")
-    request.status = "approved"
-    request.decided_at = utcnow()
-    request.decided_by = moderator
 
 
 def reject_request(session, request: ChangeRequest, moderator: User, reason: str):
-    if request.status != "open":
-        raise OperationError(_("Cette demande a déjà été traitée."))
     reason = reason.strip()
     if not reason:
         raise OperationError(_("Indiquez la raison du refus : elle sera envoyée au demandeur."))
+    _close_request(session, request, moderator, "rejected", reason=reason)
     if request.kind == "new" and request.actor.status == "pending":
         _set_status(session, request.actor, "rejected", moderator, "reject")
-    request.status = "rejected"
-    request.reason = reason
-    request.decided_at = utcnow()
-    request.decided_by = moderator
 
 
 def changes_between(before: dict | None, after: dict) -> list[tuple[str, object, object]]:

@@ -15,7 +15,7 @@ import requests
 from conftest import add_actor, add_user, build_app, database_url, dispose
 from repertoire.extensions import db
 from repertoire.models import Actor
-from web import csrf_token
+from web import csrf_token, version_in
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
@@ -56,10 +56,12 @@ def test_concurrent_edits_through_four_gunicorn_workers(tmp_path):
             for round in range(4):
                 for actor_id in actor_ids:
                     word = f"marqueur{worker}x{round}x{actor_id}"
-                    token = csrf_token(session.get(f"{base}/moderation/acteurs/{actor_id}").text)
+                    page = session.get(f"{base}/moderation/acteurs/{actor_id}").text
+                    token, version = csrf_token(page), version_in(page)
                     name = f"Servie {ids.index(actor_id)}"
                     response = session.post(f"{base}/moderation/acteurs/{actor_id}", allow_redirects=False, data={
-                        "csrf_token": token, "name": name, "kind": "association", "town": "Caen", "postcode": "14000",
+                        "csrf_token": token, "version": version, "name": name, "kind": "association", "town": "Caen",
+                        "postcode": "14000",
                         "department": "14", "countries-0": "Mali", "domains": "eau", "activities": "projets",
                         "description": f"Description {word}", "submit": "1"})
                     if response.status_code != 302:

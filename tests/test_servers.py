@@ -107,7 +107,7 @@ def test_pruning_keeps_the_rows_a_live_index_needs_and_a_gap_rebuilds(tmp_path, 
     client = b.test_client()
     if caught_up_by == "index sync":
         result = b.test_cli_runner().invoke(args=["index", "sync"])
-        assert result.exit_code == 0 and "1 tâche" in result.output  # the gap is seen: rebuilt from the database
+        assert result.exit_code == 0 and "1 modification" in result.output  # the gap is seen: rebuilt from the database
     else:
         deadline = time.monotonic() + 60
         while found(client, "marqueurquatre") != 1:  # the gap is seen: rebuilt in the background

@@ -13,9 +13,18 @@ def csrf_token(page: str) -> str:
 
 
 def submit(client, url, data, form_url=None, **kwargs):
-    """GET the page holding the form, then POST ``data`` with its CSRF token."""
+    """GET the page holding the form, then POST ``data`` with its CSRF token (and version, as a browser would)."""
     page = client.get(form_url or url).get_data(as_text=True)
-    return client.post(url, data={**data, "csrf_token": csrf_token(page)}, **kwargs)
+    hidden = {"csrf_token": csrf_token(page)}
+    if version_in(page) is not None:
+        hidden["version"] = version_in(page)
+    return client.post(url, data={**hidden, **data}, **kwargs)
+
+
+def version_in(page: str) -> str | None:
+    """The version an edit form was opened on (its hidden field), if it has one."""
+    match = re.search(r'<input[^>]*name="version"[^>]*value="(\d*)"', page)
+    return match.group(1) if match else None
 
 
 def outbox(app) -> list:

@@ -161,9 +161,9 @@ def space():
     return render_template("account/space.html", actors=actors, requests=requests)
 
 
-def _actor_form_page(form, errors, duplicates=(), actor=None):
+def _actor_form_page(form, errors, duplicates=(), actor=None, conflict=None):
     return render_template("account/actor_form.html", form=form, errors=errors, duplicates=duplicates,
-                           actor=actor)
+                           actor=actor, conflict=conflict)
 
 
 @bp.route("/mon-espace/inscrire", methods=["GET", "POST"])
@@ -203,19 +203,37 @@ def own_actor(actor_id: int) -> Actor:
 @role_required(*ANYONE)
 @limiter.limit(rate("SUBMIT_RATE_LIMIT"), methods=["POST"])
 def edit_actor(actor_id: int):
+    kept = curation.merged_into(db.session, db.session.get(Actor, actor_id))
+    if kept is not None and kept.owner_id == current_user.id:
+        flash(_("Cette fiche a été fusionnée dans « %(name)s » : c'est désormais celle-ci qu'il faut modifier.",
+                name=kept.name), "info")
+        return redirect(url_for("account.edit_actor", actor_id=kept.id))
     actor = own_actor(actor_id)
     vocab = Vocabulary(db.session)
     if request.method == "GET":
-        form = ActorForm(data=form_data(operations.proposed_input(db.session, actor, current_user)))
+        form = ActorForm(data={**form_data(operations.proposed_input(db.session, actor, current_user)),
+                               "version": operations.actor_version(db.session, actor)})
     else:
         form = ActorForm()
     form.fill_choices(vocab)
-    errors = {}
+    errors, conflict = {}, None
     if form.is_submitted() and not form.adding_rows():
         data, errors = form.check(vocab, need_place=False)
         if data is not None:
-            outcome = operations.edit_own_actor(db.session, current_user, actor, data, vocab,
-                                                message=form.no_intervention.data or "")
+            try:
+                outcome = operations.edit_own_actor(db.session, current_user, actor, data, vocab,
+                                                    message=form.no_intervention.data or "",
+                                                    version=form.version_number())
+            except operations.ActorMerged as merged:
+                db.session.rollback()
+                flash(str(merged), "error")
+                if merged.kept.owner_id == current_user.id:
+                    return redirect(url_for("account.edit_actor", actor_id=merged.kept.id))
+                return redirect(url_for("account.space"))
+            except operations.EditConflict as exc:  # shown with what the member typed
+                db.session.rollback()
+                form.version.data = str(exc.version)
+                return _actor_form_page(form, errors, actor=actor, conflict=exc), 409
             db.session.commit()
             flash({
                 "updated": _("Vos modifications sont enregistrées ; la fiche attend toujours sa validation."),

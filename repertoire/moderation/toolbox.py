@@ -147,9 +147,17 @@ def merge_duplicate(a_id: int, b_id: int):
         for field in curation.MERGEABLE:
             choice = request.form.get(f"choice-{field}", "a")
             choices[field] = "both" if choice == "both" else ("keep" if (choice == "a") == (keep is a) else "drop")
+        shown = {side: request.form.get(f"version-{side}", "") for side in "ab"}
+        shown = {side: int(v) if v.isdigit() and len(v) < 19 else None for side, v in shown.items()}
+        versions = (shown["a"], shown["b"]) if keep is a else (shown["b"], shown["a"])
         try:
-            curation.merge_actors(db.session, keep, drop, choices, current_user)
+            curation.merge_actors(db.session, keep, drop, choices, current_user, versions)
+        except operations.EditConflict:
+            db.session.rollback()
+            flash(_("Une des deux fiches a été modifiée depuis l'ouverture de cette page : rien n'a été "
+                    "fusionné. Vérifiez les valeurs ci-dessous, puis fusionnez de nouveau."), "error")
         except operations.OperationError as exc:
+            db.session.rollback()
             flash(str(exc), "error")
         else:
             db.session.commit()
@@ -157,8 +165,10 @@ def merge_duplicate(a_id: int, b_id: int):
                   "success")
             return redirect(url_for("moderation.edit_actor", actor_id=keep.id))
     values = {"a": operations.actor_snapshot(a), "b": operations.actor_snapshot(b)}
-    return render_template("moderation/merge.html", a=a, b=b, values=values, fields=curation.MERGEABLE,
-                           list_fields=curation.LIST_FIELDS, form=form, field_labels=FIELD_LABELS)
+    versions = {"a": operations.actor_version(db.session, a), "b": operations.actor_version(db.session, b)}
+    return render_template("moderation/merge.html", a=a, b=b, values=values, versions=versions,
+                           fields=curation.MERGEABLE, list_fields=curation.LIST_FIELDS, form=form,
+                           field_labels=FIELD_LABELS)
 
 
 # -- import and export -----------------------------------------------------

@@ -3,7 +3,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import actor_fields, geo, operations
+from .. import actor_fields, curation, geo, operations
 from ..auth import role_required
 from ..extensions import db
 from ..forms import ActorForm, form_data
@@ -120,7 +120,8 @@ def _decide(change: ChangeRequest, decide, message: str):
     """Apply a decision, commit, tell the member, go back to the queue."""
     try:
         decide()
-    except operations.OperationError as exc:
+    except operations.OperationError as exc:  # decided meanwhile, say: nothing changes, no mail
+        db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("moderation.request_detail", request_id=change.id))
     db.session.commit()
@@ -185,23 +186,47 @@ def get_actor(actor_id: int) -> Actor:
     return actor
 
 
+def to_kept_actor(merged: operations.ActorMerged, endpoint: str):
+    """An edit of an actor merged away leads to the one it was merged into."""
+    db.session.rollback()
+    flash(str(merged), "error")
+    return redirect(url_for(endpoint, actor_id=merged.kept.id))
+
+
 @bp.route("/acteurs/<int(max=2147483647):actor_id>", methods=["GET", "POST"])
 @role_required(*COORDINATORS)
 def edit_actor(actor_id: int):
     actor = get_actor(actor_id)
     vocab = Vocabulary(db.session)
-    form = ActorForm(data=form_data(operations.actor_input(actor))) if request.method == "GET" else ActorForm()
+    if request.method == "GET":
+        if actor.merged_into_id:
+            kept = curation.final_actor(db.session, actor)
+            flash(_("Cette fiche a été fusionnée dans « %(name)s » : c'est désormais celle-ci qu'il faut "
+                    "modifier.", name=kept.name), "info")
+            return redirect(url_for("moderation.edit_actor", actor_id=kept.id))
+        form = ActorForm(data={**form_data(operations.actor_input(actor)),
+                               "version": operations.actor_version(db.session, actor)})
+    else:
+        form = ActorForm()
     form.fill_choices(vocab)
-    errors = {}
+    errors, conflict = {}, None
     if form.is_submitted() and not form.adding_rows():
         data, errors = form.check(vocab, need_place=False)
         if data is not None:
-            changed = operations.update_actor(db.session, actor, data, vocab, current_user)
-            db.session.commit()
-            flash(_("Fiche enregistrée.") if changed else _("Aucune modification à enregistrer."), "success")
-            return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
-    return render_template("moderation/actor.html", actor=actor, form=form, errors=errors,
-                           confirm_form=ConfirmForm())
+            try:
+                changed = operations.edit_actor(db.session, actor, data, vocab, current_user, form.version_number())
+            except operations.ActorMerged as merged:
+                return to_kept_actor(merged, "moderation.edit_actor")
+            except operations.EditConflict as exc:  # shown with what the coordinator typed
+                db.session.rollback()
+                conflict = exc
+                form.version.data = str(exc.version)
+            else:
+                db.session.commit()
+                flash(_("Fiche enregistrée.") if changed else _("Aucune modification à enregistrer."), "success")
+                return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
+    return render_template("moderation/actor.html", actor=actor, form=form, errors=errors, conflict=conflict,
+                           confirm_form=ConfirmForm()), 409 if conflict else 200
 
 
 def _change_status(actor_id: int, operation, message: str):

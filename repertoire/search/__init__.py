@@ -17,10 +17,11 @@ from ..text import sort_key
 from . import sync
 from .index import FACETS, IndexUnavailable, SearchIndex
 from .params import ParamError, SearchParams, parse_search_params
-from .sync import apply_pending, check_index, mark_for_index, progress_bar, rebuild_if_broken, reindex_all
+from .sync import (IndexSyncError, apply_pending, check_index, mark_for_index, progress_bar, rebuild_if_broken,
+                   reindex_all)
 
-__all__ = ["FACETS", "SUGGEST_FIELDS", "IndexUnavailable", "ParamError", "SearchParams", "SearchResult",
-           "all_published", "apply_pending", "check_index", "export_actor_ids", "get_index", "init_app",
+__all__ = ["FACETS", "SUGGEST_FIELDS", "IndexSyncError", "IndexUnavailable", "ParamError", "SearchParams",
+           "SearchResult", "all_published", "apply_pending", "check_index", "export_actor_ids", "get_index", "init_app",
            "mark_for_index", "parse_search_params", "progress_bar", "published_in_order", "rebuild_if_broken",
            "reindex_all", "results_version", "search_actors", "suggest", "sync"]
 

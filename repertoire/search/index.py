@@ -20,6 +20,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from whoosh.filedb.filestore import FileStorage
+from whoosh.index import LockError as IndexLocked  # noqa: F401  (the writer is another process's)
 from whoosh import query as wq
 from whoosh.analysis import (CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token,
                              Tokenizer)

@@ -42,9 +42,10 @@ from .. import geo
 from ..database import insert_rows
 from ..extensions import db
 from ..models import Activity, Actor, ActorCountry, ActorTown, Domain, IndexLog, IndexPosition, Kind, utcnow
+from ..processes import die_with_parent
 from ..records import published_records
 from ..serialize import actor_to_dict
-from .index import IndexUnavailable, build_segment_in, document
+from .index import IndexLocked, IndexUnavailable, build_segment_in, document
 
 log = logging.getLogger(__name__)
 
@@ -162,17 +163,20 @@ def index_name(index) -> str:
     return f"{socket.gethostname()}:{os.path.realpath(index.path)}"[:300]
 
 
-def apply_pending(timeout: float = 30.0, quiet: bool = False) -> int:
+def apply_pending(timeout: float = 30.0, quiet: bool = False, strict: bool = False) -> int:
     """Apply the log rows past this index's position; return how many.
 
     ``quiet``: another process holding the writer is not worth a warning (it is applying them).
+    A failure leaves the rows for the next look and is logged; with ``strict`` it raises ``IndexSyncError``.
     """
     from . import get_index
 
     index = get_index()
     try:
         position, _ = index.log_position()
-    except IndexUnavailable:
+    except IndexUnavailable as exc:
+        if strict:
+            raise IndexSyncError(0, f"index absent ou illisible ({exc}) ; lancez « repertoire reindex »") from exc
         log.warning("index indisponible : modifications en attente d'indexation")
         return 0
     with db.engine.connect() as connection:
@@ -212,11 +216,18 @@ def apply_pending(timeout: float = 30.0, quiet: bool = False) -> int:
             rebuild_if_broken(current_app._get_current_object(), "Journal des modifications purgé au-delà de "
                                                                  f"la position {position} de l'index")
         return 0
-    except IndexUnavailable:
+    except IndexUnavailable as exc:
+        if strict:
+            raise IndexSyncError(head - position, f"index absent ou illisible ({exc}) ; "
+                                                  f"lancez « repertoire reindex »") from exc
         log.warning("index indisponible : %d modification(s) en attente d'indexation", head - position)
         return 0
     except Exception as exc:  # a LockError after the timeout, a full disk…: the rows wait for the next look
-        if not (quiet and type(exc).__name__ == "LockError"):
+        if strict:
+            reason = (f"l'écrivain de l'index est pris par un autre processus depuis plus de {timeout:g} s"
+                      if isinstance(exc, IndexLocked) else f"{type(exc).__name__} : {exc}")
+            raise IndexSyncError(head - position, reason) from exc
+        if not (quiet and isinstance(exc, IndexLocked)):
             log.warning("indexation différée : modifications %d à %d en attente", position + 1, head, exc_info=True)
         return 0
     heartbeat(index, top)
@@ -300,7 +311,7 @@ def build_segments(folder: str, ids, progress=None) -> list:
     gc.freeze()  # forked processes: no collection walks (and copies) all the objects they inherit
     try:
         with ProcessPoolExecutor(min(processes, len(shares)), mp_context=context, initializer=_init_builder,
-                                 initargs=(counter,)) as pool:
+                                 initargs=(counter, os.getpid())) as pool:
             futures = [pool.submit(_build_share, url.render_as_string(hide_password=False), folder, share)
                        for share in shares]
             reported = 0
@@ -322,8 +333,9 @@ def build_segments(folder: str, ids, progress=None) -> list:
 _built = None  # in a builder process: shared count of documents built, for the progress bar
 
 
-def _init_builder(counter):
+def _init_builder(counter, parent_pid: int):
     global _built
+    die_with_parent(parent_pid)  # a builder holds the index writer's lock it inherited: never orphaned
     _built = counter
 
 
@@ -366,6 +378,13 @@ class _NothingToDo(Exception):
 
 class _Gap(Exception):
     pass
+
+
+class IndexSyncError(RuntimeError):
+    """Pending index changes could not be applied; the message says why, in French."""
+
+    def __init__(self, waiting: int, reason: str):
+        super().__init__(f"{waiting} modification(s) en attente d'indexation non appliquée(s) : {reason}.")
 
 
 def reindex_all() -> int:
