@@ -27,12 +27,19 @@ def _points(ring, fmt="{:.1f},{:.1f}") -> str:
     return "M" + "L".join(fmt.format(x, y) for x, y in ring) + "Z"
 
 
+def _relative(ring) -> str:
+    """The same ring in relative steps of a tenth of a unit: about half the bytes, no drift."""
+    tenths = [(round(x * 10), round(y * 10)) for x, y in ring]
+    steps = " ".join(f"{(x1 - x0) / 10:g},{(y1 - y0) / 10:g}" for (x0, y0), (x1, y1) in zip(tenths, tenths[1:]))
+    return f"M{tenths[0][0] / 10:g},{tenths[0][1] / 10:g}l{steps}z"
+
+
 @lru_cache(maxsize=1)
 def _shapes() -> tuple[dict[str, str], float, float, list[tuple[str, float, float, float, float]]]:
     """Département code -> path data in one frame; the frame's size; the insets' boxes (code, x, y, w, h)."""
     data = json.loads(resources.files(__package__).joinpath("data/france-departements.json").read_text())
     _, _, width, height = (float(v) for v in data["viewBox"].split())
-    paths = {code: "".join(_points(r) for r in rings) for code, rings in data["metropolitan"].items()}
+    paths = {code: "".join(_relative(r) for r in rings) for code, rings in data["metropolitan"].items()}
     codes = sorted(data["overseas"])
     box_w = (width - INSET_GAP * (len(codes) - 1)) / len(codes)
     top = height + INSET_GAP

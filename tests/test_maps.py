@@ -204,3 +204,15 @@ def test_statistics_page_in_english_names_the_departments_map(app):
     client.get("/langue/en")
     body = client.get("/statistiques").get_data(as_text=True)
     assert "Seine-Maritime (76): 1 actor" in body and "Map of actors by head-office département" in body
+
+
+def test_arcs_map_survives_unknown_countries_origins_and_huge_names(app):
+    huge = "N" * 100_000
+    with app.test_request_context():
+        html = str(arcs_map("99", [Place(huge, "ZZ", "Nulle part"), Place("Dakar", "SN", "Dakar")]))
+    root = ET.fromstring(html)
+    svg = root.find(f"{SVG}svg")
+    assert not svg.findall(f"{SVG}path[@class='arc']")  # no origin, no arcs, but the places still show
+    assert len(svg.findall(f"{SVG}circle[@class='place locality']")) == 1
+    assert len(root.findall("ul/li")) == 2
+    assert huge not in "".join(svg.itertext())  # the drawing shortens labels; the list keeps them whole
