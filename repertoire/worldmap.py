@@ -27,6 +27,19 @@ def _equal_earth(lon: float, lat: float) -> tuple[float, float]:
     return x, y
 
 
+def project(lon: float, lat: float) -> tuple[float, float]:
+    """Degrees -> this map's SVG coordinates (same frame as the outlines)."""
+    xmax, ymax = _equal_earth(180, 0)[0], _equal_earth(0, 90)[1]
+    scale = WIDTH / (2 * xmax)
+    px, py = _equal_earth(lon, lat)
+    return (px + xmax) * scale, (ymax - py) * scale
+
+
+def outlines() -> tuple[dict[str, str], float]:
+    """ISO alpha-2 -> SVG path data, and the map's height."""
+    return _outlines()
+
+
 @lru_cache(maxsize=1)
 def _outlines() -> tuple[dict[str, str], float]:
     """ISO alpha-2 -> SVG path data, and the map's height."""

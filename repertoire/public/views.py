@@ -2,7 +2,7 @@ from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 from flask import Response, abort, redirect, render_template, request, session, stream_with_context, url_for
-from flask_babel import format_date, format_datetime, format_number, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, format_datetime, format_number, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -11,6 +11,7 @@ from .. import geo
 from ..extensions import db
 from ..curation import merged_into
 from ..interchange import iter_csv, iter_json
+from ..francemap import france_map
 from ..worldmap import legend as world_legend, world_map
 from ..models import Actor
 from ..search import FACETS, ParamError, SearchParams, parse_search_params, search_actors
@@ -181,7 +182,14 @@ def statistics():
     world = world_map(countries, lambda code: url_for("public.index", country=code),
                       lambda code, n: (_("%(country)s : %(n)s acteur(s)", country=geo.country_name(code), n=n)
                                        if code else _("Carte des pays d'intervention")))
-    return render_template("statistics.html", result=result, world=world, facet_order=FACET_ORDER,
+    departments = {f["value"]: f["count"] for f in result.facets["department"]}
+    france = france_map(departments, lambda code: url_for("public.index", department=code),
+                        lambda code, n: (ngettext("%(department)s (%(code)s) : %(num)s acteur",
+                                                  "%(department)s (%(code)s) : %(num)s acteurs", n,
+                                                  department=geo.department_name(code), code=code)
+                                         if code else _("Carte des acteurs par département du siège")),
+                        legend_title=_("Acteurs"))
+    return render_template("statistics.html", result=result, world=world, france=france, facet_order=FACET_ORDER,
                            legend=world_legend())
 
 

@@ -1,0 +1,146 @@
+"""Server-drawn SVG charts, each with an accessible HTML equivalent beside it.
+
+- ``bar_chart(title, rows)``: horizontal bars and a table holding the same numbers;
+- ``arcs_map(origin_department, places)``: arcs from a French département to partners' places on the
+  world map (worldmap's projection and outlines), and the list of those arcs.
+Labels are escaped here: callers pass plain text.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from markupsafe import Markup, escape
+
+from . import gazetteer, geo, worldmap
+
+BAR_COLOR = "#2f73aa"
+ROW = 22
+LABEL_WIDTH = 190
+BAR_WIDTH = 300
+MAX_LABEL = 30
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
+
+
+def bar_chart(title: str, rows: list[tuple[str, int, str | None]], column: str | None = None,
+              chart_id: str = "chart") -> Markup:
+    """Horizontal bars (an image named by ``title``) and a table of the same rows, links in the table."""
+    column = column or _("Nombre")
+    top = max((count for _label, count, _url in rows), default=0) or 1
+    height = ROW * len(rows) + 4
+    width = LABEL_WIDTH + BAR_WIDTH + 60
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="bar-chart" role="img" '
+           f'aria-labelledby="{escape(chart_id)}-title"><title id="{escape(chart_id)}-title">{escape(title)}</title>']
+    for i, (label, count, _url) in enumerate(rows):
+        y = 2 + i * ROW
+        bar = BAR_WIDTH * count / top
+        svg.append(f'<g class="chart-bar"><text x="{LABEL_WIDTH - 6}" y="{y + 15}" text-anchor="end" font-size="12" '
+                   f'fill="#1d2433">{escape(_short(label))}</text>'
+                   f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{bar:.1f}" height="{ROW - 6}" fill="{BAR_COLOR}" '
+                   f'data-count="{int(count)}"/>'
+                   f'<text x="{LABEL_WIDTH + bar + 6:.1f}" y="{y + 15}" font-size="12" fill="#1d2433">{int(count)}'
+                   f'</text></g>')
+    svg.append("</svg>")
+    table = [f'<table class="table chart-table"><caption>{escape(title)}</caption><thead><tr><th scope="col">'
+             f'{escape(title)}</th><th scope="col">{escape(column)}</th></tr></thead><tbody>']
+    for label, count, url in rows:
+        cell = f'<a href="{escape(url)}">{escape(label)}</a>' if url else escape(label)
+        table.append(f'<tr><th scope="row">{cell}</th><td>{int(count)}</td></tr>')
+    table.append("</tbody></table>")
+    return Markup(f'<div class="chart">{"".join(svg)}{"".join(table)}</div>')
+
+
+@dataclass(frozen=True)
+class Place:
+    """A partner's place: ``country`` is ISO alpha-2, ``locality`` may be empty, ``url`` links its page."""
+    name: str
+    country: str
+    locality: str | None = None
+    url: str | None = None
+
+
+def _curve(x0, y0, x1, y1) -> str:
+    """A quadratic Bézier bowing to one side, like a great circle seen on a flat map."""
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    dx, dy = x1 - x0, y1 - y0
+    bow = 0.2
+    cx, cy = mx + dy * bow, my - dx * bow
+    if cy > my:  # always bow northwards
+        cx, cy = mx - dy * bow, my + dx * bow
+    return f"M{x0:.1f},{y0:.1f}Q{cx:.1f},{cy:.1f} {x1:.1f},{y1:.1f}"
+
+
+def arcs_map(origin_department: str, places: list[Place], chart_id: str = "arcs") -> Markup:
+    """World map cropped to the arcs from ``origin_department`` to each place, and the list of arcs."""
+    origin = gazetteer.department_centre(origin_department)
+    located = [(place, gazetteer.locate(place.locality, place.country)) for place in places]
+    ox, oy = worldmap.project(origin.lon, origin.lat) if origin else (None, None)
+    points = [(place, loc, *worldmap.project(loc.lon, loc.lat)) for place, loc in located if loc]
+    xs = [p[2] for p in points] + ([ox] if origin else [])
+    ys = [p[3] for p in points] + ([oy] if origin else [])
+    paths, height = worldmap.outlines()
+    if xs:
+        span = max(max(xs) - min(xs), (max(ys) - min(ys)) * 1.6, 120)
+        pad = span * 0.12
+        vx, vw = (min(xs) + max(xs)) / 2 - span / 2 - pad, span + 3 * pad  # room on the right for labels
+        vh = vw / 1.6
+        vy = (min(ys) + max(ys)) / 2 - vh / 2
+    else:
+        vx, vy, vw, vh = 0, 0, worldmap.WIDTH, height
+    unit = vw / 600  # strokes and text keep their size whatever the zoom
+    department = geo.department_name(origin_department)
+    title = _("Partenaires depuis %(department)s", department=department)
+    precise_text, country_text = _("Localité située"), _("Localité inconnue : centre du pays")
+    at_centre = _("placé au centre du pays")
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{vx:.1f} {vy:.1f} {vw:.1f} {vh:.1f}" '
+           f'class="arcs-map" role="img" aria-labelledby="{escape(chart_id)}-title">'
+           f'<title id="{escape(chart_id)}-title">{escape(title)}'
+           f'</title><rect x="{vx:.1f}" y="{vy:.1f}" width="{vw:.1f}" height="{vh:.1f}" fill="#f4f8fb"/>']
+    svg.extend(f'<path d="{d}" fill="#eef0f4" stroke="#9aa3b2" stroke-width="{0.6 * unit:.2f}"/>'
+               for d in paths.values())
+    for place, loc, x, y in points:
+        if origin:
+            svg.append(f'<path class="arc" d="{_curve(ox, oy, x, y)}" fill="none" stroke="#b5472b" '
+                       f'stroke-width="{1.5 * unit:.2f}" stroke-opacity="0.8"/>')
+    for place, loc, x, y in points:
+        precise = loc.precision == "locality"
+        fill = "#b5472b" if precise else "#ffffff"
+        svg.append(f'<circle class="place {"locality" if precise else "country"}" cx="{x:.1f}" cy="{y:.1f}" '
+                   f'r="{4 * unit:.2f}" fill="{fill}" stroke="#b5472b" stroke-width="{1.5 * unit:.2f}"/>'
+                   f'<text x="{x + 6 * unit:.1f}" y="{y + 4 * unit:.1f}" font-size="{11 * unit:.2f}" '
+                   f'fill="#1d2433" paint-order="stroke" stroke="#ffffff" stroke-width="{2 * unit:.2f}">'
+                   f'{escape(_short(place.name))}</text>')
+    if origin:
+        svg.append(f'<rect class="origin" x="{ox - 4 * unit:.1f}" y="{oy - 4 * unit:.1f}" width="{8 * unit:.2f}" '
+                   f'height="{8 * unit:.2f}" fill="#1d2433"/>')
+    # Legend, bottom left.
+    lx, ly, fs = vx + 8 * unit, vy + vh - 40 * unit, 11 * unit
+    svg.append(f'<g class="map-legend" font-size="{fs:.2f}" fill="#1d2433">'
+               f'<rect x="{lx:.1f}" y="{ly - 8 * unit:.1f}" width="{8 * unit:.2f}" height="{8 * unit:.2f}"/>'
+               f'<text x="{lx + 14 * unit:.1f}" y="{ly:.1f}">{escape(department)}</text>'
+               f'<circle cx="{lx + 4 * unit:.1f}" cy="{ly + 10 * unit:.1f}" r="{4 * unit:.2f}" fill="#b5472b"/>'
+               f'<text x="{lx + 14 * unit:.1f}" y="{ly + 14 * unit:.1f}">{escape(precise_text)}</text>'
+               f'<circle cx="{lx + 4 * unit:.1f}" cy="{ly + 24 * unit:.1f}" r="{4 * unit:.2f}" fill="#ffffff" '
+               f'stroke="#b5472b" stroke-width="{1.5 * unit:.2f}"/><text x="{lx + 14 * unit:.1f}" '
+               f'y="{ly + 28 * unit:.1f}">{escape(country_text)}</text></g>')
+    svg.append("</svg>")
+    items = []
+    for place, loc in located:
+        name = f'<a href="{escape(place.url)}">{escape(place.name)}</a>' if place.url else escape(place.name)
+        where = ", ".join(escape(v) for v in (place.locality, geo.country_name(place.country)) if v)
+        note = "" if loc is None or loc.precision == "locality" else \
+            f' <span class="muted">({escape(at_centre)})</span>'
+        items.append(f"<li>{escape(department)} → {name} ({where}){note}</li>")
+    summary = ngettext("%(num)s partenaire", "%(num)s partenaires", len(places))
+    listing = (f'<ul class="arcs-list" aria-label="{escape(summary)}">{"".join(items)}</ul>')
+    return Markup(f'<div class="arcs">{"".join(svg)}{listing}</div>')
+
+
+def decade(year: int) -> int:
+    """1987 -> 1980: the key of a 'by decade of start' chart."""
+    return int(math.floor(year / 10) * 10)
