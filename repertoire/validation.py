@@ -152,19 +152,26 @@ def normalize_email(value: str) -> str | None:
         return None
 
 
+# France and the overseas departments and collectivities that share its national prefix 0 (0262, 0590…).
+FRENCH_REGIONS = ("FR", "RE", "YT", "GP", "MQ", "GF", "PM", "BL", "MF")
+
+
 def normalize_phone(value: str, strict: bool = False) -> str | None:
-    """The number as typed if it is possible (``strict``: valid) in France or abroad."""
+    """The number as typed if it is possible (``strict``: valid) in France, overseas or abroad."""
     value = clean_line(value)
     if not value:
         return ""
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        return None
     check = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
-    if not check(number):
-        return None
-    return value
+    for region in FRENCH_REGIONS:
+        try:
+            number = phonenumbers.parse(value, region, keep_raw_input=True)
+        except phonenumbers.NumberParseException:
+            return None
+        if check(number):
+            return value
+        if number.country_code_source != phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY:
+            return None  # written with +NN: the region it was parsed in does not matter
+    return None
 
 
 def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
@@ -269,6 +276,9 @@ def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
     if phone is None or len(phone or "") > 40:
         error("phone", _("numéro de téléphone invalide « %(value)s »", value=text("phone").strip()))
 
+    if any("\x00" in v for v in (raw.get(k) for k in raw) if isinstance(v, str)) or \
+            any("\x00" in str(v) for v in (raw.get(k) for k in raw) if isinstance(v, list) for v in v):
+        error("name", _("caractère nul refusé"))
     if errors:
         return None, errors
     return ActorInput(name=name, acronym=acronym, kind=kind, town=town, postcode=postcode,

@@ -1,5 +1,6 @@
 """Coordinators' toolbox: taxonomy, duplicates, imports, freshness, dashboard."""
 import os
+import re
 import secrets
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -59,7 +60,7 @@ def add_term(name: str):
             db.session.commit()
             flash(_("« %(label)s » ajouté (code : %(slug)s).", label=term.label, slug=term.slug), "success")
     else:
-        flash(" ".join(m for ms in form.errors.values() for m in ms), "error")
+        flash(" ".join(str(m) for ms in form.errors.values() for m in ms), "error")
     return redirect(url_for("moderation.taxonomy") + f"#{name}")
 
 
@@ -159,6 +160,9 @@ def merge_duplicate(a_id: int, b_id: int):
 
 # -- import and export -----------------------------------------------------
 
+UPLOAD_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}\.(csv|json)")
+
+
 def upload_dir() -> str:
     folder = os.path.join(current_app.instance_path, "uploads")
     os.makedirs(folder, exist_ok=True)
@@ -184,7 +188,7 @@ def import_file():
         if not check.ok:
             os.remove(path)
         return render_template("moderation/import_report.html", check=check, token=token + extension,
-                               filename=form.file.data.filename, confirm_form=ConfirmForm())
+                               filename=form.file.data.filename, confirm_form=ConfirmForm()), (200 if check.ok else 400)
     return render_template("moderation/import.html", form=form), (400 if form.is_submitted() else 200)
 
 
@@ -193,9 +197,11 @@ def import_file():
 def confirm_import(token: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    name = os.path.basename(token)
+    if not UPLOAD_TOKEN.fullmatch(token):  # only names made by import_file: no "..", no folder
+        abort(404)
+    name = token
     path = os.path.join(upload_dir(), name)
-    if name != token or not os.path.exists(path):
+    if not os.path.isfile(path):
         flash(_("Ce fichier n'est plus disponible : envoyez-le de nouveau."), "error")
         return redirect(url_for("moderation.import_file"))
     check = check_import(db.session, _parse(path))  # the directory may have changed since the report

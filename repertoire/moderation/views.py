@@ -15,6 +15,7 @@ from . import bp
 from .forms import ConfirmForm, RejectForm, RoleForm
 
 COORDINATORS = ("coordinator", "admin")
+MAX_PAGE = 10**9
 FIELD_LABELS = {
     "name": _l("Nom"), "acronym": _l("Sigle"), "kind": _l("Type"), "town": _l("Commune"),
     "postcode": _l("Code postal"), "department": _l("Département"), "countries": _l("Pays d'intervention"),
@@ -166,6 +167,8 @@ def actors():
     status = request.args.get("status", "")
     text = request.args.get("q", "").strip()
     page = max(1, request.args.get("page", 1, type=int) or 1)
+    if page > MAX_PAGE:  # an offset the database cannot hold
+        abort(404)
     query = select(Actor)
     if status in STATUSES:
         query = query.where(Actor.status == status)
