@@ -38,14 +38,17 @@ demo: init
 run: demo
 	$(BIN)/flask --app repertoire run --host $(HOST) --port $(PORT)
 
+# Shared rate limits are tested on a throwaway Redis server (Debian's redis-server), started here.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	url=$$(bash .ci/redis.sh start) && \
+	  REPERTOIRE_TEST_REDIS_URL=$$url $(BIN)/python -m pytest; status=$$?; \
+	  bash .ci/redis.sh stop; exit $$status
 
 # The whole suite again on a real PostgreSQL server, installed and started here.
 test-postgres: $(STAMP)
-	url=$$(bash .ci/postgres.sh start) && \
-	  REPERTOIRE_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest; status=$$?; \
-	  bash .ci/postgres.sh stop; exit $$status
+	url=$$(bash .ci/postgres.sh start) && redis=$$(bash .ci/redis.sh start) && \
+	  REPERTOIRE_TEST_POSTGRES_URL=$$url REPERTOIRE_TEST_REDIS_URL=$$redis $(BIN)/python -m pytest; status=$$?; \
+	  bash .ci/postgres.sh stop; bash .ci/redis.sh stop; exit $$status
 
 # After adding or changing a message: refresh the English catalogue, then fill in the new msgstr.
 translations: $(STAMP)

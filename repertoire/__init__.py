@@ -49,6 +49,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from .public.views import register_error_handlers
     register_error_handlers(app)
 
+    from .web import refuse_nul_bytes
+    app.before_request(refuse_nul_bytes)
+
     @app.after_request
     def security_headers(response):
         """No inline script anywhere; only the embeddable search may be framed by other sites."""

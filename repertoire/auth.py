@@ -13,7 +13,8 @@ from werkzeug.exceptions import SecurityError
 from .extensions import db, login_manager
 from .models import User
 
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+# Storage from RATELIMIT_STORAGE_URI (config.py): memory by default, Redis to share limits between processes.
+limiter = Limiter(key_func=get_remote_address)
 
 SESSION_ID = re.compile(r"([0-9]{1,10}):([0-9]{1,18})")  # user id : session version (User.get_id)
 CONFIRM_MAX_AGE = 2 * 24 * 3600
@@ -23,6 +24,17 @@ RESET_MAX_AGE = 3600
 def rate(name: str):
     """A rate limit read from the configuration when the request comes in."""
     return lambda: current_app.config[name]
+
+
+def login_account_key() -> str:
+    """Throttle key of a login attempt: the account tried, whichever address the attempts come from."""
+    email = " ".join((request.form.get("email") or "").split()).lower()
+    return "account:" + email[:320] if email else "address:" + get_remote_address()
+
+
+def failed_login(response) -> bool:
+    """Only failed attempts count against an account (a success redirects)."""
+    return response.status_code != 302
 
 
 def is_coordinator(user) -> bool:
@@ -44,10 +56,10 @@ def role_required(*roles):
 
 
 def init_auth(app):
-    app.config.setdefault("SIGNUP_RATE_LIMIT", "10 per hour")
-    app.config.setdefault("LOGIN_RATE_LIMIT", "10 per minute")
-    app.config.setdefault("SUBMIT_RATE_LIMIT", "30 per hour")
-    app.config.setdefault("RESET_RATE_LIMIT", "5 per hour")
+    if app.config.get("REPERTOIRE_PROXIES"):  # behind N proxies: the client's address, not the proxy's
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        proxies = app.config["REPERTOIRE_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     limiter.init_app(app)
 
     @login_manager.user_loader

@@ -42,6 +42,15 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_SENDER": os.environ.get("REPERTOIRE_MAIL_SENDER",
                                       "Répertoire <ne-pas-repondre@repertoire.invalid>"),
         "MAIL_OUTBOX": os.environ.get("REPERTOIRE_MAIL_OUTBOX", os.path.join(instance_path, "outbox")),
+        # Rate limits: shared by every worker and server when stored in Redis (redis://host:port/db).
+        "RATELIMIT_STORAGE_URI": os.environ.get("REPERTOIRE_RATELIMIT_STORAGE") or "memory://",
+        "SIGNUP_RATE_LIMIT": os.environ.get("REPERTOIRE_SIGNUP_RATE_LIMIT", "10 per hour"),
+        "LOGIN_RATE_LIMIT": os.environ.get("REPERTOIRE_LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("REPERTOIRE_LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour"),
+        "SUBMIT_RATE_LIMIT": os.environ.get("REPERTOIRE_SUBMIT_RATE_LIMIT", "30 per hour"),
+        "RESET_RATE_LIMIT": os.environ.get("REPERTOIRE_RESET_RATE_LIMIT", "5 per hour"),
+        # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+        "REPERTOIRE_PROXIES": int(os.environ.get("REPERTOIRE_PROXIES") or 0),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -51,7 +52,7 @@ def parse_csv(data: bytes, filename: str = "", drop: tuple[str, ...] = ()) -> Pa
         header = [h.strip() for h in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]  # optional columns may be absent
         unknown = [h for h in header if h not in CSV_COLUMNS]
-        doubled = sorted({h for h in header if header.count(h) > 1})
+        doubled = sorted(h for h, n in Counter(header).items() if n > 1)
         problems = []
         if missing:
             problems.append(_("colonnes manquantes : %(cols)s", cols=", ".join(missing)))
@@ -84,6 +85,9 @@ def parse_csv(data: bytes, filename: str = "", drop: tuple[str, ...] = ()) -> Pa
     return parsed
 
 
+_SCALAR = (str, int, float, bool)
+
+
 def parse_json(data: bytes) -> ParsedFile:
     """Actors from a JSON export (a list of objects, lists for multi-valued fields)."""
     parsed = ParsedFile()
@@ -96,6 +100,9 @@ def parse_json(data: bytes) -> ParsedFile:
     except json.JSONDecodeError as exc:
         parsed.errors.append(f"line {exc.lineno}: " + _("JSON mal formé (%(reason)s)", reason=exc.msg))
         return parsed
+    except RecursionError:
+        parsed.errors.append("line 1: " + _("JSON trop imbriqué"))
+        return parsed
     if isinstance(items, dict) and isinstance(items.get("results"), list):
         items = items["results"]
     if not isinstance(items, list):
@@ -105,13 +112,18 @@ def parse_json(data: bytes) -> ParsedFile:
         if not isinstance(item, dict):
             parsed.errors.append(f"item {n}: " + _("un objet est attendu"))
             continue
-        raw = {}
+        raw, wrong = {}, []
         for f in CSV_FIELDS:
             value = item.get(f.name)
-            if f.multi and isinstance(value, list):
+            if f.multi and isinstance(value, list) and all(isinstance(v, _SCALAR) for v in value):
                 raw[f.name] = [str(v) for v in value]
-            else:
+            elif value is None or isinstance(value, _SCALAR):
                 raw[f.name] = "" if value is None else str(value)
+            else:  # an object or a nested list: refused, never turned into text
+                wrong.append(f.name)
+        if wrong:
+            parsed.errors.append(f"item {n}: " + _("valeur invalide pour %(cols)s", cols=", ".join(wrong)))
+            continue
         parsed.rows.append((n, raw))
     return parsed
 
@@ -123,13 +135,27 @@ def parse_file(path: str, drop: tuple[str, ...] = ()) -> ParsedFile:
     return parse_json(data) if path.lower().endswith(".json") else parse_csv(data, path, drop)
 
 
-def iter_csv(actors, every: int = 200):
-    """CSV text (RFC 4180, CRLF line ends) of actor dicts, in chunks, header first."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(row: dict) -> dict:
+    """Cells a spreadsheet would run as a formula start with an apostrophe: shown as text, never run."""
+    return {key: "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+            for key, value in row.items()}
+
+
+def iter_csv(actors, every: int = 200, excel: bool = False):
+    """CSV text (RFC 4180, CRLF line ends) of actor dicts, in chunks, header first.
+
+    ``excel``: for opening in a spreadsheet (BOM, formulas neutralised); not for re-import.
+    """
     buffer = io.StringIO()
+    if excel:
+        buffer.write("\ufeff")
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for n, actor in enumerate(actors, 1):
-        writer.writerow(csv_row(actor))
+        writer.writerow(spreadsheet_safe(csv_row(actor)) if excel else csv_row(actor))
         if n % every == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -138,19 +138,26 @@ def normalize_email(value: str) -> str | None:
         return None
 
 
+# France and the overseas departments and collectivities that share its national prefix 0 (0262, 0590…).
+FRENCH_REGIONS = ("FR", "RE", "YT", "GP", "MQ", "GF", "PM", "BL", "MF")
+
+
 def normalize_phone(value: str, strict: bool = False) -> str | None:
-    """The number as typed if it is possible (``strict``: valid) in France or abroad."""
+    """The number as typed if it is possible (``strict``: valid) in France, overseas or abroad."""
     value = clean_line(value)
     if not value:
         return ""
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        return None
     check = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
-    if not check(number):
-        return None
-    return value
+    for region in FRENCH_REGIONS:
+        try:
+            number = phonenumbers.parse(value, region, keep_raw_input=True)
+        except phonenumbers.NumberParseException:
+            return None
+        if check(number):
+            return value
+        if number.country_code_source != phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY:
+            return None  # written with +NN: the region it was parsed in does not matter
+    return None
 
 
 def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
@@ -264,6 +271,11 @@ def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
             values[f.name], message = f.clean(text(f.name))
             if message:
                 error(f.name, message)
+    known = {f.name for f in FIELDS}
+    for key, value in raw.items():  # a NUL byte in any value, of any field
+        if any(isinstance(v, str) and "\x00" in v for v in (value if isinstance(value, list) else [value])):
+            error(key if key in known else "name", _("caractère nul refusé"))
+            break
     if errors:
         return None, errors
     return ActorInput(**values), []

@@ -294,7 +294,7 @@ def test_all_or_nothing_confirmation_still_works_for_xlsx(app, coordinator_clien
 
 def test_broken_xlsx_upload_is_a_report_not_an_error_page(app, coordinator_client):
     report = upload(coordinator_client, b"PK\x03\x04garbage", filename="a.xlsx")
-    assert report.status_code == 200 and "illisible ou endommagé" in text(report)
+    assert report.status_code == 400 and "illisible ou endommagé" in text(report)
 
 
 def test_refused_rows_are_for_coordinators_only(app, coordinator_client):

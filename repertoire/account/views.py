@@ -4,8 +4,8 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from .. import curation, operations
-from ..auth import (actor_id_from_token, confirmation_token, limiter, rate, reset_token, role_required,
-                    user_from_token)
+from ..auth import (actor_id_from_token, confirmation_token, failed_login, limiter, login_account_key, rate,
+                    reset_token, role_required, user_from_token)
 from ..extensions import db
 from ..forms import ActorForm, form_data
 from ..i18n import current_language
@@ -74,6 +74,8 @@ def confirm(token):
 
 @bp.route("/compte/connexion", methods=["GET", "POST"])
 @limiter.limit(rate("LOGIN_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(rate("LOGIN_ACCOUNT_RATE_LIMIT"), methods=["POST"], key_func=login_account_key,
+               deduct_when=failed_login)
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():

@@ -63,7 +63,7 @@ def add_term(name: str):
             db.session.commit()
             flash(_("« %(label)s » ajouté (code : %(slug)s).", label=term.label, slug=term.slug), "success")
     else:
-        flash(" ".join(m for ms in form.errors.values() for m in ms), "error")
+        flash(" ".join(str(m) for ms in form.errors.values() for m in ms), "error")
     return redirect(url_for("moderation.taxonomy") + f"#{name}")
 
 
@@ -225,7 +225,7 @@ def import_file():
         if not check.ok and not partial_possible(parsed, check):
             os.remove(path)
             token = None
-        return _report(check, parsed, token, filename)
+        return _report(check, parsed, token, filename, 200 if token else 400)
     refused = request.args.get("refusees", "")
     if not (_TOKEN.fullmatch(refused) and os.path.exists(os.path.join(upload_dir(), refused + REFUSED))):
         refused = None
@@ -249,6 +249,8 @@ def _claim(token: str):
 def _import_uploaded(token: str, valid_only: bool):
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not _TOKEN.fullmatch(token):  # only names made by import_file: no "..", no folder
+        abort(404)
     paths = _claim(token)
     if paths is None:
         flash(_("Ce fichier n'est plus disponible : envoyez-le de nouveau."), "error")

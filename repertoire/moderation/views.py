@@ -15,6 +15,7 @@ from . import bp
 from .forms import ConfirmForm, RejectForm, RoleForm
 
 COORDINATORS = ("coordinator", "admin")
+MAX_PAGE = 10**9
 FIELD_LABELS = {**actor_fields.FIELD_LABELS, "status": _l("Statut")}
 STATUS_LABELS = {"pending": _l("en attente"), "published": _l("publiée"), "rejected": _l("refusée"),
                  "archived": _l("archivée")}
@@ -161,6 +162,8 @@ def actors():
     status = request.args.get("status", "")
     text = request.args.get("q", "").strip()
     page = max(1, request.args.get("page", 1, type=int) or 1)
+    if page > MAX_PAGE:  # an offset the database cannot hold
+        abort(404)
     query = select(Actor)
     if status in STATUSES:
         query = query.where(Actor.status == status)

@@ -1,3 +1,4 @@
+from functools import partial
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
@@ -151,6 +152,12 @@ def _export(extension: str, chunks, mimetype: str):
 
 @bp.get("/export.csv")
 def export_csv():
+    """The contract's CSV; ``format=excel``: the spreadsheet-safe variant (see README)."""
+    variant = request.args.get("format", "")
+    if variant not in ("", "excel"):
+        return json_error(_("Format inconnu : « %(value)s » (valeur possible : excel).", value=variant[:50]), 400)
+    if variant == "excel":
+        return _export("csv", partial(iter_csv, excel=True), "text/csv; charset=utf-8")
     return _export("csv", iter_csv, "text/csv; charset=utf-8")
 
 
