@@ -8,7 +8,10 @@ import threading
 
 import pytest
 
+from conftest import add_actor, build_app, dispose
+from repertoire import create_app
 from repertoire.actor_fields import FIELDS
+from repertoire.search import get_index
 from repertoire.search.engine import (ENGINES, FACETS, Criteria, Hits, IndexUnavailable, SearchEngine, WriterBusy,
                                       make_engine)
 from repertoire.text import sort_key
@@ -75,9 +78,17 @@ def test_an_engine_is_what_the_port_declares(engine):
     assert engine.applied_position() == (0, 0)
 
 
-def test_unknown_engines_are_refused(tmp_path):
-    with pytest.raises(ValueError):
-        make_engine("solr", str(tmp_path))
+def test_the_configuration_chooses_the_engine(tmp_path):
+    with pytest.raises(ValueError, match="solr"):
+        create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}",
+                    "REPERTOIRE_INDEX_DIR": str(tmp_path / "a"), "REPERTOIRE_SEARCH_ENGINE": "solr"},
+                   instance_path=str(tmp_path / "instance"))
+    app = build_app(tmp_path / "b", REPERTOIRE_SEARCH_ENGINE="whoosh")
+    add_actor(app, name="Puits de Kayes")
+    with app.app_context():
+        assert isinstance(get_index(), SearchEngine) and get_index().location == str(tmp_path / "b" / "index")
+    assert app.test_client().get("/api/actors?q=puits").get_json()["total"] == 1
+    dispose(app)
 
 
 def test_apply_adds_upserts_and_deletes_with_the_position_applied(engine):
