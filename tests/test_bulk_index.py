@@ -1,5 +1,6 @@
 """Bulk indexing: segments built in one pass (and in several processes) read back as Whoosh's own."""
 import json
+import pathlib
 from collections import Counter
 
 import pytest
@@ -21,6 +22,16 @@ def import_generated(runner, tmp_path, n, seed=5):
     assert runner.invoke(args=["generate", str(n), str(path), "--seed", str(seed)]).exit_code == 0
     result = runner.invoke(args=["import", str(path)])
     assert result.exit_code == 0, result.output
+
+
+def test_the_whoosh_engine_runs_on_the_version_it_is_written_against():
+    """bulk.py fills Whoosh's internals: another version must pass the comparison below first, then say so."""
+    from importlib.metadata import version
+
+    from repertoire.search.whoosh import WRITTEN_AGAINST
+    pyproject = (pathlib.Path(__file__).parent.parent / "pyproject.toml").read_text()
+    assert version("whoosh-reloaded") == WRITTEN_AGAINST
+    assert f'"whoosh-reloaded=={WRITTEN_AGAINST}"' in pyproject
 
 
 def test_a_bulk_segment_holds_what_whoosh_writer_writes(app, runner, tmp_path):

@@ -12,8 +12,8 @@ from conftest import add_actor, build_app, dispose
 from repertoire import create_app
 from repertoire.actor_fields import FIELDS
 from repertoire.search import get_index
-from repertoire.search.engine import (ENGINES, FACETS, Criteria, Hits, IndexUnavailable, SearchEngine, WriterBusy,
-                                      make_engine)
+from repertoire.search.engine import (ENGINES, FACETS, PORT_VERSION, Criteria, Hits, IndexUnavailable, SearchEngine,
+                                      WriterBusy, make_engine)
 from repertoire.text import sort_key
 
 LABELS = {"kind": {"association": "Association", "collectivite": "Collectivité"},
@@ -73,7 +73,7 @@ def fill(engine, *documents, position=(0, 0)):
 
 
 def test_an_engine_is_what_the_port_declares(engine):
-    assert isinstance(engine, SearchEngine)
+    assert isinstance(engine, SearchEngine) and engine.PORT_VERSION == PORT_VERSION
     assert engine.exists() and engine.is_current() and engine.count() == 0
     assert engine.applied_position() == (0, 0)
 

@@ -18,6 +18,7 @@ from typing import Callable, Hashable, Iterable, Protocol, runtime_checkable
 
 FACETS = ("country", "department", "domain", "activity", "kind")
 ENGINES = ("whoosh",)  # names REPERTOIRE_SEARCH_ENGINE accepts
+PORT_VERSION = 1  # bump on any change below; each engine says the library version it is written against
 
 
 @dataclass
@@ -94,7 +95,11 @@ class Changes(Protocol):
 
 @runtime_checkable
 class SearchEngine(Protocol):
-    """An index of published actors, one per process, shared by its requests (thread-safe)."""
+    """An index of published actors, one per process, shared by its requests (thread-safe).
+
+    An implementation declares ``PORT_VERSION`` (of this port) and ``WRITTEN_AGAINST``
+    (the version of the library it uses, pinned in pyproject.toml; tests check both).
+    """
 
     location: str
     """A directory this engine owns on this server (its index, or at least its locks)."""

@@ -25,6 +25,7 @@ from .schema import INDEX_FORMAT, make_schema, to_fields
 from .snapshot import Snapshot
 
 SUGGEST_SCAN = 2000  # lexicon terms looked at, at most, for one suggestion
+WRITTEN_AGAINST = "2.7.5"  # whoosh-reloaded: bulk.py fills its codec's buffers (tests/test_bulk_index.py)
 
 
 class WhooshChanges:
@@ -55,12 +56,15 @@ class WhooshChanges:
 
 
 class WhooshEngine:
-    """The index directory: one per process, shared by all requests.
+    """The index directory: one per process, shared by all requests (``engine.SearchEngine``).
 
     ``path`` holds generations (``gen-…`` directories) and a ``CURRENT`` file
     naming the active one, so that a full rebuild happens beside the live index
     and is swapped in at once.
     """
+
+    PORT_VERSION = 1
+    WRITTEN_AGAINST = WRITTEN_AGAINST
 
     def __init__(self, location: str):
         self.path = self.location = location
