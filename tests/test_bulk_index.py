@@ -99,7 +99,8 @@ def test_a_large_import_is_indexed_in_bulk_and_stays_editable(app, runner, clien
         monkeypatch.setattr(parallel.threading, "active_count", lambda: 3)
     built = []
     original = parallel.build_segments
-    monkeypatch.setattr("repertoire.search.whoosh.store.build_segments", lambda *a, **k: built.append(1) or original(*a, **k))
+    monkeypatch.setattr("repertoire.search.whoosh.store.build_segments",
+                        lambda *a, **k: built.append(1) or original(*a, **k))
     import_generated(runner, tmp_path, 150)
     assert built, "150 new actors (more than BULK_FROM) are built in bulk"
     with app.app_context():

@@ -191,7 +191,8 @@ def apply_pending(timeout: float = 30.0, quiet: bool = False, strict: bool = Fal
         return 0
     except _Gap:
         if not has_request_context():
-            log.warning("index %s : journal purgé au-delà de sa position (%d) : reconstruction", index.location, position)
+            log.warning("index %s : journal purgé au-delà de sa position (%d) : reconstruction",
+                        index.location, position)
             return reindex_all()
         if not _rebuilding.is_set():  # the rebuild's own log line says it once
             rebuild_if_broken(current_app._get_current_object(), "Journal des modifications purgé au-delà de "
@@ -203,7 +204,7 @@ def apply_pending(timeout: float = 30.0, quiet: bool = False, strict: bool = Fal
                                                   f"lancez « repertoire reindex »") from exc
         log.warning("index indisponible : %d modification(s) en attente d'indexation", head - position)
         return 0
-    except Exception as exc:  # a LockError after the timeout, a full disk…: the rows wait for the next look
+    except Exception as exc:  # WriterBusy after the timeout, a full disk…: the rows wait for the next look
         if strict:
             reason = (f"l'écrivain de l'index est pris par un autre processus depuis plus de {timeout:g} s"
                       if isinstance(exc, WriterBusy) else f"{type(exc).__name__} : {exc}")
