@@ -19,7 +19,7 @@ from repertoire.extensions import db
 from repertoire.models import Actor, IndexLog, IndexPosition, utcnow
 from repertoire.search import get_index, outbox
 from test_gunicorn import free_port
-from web import csrf_token
+from web import csrf_token, version_in
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,9 +216,9 @@ def test_two_gunicorn_servers_on_one_postgresql(tmp_path, postgres):
             "email": "coord@example.org", "password": "mot de passe solide", "csrf_token": token}).status_code == 302
 
         def edit(actor_id, word):
-            token = csrf_token(editor.get(f"{base_a}/moderation/acteurs/{actor_id}").text)
+            page = editor.get(f"{base_a}/moderation/acteurs/{actor_id}").text
             response = editor.post(f"{base_a}/moderation/acteurs/{actor_id}", allow_redirects=False, data={
-                "csrf_token": token, "name": f"Servie {ids.index(actor_id)}", "kind": "association",
+                "csrf_token": csrf_token(page), "version": version_in(page), "name": f"Servie {ids.index(actor_id)}", "kind": "association",
                 "town": "Caen", "postcode": "14000", "department": "14", "countries-0": "Mali", "domains": "eau",
                 "activities": "projets", "description": f"Description {word}", "submit": "1"})
             assert response.status_code == 302
