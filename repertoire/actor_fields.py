@@ -22,7 +22,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 #   "place"  the seat: the place criterion and the town suggestions
 #   "itown"  towns of intervention: the intervention criterion
 #   "facet"  a filter and a facet (its labels go into the free text)
-#   "text"   free text only (generic: ``search.index.document`` adds every such field)
+#   "text"   free text only (generic: ``search.whoosh.schema.to_fields`` adds every such field)
 #   None     not indexed
 # How a merge treats it (``merge``): "choose" (one side's value), "union" (lists: either or both).
 

@@ -93,7 +93,7 @@ def register_commands(app):
         db.session.commit()
         index = search.get_index()
         published = db.session.scalar(select(func.count()).select_from(Actor).where(Actor.status == "published"))
-        if not index.is_current() or index.doc_count() != published:
+        if not index.is_current() or index.count() != published:
             with index_progress():
                 search.reindex_all()
         search.apply_pending()

@@ -28,6 +28,7 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REPERTOIRE_INDEX_DIR": os.path.abspath(index_dir),
+        "REPERTOIRE_SEARCH_ENGINE": os.environ.get("REPERTOIRE_SEARCH_ENGINE", "whoosh"),  # see search.engine
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "WTF_CSRF_TIME_LIMIT": None,

@@ -236,7 +236,7 @@ class DuplicateDismissal(db.Model):
 class IndexLog(db.Model):
     """The ordered log of actor changes, written in the changing transaction; each index follows it.
 
-    Ids follow commit order (see ``search.sync``): an index that has applied
+    Ids follow commit order (see ``search.outbox``): an index that has applied
     every row up to an id has applied every change committed before it.
     """
 

@@ -1,7 +1,7 @@
 """Business operations shared by the HTML views, the API and the command line.
 
 Operations change the session and flush; the caller (a request or a command)
-commits once. The index follows after the commit (``search.sync``).
+commits once. The index follows after the commit (``search.outbox``).
 """
 from __future__ import annotations
 

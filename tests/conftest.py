@@ -67,7 +67,7 @@ def build_app(tmp_path, **extra):
         upgrade_schema()
         ensure_default_taxonomy(db.session)
         db.session.commit()
-        get_index().ensure()
+        get_index().open()
     return app
 
 

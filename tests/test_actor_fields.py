@@ -10,7 +10,8 @@ from repertoire.curation import merge_actors
 from repertoire.extensions import db
 from repertoire.models import Actor
 from repertoire.records import published_records
-from repertoire.search.sync import index_document, taxonomy_labels
+from repertoire.search.documents import index_document, taxonomy_labels
+from repertoire.search.whoosh.schema import to_fields
 from repertoire.serialize import actor_to_dict
 
 # One distinctive value per field, as a CSV cell, and as the JSON API gives it back.
@@ -86,7 +87,7 @@ def test_every_indexed_field_reaches_the_index_document(app):
     actor_id = sample_actor(app)
     with app.app_context():
         actor = db.session.get(Actor, actor_id)
-        document = index_document(actor, taxonomy_labels(db.session.connection()))
+        document = to_fields(index_document(actor, taxonomy_labels(db.session.connection())))  # Whoosh's fields
     everything = "\n".join(str(value) for value in document.values())
     for f in FIELDS:
         assert f.index in ("name", "place", "itown", "facet", "text", None), f.name

@@ -1,5 +1,6 @@
 """Bulk indexing: segments built in one pass (and in several processes) read back as Whoosh's own."""
 import json
+import pathlib
 from collections import Counter
 
 import pytest
@@ -9,9 +10,11 @@ from conftest import edit_actor
 from repertoire.extensions import db
 from repertoire.models import Actor, ActorCountry
 from repertoire.records import published_records
-from repertoire.search import get_index, sync
-from repertoire.search.bulk import BulkSegmentWriter
-from repertoire.search.index import build_segment_in, make_schema
+from repertoire.search import documents as search_documents, get_index
+from repertoire.search.whoosh import parallel
+from repertoire.search.whoosh.bulk import BulkSegmentWriter
+from repertoire.search.whoosh.parallel import build_segment_in
+from repertoire.search.whoosh.schema import make_schema, to_fields
 
 
 def import_generated(runner, tmp_path, n, seed=5):
@@ -21,14 +24,24 @@ def import_generated(runner, tmp_path, n, seed=5):
     assert result.exit_code == 0, result.output
 
 
+def test_the_whoosh_engine_runs_on_the_version_it_is_written_against():
+    """bulk.py fills Whoosh's internals: another version must pass the comparison below first, then say so."""
+    from importlib.metadata import version
+
+    from repertoire.search.whoosh import WRITTEN_AGAINST
+    pyproject = (pathlib.Path(__file__).parent.parent / "pyproject.toml").read_text()
+    assert version("whoosh-reloaded") == WRITTEN_AGAINST
+    assert f'"whoosh-reloaded=={WRITTEN_AGAINST}"' in pyproject
+
+
 def test_a_bulk_segment_holds_what_whoosh_writer_writes(app, runner, tmp_path):
     """Every term, posting (document, weight, positions), length, stored value and column: the same."""
     from whoosh.filedb.filestore import FileStorage
 
     import_generated(runner, tmp_path, 400)
     with app.app_context(), db.engine.connect() as connection:
-        labels = sync.taxonomy_labels(connection)
-        documents = [sync.index_document(r, labels) for r in published_records(connection)]
+        labels = search_documents.taxonomy_labels(connection)
+        documents = [to_fields(search_documents.index_document(r, labels)) for r in published_records(connection)]
     assert len(documents) == 400
 
     def fresh(name):
@@ -78,14 +91,16 @@ def facet_counts_in_database(app):
                                                         (2, "spawn", 1000, 2), (2, "fork", 40, 4)])
 def test_a_large_import_is_indexed_in_bulk_and_stays_editable(app, runner, client, tmp_path, monkeypatch,
                                                              processes, start, cap, segments):
-    monkeypatch.setattr(sync, "BULK_FROM", 30)
-    monkeypatch.setattr(sync, "BUILD_PROCESSES", processes)
-    monkeypatch.setattr(sync, "SEGMENT_AT_MOST", cap)
+    monkeypatch.setattr("repertoire.search.whoosh.store.BULK_FROM", 30)
+    monkeypatch.setattr(parallel, "BULK_FROM", 30)
+    monkeypatch.setattr(parallel, "BUILD_PROCESSES", processes)
+    monkeypatch.setattr(parallel, "SEGMENT_AT_MOST", cap)
     if start == "spawn":  # what a web server running threads gets
-        monkeypatch.setattr(sync.threading, "active_count", lambda: 3)
+        monkeypatch.setattr(parallel.threading, "active_count", lambda: 3)
     built = []
-    original = sync.build_segments
-    monkeypatch.setattr(sync, "build_segments", lambda *a, **k: built.append(1) or original(*a, **k))
+    original = parallel.build_segments
+    monkeypatch.setattr("repertoire.search.whoosh.store.build_segments",
+                        lambda *a, **k: built.append(1) or original(*a, **k))
     import_generated(runner, tmp_path, 150)
     assert built, "150 new actors (more than BULK_FROM) are built in bulk"
     with app.app_context():

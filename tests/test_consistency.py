@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from conftest import add_actor, build_app, database_url, dispose, edit_actor
 from repertoire.extensions import db
 from repertoire.models import Actor, IndexLog
-from repertoire.search import sync
+from repertoire.search import outbox
 
 HEADER = "name,acronym,kind,town,postcode,department,countries,intervention_towns,domains,activities,description,website,email,phone"
 
@@ -43,14 +43,19 @@ def run_child(tmp_path, code: str, expect_killed=False):
 DIE_DURING_INDEX_WRITES = """
 import os, signal
 from repertoire import create_app
-from repertoire.search.index import SearchIndex
-original = SearchIndex.apply
-def apply_then_die(writer, operations, progress=None):
-    for n, op in enumerate(operations):
-        if n == {after}:
-            os.kill(os.getpid(), signal.SIGKILL)  # as a power cut would
-        original(writer, [op])
-SearchIndex.apply = staticmethod(apply_then_die)
+from repertoire.search.whoosh.store import WhooshChanges
+done = [0]
+def one_by_one(name):
+    original = getattr(WhooshChanges, name)
+    def each_then_die(changes, items, *rest):
+        for item in items:
+            if done[0] == {after}:
+                os.kill(os.getpid(), signal.SIGKILL)  # as a power cut would
+            done[0] += 1
+            original(changes, [item], *rest)
+    setattr(WhooshChanges, name, each_then_die)
+for name in ("add", "upsert", "delete"):
+    one_by_one(name)
 create_app().test_cli_runner().invoke(args={args!r})
 """
 
@@ -58,15 +63,15 @@ create_app().test_cli_runner().invoke(args={args!r})
 DIE_WHILE_BUILDING = """
 import os, signal
 from repertoire import create_app
-from repertoire.search import sync
-original = sync.index_document
+from repertoire.search import documents
+original = documents.index_document
 built = []
 def index_then_die(actor, labels):
     if len(built) == {after}:
         os.kill(os.getpid(), signal.SIGKILL)
     built.append(actor.id)
     return original(actor, labels)
-sync.index_document = index_then_die
+documents.index_document = index_then_die
 create_app().test_cli_runner().invoke(args={args!r})
 """
 
@@ -163,8 +168,8 @@ def test_killed_during_reindex_keeps_the_live_index(tmp_path):
 def test_changes_made_during_a_rebuild_are_not_lost(app, client, runner, make_actor, monkeypatch):
     for i in range(5):
         make_actor(name=f"Avant {i}")
-    from repertoire.search import sync
-    original = sync.published_records
+    from repertoire.search import documents
+    original = documents.published_records
     edited = []
 
     def published_then_edit(connection, ids=None):
@@ -173,9 +178,9 @@ def test_changes_made_during_a_rebuild_are_not_lost(app, client, runner, make_ac
                 edited.append(add_actor(app, name="Ajoutée Pendant"))  # another request, committed meanwhile
             yield record
 
-    monkeypatch.setattr(sync, "published_records", published_then_edit)
+    monkeypatch.setattr(documents, "published_records", published_then_edit)
     assert runner.invoke(args=["reindex"]).exit_code == 0
-    monkeypatch.setattr(sync, "published_records", original)
+    monkeypatch.setattr(documents, "published_records", original)
     assert "Ajoutée Pendant" in names(client)
     assert runner.invoke(args=["index", "check"]).exit_code == 0
 
@@ -185,13 +190,13 @@ def test_deleted_index_answers_503_then_rebuilds(tmp_path, caplog, monkeypatch):
     add_actor(app, name="Survivante")
     shutil.rmtree(tmp_path / "index")
     rebuild_may_finish = threading.Event()
-    original = sync.reindex_all
+    original = outbox.reindex_all
 
     def held_rebuild():
         rebuild_may_finish.wait(30)  # keeps the index missing until both pages have been asked for
         return original()
 
-    monkeypatch.setattr(sync, "reindex_all", held_rebuild)
+    monkeypatch.setattr(outbox, "reindex_all", held_rebuild)
     client = app.test_client()
     html_page = client.get("/?q=survivante")
     assert html_page.status_code == 503 and "Index en reconstruction" in html_page.get_data(as_text=True)

@@ -80,7 +80,7 @@ def assert_healed(app, children: set[int], published: int):
         time.sleep(0.05)
     assert not [pid for pid in children if alive(pid)], "child processes outlived the killed command"
     with app.app_context():
-        with get_index().writer(timeout=1):  # free again (a LockError otherwise)
+        with get_index().changes(timeout=1):  # free again (WriterBusy otherwise)
             pass
         get_index().close()
     runner = app.test_cli_runner()
@@ -122,7 +122,7 @@ import sys, time
 from repertoire import create_app
 from repertoire.search import get_index
 app = create_app()
-with app.app_context(), get_index().writer():
+with app.app_context(), get_index().changes():
     print("held", flush=True)
     sys.stdin.readline()
 """

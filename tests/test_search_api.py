@@ -266,7 +266,7 @@ def test_ids_beyond_the_database_integers_are_not_found(directory):
 
 def test_very_common_words_keep_names_first_then_alphabetical_order(app, monkeypatch):
     """Past the scoring bound (words in thousands of entries), matches in names still come first."""
-    from repertoire.search import index
+    from repertoire.search.whoosh import query as index
     add_actor(app, name="Zèbres et puits", description="Forages.")
     add_actor(app, name="Amis du Sahel", description="Un puits.")
     add_actor(app, name="Puits du Nord", description="Forages.")

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from conftest import POSTGRES, add_actor, add_user, build_app, database_url, dispose, edit_actor
 from repertoire.extensions import db
 from repertoire.models import Actor, IndexLog, IndexPosition, utcnow
-from repertoire.search import get_index, sync
+from repertoire.search import get_index, outbox
 from test_gunicorn import free_port
-from web import csrf_token
+from web import csrf_token, version_in
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ def test_an_index_follows_changes_made_through_another_server(tmp_path):
     edit_actor(a, actor, description="Forage marqueurun")  # applied to a's index at the commit
     assert found(b.test_client(), "marqueurun") == 1  # b's next request applies the log's tail
     with b.app_context():
-        assert get_index().log_position()[0] == a.extensions["repertoire.index"].log_position()[0]
+        assert get_index().applied_position()[0] == a.extensions["repertoire.index"].applied_position()[0]
     dispose(b, drop=False)
     dispose(a)
 
@@ -83,26 +83,26 @@ def test_pruning_keeps_the_rows_a_live_index_needs_and_a_gap_rebuilds(tmp_path, 
     actor = add_actor(a, name="Puits de Kayes")
     assert found(b.test_client(), "kayes") == 1
     with b.app_context():
-        sync.heartbeat(get_index(), get_index().log_position()[0], force=True)
+        outbox.heartbeat(get_index(), get_index().applied_position()[0], force=True)
         generation = get_index().generation()
     edit_actor(a, actor, description="Forage marqueurdeux")
     with a.app_context():
         _age_log()
-        sync.heartbeat(get_index(), get_index().log_position()[0], force=True)  # prunes what b has applied
+        outbox.heartbeat(get_index(), get_index().applied_position()[0], force=True)  # prunes what b has applied
         assert db.session.scalar(select(IndexLog.id).where(IndexLog.actor_id == actor).order_by(IndexLog.id.desc()))
     assert found(b.test_client(), "marqueurdeux") == 1  # the row b needed was kept: no rebuild
     with b.app_context():
         assert get_index().generation() == generation
-        sync.heartbeat(get_index(), get_index().log_position()[0], force=True)
+        outbox.heartbeat(get_index(), get_index().applied_position()[0], force=True)
         # b stops for longer than LIVE_FOR: its position no longer holds the log back
-        db.session.execute(update(IndexPosition).where(IndexPosition.name == sync.index_name(get_index()))
-                           .values(seen_at=utcnow() - sync.LIVE_FOR - timedelta(hours=1)))
+        db.session.execute(update(IndexPosition).where(IndexPosition.name == outbox.index_name(get_index()))
+                           .values(seen_at=utcnow() - outbox.LIVE_FOR - timedelta(hours=1)))
         db.session.commit()
     edit_actor(a, actor, description="Forage marqueurtrois")
     edit_actor(a, actor, description="Forage marqueurquatre")
     with a.app_context():
         _age_log()
-        sync.heartbeat(get_index(), get_index().log_position()[0], force=True)
+        outbox.heartbeat(get_index(), get_index().applied_position()[0], force=True)
         assert db.session.scalar(select(IndexLog.id)) is None  # all pruned: b's rows are gone
     client = b.test_client()
     if caught_up_by == "index sync":
@@ -123,7 +123,7 @@ def test_pruning_keeps_the_rows_a_live_index_needs_and_a_gap_rebuilds(tmp_path, 
 
 def _age_log():
     """Make every log row older than the young ones pruning always keeps."""
-    db.session.execute(update(IndexLog).values(created_at=utcnow() - sync.KEEP_FOR - timedelta(hours=1)))
+    db.session.execute(update(IndexLog).values(created_at=utcnow() - outbox.KEEP_FOR - timedelta(hours=1)))
     db.session.commit()
 
 
@@ -140,7 +140,7 @@ def test_log_ids_follow_commit_order_across_overlapping_transactions(tmp_path, p
         early, late = Session(db.engine), Session(db.engine)
         early.get(Actor, first).description = "Forage marqueurlent"
         early.flush()
-        sync._write_log(early)  # what its commit does first: its log rows are written, the commit not yet
+        outbox._write_log(early)  # what its commit does first: its log rows are written, the commit not yet
         late.get(Actor, second).description = "Potager marqueurvif"
         late.flush()
 
@@ -216,9 +216,9 @@ def test_two_gunicorn_servers_on_one_postgresql(tmp_path, postgres):
             "email": "coord@example.org", "password": "mot de passe solide", "csrf_token": token}).status_code == 302
 
         def edit(actor_id, word):
-            token = csrf_token(editor.get(f"{base_a}/moderation/acteurs/{actor_id}").text)
+            page = editor.get(f"{base_a}/moderation/acteurs/{actor_id}").text
             response = editor.post(f"{base_a}/moderation/acteurs/{actor_id}", allow_redirects=False, data={
-                "csrf_token": token, "name": f"Servie {ids.index(actor_id)}", "kind": "association",
+                "csrf_token": csrf_token(page), "version": version_in(page), "name": f"Servie {ids.index(actor_id)}", "kind": "association",
                 "town": "Caen", "postcode": "14000", "department": "14", "countries-0": "Mali", "domains": "eau",
                 "activities": "projets", "description": f"Description {word}", "submit": "1"})
             assert response.status_code == 302
@@ -260,7 +260,7 @@ def test_two_gunicorn_servers_on_one_postgresql(tmp_path, postgres):
 DIE_BEFORE_TOC = """
 import os, signal
 from repertoire import create_app
-from repertoire.search import bulk
+from repertoire.search.whoosh import bulk
 original = bulk.SegmentWriter._commit_toc
 def die(writer, segments):
     os.kill(os.getpid(), signal.SIGKILL)  # the new position file is written, the new segment list not
@@ -274,15 +274,15 @@ def test_killed_between_position_and_segments_keeps_the_old_position(tmp_path):
     actor = add_actor(a, name="Puits de Kayes")
     b = build_app(tmp_path, REPERTOIRE_INDEX_DIR=str(tmp_path / "index-b"))
     with b.app_context():
-        assert sync.apply_pending() == 1
-        before = get_index().log_position()
+        assert outbox.apply_pending() == 1
+        before = get_index().applied_position()
     edit_actor(a, actor, description="Forage marqueurcinq")
     done = subprocess.run([sys.executable, "-c", DIE_BEFORE_TOC], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "REPERTOIRE_DATABASE_URL": database_url(tmp_path),
                                "REPERTOIRE_INDEX_DIR": str(tmp_path / "index-b")})
     assert done.returncode == -9, done.stderr[-2000:]
     with b.app_context():
-        assert get_index().log_position() == before  # what the index holds, not what was about to be
+        assert get_index().applied_position() == before  # what the index holds, not what was about to be
     runner = b.test_cli_runner()
     assert runner.invoke(args=["index", "check"]).exit_code == 1
     assert runner.invoke(args=["index", "sync"]).exit_code == 0

@@ -54,7 +54,7 @@ def test_postcode_departement():
 
 
 def test_fast_french_analysis_equals_whoosh_composed_chain():
-    from repertoire.search.index import french_analyzer, reference_french_analyzer
+    from repertoire.search.whoosh.analysis import french_analyzer, reference_french_analyzer
     text = ("L'Association « Écoles du Monde » coopère depuis l'été 2003 avec des coopératives ; "
             "ÉCOLES, écoles, école, Coopérations, eau potable, Haïti, Œuvre, Sénégal, à Ségou. C.I.T.I.M. 1979")
     fast = [(t.text, t.pos) for t in french_analyzer()(text, positions=True)]
@@ -63,7 +63,7 @@ def test_fast_french_analysis_equals_whoosh_composed_chain():
 
 
 def test_fast_folding_analysis_and_bulk_positions_equal_whoosh_chains():
-    from repertoire.search.index import (folding_analyzer, french_analyzer, reference_folding_analyzer,
+    from repertoire.search.whoosh.analysis import (folding_analyzer, french_analyzer, reference_folding_analyzer,
                                          reference_french_analyzer)
     text = ("Le Comité de jumelage « Saint-Étienne-du-Rouvray » à l'œuvre au Bénin, en Côte d'Ivoire, "
             "à Ouagadougou et à São Tomé ; ÉCOLES, écoles. 1979 C.I.T.I.M. de la")

@@ -1,6 +1,7 @@
-"""Search: the Whoosh index behind one package, and the searches the site offers.
+"""Search: the searches the site offers, over the engine ``REPERTOIRE_SEARCH_ENGINE`` names.
 
-Nothing outside this package imports Whoosh.
+The engine is reached through ``engine.SearchEngine`` only; nothing outside
+its subpackage (``search/whoosh/``) imports Whoosh.
 """
 from __future__ import annotations
 
@@ -14,21 +15,23 @@ from .. import geo
 from ..models import Actor, IndexLog
 from ..serialize import actor_to_dict
 from ..text import sort_key
-from . import sync
-from .index import FACETS, IndexUnavailable, SearchIndex
+from . import outbox
+from .engine import FACETS, Criteria, Hits, IndexUnavailable, SearchEngine, WriterBusy, make_engine
+from .outbox import (IndexSyncError, apply_pending, check_index, mark_for_index, progress_bar, rebuild_if_broken,
+                     reindex_all)
 from .params import ParamError, SearchParams, parse_search_params
-from .sync import (IndexSyncError, apply_pending, check_index, mark_for_index, progress_bar, rebuild_if_broken,
-                   reindex_all)
 
-__all__ = ["FACETS", "SUGGEST_FIELDS", "IndexSyncError", "IndexUnavailable", "ParamError", "SearchParams",
-           "SearchResult", "all_published", "apply_pending", "check_index", "export_actor_ids", "get_index", "init_app",
-           "mark_for_index", "parse_search_params", "progress_bar", "published_in_order", "rebuild_if_broken",
-           "reindex_all", "results_version", "search_actors", "suggest", "sync"]
+__all__ = ["FACETS", "SUGGEST_FIELDS", "Criteria", "Hits", "IndexSyncError", "IndexUnavailable", "ParamError",
+           "SearchEngine", "SearchParams", "SearchResult", "WriterBusy", "all_published", "apply_pending",
+           "check_index", "export_actor_ids", "get_index", "init_app", "make_engine", "mark_for_index", "outbox",
+           "parse_search_params", "progress_bar", "published_in_order", "rebuild_if_broken", "reindex_all",
+           "results_version", "search_actors", "suggest"]
 
 
 def init_app(app):
-    app.extensions["repertoire.index"] = SearchIndex(app.config["REPERTOIRE_INDEX_DIR"])
-    every = app.config.get("REPERTOIRE_INDEX_CHECK_EVERY", sync.CHECK_EVERY)
+    app.extensions["repertoire.index"] = make_engine(app.config.get("REPERTOIRE_SEARCH_ENGINE", "whoosh"),
+                                                     app.config["REPERTOIRE_INDEX_DIR"])
+    every = app.config.get("REPERTOIRE_INDEX_CHECK_EVERY", outbox.CHECK_EVERY)
     looked = [None]  # when this process last looked at the change log
 
     @app.before_request
@@ -46,7 +49,7 @@ def init_app(app):
             app.logger.warning("index : modifications en attente non appliquées", exc_info=True)
 
 
-def get_index() -> SearchIndex:
+def get_index() -> SearchEngine:
     return current_app.extensions["repertoire.index"]
 
 
@@ -131,7 +134,7 @@ def results_version(session):
     entry the database no longer publishes: nothing may then be served from a cache.
     """
     head = session.scalar(select(func.max(IndexLog.id)))
-    if head is not None and head > get_index().log_position()[0]:
+    if head is not None and head > get_index().applied_position()[0]:
         return None
     return get_index().version()
 

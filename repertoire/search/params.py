@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from .. import geo
-from .index import FACETS, Criteria
+from .engine import FACETS, Criteria
 
 SORTS = ("relevance", "name", "updated")
 TEXT_PARAMS = ("q", "name", "place", "intervention")

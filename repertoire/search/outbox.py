@@ -21,41 +21,32 @@ indexes seen within ``LIVE_FOR``.
 from __future__ import annotations
 
 import fcntl
-import gc
 import logging
-import multiprocessing
 import os
 import socket
 import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from contextlib import nullcontext
 from contextvars import ContextVar
 from datetime import timedelta
 
 from flask import current_app, has_app_context, has_request_context
-from sqlalchemy import create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import delete, event, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import geo
 from ..database import insert_rows
 from ..extensions import db
-from ..models import Activity, Actor, ActorCountry, ActorTown, Domain, IndexLog, IndexPosition, Kind, utcnow
-from ..processes import die_with_parent
+from ..models import Actor, ActorCountry, ActorTown, IndexLog, IndexPosition, utcnow
 from ..records import published_records
-from ..serialize import actor_to_dict
-from .index import IndexLocked, IndexUnavailable, build_segment_in, document
+from .documents import PublishedDocuments, index_document, taxonomy_labels
+from .engine import IndexUnavailable, WriterBusy
 
 log = logging.getLogger(__name__)
 
 #: A callable ``(length, label) -> context manager with update(n)``; the CLI sets it
 #: to show progress bars on a terminal.
 progress_bar: ContextVar = ContextVar("progress_bar", default=None)
-
-BULK_FROM = 2000  # from this many new actors, segments are built in bulk
-BUILD_PROCESSES = 2  # processes building segments at once (the target server has 2 cores)
-SEGMENT_AT_MOST = 250_000  # documents in one bulk segment: a process holds its postings in memory (~1 GB)
 
 LOG_LOCK = 0x5245504C  # PostgreSQL advisory lock key ordering the log's ids by commit
 CHECK_EVERY = 0.2  # seconds between a process's looks at the log's head
@@ -123,27 +114,20 @@ def _forget_changes(session):
     session.info.pop("index_pending", None)
 
 
-def taxonomy_labels(connection) -> dict[str, dict[str, str]]:
-    return {name: dict(connection.execute(select(model.slug, model.label)).all())
-            for name, model in (("kind", Kind), ("domain", Domain), ("activity", Activity))}
-
-
-def index_document(actor, labels) -> dict:
-    """The index document of an ``Actor`` or an ``ActorRecord``."""
-    data = actor_to_dict(actor)
-    data["name_sort"] = actor.name_sort
-    data["updated_ts"] = actor.updated_at.timestamp()
-    return document(data, labels, geo)
-
-
-def _operations(connection, add_ids: set, other_ids: set, labels):
-    """Index operations bringing these actors in line with the database (``add_ids``: not in the index)."""
+def _upserts_and_deletions(changes, connection, actor_ids: set, labels, progress=None):
+    """Bring these actors (perhaps in the index) in line with the database: upsert the published, delete the rest."""
     seen = set()
-    for record in published_records(connection, add_ids | other_ids):
+    documents = []
+    for record in published_records(connection, actor_ids):
         seen.add(record.id)
-        yield ("add" if record.id in add_ids else "update"), index_document(record, labels)
-    for actor_id in other_ids - seen:
-        yield "delete", actor_id
+        documents.append(index_document(record, labels))
+        if len(documents) == 500:
+            changes.upsert(documents)
+            documents = []
+    changes.upsert(documents)
+    changes.delete(actor_ids - seen)
+    if progress:
+        progress(len(actor_ids))
 
 
 def _bar(length, label):
@@ -160,7 +144,7 @@ def log_head(connection) -> int:
 
 def index_name(index) -> str:
     """This server's index, as named in ``index_position``."""
-    return f"{socket.gethostname()}:{os.path.realpath(index.path)}"[:300]
+    return f"{socket.gethostname()}:{os.path.realpath(index.location)}"[:300]
 
 
 def apply_pending(timeout: float = 30.0, quiet: bool = False, strict: bool = False) -> int:
@@ -173,7 +157,7 @@ def apply_pending(timeout: float = 30.0, quiet: bool = False, strict: bool = Fal
 
     index = get_index()
     try:
-        position, _ = index.log_position()
+        position, _ = index.applied_position()
     except IndexUnavailable as exc:
         if strict:
             raise IndexSyncError(0, f"index absent ou illisible ({exc}) ; lancez « repertoire reindex »") from exc
@@ -185,9 +169,9 @@ def apply_pending(timeout: float = 30.0, quiet: bool = False, strict: bool = Fal
         heartbeat(index, position)
         return 0
     try:
-        with index.writer(timeout=timeout) as writer, db.engine.connect() as connection:
-            # Read the position again once we hold the writer: another process may have applied the tail.
-            position, adds_from = index.log_position(writer)
+        with index.changes(timeout=timeout) as changes, db.engine.connect() as connection:
+            # The position as read once we hold the writer: another process may have applied the tail.
+            position, adds_from = changes.position
             if position < pruned_up_to(connection):
                 raise _Gap
             rows = connection.execute(select(IndexLog.id, IndexLog.actor_id, IndexLog.op)
@@ -198,19 +182,17 @@ def apply_pending(timeout: float = 30.0, quiet: bool = False, strict: bool = Fal
             # "add" is only safe for rows a rebuild cannot have seen (see reindex_all).
             new_ids = {r.actor_id for r in rows if r.op == "add" and r.id > adds_from}
             other_ids = {r.actor_id for r in rows} - new_ids
-            labels = taxonomy_labels(connection)
             with _bar(len(new_ids | other_ids), "Indexation") as bar:
                 progress = bar.update if bar else None
-                if len(new_ids) >= BULK_FROM:
-                    index.add_segments(writer, build_segments(index.folder(writer), new_ids, progress))
-                    new_ids = set()
-                index.apply(writer, _operations(connection, new_ids, other_ids, labels), progress=progress)
-            index.set_log_position(writer, top, adds_from)
+                changes.add(new_ids, PublishedDocuments(connection), progress)
+                _upserts_and_deletions(changes, connection, other_ids, taxonomy_labels(connection), progress)
+            changes.set_position(top, adds_from)
     except _NothingToDo:
         return 0
     except _Gap:
         if not has_request_context():
-            log.warning("index %s : journal purgé au-delà de sa position (%d) : reconstruction", index.path, position)
+            log.warning("index %s : journal purgé au-delà de sa position (%d) : reconstruction",
+                        index.location, position)
             return reindex_all()
         if not _rebuilding.is_set():  # the rebuild's own log line says it once
             rebuild_if_broken(current_app._get_current_object(), "Journal des modifications purgé au-delà de "
@@ -222,12 +204,12 @@ def apply_pending(timeout: float = 30.0, quiet: bool = False, strict: bool = Fal
                                                   f"lancez « repertoire reindex »") from exc
         log.warning("index indisponible : %d modification(s) en attente d'indexation", head - position)
         return 0
-    except Exception as exc:  # a LockError after the timeout, a full disk…: the rows wait for the next look
+    except Exception as exc:  # WriterBusy after the timeout, a full disk…: the rows wait for the next look
         if strict:
             reason = (f"l'écrivain de l'index est pris par un autre processus depuis plus de {timeout:g} s"
-                      if isinstance(exc, IndexLocked) else f"{type(exc).__name__} : {exc}")
+                      if isinstance(exc, WriterBusy) else f"{type(exc).__name__} : {exc}")
             raise IndexSyncError(head - position, reason) from exc
-        if not (quiet and isinstance(exc, IndexLocked)):
+        if not (quiet and isinstance(exc, WriterBusy)):
             log.warning("indexation différée : modifications %d à %d en attente", position + 1, head, exc_info=True)
         return 0
     heartbeat(index, top)
@@ -289,89 +271,6 @@ def prune_log() -> int:
         return connection.execute(delete(IndexLog).where(IndexLog.id <= upto)).rowcount
 
 
-def build_segments(folder: str, ids, progress=None) -> list:
-    """Index segments of the published actors among ``ids``, built by up to ``BUILD_PROCESSES`` processes.
-
-    Each process reads its share of the actors from the database itself. An
-    in-memory SQLite database is only visible here: it is read in this process.
-    """
-    ids = sorted(ids)
-    if not ids:
-        return []
-    url = db.engine.url
-    processes = min(BUILD_PROCESSES, os.cpu_count() or 1, max(1, len(ids) // BULK_FROM))
-    size = min(-(-len(ids) // processes), SEGMENT_AT_MOST)
-    shares = [ids[start:start + size] for start in range(0, len(ids), size)]
-    if processes == 1 or (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
-        with db.engine.connect() as connection:
-            return [_build(connection, folder, share, progress) for share in shares]
-    # fork starts at once and shares what is loaded, but is unsafe in a process running threads (a web server)
-    context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
-    counter = context.Value("q", 0)
-    gc.freeze()  # forked processes: no collection walks (and copies) all the objects they inherit
-    try:
-        with ProcessPoolExecutor(min(processes, len(shares)), mp_context=context, initializer=_init_builder,
-                                 initargs=(counter, os.getpid())) as pool:
-            futures = [pool.submit(_build_share, url.render_as_string(hide_password=False), folder, share)
-                       for share in shares]
-            reported = 0
-            while not all(f.done() for f in futures):
-                wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
-                if any(f.done() and f.exception() for f in futures):
-                    break
-                if progress and counter.value > reported:
-                    progress(counter.value - reported)
-                    reported = counter.value
-            segments = [f.result() for f in futures]  # raises the first failure
-    finally:
-        gc.unfreeze()
-    if progress and len(ids) > reported:
-        progress(len(ids) - reported)
-    return segments
-
-
-_built = None  # in a builder process: shared count of documents built, for the progress bar
-
-
-def _init_builder(counter, parent_pid: int):
-    global _built
-    die_with_parent(parent_pid)  # a builder holds the index writer's lock it inherited: never orphaned
-    _built = counter
-
-
-def _build_share(database_url: str, folder: str, ids: list[int]):
-    """In a builder process: one segment, read through a connection of its own."""
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return _build(connection, folder, ids, _count_built)
-    finally:
-        engine.dispose()
-
-
-def _count_built(n: int):
-    with _built.get_lock():
-        _built.value += n
-
-
-def _build(connection, folder, ids, progress=None):
-    """The segment of the published actors among ``ids``, counting documents as they are made."""
-    labels = taxonomy_labels(connection)
-
-    def documents():
-        pending = 0
-        for record in published_records(connection, ids):
-            yield index_document(record, labels)
-            pending += 1
-            if pending == 500 and progress:
-                progress(pending)
-                pending = 0
-        if pending and progress:
-            progress(pending)
-
-    return build_segment_in(folder, documents())
-
-
 class _NothingToDo(Exception):
     pass
 
@@ -388,24 +287,21 @@ class IndexSyncError(RuntimeError):
 
 
 def reindex_all() -> int:
-    """Rebuild the whole index in a new directory, swap it in, then catch up; return the count."""
+    """Rebuild the whole index aside, swap it in, then catch up; return the count."""
     from . import get_index
 
     index = get_index()
     with db.engine.connect() as connection:
         high = log_head(connection)  # every change up to here is in what is read next
         published = connection.scalars(select(Actor.id).where(Actor.status == "published")).all()
-    generation = index.new_generation()
-    with index.writer(generation=generation) as writer:
+    with index.rebuild() as changes:
         if published:
-            with _bar(len(published), "Réindexation") as bar:
-                index.add_segments(writer, build_segments(index.folder(writer), published,
-                                                          bar.update if bar else None))
+            with _bar(len(published), "Réindexation") as bar, db.engine.connect() as connection:
+                changes.add(published, PublishedDocuments(connection), bar.update if bar else None)
         with db.engine.connect() as connection:
             # Rows up to here may already be in the build: applied as updates, never as adds.
             adds_from = log_head(connection)
-        index.set_log_position(writer, high, adds_from)
-    index.activate(generation)
+        changes.set_position(high, adds_from)
     apply_pending()  # changes committed while the new index was being built
     return len(published)
 
@@ -418,15 +314,14 @@ def check_index() -> dict[str, list[int]]:
     with Session(db.engine) as session:
         published = {actor_id: int(updated.timestamp() * 1_000_000) for actor_id, updated in
                      session.execute(select(Actor.id, Actor.updated_at).where(Actor.status == "published"))}
-        position, _ = index.log_position()
+        position, _ = index.applied_position()
         pending = session.scalar(select(func.count()).select_from(IndexLog).where(IndexLog.id > position))
-    counts = index.documents()
-    indexed = index.updated_of()
+    indexed = index.indexed()
     return {
-        "missing": sorted(set(published) - set(counts)),
-        "unpublished_in_index": sorted(set(counts) - set(published)),
-        "duplicated": sorted(i for i, n in counts.items() if n > 1),
-        "stale": sorted(i for i, ts in published.items() if i in indexed and indexed[i] != ts),
+        "missing": sorted(set(published) - set(indexed)),
+        "unpublished_in_index": sorted(set(indexed) - set(published)),
+        "duplicated": sorted(i for i, values in indexed.items() if len(values) > 1),
+        "stale": sorted(i for i, ts in published.items() if i in indexed and indexed[i][-1] != ts),
         "pending_tasks": [pending] if pending else [],
     }
 
@@ -439,8 +334,8 @@ def rebuild_if_broken(app, reason: str = "Index absent ou illisible") -> bool:
     if _rebuilding.is_set():
         return True
     index = app.extensions["repertoire.index"]
-    os.makedirs(index.path, exist_ok=True)
-    lock = open(os.path.join(index.path, "rebuild.lock"), "w")
+    os.makedirs(index.location, exist_ok=True)
+    lock = open(os.path.join(index.location, "rebuild.lock"), "w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:  # another process is rebuilding
@@ -451,7 +346,7 @@ def rebuild_if_broken(app, reason: str = "Index absent ou illisible") -> bool:
     def work():
         try:
             with app.app_context():
-                app.logger.warning("%s dans %s : reconstruction depuis la base de données", reason, index.path)
+                app.logger.warning("%s dans %s : reconstruction depuis la base de données", reason, index.location)
                 total = reindex_all()
                 app.logger.warning("Index reconstruit : %d acteur(s)", total)
         except Exception:

@@ -12,7 +12,7 @@ posting by posting, with what ``SegmentWriter`` writes). It fills the buffers
 of the codec's postings writer and its length columns directly: internals of
 the exact Whoosh version pyproject pins, which that test would catch changing.
 
-This module and ``index`` are the only ones importing Whoosh.
+Only ``search/whoosh/`` imports Whoosh; this module is fenced by tests/test_bulk_index.py.
 """
 from __future__ import annotations
 

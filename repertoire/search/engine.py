@@ -1,0 +1,147 @@
+"""The search engine port: what Répertoire needs from an engine, whatever it is.
+
+An engine keeps an index of published actors, each given as an engine-neutral
+document (``documents.index_document``: ``actor_to_dict`` output plus
+``name_sort``, ``updated_ts`` and taxonomy ``labels``), and answers criteria
+with ordered actor ids and disjunctive facet counts. It follows the ordered
+change log (``outbox``): the position it has applied is its own state,
+recorded with its writes, so that a copied or rebuilt index knows where it
+stands. The outbox, the facade and the CLI use this interface only; an engine
+lives in its own subpackage (``search/whoosh/``) and is chosen by
+``REPERTOIRE_SEARCH_ENGINE`` through ``make_engine``.
+"""
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Callable, Hashable, Iterable, Protocol, runtime_checkable
+
+FACETS = ("country", "department", "domain", "activity", "kind")
+ENGINES = ("whoosh",)  # names REPERTOIRE_SEARCH_ENGINE accepts
+PORT_VERSION = 1  # bump on any change below; each engine says the library version it is written against
+
+
+@dataclass
+class Criteria:
+    """What to look for: the text criteria and the facet filters (already validated)."""
+
+    q: str = ""
+    name: str = ""
+    place: str = ""
+    intervention: str = ""
+    intervention_country: str | None = None  # the country ``intervention`` names, if any
+    place_department: str | None = None  # the département ``place`` names, if any
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "name"  # relevance | name | updated
+
+    @property
+    def has_text(self) -> bool:
+        return any((self.q.strip(), self.name.strip(), self.place.strip(), self.intervention.strip()))
+
+
+@dataclass
+class Hits:
+    """One page of ``actor_ids`` in order, the ``total`` matched, and ``facets``: facet -> value -> count.
+
+    Counts are disjunctive: each facet is counted under the text and every other facet's filter.
+    """
+
+    total: int
+    actor_ids: list[int]
+    facets: dict[str, dict[str, int]]
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is missing or unreadable; it is being rebuilt from the database."""
+
+
+class WriterBusy(RuntimeError):
+    """Another process held the index's writer for longer than the time allowed."""
+
+
+class DocumentSource(Protocol):
+    """Engine-neutral documents of the published actors among some ids (the unpublished are skipped).
+
+    Picklable: an engine may read its shares in other processes.
+    """
+
+    def documents(self, actor_ids: Iterable[int], progress: Callable[[int], None] | None = None
+                  ) -> Iterable[dict]: ...
+
+    @property
+    def shareable(self) -> bool:
+        """Whether other processes can read the same data (not an in-memory database)."""
+
+
+class Changes(Protocol):
+    """One write to an index, all or nothing: kept when its block ends, dropped if it raises."""
+
+    position: tuple[int, int]
+    """(last change-log id applied, first id whose "add" is safe), read once the writer is held."""
+
+    def add(self, actor_ids: Iterable[int], source: DocumentSource,
+            progress: Callable[[int], None] | None = None) -> None:
+        """Index these actors, known to be absent from the index (in bulk when there are many)."""
+
+    def upsert(self, documents: Iterable[dict]) -> None:
+        """Replace or insert these documents."""
+
+    def delete(self, actor_ids: Iterable[int]) -> None:
+        """Remove these actors' documents (absent ones are ignored)."""
+
+    def set_position(self, applied: int, adds_from: int) -> None:
+        """Record the log position reached, committed with these changes."""
+
+
+@runtime_checkable
+class SearchEngine(Protocol):
+    """An index of published actors, one per process, shared by its requests (thread-safe).
+
+    An implementation declares ``PORT_VERSION`` (of this port) and ``WRITTEN_AGAINST``
+    (the version of the library it uses, pinned in pyproject.toml; tests check both).
+    """
+
+    location: str
+    """A directory this engine owns on this server (its index, or at least its locks)."""
+
+    def open(self) -> None:
+        """Make sure an index exists (an empty one if none)."""
+
+    def close(self) -> None:
+        """Release readers and caches; the next call opens again."""
+
+    def exists(self) -> bool: ...
+
+    def is_current(self) -> bool:
+        """The index exists and was written with this version's analysis and schema."""
+
+    def count(self) -> int:
+        """Documents in the index."""
+
+    def applied_position(self) -> tuple[int, int]:
+        """(last change-log id applied, first id whose "add" is safe); ``IndexUnavailable`` if none."""
+
+    def changes(self, timeout: float = 30.0) -> AbstractContextManager[Changes]:
+        """The one writer of the live index (``WriterBusy`` after ``timeout`` s, ``IndexUnavailable``)."""
+
+    def rebuild(self) -> AbstractContextManager[Changes]:
+        """A new empty index built aside; it replaces the live one at once when the block ends."""
+
+    def search(self, criteria: Criteria, offset: int, limit: int) -> Hits: ...
+
+    def suggest_places(self, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """Head-office towns and départements starting like ``prefix``: (name, live actors), most first."""
+
+    def version(self) -> Hashable:
+        """Changes whenever what searches see may have changed (for caches)."""
+
+    def indexed(self) -> dict[int, list[int]]:
+        """actor id -> the ``updated`` value (microseconds) of each of its documents (for checks)."""
+
+
+def make_engine(name: str, location: str) -> SearchEngine:
+    """The engine called ``name`` (``REPERTOIRE_SEARCH_ENGINE``), keeping its index in ``location``."""
+    if name == "whoosh":
+        from .whoosh import WhooshEngine
+        return WhooshEngine(location)
+    raise ValueError(f"moteur de recherche inconnu : {name!r} (connus : {', '.join(ENGINES)})")

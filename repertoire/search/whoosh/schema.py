@@ -1,0 +1,85 @@
+"""The Whoosh schema, and the mapping of an engine-neutral document onto its fields."""
+from __future__ import annotations
+
+from whoosh import columns
+from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
+
+from ... import geo
+from ...actor_fields import TEXT_INDEXED
+from ...text import fold_words
+from .analysis import folding_analyzer, french_analyzer
+
+INDEX_FORMAT = "5"  # bump when analysis or schema change: `repertoire init` then rebuilds the index
+
+
+class TextColumn(COLUMN):
+    """A column of text (UTF-8), for sort keys."""
+
+    def __init__(self):
+        super().__init__(columns.VarBytesColumn())
+
+    def to_column_value(self, value):
+        return value.encode("utf-8")
+
+    def from_column_value(self, value):
+        return value.decode("utf-8")
+
+
+def make_schema() -> Schema:
+    french, folding = french_analyzer(), folding_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True, sortable=True),
+        name=TEXT(analyzer=french, phrase=True),
+        name_words=TEXT(analyzer=folding, phrase=False),
+        text=TEXT(analyzer=french, phrase=True),
+        place=TEXT(analyzer=folding, phrase=True),
+        place_key=KEYWORD(commas=True, lowercase=False, scorable=True),
+        itowns=TEXT(analyzer=folding, phrase=True),
+        itown_key=KEYWORD(commas=True, lowercase=False, scorable=True),
+        country=KEYWORD(lowercase=False, scorable=True),
+        department=KEYWORD(lowercase=False, scorable=True),
+        domain=KEYWORD(lowercase=False, scorable=True),
+        activity=KEYWORD(lowercase=False, scorable=True),
+        kind=KEYWORD(lowercase=False, scorable=True),
+        town_suggest=KEYWORD(commas=True, lowercase=False),  # "folded|Display" for suggestions
+        name_sort=TextColumn(),  # columns only: sorted on, never searched
+        updated=COLUMN(columns.NumericColumn("q")),
+    )
+
+
+def to_fields(actor: dict) -> dict:
+    """The Whoosh fields of one document (``search.documents.index_document``: ``actor_to_dict`` output
+    plus ``name_sort``, ``updated_ts`` and ``labels``)."""
+    labels = actor["labels"]
+    dept_name = geo.department_name(actor["department"])
+    country_names = []
+    for code in actor["countries"]:
+        country_names.append(geo.french_country_name(code))
+        country_names.append(geo.english_country_name(code))
+    kind_label = labels["kind"].get(actor["kind"], actor["kind"])
+    domain_labels = [labels["domain"].get(s, s) for s in actor["domains"]]
+    activity_labels = [labels["activity"].get(s, s) for s in actor["activities"]]
+    name_and_acronym = f"{actor['name']}\n{actor['acronym']}"
+    text = "\n".join([name_and_acronym, kind_label, actor["town"], actor["postcode"],
+                      dept_name, *country_names, *actor["intervention_towns"],
+                      *domain_labels, *activity_labels, *(f.to_text(actor[f.name]) for f in TEXT_INDEXED)])
+    place_values = [actor["town"], actor["postcode"], actor["department"], dept_name]
+    return {
+        "id": str(actor["id"]),
+        "name": name_and_acronym,
+        "name_words": name_and_acronym,
+        "text": text,
+        "place": "\n".join(place_values),
+        "place_key": ",".join(k for k in map(fold_words, place_values) if k),
+        "itowns": "\n".join(actor["intervention_towns"]),
+        "itown_key": ",".join(k for k in map(fold_words, actor["intervention_towns"]) if k),
+        "country": " ".join(actor["countries"]),
+        "department": actor["department"],
+        "domain": " ".join(actor["domains"]),
+        "activity": " ".join(actor["activities"]),
+        "kind": actor["kind"],
+        "town_suggest": ",".join(f"{fold_words(value)}|{value.replace(',', ' ')}"
+                                 for value in (actor["town"], dept_name) if fold_words(value)),
+        "name_sort": actor["name_sort"],
+        "updated": int(actor["updated_ts"] * 1_000_000),
+    }

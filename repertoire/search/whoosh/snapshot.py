@@ -1,0 +1,137 @@
+"""What searches read: one searcher and per-segment caches (ids, facet bitsets, sort orders)."""
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+
+from ..engine import FACETS
+from . import bits as bitsets
+from .query import free_text_parser
+
+
+class Segment:
+    """What one Whoosh segment gives, cached by segment id (segments never change).
+
+    Deletions do change: they are applied through the live mask of each snapshot.
+    """
+
+    TERM_CACHE = 400
+
+    def __init__(self, reader):
+        self.size = reader.doc_count_all()
+        self.facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        self.terms: OrderedDict[tuple[str, str], int] = OrderedDict()
+        if not self.size:
+            self.ids, self.name_keys, self.updated = [], [], []
+            return
+        id_col = reader.column_reader("id")
+        self.ids = [int(id_col[d]) if id_col[d] else 0 for d in range(self.size)]
+        for name in FACETS:
+            for term in reader.field_terms(name):
+                self.facets[name][term] = bitsets.from_docs(reader.postings(name, term).all_ids())
+        name_col, updated_col = reader.column_reader("name_sort"), reader.column_reader("updated")
+        self.name_keys = [name_col[d] for d in range(self.size)]
+        self.updated = [updated_col[d] or 0 for d in range(self.size)]
+        self.by_name = sorted(range(self.size), key=self.name_keys.__getitem__)
+        self.by_updated = sorted(range(self.size), key=lambda d: (-self.updated[d], self.name_keys[d]))
+
+    def term_bits(self, reader, field: str, text: str) -> int:
+        key = (field, text)
+        bits = self.terms.get(key)
+        if bits is None:
+            try:
+                bits = bitsets.from_docs(reader.postings(field, text).all_ids())
+            except Exception:  # term absent from this segment
+                bits = 0
+            if bits.bit_length() > 4096:  # cheap ones are not worth the memory
+                self.terms[key] = bits
+                if len(self.terms) > self.TERM_CACHE:
+                    self.terms.popitem(last=False)
+        else:
+            self.terms.move_to_end(key)
+        return bits
+
+
+def _sorted_stream(cache: Segment, offset: int, name: str):
+    """(sort key, global docnum) of one segment, in order."""
+    if name == "by_name":
+        return ((cache.name_keys[d], d + offset) for d in cache.by_name)
+    return (((-cache.updated[d], cache.name_keys[d]), d + offset) for d in cache.by_updated)
+
+
+class Snapshot:
+    """One searcher and everything derived from it, assembled from per-segment caches."""
+
+    def __init__(self, searcher, segments: dict):
+        self.searcher = searcher
+        self.parser = free_text_parser(searcher.schema)
+        self.leaves = []  # (reader, segment cache, offset)
+        fresh = {}
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            key = segment.segment_id() if segment is not None else None
+            cache = segments.get(key) if key else None
+            if cache is None:
+                cache = Segment(reader)
+            if key:
+                fresh[key] = cache
+            self.leaves.append((reader, cache, offset))
+        segments.clear()
+        segments.update(fresh)  # forget merged-away segments
+        self.size = sum(cache.size for _, cache, _ in self.leaves)
+        self.live = 0
+        self.ids = []
+        for reader, cache, offset in self.leaves:
+            deleted = reader.deleted_docs_set if hasattr(reader, "deleted_docs_set") else frozenset()
+            local = ((1 << cache.size) - 1) & ~bitsets.from_docs(deleted)
+            self.live |= local << offset
+            self.ids.extend(cache.ids)
+        self.count = self.live.bit_count()
+        self.facets = {}
+        for name in FACETS:
+            merged: dict[str, int] = {}
+            for _, cache, offset in self.leaves:
+                for value, bits in cache.facets[name].items():
+                    merged[value] = merged.get(value, 0) | (bits << offset)
+            self.facets[name] = {value: bits & self.live for value, bits in merged.items()}
+        self._orders, self._ranks, self._terms = {}, {}, {}
+        self._browse_counts = None
+
+    def browse_counts(self) -> dict[str, dict[str, int]]:
+        """Facet counts over every live document (no text, no filter): the same until the next change."""
+        if self._browse_counts is None:
+            self._browse_counts = {name: {value: n for value, bits in values.items() if (n := bits.bit_count())}
+                                   for name, values in self.facets.items()}
+        return self._browse_counts
+
+    def term_bits(self, field: str, text: str) -> int:
+        key = (field, text)
+        if key not in self._terms:
+            bits = 0
+            for reader, cache, offset in self.leaves:
+                bits |= cache.term_bits(reader, field, text) << offset
+            self._terms[key] = bits & self.live
+            if len(self._terms) > 1000:
+                self._terms.clear()
+        return self._terms[key]
+
+    def order(self, name: str) -> list[int]:
+        """Live global docnums sorted by name ("by_name") or newest first ("by_updated")."""
+        if name not in self._orders:
+            raw = bitsets.to_bytes(self.live)
+            streams = [_sorted_stream(cache, offset, name) for _, cache, offset in self.leaves]
+            merged = heapq.merge(*streams) if len(streams) > 1 else (streams[0] if streams else ())
+            self._orders[name] = [d for _, d in merged if bitsets.contains(raw, d)]
+        return self._orders[name]
+
+    def rank(self, name: str) -> list[int]:
+        if name not in self._ranks:
+            rank = [0] * self.size
+            for i, d in enumerate(self.order(name)):
+                rank[d] = i
+            self._ranks[name] = rank
+        return self._ranks[name]
+
+    def close(self):
+        self.searcher.close()
