@@ -7,7 +7,7 @@ from . import config as config_module
 from .extensions import babel, csrf, db, login_manager
 from .i18n import compile_catalogues, select_locale
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
