@@ -22,6 +22,7 @@ from .generate import generate_actors
 from .importing import check_and_import, check_import
 from .interchange import parse_file, write_csv, write_json
 from .mail import in_language_of, send_mail
+from .web.transactions import unit_of_work
 from .models import ROLES, Actor, utcnow
 from .serialize import actor_to_dict
 
@@ -237,8 +238,8 @@ def register_commands(app):
     @click.option("--dry-run", is_flag=True, help="Affiche les rappels sans les envoyer.")
     def remind_command(dry_run):
         """Envoie aux responsables des fiches non confirmées depuis 12 mois un lien « toujours exacte »."""
-        due, orphans = reminders_due(db.session)
-        with current_app.test_request_context(base_url=current_app.config["REPERTOIRE_BASE_URL"]):
+        with unit_of_work(), current_app.test_request_context(base_url=current_app.config["REPERTOIRE_BASE_URL"]):
+            due, orphans = reminders_due(db.session)
             for actor in due:
                 link = url_for("account.still_accurate", actor_id=actor.id, token=still_accurate_token(actor),
                                _external=True)
@@ -253,7 +254,6 @@ def register_commands(app):
                                 "mettre à jour :\n\n%(space)s\n", name=actor.name, link=link,
                                 space=url_for("account.space", _external=True)))
                 actor.reminded_at = utcnow()
-        db.session.commit()
         verb = "à envoyer" if dry_run else "envoyé(s)"
         click.echo(f"{len(due)} rappel(s) {verb} ; {orphans} fiche(s) ancienne(s) sans responsable, "
                    f"à vérifier par l'équipe.")

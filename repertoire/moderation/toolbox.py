@@ -60,7 +60,6 @@ def add_term(name: str):
         except operations.OperationError as exc:
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(_("« %(label)s » ajouté (code : %(slug)s).", label=term.label, slug=term.slug), "success")
     else:
         flash(" ".join(str(m) for ms in form.errors.values() for m in ms), "error")
@@ -102,7 +101,6 @@ def change_term(name: str, term_id: int, action: str):
     except operations.OperationError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(message, "success")
     return redirect(url_for("moderation.taxonomy") + f"#{name}")
 
@@ -130,7 +128,6 @@ def dismiss_duplicate(a_id: int, b_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     curation.dismiss_pair(db.session, a, b, current_user)
-    db.session.commit()
     flash(_("C'est noté : « %(a)s » et « %(b)s » ne seront plus proposés comme doublons.", a=a.name, b=b.name),
           "success")
     return redirect(url_for("moderation.duplicates"))
@@ -160,7 +157,6 @@ def merge_duplicate(a_id: int, b_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(_("Fiches fusionnées. L'ancienne adresse de « %(name)s » mène désormais ici.", name=drop.name),
                   "success")
             return redirect(url_for("moderation.edit_actor", actor_id=keep.id))
