@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from .. import curation, operations
+from .. import operations
 from ..auth import (actor_id_from_token, confirmation_token, failed_login, limiter, login_account_key, rate,
                     reset_token, role_required, user_from_token)
 from ..extensions import db
@@ -199,7 +199,7 @@ def own_actor(actor_id: int) -> Actor:
 @role_required(*ANYONE)
 @limiter.limit(rate("SUBMIT_RATE_LIMIT"), methods=["POST"])
 def edit_actor(actor_id: int):
-    kept = curation.merged_into(db.session, db.session.get(Actor, actor_id))
+    kept = operations.merged_into(db.session, db.session.get(Actor, actor_id))
     if kept is not None and kept.owner_id == current_user.id:
         flash(_("Cette fiche a été fusionnée dans « %(name)s » : c'est désormais celle-ci qu'il faut modifier.",
                 name=kept.name), "info")
@@ -270,6 +270,6 @@ def still_accurate(actor_id: int, token: str):
         return redirect(url_for("account.login"))
     form = ConfirmForm()
     if form.validate_on_submit():
-        curation.confirm_still_accurate(db.session, actor, current_user if current_user.is_authenticated else None)
+        operations.confirm_still_accurate(db.session, actor, current_user if current_user.is_authenticated else None)
         return render_template("account/still_accurate.html", actor=actor, done=True)
     return render_template("account/still_accurate.html", actor=actor, form=form, done=False)

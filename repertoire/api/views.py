@@ -1,7 +1,7 @@
 from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from ..curation import merged_into
+from ..operations import merged_into
 from ..extensions import db
 from ..models import Actor
 from ..search import FACETS, SUGGEST_FIELDS, ParamError, parse_search_params, search_actors, suggest

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import actor_fields, curation, operations
+from .. import actor_fields, operations
 from ..auth import role_required
 from ..extensions import db
 from ..forms import ActorForm, form_data
@@ -163,7 +163,7 @@ def edit_actor(actor_id: int):
     vocab = Vocabulary(db.session)
     if request.method == "GET":
         if actor.merged_into_id:
-            kept = curation.final_actor(db.session, actor)
+            kept = operations.final_actor(db.session, actor)
             flash(_("Cette fiche a été fusionnée dans « %(name)s » : c'est désormais celle-ci qu'il faut "
                     "modifier.", name=kept.name), "info")
             return redirect(url_for("moderation.edit_actor", actor_id=kept.id))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from .. import geo
 from ..extensions import db
-from ..curation import merged_into
+from ..operations import merged_into
 from ..interchange import iter_csv, iter_json
 from ..francemap import france_map
 from ..worldmap import legend as world_legend, world_map
