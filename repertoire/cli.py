@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from . import backup, create_app, operations, search
 from .operations import remind_owners
-from .database import upgrade_schema
+from .database import new_revision, upgrade_schema
 from .extensions import db
 from .generate import generate_actors
 from .importing import check_and_import, check_import
@@ -97,6 +97,17 @@ def register_commands(app):
         search.apply_pending()
         click.echo(f"Base de données prête ({published} acteurs publiés, {added} termes de taxonomie ajoutés) ; "
                    f"index prêt dans {current_app.config['REPERTOIRE_INDEX_DIR']}.")
+
+    @app.cli.group("db")
+    def db_group():
+        """Schéma de la base (migrations Alembic)."""
+
+    @db_group.command("revision")
+    @click.argument("message")
+    def db_revision_command(message):
+        """Écrit la migration suivante, déduite des modèles, dans repertoire/migrations/versions (à relire)."""
+        script = new_revision(message)
+        click.echo(f"Migration écrite : {script.path}")
 
     @app.cli.command("import")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
