@@ -1,10 +1,11 @@
 """Reads shared by the pages, the API and the command line."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..models import ChangeRequest, utcnow
+from ..models import Actor, ChangeRequest, utcnow
+
+from .duplicates import merged_into
 
 
 # -- figures ---------------------------------------------------------------
@@ -24,3 +25,18 @@ def submissions_per_month(session, months: int = 12) -> list[tuple[str, int]]:
         if key in counts:
             counts[key] += 1
     return list(counts.items())
+
+
+def public_actor(session, actor_id: int | None = None, slug: str | None = None) -> tuple[Actor | None, Actor | None]:
+    """What a visitor may see at an actor's address (by id or slug): ``(actor, None)`` to show it,
+    ``(None, kept)`` when it was merged into a published actor (a permanent redirect), ``(None, None)`` otherwise."""
+    if slug is not None:
+        actor = session.scalar(select(Actor).where(Actor.slug == slug))
+    else:
+        actor = session.get(Actor, actor_id)
+    kept = merged_into(session, actor)
+    if kept is not None:
+        return None, kept
+    if actor is None or not actor.is_published:
+        return None, None
+    return actor, None

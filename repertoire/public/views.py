@@ -4,15 +4,13 @@ from urllib.parse import urlencode, urlsplit
 from flask import Response, abort, redirect, render_template, request, session, stream_with_context, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import geo
 from ..extensions import db
-from ..operations import merged_into
+from ..operations import public_actor
 from ..interchange import iter_csv, iter_json
 from ..francemap import france_map
 from ..worldmap import legend as world_legend, world_map
-from ..models import Actor
 from ..search import FACETS, ParamError, SearchParams, parse_search_params, search_actors
 from ..search import export_actor_ids, published_in_order
 from ..serialize import actor_to_dict
@@ -79,11 +77,10 @@ def _facet_label(name, value, vocab):
 
 @bp.get("/acteurs/<slug>")
 def actor_page(slug: str):
-    actor = db.session.scalar(select(Actor).where(Actor.slug == slug))
-    final = merged_into(db.session, actor)
-    if final is not None:
-        return redirect(url_for("public.actor_page", slug=final.slug), 301)
-    if actor is None or not actor.is_published:
+    actor, kept = public_actor(db.session, slug=slug)
+    if kept is not None:
+        return redirect(url_for("public.actor_page", slug=kept.slug), 301)
+    if actor is None:
         abort(404)
     back = None
     if request.referrer:
