@@ -6,9 +6,12 @@ from ..search.params import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT, SORTS
 SUGGEST_MAX_TEXT = 100
 
 
+NO_NUL = "^[^\\u0000]*$"  # text parameters holding a NUL byte are refused with a 400 (web/errors.py)
+
+
 def _text(name, description):
     return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": {"type": "string", "maxLength": MAX_TEXT}}
+            "schema": {"type": "string", "maxLength": MAX_TEXT, "pattern": NO_NUL}}
 
 
 def _filter(name, description, enum=None):
@@ -111,7 +114,7 @@ def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
                     {"name": "field", "in": "query", "required": True,
                      "schema": {"type": "string", "enum": ["name", "town"]}},
                     {"name": "q", "in": "query", "required": False, "description": "Début du nom ou de la ville.",
-                     "schema": {"type": "string", "maxLength": SUGGEST_MAX_TEXT}},
+                     "schema": {"type": "string", "maxLength": SUGGEST_MAX_TEXT, "pattern": NO_NUL}},
                     {"name": "limit", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}},
                 ],
