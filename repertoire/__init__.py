@@ -7,7 +7,7 @@ from . import config as config_module
 from .extensions import babel, csrf, db, login_manager
 from .i18n import compile_catalogues, select_locale
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -46,11 +46,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from .cli import register_commands
     register_commands(app)
 
-    from .public.views import register_error_handlers
-    register_error_handlers(app)
-
-    from .web import refuse_nul_bytes
-    app.before_request(refuse_nul_bytes)
+    from . import web
+    web.init_app(app)
 
     @app.after_request
     def security_headers(response):

@@ -8,21 +8,19 @@ import sys
 from contextlib import contextmanager
 
 import click
-from flask import current_app, url_for
+from flask import current_app
 from flask.cli import FlaskGroup
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from . import backup, create_app, operations, search
-from .auth import still_accurate_token
-from .curation import reminders_due
-from .database import upgrade_schema
+from .operations import remind_owners
+from .database import new_revision, upgrade_schema
 from .extensions import db
 from .generate import generate_actors
 from .importing import check_and_import, check_import
 from .interchange import parse_file, write_csv, write_json
-from .mail import in_language_of, send_mail
-from .models import ROLES, Actor, utcnow
+from .web.transactions import unit_of_work
+from .models import ROLES, Actor
 from .serialize import actor_to_dict
 
 
@@ -99,6 +97,17 @@ def register_commands(app):
         search.apply_pending()
         click.echo(f"Base de données prête ({published} acteurs publiés, {added} termes de taxonomie ajoutés) ; "
                    f"index prêt dans {current_app.config['REPERTOIRE_INDEX_DIR']}.")
+
+    @app.cli.group("db")
+    def db_group():
+        """Schéma de la base (migrations Alembic)."""
+
+    @db_group.command("revision")
+    @click.argument("message")
+    def db_revision_command(message):
+        """Écrit la migration suivante, déduite des modèles, dans repertoire/migrations/versions (à relire)."""
+        script = new_revision(message)
+        click.echo(f"Migration écrite : {script.path}")
 
     @app.cli.command("import")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
@@ -237,23 +246,10 @@ def register_commands(app):
     @click.option("--dry-run", is_flag=True, help="Affiche les rappels sans les envoyer.")
     def remind_command(dry_run):
         """Envoie aux responsables des fiches non confirmées depuis 12 mois un lien « toujours exacte »."""
-        due, orphans = reminders_due(db.session)
-        with current_app.test_request_context(base_url=current_app.config["REPERTOIRE_BASE_URL"]):
-            for actor in due:
-                link = url_for("account.still_accurate", actor_id=actor.id, token=still_accurate_token(actor),
-                               _external=True)
-                if dry_run:
-                    click.echo(f"{actor.owner.email} : {actor.name}")
-                    continue
-                with in_language_of(actor.owner):
-                    send_mail(actor.owner.email, _("Votre fiche « %(name)s » est-elle toujours exacte ?",
-                                                   name=actor.name),
-                              _("Bonjour,\n\nLa fiche « %(name)s » n'a pas été confirmée depuis un an. Si elle est "
-                                "toujours exacte, un clic suffit :\n\n%(link)s\n\nSinon, connectez-vous pour la "
-                                "mettre à jour :\n\n%(space)s\n", name=actor.name, link=link,
-                                space=url_for("account.space", _external=True)))
-                actor.reminded_at = utcnow()
-        db.session.commit()
+        with unit_of_work():
+            due, orphans = remind_owners(db.session, dry_run=dry_run)
+        for actor in due if dry_run else ():
+            click.echo(f"{actor.owner.email} : {actor.name}")
         verb = "à envoyer" if dry_run else "envoyé(s)"
         click.echo(f"{len(due)} rappel(s) {verb} ; {orphans} fiche(s) ancienne(s) sans responsable, "
                    f"à vérifier par l'équipe.")

@@ -1,5 +1,7 @@
 """Outgoing mail: SMTP when configured, otherwise a file per message in the outbox folder.
 
+Mails are queued while a unit of work is open (every request, and commands that
+use ``web.transactions.unit_of_work``) and leave only after its commit; a rollback drops them.
 The outbox lets the demo and the tests follow the links a message carries; it
 holds reset links, so it is private (0700, files 0600). SMTP deliveries happen
 on a background thread after the request (commands deliver at once): whether a mail leaves (an address
@@ -15,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context
+from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import force_locale
 
 from .files import private_dir, private_open
@@ -38,6 +40,32 @@ def in_language_of(user):
 
 
 def send_mail(to: str, subject: str, body: str):
+    """Write the message now (in the current language); send it after the commit if a unit of work is open."""
+    message = compose(to, subject, body)
+    queued = g.get("repertoire_mails") if has_app_context() else None
+    if queued is None:
+        post(message)
+    else:
+        queued.append(message)
+
+
+def open_queue():
+    """Start holding mails back until ``flush_queue`` (after the commit) or ``drop_queue`` (rollback)."""
+    g.repertoire_mails = []
+
+
+def flush_queue():
+    """Send what the unit of work queued; it has committed."""
+    for message in g.pop("repertoire_mails", None) or ():
+        post(message)
+
+
+def drop_queue() -> int:
+    """Forget what the unit of work queued (it rolled back); return how many were dropped."""
+    return len(g.pop("repertoire_mails", None) or ())
+
+
+def compose(to: str, subject: str, body: str) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
     message["From"] = config.get("MAIL_SENDER", "Répertoire <ne-pas-repondre@repertoire.invalid>")
@@ -46,6 +74,13 @@ def send_mail(to: str, subject: str, body: str):
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain="repertoire")
     message.set_content(body)
+    return message
+
+
+def post(message: EmailMessage):
+    """Hand the message on: to the SMTP thread (requests), to the server now (commands), or to the outbox."""
+    config = current_app.config
+    to = message["To"]
     if config.get("MAIL_SERVER"):
         if has_request_context():
             _sender().put((current_app._get_current_object(), message))

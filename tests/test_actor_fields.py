@@ -6,7 +6,7 @@ import json
 from conftest import add_actor
 from repertoire import actor_fields, geo
 from repertoire.actor_fields import FIELDS
-from repertoire.curation import merge_actors
+from repertoire.operations import merge_actors
 from repertoire.extensions import db
 from repertoire.models import Actor
 from repertoire.records import published_records

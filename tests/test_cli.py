@@ -218,3 +218,22 @@ def test_console_script_reports_bad_rows_and_exit_code(tmp_path):
     flask = subprocess.run([Path(sys.executable).with_name("flask"), "--app", "repertoire", "export",
                             str(tmp_path / "x.json")], env=env, capture_output=True, text=True)
     assert flask.returncode == 0 and json.loads((tmp_path / "x.json").read_text())[0]["name"] == "Association Bien"
+
+
+def test_db_revision_writes_the_next_numbered_migration_from_the_models(app, runner):
+    from repertoire.database import MIGRATIONS
+    before = set((MIGRATIONS / "versions").glob("*.py"))
+    result = runner.invoke(args=["db", "revision", "nothing changed"])
+    written = set((MIGRATIONS / "versions").glob("*.py")) - before
+    try:
+        assert result.exit_code == 0, result.output
+        (path,) = written
+        last = max(int(p.name[:4]) for p in before if p.name[:4].isdigit())
+        assert path.name == f"{last + 1:04d}_nothing_changed.py"
+        source = path.read_text()
+        assert f"down_revision = '{last:04d}'" in source
+        # the models and the migrated schema agree: nothing to do either way
+        assert "op." not in source and source.count("pass") == 2
+    finally:
+        for path in written:
+            path.unlink()

@@ -132,7 +132,8 @@ def test_killed_during_import_leaves_nothing_half_imported(tmp_path):
     csv_path = write_csv(tmp_path, 2500)
     run_child(tmp_path, f"""
         import os, signal
-        from repertoire import create_app, operations
+        from repertoire import create_app
+        from repertoire.operations import importing as operations
         original = operations._insert_published
         calls = []
         def insert_then_die(*args, **kwargs):

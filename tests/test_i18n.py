@@ -17,7 +17,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 def extracted_messages() -> dict:
     """Every message marked for translation in the code and the templates, as Babel finds it."""
-    method_map = [("repertoire/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("repertoire/**.py", "python"), ("repertoire/templates/**.html", "jinja2")]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
     found = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
@@ -105,7 +105,7 @@ def test_the_checker_finds_text_left_in_a_template():
 
 def test_no_template_holds_untranslated_text():
     found = {str(path.relative_to(ROOT)): literal_text(path.read_text(encoding="utf-8"))
-             for path in sorted((ROOT / "templates").rglob("*.html"))}
+             for path in sorted((ROOT / "repertoire" / "templates").rglob("*.html"))}
     assert {path: words for path, words in found.items() if words} == {}
 
 

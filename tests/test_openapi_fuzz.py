@@ -17,3 +17,17 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_openapi_description(case):
     case.call_and_validate()
+
+
+def test_text_parameters_say_nul_bytes_are_refused():
+    import re
+    client = APP.test_client()
+    document = client.get("/api/openapi.json").get_json()
+    texts = [p for path in ("/api/actors", "/api/suggest") for p in document["paths"][path]["get"]["parameters"]
+             if p["name"] in ("q", "name", "place", "intervention")]
+    assert len(texts) == 5
+    for parameter in texts:
+        assert re.fullmatch(parameter["schema"]["pattern"], "Mali Kayes")
+        assert not re.fullmatch(parameter["schema"]["pattern"], "Ma\x00li")
+    refused = client.get("/api/actors", query_string={"q": "Ma\x00li"})
+    assert refused.status_code == 400 and "nul" in refused.get_json()["error"]

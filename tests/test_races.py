@@ -182,7 +182,7 @@ def test_a_change_that_touches_no_field_is_no_conflict(app, coordinator_client):
     url = f"/moderation/acteurs/{actor_id}"
     opened = edit_form(coordinator_client, url)
     with app.app_context():  # its owner says "still accurate" meanwhile: a revision, no field changed
-        from repertoire.curation import confirm_still_accurate
+        from repertoire.operations import confirm_still_accurate
         confirm_still_accurate(db.session, db.session.get(Actor, actor_id))
         db.session.commit()
     response = coordinator_client.post(url, data={**COORDINATOR_EDIT, **opened, "name": "Confirmée Puis Renommée"})
@@ -282,7 +282,7 @@ def test_a_merge_page_opened_before_an_edit_refuses_to_merge(app, coordinator_cl
 
 def test_an_edit_during_a_merge_is_never_silently_lost(app, coordinator_client, monkeypatch):
     """The merge reads both actors, then (forced here) waits while an edit of the dropped one is sent."""
-    from repertoire import curation
+    from repertoire.operations import duplicates as curation
     keep = add_actor(app, name="Amitiés Caen-Thiès", countries="SN", phone="02 31 00 00 01")
     drop = add_actor(app, name="Amities Caen Thies", countries="SN", phone="02 31 00 00 02")
     editor = app.test_client()

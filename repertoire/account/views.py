@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from .. import curation, operations
+from .. import operations
 from ..auth import (actor_id_from_token, confirmation_token, failed_login, limiter, login_account_key, rate,
                     reset_token, role_required, user_from_token)
 from ..extensions import db
@@ -41,7 +41,6 @@ def signup():
             if user is None:
                 user = operations.create_user(db.session, form.email.data, form.password.data,
                                               confirmed=False, locale=current_language())
-                db.session.commit()
                 send_confirmation(user)
             else:  # same answer on screen, same cost; the owner of the address is told by mail
                 operations.dummy_password_check(form.password.data)
@@ -62,7 +61,6 @@ def confirm(token):
                 "nouveau."), "error")
         return redirect(url_for("account.login"))
     operations.confirm_user(db.session, user)
-    db.session.commit()
     # The link proves the address, not who holds the browser: it never opens (or switches) a session.
     if current_user.is_authenticated:
         flash(_("Votre adresse est confirmée. Bienvenue !") if current_user.id == user.id else
@@ -96,7 +94,6 @@ def login():
 def logout():
     if current_user.is_authenticated:  # copies of this session's cookies stop working too
         operations.end_sessions(db.session, current_user)
-        db.session.commit()
     logout_user()
     flash(_("Vous êtes déconnecté."), "success")
     return redirect(url_for("public.index"))
@@ -128,7 +125,6 @@ def reset_password(token):
     if form.validate_on_submit():
         operations.set_password(db.session, user, form.password.data)
         operations.confirm_user(db.session, user)  # the link proves the address
-        db.session.commit()
         login_user(user)
         flash(_("Votre mot de passe a été changé."), "success")
         return redirect(url_for("account.space"))
@@ -144,7 +140,6 @@ def change_password():
             form.current.errors.append(_("Mot de passe actuel incorrect."))
         else:
             operations.set_password(db.session, current_user, form.password.data)
-            db.session.commit()
             login_user(current_user._get_current_object())  # this session goes on; every other one ends
             flash(_("Votre mot de passe a été changé."), "success")
             return redirect(url_for("account.space"))
@@ -186,7 +181,6 @@ def submit_actor():
             if not duplicates or form.not_duplicate.data:
                 operations.submit_actor(db.session, current_user, data, vocab,
                                         message=form.no_intervention.data or "")
-                db.session.commit()
                 flash(_("Merci ! Votre fiche a été envoyée. Elle sera publiée après validation par "
                         "l'équipe du réseau ; vous serez prévenu par courriel."), "success")
                 return redirect(url_for("account.space"))
@@ -205,7 +199,7 @@ def own_actor(actor_id: int) -> Actor:
 @role_required(*ANYONE)
 @limiter.limit(rate("SUBMIT_RATE_LIMIT"), methods=["POST"])
 def edit_actor(actor_id: int):
-    kept = curation.merged_into(db.session, db.session.get(Actor, actor_id))
+    kept = operations.merged_into(db.session, db.session.get(Actor, actor_id))
     if kept is not None and kept.owner_id == current_user.id:
         flash(_("Cette fiche a été fusionnée dans « %(name)s » : c'est désormais celle-ci qu'il faut modifier.",
                 name=kept.name), "info")
@@ -236,7 +230,6 @@ def edit_actor(actor_id: int):
                 db.session.rollback()
                 form.version.data = str(exc.version)
                 return _actor_form_page(form, errors, actor=actor, conflict=exc), 409
-            db.session.commit()
             flash({
                 "updated": _("Vos modifications sont enregistrées ; la fiche attend toujours sa validation."),
                 "resubmitted": _("Votre fiche corrigée a été renvoyée en modération."),
@@ -262,7 +255,6 @@ def claim(slug: str):
         except operations.OperationError as exc:
             flash(str(exc), "error")
             return redirect(url_for("account.space"))
-        db.session.commit()
         flash(_("Votre demande a été envoyée : un coordinateur du réseau va la vérifier."), "success")
         return redirect(url_for("account.space"))
     return render_template("account/claim.html", form=form, actor=actor)
@@ -278,7 +270,6 @@ def still_accurate(actor_id: int, token: str):
         return redirect(url_for("account.login"))
     form = ConfirmForm()
     if form.validate_on_submit():
-        curation.confirm_still_accurate(db.session, actor, current_user if current_user.is_authenticated else None)
-        db.session.commit()
+        operations.confirm_still_accurate(db.session, actor, current_user if current_user.is_authenticated else None)
         return render_template("account/still_accurate.html", actor=actor, done=True)
     return render_template("account/still_accurate.html", actor=actor, form=form, done=False)

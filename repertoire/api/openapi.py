@@ -4,7 +4,7 @@ from ..actor_fields import FIELDS
 from ..search.params import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT, SORTS
 
 SUGGEST_MAX_TEXT = 100
-NO_NUL = "^[^\\u0000]*$"  # a NUL byte is refused in every text (400)
+NO_NUL = "^[^\\u0000]*$"  # text parameters holding a NUL byte are refused with a 400 (web/errors.py)
 
 
 def _text(name, description):

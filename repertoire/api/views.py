@@ -1,9 +1,8 @@
 from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from ..curation import merged_into
+from ..operations import public_actor
 from ..extensions import db
-from ..models import Actor
 from ..search import FACETS, SUGGEST_FIELDS, ParamError, parse_search_params, search_actors, suggest
 from ..serialize import actor_to_dict
 from ..validation import Vocabulary
@@ -33,11 +32,10 @@ def list_actors():
 
 @bp.get("/actors/<int(max=2147483647):actor_id>")
 def get_actor(actor_id: int):
-    actor = db.session.get(Actor, actor_id)
-    final = merged_into(db.session, actor)
-    if final is not None:
-        return redirect(url_for("api.get_actor", actor_id=final.id), 301)
-    if actor is None or not actor.is_published:
+    actor, kept = public_actor(db.session, actor_id=actor_id)
+    if kept is not None:
+        return redirect(url_for("api.get_actor", actor_id=kept.id), 301)
+    if actor is None:
         return json_error(_("Acteur introuvable."), 404)
     return jsonify(actor_to_dict(actor))
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import curation, operations
+from .. import actor_fields, operations
 from ..auth import role_required
 from ..extensions import db
 from ..files import private_dir, private_open, remove_older_than
@@ -28,7 +28,7 @@ TAXONOMY_TITLES = {"kind": _l("Types d'acteur"), "domain": _l("Domaines d'interv
 # -- taxonomy --------------------------------------------------------------
 
 def get_term(name: str, term_id: int):
-    model = curation.TAXONOMIES.get(name)
+    model = operations.TAXONOMIES.get(name)
     term = db.session.get(model, term_id) if model else None
     if term is None:
         abort(404)
@@ -39,11 +39,11 @@ def get_term(name: str, term_id: int):
 @role_required(*COORDINATORS)
 def taxonomy():
     sections = []
-    for name, model in curation.TAXONOMIES.items():
+    for name, model in operations.TAXONOMIES.items():
         terms = db.session.scalars(select(model).order_by(model.position, model.id)).all()
         merge_form = MergeTermForm()
         merge_form.target.choices = [(t.id, t.label) for t in terms if not t.retired]
-        sections.append((name, TAXONOMY_TITLES[name], terms, curation.term_counts(db.session, name), merge_form))
+        sections.append((name, TAXONOMY_TITLES[name], terms, operations.term_counts(db.session, name), merge_form))
     return render_template("moderation/taxonomy.html", sections=sections, add_form=TermForm(),
                            rename_form=RenameForm(), confirm_form=ConfirmForm())
 
@@ -51,16 +51,15 @@ def taxonomy():
 @bp.post("/taxonomie/<name>/ajouter")
 @role_required(*COORDINATORS)
 def add_term(name: str):
-    if name not in curation.TAXONOMIES:
+    if name not in operations.TAXONOMIES:
         abort(404)
     form = TermForm()
     if form.validate_on_submit():
         try:
-            term = curation.add_term(db.session, name, form.label.data, form.slug.data, form.label_en.data)
+            term = operations.add_term(db.session, name, form.label.data, form.slug.data, form.label_en.data)
         except operations.OperationError as exc:
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(_("« %(label)s » ajouté (code : %(slug)s).", label=term.label, slug=term.slug), "success")
     else:
         flash(" ".join(str(m) for ms in form.errors.values() for m in ms), "error")
@@ -76,17 +75,17 @@ def change_term(name: str, term_id: int, action: str):
             form = RenameForm()
             if not form.validate_on_submit():
                 raise operations.OperationError(_("Indiquez un libellé."))
-            curation.rename_term(db.session, name, term, form.label.data, form.label_en.data)
+            operations.rename_term(db.session, name, term, form.label.data, form.label_en.data)
             message = _("Libellé modifié ; le code « %(slug)s » ne change pas.", slug=term.slug)
         elif action in ("monter", "descendre"):
             if not ConfirmForm().validate_on_submit():
                 abort(400)
-            curation.move_term(db.session, name, term, -1 if action == "monter" else 1)
+            operations.move_term(db.session, name, term, -1 if action == "monter" else 1)
             message = _("Ordre modifié.")
         elif action in ("retirer", "retablir"):
             if not ConfirmForm().validate_on_submit():
                 abort(400)
-            curation.set_retired(db.session, name, term, action == "retirer")
+            operations.set_retired(db.session, name, term, action == "retirer")
             message = _("« %(label)s » n'est plus proposé dans les formulaires.", label=term.label) \
                 if action == "retirer" else _("« %(label)s » est de nouveau proposé.", label=term.label)
         elif action == "fusionner":
@@ -94,7 +93,7 @@ def change_term(name: str, term_id: int, action: str):
             target = get_term(name, form.target.data or 0) if form.validate_on_submit() else None
             if target is None:
                 abort(400)
-            moved = curation.merge_terms(db.session, name, term, target, current_user)
+            moved = operations.merge_terms(db.session, name, term, target, current_user)
             message = _("« %(source)s » fusionné dans « %(target)s » : %(n)d fiche(s) déplacée(s).",
                         source=term.label, target=target.label, n=moved)
         else:
@@ -102,7 +101,6 @@ def change_term(name: str, term_id: int, action: str):
     except operations.OperationError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(message, "success")
     return redirect(url_for("moderation.taxonomy") + f"#{name}")
 
@@ -112,7 +110,7 @@ def change_term(name: str, term_id: int, action: str):
 @bp.get("/doublons")
 @role_required(*COORDINATORS)
 def duplicates():
-    return render_template("moderation/duplicates.html", pairs=curation.duplicate_pairs(db.session),
+    return render_template("moderation/duplicates.html", pairs=operations.duplicate_pairs(db.session),
                            form=ConfirmForm())
 
 
@@ -129,8 +127,7 @@ def dismiss_duplicate(a_id: int, b_id: int):
     a, b = get_pair(a_id, b_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    curation.dismiss_pair(db.session, a, b, current_user)
-    db.session.commit()
+    operations.dismiss_pair(db.session, a, b, current_user)
     flash(_("C'est noté : « %(a)s » et « %(b)s » ne seront plus proposés comme doublons.", a=a.name, b=b.name),
           "success")
     return redirect(url_for("moderation.duplicates"))
@@ -144,14 +141,14 @@ def merge_duplicate(a_id: int, b_id: int):
     if form.validate_on_submit():
         keep, drop = (a, b) if request.form.get("keep", "a") == "a" else (b, a)
         choices = {}
-        for field in curation.MERGEABLE:
+        for field in actor_fields.MERGEABLE:
             choice = request.form.get(f"choice-{field}", "a")
             choices[field] = "both" if choice == "both" else ("keep" if (choice == "a") == (keep is a) else "drop")
         shown = {side: request.form.get(f"version-{side}", "") for side in "ab"}
         shown = {side: int(v) if v.isdigit() and len(v) < 19 else None for side, v in shown.items()}
         versions = (shown["a"], shown["b"]) if keep is a else (shown["b"], shown["a"])
         try:
-            curation.merge_actors(db.session, keep, drop, choices, current_user, versions)
+            operations.merge_actors(db.session, keep, drop, choices, current_user, versions)
         except operations.EditConflict:
             db.session.rollback()
             flash(_("Une des deux fiches a été modifiée depuis l'ouverture de cette page : rien n'a été "
@@ -160,14 +157,13 @@ def merge_duplicate(a_id: int, b_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(_("Fiches fusionnées. L'ancienne adresse de « %(name)s » mène désormais ici.", name=drop.name),
                   "success")
             return redirect(url_for("moderation.edit_actor", actor_id=keep.id))
     values = {"a": operations.actor_snapshot(a), "b": operations.actor_snapshot(b)}
     versions = {"a": operations.actor_version(db.session, a), "b": operations.actor_version(db.session, b)}
     return render_template("moderation/merge.html", a=a, b=b, values=values, versions=versions,
-                           fields=curation.MERGEABLE, list_fields=curation.LIST_FIELDS, form=form,
+                           fields=actor_fields.MERGEABLE, list_fields=actor_fields.LIST_FIELDS, form=form,
                            field_labels=FIELD_LABELS)
 
 
@@ -313,7 +309,7 @@ def refused_file(token: str):
 @bp.get("/fraicheur")
 @role_required(*COORDINATORS)
 def freshness():
-    actors = list(curation.stale_actors(db.session))
+    actors = list(operations.stale_actors(db.session))
     return render_template("moderation/freshness.html", actors=actors)
 
 
@@ -322,7 +318,7 @@ def freshness():
 def dashboard():
     counts = {status: n for status, n in db.session.execute(select(Actor.status, func.count()).group_by(Actor.status))}
     queue = db.session.scalar(select(func.count()).select_from(ChangeRequest).where(ChangeRequest.status == "open"))
-    stale = len(list(curation.stale_actors(db.session)))
-    months = curation.submissions_per_month(db.session)
+    stale = len(list(operations.stale_actors(db.session)))
+    months = operations.submissions_per_month(db.session)
     return render_template("moderation/dashboard.html", counts=counts, queue=queue, stale=stale, months=months,
-                           duplicates=len(curation.duplicate_pairs(db.session)))
+                           duplicates=len(operations.duplicate_pairs(db.session)))

@@ -1,9 +1,9 @@
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import actor_fields, curation, geo, operations
+from .. import actor_fields, operations
 from ..auth import role_required
 from ..extensions import db
 from ..forms import ActorForm, form_data
@@ -11,51 +11,12 @@ from ..mail import external_url, in_language_of, send_mail
 from ..models import STATUSES, Actor, ChangeRequest, Revision, User
 from ..text import fold_words
 from ..validation import Vocabulary
+from ..web.templating import FIELD_LABELS
 from . import bp
 from .forms import ConfirmForm, RejectForm, RoleForm
 
 COORDINATORS = ("coordinator", "admin")
 MAX_PAGE = 10**9
-FIELD_LABELS = {**actor_fields.FIELD_LABELS, "status": _l("Statut")}
-STATUS_LABELS = {"pending": _l("en attente"), "published": _l("publiée"), "rejected": _l("refusée"),
-                 "archived": _l("archivée")}
-ACTION_LABELS = {
-    "create": _l("création"), "import": _l("import"), "submit": _l("inscription"), "edit": _l("modification"),
-    "update": _l("modification"), "publish": _l("publication"), "archive": _l("archivage"),
-    "restore": _l("restauration"), "reject": _l("refus"), "resubmit": _l("nouvel envoi"),
-    "approve-change": _l("modification validée"), "owner": _l("rattachement"),
-    "revert": _l("retour à une version antérieure"),
-}
-KIND_LABELS = {"new": _l("Nouvelle fiche"), "change": _l("Modification proposée"), "claim": _l("Revendication")}
-
-
-@bp.app_template_filter("field_value")
-def field_value(value, fieldname):
-    """A stored value as people read it."""
-    if value in (None, "", []):
-        return "—"
-    vocab = getattr(request, "_vocab", None)
-    if vocab is None:
-        vocab = request._vocab = Vocabulary(db.session)
-    if fieldname == "countries":
-        return ", ".join(geo.country_name(c) for c in value)
-    if fieldname == "department":
-        return f"{geo.department_name(value)} ({value})"
-    if fieldname in ("domains", "activities", "kind"):
-        labels = vocab.labels[{"domains": "domain", "activities": "activity", "kind": "kind"}[fieldname]]
-        items = value if isinstance(value, list) else [value]
-        return ", ".join(labels.get(v, v) for v in items)
-    if fieldname == "status":
-        return STATUS_LABELS.get(value, value)
-    if isinstance(value, list):
-        return ", ".join(value)
-    return value
-
-
-@bp.app_context_processor
-def labels():
-    return {"field_labels": FIELD_LABELS, "status_labels": STATUS_LABELS, "action_labels": ACTION_LABELS,
-            "request_kind_labels": KIND_LABELS}
 
 
 def open_requests_count() -> int:
@@ -125,7 +86,6 @@ def _decide(change: ChangeRequest, decide, message: str):
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("moderation.request_detail", request_id=change.id))
-    db.session.commit()
     notify_decision(change)
     flash(message, "success")
     return redirect(url_for("moderation.queue"))
@@ -203,7 +163,7 @@ def edit_actor(actor_id: int):
     vocab = Vocabulary(db.session)
     if request.method == "GET":
         if actor.merged_into_id:
-            kept = curation.final_actor(db.session, actor)
+            kept = operations.final_actor(db.session, actor)
             flash(_("Cette fiche a été fusionnée dans « %(name)s » : c'est désormais celle-ci qu'il faut "
                     "modifier.", name=kept.name), "info")
             return redirect(url_for("moderation.edit_actor", actor_id=kept.id))
@@ -225,7 +185,6 @@ def edit_actor(actor_id: int):
                 conflict = exc
                 form.version.data = str(exc.version)
             else:
-                db.session.commit()
                 flash(_("Fiche enregistrée.") if changed else _("Aucune modification à enregistrer."), "success")
                 return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
     return render_template("moderation/actor.html", actor=actor, form=form, errors=errors, conflict=conflict,
@@ -237,7 +196,6 @@ def _change_status(actor_id: int, operation, message: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     operation(db.session, actor, current_user)
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
 
@@ -282,7 +240,6 @@ def restore_revision(revision_id: int):
     except operations.OperationError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(_("Version restaurée.") if changed else _("Cette version est déjà la version actuelle."),
               "success")
     return redirect(url_for("moderation.history", actor_id=revision.actor_id))
@@ -309,7 +266,6 @@ def users():
         except operations.OperationError as exc:
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(message, "success")
         return redirect(url_for("moderation.users"))
     accounts = db.session.scalars(select(User).order_by(User.email)).all()

@@ -1,24 +1,20 @@
 from functools import partial
-from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 from flask import Response, abort, redirect, render_template, request, session, stream_with_context, url_for
-from flask_babel import format_date, format_datetime, format_number, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
 from .. import geo
 from ..extensions import db
-from ..curation import merged_into
+from ..operations import public_actor
 from ..interchange import iter_csv, iter_json
 from ..francemap import france_map
 from ..worldmap import legend as world_legend, world_map
-from ..models import Actor
 from ..search import FACETS, ParamError, SearchParams, parse_search_params, search_actors
-from ..search import IndexUnavailable, export_actor_ids, published_in_order, rebuild_if_broken
+from ..search import export_actor_ids, published_in_order
 from ..serialize import actor_to_dict
-from ..i18n import LANGUAGES, current_language
+from ..i18n import LANGUAGES
 from ..validation import Vocabulary
 from ..web import json_error, local_path
 from .page_cache import cache_key, cached_page
@@ -47,29 +43,8 @@ def export_url(params: SearchParams, endpoint: str = "public.export_csv", extern
 
 @bp.app_context_processor
 def helpers():
-    return {"current_locale": current_language(), "search_url": search_url,
-            "country_names": geo.sorted_country_names(), "export_url": export_url, "country_name": geo.country_name,
-            "department_name": geo.department_name, "facet_titles": FACET_TITLES}
-
-
-@bp.app_template_filter("datetime_short")
-def datetime_short(value: datetime) -> str:
-    return format_datetime(value, "short")
-
-
-@bp.app_template_filter("thousands")
-def thousands(value: int) -> str:
-    return format_number(value)
-
-
-@bp.app_template_filter("long_date")
-def long_date(value: str) -> str:
-    return format_date(datetime.fromisoformat(value), "long")
-
-
-@bp.app_template_filter("country_label")
-def country_label(code: str) -> str:
-    return geo.country_name(code)
+    """Links to searches and exports, for every template (the search lives in this blueprint)."""
+    return {"search_url": search_url, "export_url": export_url, "facet_titles": FACET_TITLES}
 
 
 @bp.get("/")
@@ -102,11 +77,10 @@ def _facet_label(name, value, vocab):
 
 @bp.get("/acteurs/<slug>")
 def actor_page(slug: str):
-    actor = db.session.scalar(select(Actor).where(Actor.slug == slug))
-    final = merged_into(db.session, actor)
-    if final is not None:
-        return redirect(url_for("public.actor_page", slug=final.slug), 301)
-    if actor is None or not actor.is_published:
+    actor, kept = public_actor(db.session, slug=slug)
+    if kept is not None:
+        return redirect(url_for("public.actor_page", slug=kept.slug), 301)
+    if actor is None:
         abort(404)
     back = None
     if request.referrer:
@@ -177,7 +151,6 @@ def choose_language(lang: str):
         session["lang"] = lang
         if current_user.is_authenticated and current_user.locale != lang:
             current_user.locale = lang
-            db.session.commit()
     return redirect(local_path(request.args.get("next")) or url_for("public.index"), 303)
 
 
@@ -210,41 +183,3 @@ def embed():
     result = search_actors(db.session, params, vocab.labels)
     return render_template("embed.html", params=params, result=result, vocab=vocab, error=None)
 
-
-def register_error_handlers(app):
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        if request.path.startswith("/api/"):
-            messages = {404: _("Ressource introuvable."), 405: _("Méthode non autorisée.")}
-            response = json_error(messages.get(exc.code, exc.description), exc.code)
-        else:
-            template = "errors/404.html" if exc.code == 404 else "errors/error.html"
-            response = app.make_response((render_template(template, code=exc.code, description=exc.description),
-                                          exc.code))
-        for name, value in exc.get_headers():  # Allow on a 405, Retry-After on a 429…
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response
-
-    @app.errorhandler(IndexUnavailable)
-    def index_unavailable(exc):
-        from flask import current_app
-        rebuild_if_broken(current_app._get_current_object())
-        message = _("Index en reconstruction : la recherche revient dans quelques instants.")
-        if request.path.startswith("/api/") or request.path.endswith((".csv", ".json")):
-            response = json_error(message, 503)
-        else:
-            response = render_template("errors/error.html", code=503, description=message), 503
-            response = app.make_response(response)
-        response.headers["Retry-After"] = "30"
-        return response
-
-    @app.errorhandler(Exception)
-    def server_error(exc):
-        app.logger.exception("Erreur interne sur %s", request.path)
-        if request.path.startswith("/api/"):
-            return json_error(_("Erreur interne du serveur ; réessayez plus tard."), 500)
-        try:
-            return render_template("errors/error.html", code=500, description=None), 500
-        except Exception:  # the error page itself failed: answer in plain text
-            return _("Erreur interne du serveur ; réessayez plus tard."), 500

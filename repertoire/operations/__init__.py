@@ -1,0 +1,25 @@
+"""The operations layer, by feature: what the HTML pages, the API and the command line all call.
+
+Operations read, or change the session and flush; the caller's unit of work (``web.transactions``) commits
+once, then the index follows and the mails leave. Rules broken raise ``OperationError``.
+"""
+
+
+class OperationError(ValueError):
+    """A rule was broken; the message is meant for the person who asked."""
+
+
+from .accounts import (PASSWORD_MIN, authenticate, check_new_password, confirm_user, create_user,  # noqa: E402
+                       dummy_password_check, end_sessions, find_user, set_active, set_password, set_role)
+from .actors import (ActorMerged, EditConflict, SlugAllocator, _apply, actor_input, actor_snapshot,  # noqa: E402
+                     actor_version, archive_actor, check_version, create_actor, edit_actor, lock_actors,
+                     publish_actor, record_revision, restore_actor, restore_revision, set_status, update_actor)
+from .duplicates import (dismiss_pair, duplicate_pairs, final_actor, find_duplicates, host_of,  # noqa: E402
+                         merge_actors, merged_into, name_key, similar_names)
+from .freshness import confirm_still_accurate, remind_owners, reminders_due, stale_actors  # noqa: E402
+from .importing import ActorImporter, ImportSummary, import_actors  # noqa: E402
+from .moderation import (approve_request, changes_between, claim_actor, edit_own_actor, open_request,  # noqa: E402
+                         proposed_input, reject_request, submit_actor)
+from .reads import public_actor, submissions_per_month  # noqa: E402
+from .taxonomy import (TAXONOMIES, add_term, ensure_default_taxonomy, merge_terms, move_term,  # noqa: E402
+                       rename_term, set_retired, term_counts)

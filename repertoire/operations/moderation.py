@@ -1,0 +1,147 @@
+"""Members' submissions and claims; coordinators' decisions on them."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from ..models import Actor, ChangeRequest, User, utcnow
+from ..validation import ActorInput, Vocabulary, validate_actor
+
+from . import OperationError
+from .actors import (_lock_for_edit, set_status, actor_input, create_actor, lock_actors, publish_actor,
+                     record_revision, update_actor)
+
+
+# -- submissions by members ------------------------------------------------
+
+def submit_actor(session, user: User, data: ActorInput, vocab: Vocabulary, message: str = "") -> Actor:
+    """A member's new entry: pending, invisible to the public until approved."""
+    actor = create_actor(session, data, vocab, status="pending", user=user, action="submit")
+    actor.owner = user
+    session.add(ChangeRequest(kind="new", actor=actor, user=user, message=message))
+    return actor
+
+
+def open_request(session, actor: Actor, kind: str, user: User | None = None) -> ChangeRequest | None:
+    query = select(ChangeRequest).where(ChangeRequest.actor_id == actor.id, ChangeRequest.kind == kind,
+                                        ChangeRequest.status == "open")
+    if user is not None:
+        query = query.where(ChangeRequest.user_id == user.id)
+    return session.scalars(query.order_by(ChangeRequest.id.desc())).first()
+
+
+def proposed_input(session, actor: Actor, user: User) -> ActorInput:
+    """What the owner sees in the edit form: their open proposal, else the current values."""
+    request = open_request(session, actor, "change", user)
+    if request is not None and request.data:
+        return ActorInput(**request.data)
+    return actor_input(actor)
+
+
+def edit_own_actor(session, user: User, actor: Actor, data: ActorInput, vocab: Vocabulary,
+                   message: str = "", version: int | None = None) -> str:
+    """An owner's edit of the form opened on ``version``. Returns what happened: "updated",
+    "resubmitted", "proposed" or "unchanged".
+
+    A pending entry is edited in place; a rejected one is edited and sent back to
+    moderation; a published one gets a proposed change, and the published
+    version stays visible until a coordinator approves it.
+    """
+    _lock_for_edit(session, actor, version)
+    if actor.owner_id != user.id:
+        raise OperationError(_("Cette fiche ne vous est pas rattachée."))
+    if actor.status == "pending":
+        changed = update_actor(session, actor, data, vocab, user, action="edit")
+        request = open_request(session, actor, "new")
+        if request is not None and message:
+            request.message = message
+        return "updated" if changed else "unchanged"
+    if actor.status == "rejected":
+        update_actor(session, actor, data, vocab, user, action="edit")
+        set_status(session, actor, "pending", user, "resubmit")
+        session.add(ChangeRequest(kind="new", actor=actor, user=user, message=message))
+        return "resubmitted"
+    if actor.status == "published":
+        request = open_request(session, actor, "change", user)
+        if actor_input(actor) == data:
+            if request is not None:
+                request.status = "withdrawn"
+                request.decided_at = utcnow()
+            return "unchanged"
+        if request is None:
+            session.add(ChangeRequest(kind="change", actor=actor, user=user, data=data.as_dict(),
+                                      message=message))
+        else:
+            request.data = data.as_dict()
+            request.message = message or request.message
+            request.updated_at = utcnow()
+        return "proposed"
+    raise OperationError(_("Cette fiche est archivée ; contactez les coordinateurs du réseau."))
+
+
+def claim_actor(session, user: User, actor: Actor, message: str) -> ChangeRequest:
+    """Ask to manage an existing published entry."""
+    if actor.status != "published":
+        raise OperationError(_("Seule une fiche publiée peut être revendiquée."))
+    if actor.owner_id == user.id:
+        raise OperationError(_("Cette fiche vous est déjà rattachée."))
+    if open_request(session, actor, "claim", user) is not None:
+        raise OperationError(_("Votre demande pour cette fiche est déjà en attente de modération."))
+    request = ChangeRequest(kind="claim", actor=actor, user=user, message=message.strip())
+    session.add(request)
+    return request
+
+
+# -- moderation ------------------------------------------------------------
+
+def _close_request(session, request: ChangeRequest, moderator: User, status: str, **values):
+    """Mark ``request`` decided, once: an UPDATE conditional on it being open.
+
+    The UPDATE holds the request's row (the database, on SQLite) until the commit,
+    so of two decisions at once the second finds it decided and changes nothing.
+    The actor is locked first, as edits and merges do (a merge withdraws its requests).
+    """
+    lock_actors(session, request.actor)
+    result = session.execute(
+        update(ChangeRequest).where(ChangeRequest.id == request.id, ChangeRequest.status == "open")
+        .values(status=status, decided_at=utcnow(), decided_by_id=moderator.id, **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        session.expire(request)
+        raise OperationError(_("Cette demande a déjà été traitée."))
+    session.refresh(request)
+
+
+def approve_request(session, request: ChangeRequest, moderator: User, vocab: Vocabulary):
+    data = None
+    if request.kind == "change":
+        data, errors = validate_actor(request.data or {}, vocab)
+        if errors:
+            raise OperationError(_("La modification proposée n'est plus valide : %(why)s", why=errors[0][1]))
+    _close_request(session, request, moderator, "approved")
+    actor = request.actor
+    if request.kind == "new":
+        publish_actor(session, actor, moderator)
+    elif request.kind == "change":
+        if actor.status != "published":
+            raise OperationError(_("La fiche n'est plus publiée ; la modification ne peut pas être appliquée."))
+        update_actor(session, actor, data, vocab, moderator, action="approve-change")
+    elif request.kind == "claim":
+        actor.owner_id = request.user_id
+        record_revision(session, actor, moderator, "owner")
+
+
+def reject_request(session, request: ChangeRequest, moderator: User, reason: str):
+    reason = reason.strip()
+    if not reason:
+        raise OperationError(_("Indiquez la raison du refus : elle sera envoyée au demandeur."))
+    _close_request(session, request, moderator, "rejected", reason=reason)
+    if request.kind == "new" and request.actor.status == "pending":
+        set_status(session, request.actor, "rejected", moderator, "reject")
+
+
+def changes_between(before: dict | None, after: dict) -> list[tuple[str, object, object]]:
+    """(field, old, new) for every field that differs."""
+    before = before or {}
+    return [(key, before.get(key), value) for key, value in after.items()
+            if key != "owner_id" and before.get(key) != value]

@@ -1,0 +1,129 @@
+"""The taxonomies (kinds, domains, activities): defaults, add, rename, move, retire, merge."""
+from __future__ import annotations
+
+from collections import defaultdict
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from .. import taxonomy
+from ..models import Activity, Actor, Domain, Kind, User, actor_activity, actor_domain
+from ..search import mark_for_index
+from ..text import slugify
+from ..validation import Vocabulary
+
+from . import OperationError
+from .actors import actor_input, update_actor
+
+
+# -- taxonomy --------------------------------------------------------------
+
+def ensure_default_taxonomy(session) -> int:
+    """Insert the contract's default kinds, domains and activities that are missing.
+
+    Existing terms are left alone: coordinators may have renamed them.
+    """
+    added = 0
+    for model, defaults in ((Kind, taxonomy.KINDS), (Domain, taxonomy.DOMAINS),
+                            (Activity, taxonomy.ACTIVITIES)):
+        existing = set(session.scalars(select(model.slug)))
+        for position, (slug, label, label_en) in enumerate(defaults):
+            if slug not in existing:
+                session.add(model(slug=slug, label=label, label_en=label_en, position=position))
+                added += 1
+    session.flush()
+    return added
+
+
+TAXONOMIES = {"kind": Kind, "domain": Domain, "activity": Activity}
+
+
+# -- taxonomy --------------------------------------------------------------
+
+def _actor_ids_with(session, name: str, term) -> list[int]:
+    if name == "kind":
+        return list(session.scalars(select(Actor.id).where(Actor.kind_id == term.id)))
+    table, column = (actor_domain, "domain_id") if name == "domain" else (actor_activity, "activity_id")
+    return list(session.scalars(select(table.c.actor_id).where(table.c[column] == term.id)))
+
+
+def term_counts(session, name: str) -> dict[int, tuple[int, int]]:
+    """term id -> (published actors, all actors)."""
+    model = TAXONOMIES[name]
+    if name == "kind":
+        rows = session.execute(select(Actor.kind_id, Actor.status, func.count()).group_by(Actor.kind_id, Actor.status))
+    else:
+        table, column = (actor_domain, "domain_id") if name == "domain" else (actor_activity, "activity_id")
+        rows = session.execute(select(table.c[column], Actor.status, func.count())
+                               .join(Actor, Actor.id == table.c.actor_id).group_by(table.c[column], Actor.status))
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for term_id, status, n in rows:
+        counts[term_id][1] += n
+        if status == "published":
+            counts[term_id][0] += n
+    return {term.id: tuple(counts[term.id]) for term in session.scalars(select(model))}
+
+
+def add_term(session, name: str, label: str, slug: str = "", label_en: str = ""):
+    model = TAXONOMIES[name]
+    label = " ".join(label.split())
+    label_en = " ".join((label_en or "").split()) or None
+    if not label:
+        raise OperationError(_("Indiquez un libellé."))
+    slug = slugify(slug or label, max_length=60)
+    if session.scalar(select(model.id).where(model.slug == slug)) is not None:
+        raise OperationError(_("Le code « %(slug)s » existe déjà.", slug=slug))
+    position = (session.scalar(select(func.max(model.position))) or 0) + 1
+    term = model(slug=slug, label=label, label_en=label_en, position=position)
+    session.add(term)
+    session.flush()
+    return term
+
+
+def rename_term(session, name: str, term, label: str, label_en: str = ""):
+    """New labels, same slug; the actors using it are reindexed (French labels are searchable)."""
+    label = " ".join(label.split())
+    if not label:
+        raise OperationError(_("Indiquez un libellé."))
+    term.label_en = " ".join((label_en or "").split()) or None
+    if label != term.label:
+        term.label = label
+        mark_for_index(session, _actor_ids_with(session, name, term))
+
+
+def move_term(session, name: str, term, offset: int):
+    """Move a term up (-1) or down (+1) in the lists."""
+    model = TAXONOMIES[name]
+    terms = list(session.scalars(select(model).order_by(model.position, model.id)))
+    index = terms.index(term)
+    other = index + offset
+    if 0 <= other < len(terms):
+        terms[index], terms[other] = terms[other], terms[index]
+    for position, item in enumerate(terms):
+        item.position = position
+
+
+def set_retired(session, name: str, term, retired: bool):
+    """A retired term is no longer offered in forms; actors keep it until merged."""
+    term.retired = retired
+
+
+def merge_terms(session, name: str, source, target, user: User | None = None) -> int:
+    """Move every actor from ``source`` to ``target`` and retire ``source``; return how many."""
+    if source.id == target.id:
+        raise OperationError(_("Choisissez deux valeurs différentes."))
+    vocab = Vocabulary(session)
+    moved = 0
+    for actor_id in _actor_ids_with(session, name, source):
+        actor = session.get(Actor, actor_id)
+        data = actor_input(actor)
+        if name == "kind":
+            data.kind = target.slug
+        else:
+            field = "domains" if name == "domain" else "activities"
+            values = [target.slug if v == source.slug else v for v in getattr(data, field)]
+            order = list(vocab.terms[name])
+            setattr(data, field, sorted(dict.fromkeys(values), key=order.index))
+        moved += update_actor(session, actor, data, vocab, user, action="merge-term")
+    source.retired = True
+    session.flush()
+    return moved
