@@ -84,6 +84,7 @@ def prepare(app, directory: str, seed: int) -> dict:
         pending = max(2, total // 100)
         published = list(session.scalars(select(Actor).where(Actor.status == "published")
                                           .order_by(Actor.id).limit(pending)))
+        slugs = operations.SlugAllocator(session)
         for n, actor in enumerate(published):
             member = members[n % len(members)]
             if n % 2:
@@ -91,7 +92,11 @@ def prepare(app, directory: str, seed: int) -> dict:
             else:  # a new entry much like an existing one, as members often send
                 data = operations.actor_input(actor)
                 data.name = f"{data.name} antenne {n}"
-                operations.submit_actor(session, member, data, vocab, "Nouvelle antenne.")
+                # operations.submit_actor, with one SlugAllocator for all (it reads every slug when made)
+                entry = operations.create_actor(session, data, vocab, status="pending", slugs=slugs, user=member,
+                                                action="submit")
+                entry.owner = member
+                session.add(ChangeRequest(kind="new", actor=entry, user=member, message="Nouvelle antenne."))
             if n % 200 == 199:
                 session.commit()
         session.commit()
@@ -304,8 +309,9 @@ class Cut(BaseException):
     """Ends a profiled request that runs too long (a BaseException: the app's error handler lets it by)."""
 
 
-def profile(directory: str, url: str, role: str, limit: float):
-    """One GET under pyinstrument, on a directory already prepared; cut after ``limit`` seconds."""
+def profile(directory: str, url: str, role: str, limit: float, show_all: bool = False):
+    """One request under pyinstrument ("POST /moderation/import" uploads the prepared file), on a directory
+    already prepared; cut after ``limit`` seconds."""
     from pyinstrument import Profiler
 
     from repertoire import create_app
@@ -322,14 +328,15 @@ def profile(directory: str, url: str, role: str, limit: float):
     profiler.start()
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
-        response = client.get(url)
-        print(f"{url}: {response.status_code}, {len(response.data)} bytes", file=sys.stderr)
+        prepared = {"csv": f"{directory}/import-{IMPORT_ROWS}.csv"}
+        status, size, _first, _total = request_once(client, {"url": url}, prepared)
+        print(f"{url}: {status}, {size} bytes", file=sys.stderr)
     except Cut:
         print(f"{url}: cut after {limit:.0f} s", file=sys.stderr)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         profiler.stop()
-    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    print(profiler.output_text(unicode=True, color=False, show_all=show_all))
 
 
 def main():
@@ -340,12 +347,13 @@ def main():
     parser.add_argument("--budget", type=float, default=20, help="seconds per page, then stop repeating")
     parser.add_argument("--only", nargs="*", help="pages whose label or URL contains one of these")
     parser.add_argument("--size", type=int, default=100_000, help="for the target in the table")
-    parser.add_argument("--profile", metavar="URL", help="profile one GET (on a directory already prepared)")
+    parser.add_argument("--profile", metavar="URL", help="profile one request (on a directory already prepared)")
     parser.add_argument("--role", default="coordinator", help="of the profiled request (admin, coordinator, '')")
+    parser.add_argument("--show-all", action="store_true", help="library frames too, in the profile")
     parser.add_argument("--limit", type=float, default=60, help="seconds, then the profiled request is cut")
     args = parser.parse_args()
     if args.profile:
-        profile(args.directory, args.profile, args.role, args.limit)
+        profile(args.directory, args.profile, args.role, args.limit, args.show_all)
         return
     worker(args.directory, args.seed, args.timeout, args.budget, args.only)
 
