@@ -206,7 +206,7 @@ def measure(app, page: dict, info: dict, timeout: float, budget: float) -> dict:
         os._exit(code)
     os.close(write_end)
     reader = os.fdopen(read_end)
-    results, timed_out, buffer = [], False, ""
+    results, timed_out = [], False
     deadline = time.monotonic() + timeout + 10  # + login and fork
     while True:
         ready, _, _ = select_fd.select([reader], [], [], max(0.0, deadline - time.monotonic()))
@@ -279,8 +279,9 @@ def table(result: dict, size: int) -> list[str]:
         values = page["ms"]
         label = f"{page['label']} `{page['url']}`"
         status = "/".join(str(s) for s in page["status"]) or "—"
-        if page["timed_out"] and not values:
-            lines.append(f"| {label} | 0 | > {timeout:.0f} s | > {timeout:.0f} s | — | — | {target} ms | **no** |")
+        if not values:
+            failed = f"> {timeout:.0f} s" if page["timed_out"] else "failed (see stderr)"
+            lines.append(f"| {label} | 0 | {failed} | {failed} | — | — | {target} ms | **no** |")
             continue
         p50, p95 = statistics.median(values), pct(values, 95)
         if page["label"].startswith("export"):
