@@ -3,7 +3,8 @@
 Called by bench/search.py for each size, on the directory it has just imported, so that one run
 measures the public search and these pages on the same data. By hand, on a kept directory:
 
-    .venv/bin/python bench/pages.py DIRECTORY [--timeout 60] [--profile moderation/tableau-de-bord]
+    .venv/bin/python bench/pages.py DIRECTORY [--only doublons fraicheur] [--timeout 60]
+    .venv/bin/python bench/pages.py DIRECTORY --profile /moderation/tableau-de-bord [--limit 60]
 
 In a worker process (like one web worker, through the WSGI app): first the data a real instance has
 beside its actors (1 % of them waiting in the moderation queue, half new entries and half claims; a
@@ -47,109 +48,121 @@ def config_for(directory: str) -> dict:
 # -- the data a live instance has beside its actors -------------------------
 
 def prepare(app, directory: str, seed: int) -> dict:
-    """Accounts, pending requests, revisions and a file to import; returns what the pages need."""
-    from datetime import timedelta
-
-    from sqlalchemy import func, insert, select, update
+    """Accounts, pending requests, revisions and a file to import (once); returns what the pages need."""
+    from sqlalchemy import func, select
 
     from repertoire import operations
     from repertoire.extensions import db
-    from repertoire.models import Actor, ChangeRequest, User, utcnow
+    from repertoire.models import Actor, ChangeRequest
     from repertoire.validation import Vocabulary
 
     csv_path = f"{directory}/import-{IMPORT_ROWS}.csv"
     env = {**os.environ, "REPERTOIRE_DATABASE_URL": config_for(directory)["SQLALCHEMY_DATABASE_URI"],
            "REPERTOIRE_INDEX_DIR": config_for(directory)["REPERTOIRE_INDEX_DIR"]}
-    subprocess.run([str(BIN / "repertoire"), "generate", str(IMPORT_ROWS), csv_path, "--seed", str(seed + 1)],
-                   env=env, check=True, capture_output=True)
+    if not os.path.exists(csv_path):
+        subprocess.run([str(BIN / "repertoire"), "generate", str(IMPORT_ROWS), csv_path, "--seed", str(seed + 1)],
+                       env=env, check=True, capture_output=True)
     started = time.perf_counter()
     with app.app_context():
         session = db.session
-        if operations.find_user(session, COORDINATOR) is not None:
-            raise SystemExit(f"{directory} is prepared already: measure with --only, or profile with --profile")
-        operations.create_user(session, COORDINATOR, PASSWORD, "coordinator")
-        operations.create_user(session, ADMIN, PASSWORD, "admin")
-        # what create_user stores, without hashing 2,000 passwords
-        model = operations.create_user(session, "membre-0@bench.invalid", PASSWORD, "member")
-        session.execute(insert(User), [
-            {"email": f"membre-{n}@bench.invalid", "password_hash": model.password_hash, "role": "member",
-             "confirmed_at": model.confirmed_at, "locale": "fr"} for n in range(1, ACCOUNTS)])
-        # a year on, a third of the directory is due for a check (what the freshness page lists)
-        session.execute(update(Actor).where(Actor.status == "published", Actor.id % 3 == 0)
-                        .values(confirmed_at=utcnow() - timedelta(days=400)))
-        session.commit()
-        members = list(session.scalars(select(User).where(User.role == "member").order_by(User.id)))
-        vocab = Vocabulary(session)
-        total = session.scalar(select(func.count()).select_from(Actor))
-        pending = max(2, total // 100)
-        published = list(session.scalars(select(Actor).where(Actor.status == "published")
-                                          .order_by(Actor.id).limit(pending)))
-        slugs = operations.SlugAllocator(session)
-        for n, actor in enumerate(published):
-            member = members[n % len(members)]
-            if n % 2:
-                operations.claim_actor(session, member, actor, "Je m'occupe de cette association.")
-            else:  # a new entry much like an existing one, as members often send
-                data = operations.actor_input(actor)
-                data.name = f"{data.name} antenne {n}"
-                # operations.submit_actor, with one SlugAllocator for all (it reads every slug when made)
-                entry = operations.create_actor(session, data, vocab, status="pending", slugs=slugs, user=member,
-                                                action="submit")
-                entry.owner = member
-                session.add(ChangeRequest(kind="new", actor=entry, user=member, message="Nouvelle antenne."))
-            if n % 200 == 199:
-                session.commit()
-        session.commit()
+        if operations.find_user(session, COORDINATOR) is None:
+            _add_data(session, vocab=Vocabulary(session))
         actor = session.scalars(select(Actor).where(Actor.status == "published")
                                 .order_by(Actor.id.desc()).limit(1)).one()
-        for n in range(REVISIONS):
-            data = operations.actor_input(actor)
-            data.description = f"{data.description.split(' [')[0]} [version {n}]"
-            operations.update_actor(session, actor, data, vocab)
-            session.commit()
         request_id = session.scalar(select(ChangeRequest.id).where(ChangeRequest.status == "open")
                                     .order_by(ChangeRequest.id).limit(1))
-        info = {"history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
-                "total": total, "pending": pending, "csv": csv_path,
-                "prepare_s": time.perf_counter() - started}
-    return info
+        pending = session.scalar(select(func.count()).select_from(ChangeRequest)
+                                 .where(ChangeRequest.status == "open"))
+        total = session.scalar(select(func.count()).select_from(Actor).where(Actor.status == "published"))
+        return {"history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
+                "total": total, "pending": pending, "csv": csv_path, "prepare_s": time.perf_counter() - started}
+
+
+def _add_data(session, vocab):
+    """What a live instance has beside its imported actors."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, insert, select, update
+
+    from repertoire import operations
+    from repertoire.models import Actor, ChangeRequest, User, utcnow
+
+    operations.create_user(session, COORDINATOR, PASSWORD, "coordinator")
+    operations.create_user(session, ADMIN, PASSWORD, "admin")
+    # what create_user stores, without hashing 2,000 passwords
+    model = operations.create_user(session, "membre-0@bench.invalid", PASSWORD, "member")
+    session.execute(insert(User), [
+        {"email": f"membre-{n}@bench.invalid", "password_hash": model.password_hash, "role": "member",
+         "confirmed_at": model.confirmed_at, "locale": "fr"} for n in range(1, ACCOUNTS)])
+    # a year on, a third of the directory is due for a check (what the freshness page lists)
+    session.execute(update(Actor).where(Actor.status == "published", Actor.id % 3 == 0)
+                    .values(confirmed_at=utcnow() - timedelta(days=400)))
+    session.commit()
+    members = list(session.scalars(select(User).where(User.role == "member").order_by(User.id)))
+    total = session.scalar(select(func.count()).select_from(Actor))
+    pending = max(2, total // 100)
+    published = list(session.scalars(select(Actor).where(Actor.status == "published")
+                                      .order_by(Actor.id).limit(pending)))
+    slugs = operations.SlugAllocator(session)
+    for n, actor in enumerate(published):
+        member = members[n % len(members)]
+        if n % 2:
+            operations.claim_actor(session, member, actor, "Je m'occupe de cette association.")
+        else:  # a new entry much like an existing one, as members often send
+            data = operations.actor_input(actor)
+            data.name = f"{data.name} antenne {n}"
+            # operations.submit_actor, with one SlugAllocator for all (it reads every slug when made)
+            entry = operations.create_actor(session, data, vocab, status="pending", slugs=slugs, user=member,
+                                            action="submit")
+            entry.owner = member
+            session.add(ChangeRequest(kind="new", actor=entry, user=member, message="Nouvelle antenne."))
+        if n % 200 == 199:
+            session.commit()
+    session.commit()
+    actor = session.scalars(select(Actor).where(Actor.status == "published")
+                            .order_by(Actor.id.desc()).limit(1)).one()
+    for n in range(REVISIONS):
+        data = operations.actor_input(actor)
+        data.description = f"{data.description.split(' [')[0]} [version {n}]"
+        operations.update_actor(session, actor, data, vocab)
+        session.commit()
 
 
 def pages(info: dict) -> list[dict]:
     """(label, method, url, role, N): role None is an anonymous visitor."""
     deep = max(1, info["total"] // 50 // 2)
     rows = [
-        ("public", "search page (browse)", "/", None, 20),
-        ("public", "search page (country + domain)", "/?intervention=Mali&domain=sante", None, 20),
-        ("public", "statistics", "/statistiques", None, 10),
-        ("public", "export.csv (domain)", "/export.csv?domain=sante", None, 3),
-        ("public", "embed (domain)", "/embed?domain=sante", None, 20),
-        ("public", "actor page", f"/acteurs/{info['actor_slug']}", None, 20),
-        ("public", "/api/actors (domain)", "/api/actors?domain=sante", None, 20),
-        ("back-office", "queue", "/moderation/", "coordinator", 10),
-        ("back-office", "request", f"/moderation/demandes/{info['request']}", "coordinator", 10),
-        ("back-office", "dashboard", "/moderation/tableau-de-bord", "coordinator", 10),
-        ("back-office", "actors list, page 1", "/moderation/acteurs", "coordinator", 10),
-        ("back-office", f"actors list, page {deep}", f"/moderation/acteurs?page={deep}", "coordinator", 10),
-        ("back-office", "actors list by name", "/moderation/acteurs?sort=name&page=2", "coordinator", 10),
-        ("back-office", "actors list by founded", "/moderation/acteurs?sort=founded", "coordinator", 10),
-        ("back-office", "actors list, filtered", "/moderation/acteurs?status=published&q=solidarite",
-         "coordinator", 10),
-        ("back-office", "freshness", "/moderation/fraicheur", "coordinator", 10),
-        ("back-office", "duplicates", "/moderation/doublons", "coordinator", 10),
-        ("back-office", "taxonomy (with counts)", "/moderation/taxonomie", "coordinator", 10),
-        ("back-office", "import page", "/moderation/import", "coordinator", 10),
-        ("back-office", f"import report ({IMPORT_ROWS} rows)", "POST /moderation/import", "coordinator", 5),
-        ("back-office", f"accounts ({ACCOUNTS + 2})", "/moderation/comptes", "admin", 10),
-        ("back-office", f"history ({REVISIONS + 1} revisions)",
-         f"/moderation/acteurs/{info['history_actor']}/historique", "coordinator", 10),
+    ("public", "search page (browse)", "/", None, 20),
+    ("public", "search page (country + domain)", "/?intervention=Mali&domain=sante", None, 20),
+    ("public", "statistics", "/statistiques", None, 10),
+    ("public", "export.csv (domain)", "/export.csv?domain=sante", None, 3),
+    ("public", "embed (domain)", "/embed?domain=sante", None, 20),
+    ("public", "actor page", f"/acteurs/{info['actor_slug']}", None, 20),
+    ("public", "/api/actors (domain)", "/api/actors?domain=sante", None, 20),
+    ("back-office", "queue", "/moderation/", "coordinator", 10),
+    ("back-office", "request", f"/moderation/demandes/{info['request']}", "coordinator", 10),
+    ("back-office", "dashboard", "/moderation/tableau-de-bord", "coordinator", 10),
+    ("back-office", "actors list, page 1", "/moderation/acteurs", "coordinator", 10),
+    ("back-office", f"actors list, page {deep}", f"/moderation/acteurs?page={deep}", "coordinator", 10),
+    ("back-office", "actors list by name", "/moderation/acteurs?sort=name&page=2", "coordinator", 10),
+    ("back-office", "actors list by founded", "/moderation/acteurs?sort=founded", "coordinator", 10),
+    ("back-office", "actors list, filtered", "/moderation/acteurs?status=published&q=solidarite",
+     "coordinator", 10),
+    ("back-office", "freshness", "/moderation/fraicheur", "coordinator", 10),
+    ("back-office", "duplicates", "/moderation/doublons", "coordinator", 10),
+    ("back-office", "taxonomy (with counts)", "/moderation/taxonomie", "coordinator", 10),
+    ("back-office", "import page", "/moderation/import", "coordinator", 10),
+    ("back-office", f"import report ({IMPORT_ROWS} rows)", "POST /moderation/import", "coordinator", 5),
+    ("back-office", f"accounts ({ACCOUNTS + 2})", "/moderation/comptes", "admin", 10),
+    ("back-office", f"history ({REVISIONS + 1} revisions)",
+     f"/moderation/acteurs/{info['history_actor']}/historique", "coordinator", 10),
     ]
     return [dict(zip(("group", "label", "url", "role", "n"), row)) for row in rows]
 
 
 # -- one page, in a forked child ---------------------------------------------
 
-def request_once(client, page: dict, info: dict):
+def request_once(client, page: dict, info: dict, on_first_byte=None):
     """One request, read to its end: (status, bytes, ms to the first byte, ms in all)."""
     started = time.perf_counter()
     if page["url"].startswith("POST "):
@@ -162,6 +175,8 @@ def request_once(client, page: dict, info: dict):
     for chunk in response.iter_encoded():
         if first is None:
             first = (time.perf_counter() - started) * 1000
+            if on_first_byte:
+                on_first_byte(first)
         size += len(chunk)
     response.close()
     total = (time.perf_counter() - started) * 1000
@@ -183,8 +198,12 @@ def child(app, page: dict, info: dict, budget: float, out):
         login(client, ADMIN if page["role"] == "admin" else COORDINATOR)
     started = time.perf_counter()
     count = 0
+    def first_byte(ms):  # a download cut by the timeout still tells when it started
+        out.write(json.dumps({"first_byte": ms}) + "\n")
+        out.flush()
+
     while count < page["n"] + 1:
-        status, size, first, total = request_once(client, page, info)
+        status, size, first, total = request_once(client, page, info, first_byte)
         out.write(json.dumps({"status": status, "size": size, "first": first, "ms": total}) + "\n")
         out.flush()
         count += 1
@@ -206,7 +225,7 @@ def measure(app, page: dict, info: dict, timeout: float, budget: float) -> dict:
         os._exit(code)
     os.close(write_end)
     reader = os.fdopen(read_end)
-    results, timed_out = [], False
+    results, first_bytes, timed_out = [], [], False
     deadline = time.monotonic() + timeout + 10  # + login and fork
     while True:
         ready, _, _ = select_fd.select([reader], [], [], max(0.0, deadline - time.monotonic()))
@@ -217,13 +236,18 @@ def measure(app, page: dict, info: dict, timeout: float, budget: float) -> dict:
         line = reader.readline()
         if not line:
             break
-        results.append(json.loads(line))
+        record = json.loads(line)
+        if "first_byte" in record:
+            first_bytes.append(record["first_byte"])
+            continue
+        results.append(record)
         deadline = time.monotonic() + timeout
     reader.close()
     os.waitpid(pid, 0)
     measured = results[1:] if len(results) > 1 else results  # the first request warms the caches
     return {**page, "timed_out": timed_out, "requests": len(results),
             "ms": [r["ms"] for r in measured], "first_byte": [r["first"] for r in measured],
+            "first_byte_any": first_bytes,
             "status": sorted({r["status"] for r in results}), "size": max((r["size"] for r in results), default=0)}
 
 
@@ -281,6 +305,8 @@ def table(result: dict, size: int) -> list[str]:
         status = "/".join(str(s) for s in page["status"]) or "—"
         if not values:
             failed = f"> {timeout:.0f} s" if page["timed_out"] else "failed (see stderr)"
+            if page.get("first_byte_any"):
+                failed += f" (first byte of the first request {ms(page['first_byte_any'][0])})"
             lines.append(f"| {label} | 0 | {failed} | {failed} | — | — | {target} ms | **no** |")
             continue
         p50, p95 = statistics.median(values), pct(values, 95)
