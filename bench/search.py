@@ -3,6 +3,8 @@
     make bench                                   # 10k and 100k actors
     .venv/bin/python bench/search.py --large     # adds 1M (long: generation and import)
     .venv/bin/python bench/search.py --sizes 10000 --record   # and append to bench/RESULTS.md
+    .venv/bin/python bench/search.py --sizes 1000000 --no-load --no-fts --keep   # then profile a page:
+    .venv/bin/python bench/pages.py /tmp/bench-1000000-… --profile /moderation/doublons
 
 For each size, in a temporary directory: `repertoire generate` then
 `repertoire import` (timed: validation, database, index), a fixed mix of
