@@ -255,6 +255,7 @@ def worker(directory: str, seed: int, timeout: float, budget: float, only: list[
     from repertoire import create_app
     app = create_app(config_for(directory))
     info = prepare(app, directory, seed)
+    app.test_client().get("/api/actors")  # a running worker has its index open: the forked children share it
     results = []
     for page in pages(info):
         if only and not any(o in page["label"] or o in page["url"] for o in only):
