@@ -3,13 +3,17 @@
     make bench                                   # 10k and 100k actors
     .venv/bin/python bench/search.py --large     # adds 1M (long: generation and import)
     .venv/bin/python bench/search.py --sizes 10000 --record   # and append to bench/RESULTS.md
+    .venv/bin/python bench/search.py --sizes 1000000 --no-load --no-fts --keep   # then profile a page:
+    .venv/bin/python bench/pages.py /tmp/bench-1000000-… --profile /moderation/doublons
 
 For each size, in a temporary directory: `repertoire generate` then
 `repertoire import` (timed: validation, database, index), a fixed mix of
 searches through the WSGI app in a separate worker process (server-side
 latency, peak RSS, one edit until visible in search), the same searches in
 SQLite FTS5 (`unicode61 remove_diacritics 2`, GROUP BY facet counts), and,
-when gunicorn and wrk are installed, the HTML search page under load.
+when gunicorn and wrk are installed, the HTML search page under load; then
+(bench/pages.py) every page that lists or counts, public and back-office, on the
+same data, logged in as a coordinator and as an admin.
 """
 import argparse
 import json
@@ -29,6 +33,9 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+import pages  # noqa: E402 - beside this file
+
 BIN = Path(sys.executable).parent
 
 WORDS = ["eau", "école", "santé", "jumelage", "solidarité", "puits", "femmes", "jeunes", "maraîchage",
@@ -270,7 +277,8 @@ def under_load(directory: str, seconds: int = 10) -> dict[str, float] | None:
 
 # -- one size --------------------------------------------------------------
 
-def run(size: int, queries: int, seed: int, load: bool) -> str:
+def run(size: int, queries: int, seed: int, load: bool, page_timeout: float | None = 60,
+        keep: bool = False, fts: bool = True) -> str:
     directory = tempfile.mkdtemp(prefix=f"bench-{size}-")
     env = {**os.environ, "REPERTOIRE_DATABASE_URL": config_for(directory)["SQLALCHEMY_DATABASE_URI"],
            "REPERTOIRE_INDEX_DIR": config_for(directory)["REPERTOIRE_INDEX_DIR"]}
@@ -285,18 +293,20 @@ def run(size: int, queries: int, seed: int, load: bool) -> str:
     subprocess.run([repertoire, "import", csv_path], env=env, check=True, capture_output=True)
     imported = time.perf_counter() - started
     index_mb = sum(f.stat().st_size for f in Path(directory, "index").rglob("*") if f.is_file()) / 1e6
-    fts_build = build_fts(f"{directory}/bench.sqlite3")
+    fts_build = build_fts(f"{directory}/bench.sqlite3") if fts else None
 
     out = subprocess.run([sys.executable, __file__, "--worker", directory, "--queries", str(queries),
                           "--seed", str(seed)], capture_output=True, text=True, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     mix = query_mix(queries, seed)
-    fts = fts_timings(f"{directory}/bench.sqlite3", mix)
+    fts_results = fts_timings(f"{directory}/bench.sqlite3", mix) if fts else None
     load_results = under_load(directory) if load else None
+    page_results = pages.run_pages(directory, seed, page_timeout, budget=20) if page_timeout else None
 
     lines = [f"### {size:,} actors".replace(",", " "), "",
              f"- generate: {generated:.1f} s; import + index (`repertoire import`): {imported:.1f} s "
-             f"({size / imported:,.0f} actors/s); index: {index_mb:.1f} MB; FTS5 table built in {fts_build:.1f} s",
+             f"({size / imported:,.0f} actors/s); index: {index_mb:.1f} MB"
+             + (f"; FTS5 table built in {fts_build:.1f} s" if fts else "; FTS5 not measured (`--no-fts`)"),
              f"- worker: first search (opens the index, builds the caches) {result['first']:.0f} ms; "
              f"peak RSS {result['rss_mb']:.0f} MB",
              f"- one edit until visible in search: median {statistics.median(result['edits']):.0f} ms, "
@@ -311,14 +321,27 @@ def run(size: int, queries: int, seed: int, load: bool) -> str:
     everything, everything_fts = [], []
     for label, values in result["timings"].items():
         everything += values
-        everything_fts += fts[label]
-        ours, theirs = summary(values), summary(fts[label])
-        lines.append(f"| {label} | {len(values)} | {ours[0]:.1f} / {ours[1]:.1f} / {ours[2]:.1f} | "
+        ours = summary(values)
+        if fts_results:
+            everything_fts += fts_results[label]
+            theirs = summary(fts_results[label])
+            lines.append(f"| {label} | {len(values)} | {ours[0]:.1f} / {ours[1]:.1f} / {ours[2]:.1f} | "
+                         f"{theirs[0]:.1f} / {theirs[1]:.1f} / {theirs[2]:.1f} | {ours[1] / theirs[1]:.2f} |")
+        else:
+            lines.append(f"| {label} | {len(values)} | {ours[0]:.1f} / {ours[1]:.1f} / {ours[2]:.1f} | — | — |")
+    ours = summary(everything)
+    if fts_results:
+        theirs = summary(everything_fts)
+        lines.append(f"| **all** | {len(everything)} | {ours[0]:.1f} / {ours[1]:.1f} / {ours[2]:.1f} | "
                      f"{theirs[0]:.1f} / {theirs[1]:.1f} / {theirs[2]:.1f} | {ours[1] / theirs[1]:.2f} |")
-    ours, theirs = summary(everything), summary(everything_fts)
-    lines.append(f"| **all** | {len(everything)} | {ours[0]:.1f} / {ours[1]:.1f} / {ours[2]:.1f} | "
-                 f"{theirs[0]:.1f} / {theirs[1]:.1f} / {theirs[2]:.1f} | {ours[1] / theirs[1]:.2f} |")
-    shutil.rmtree(directory, ignore_errors=True)
+    else:
+        lines.append(f"| **all** | {len(everything)} | {ours[0]:.1f} / {ours[1]:.1f} / {ours[2]:.1f} | — | — |")
+    if page_results:
+        lines += ["", *pages.table(page_results, size)]
+    if keep:
+        print(f"kept: {directory}", file=sys.stderr)
+    else:
+        shutil.rmtree(directory, ignore_errors=True)
     return "\n".join(lines)
 
 
@@ -337,6 +360,10 @@ def main():
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-load", action="store_true", help="skip gunicorn + wrk")
+    parser.add_argument("--page-timeout", type=float, default=60,
+                        help="seconds per request of bench/pages.py (0: pages not measured)")
+    parser.add_argument("--no-fts", action="store_true", help="skip SQLite FTS5 (slow at 1,000,000)")
+    parser.add_argument("--keep", action="store_true", help="keep each size's directory (to profile a page)")
     parser.add_argument("--record", action="store_true", help="append the figures to bench/RESULTS.md")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -347,7 +374,8 @@ def main():
     report = [f"## {machine()}", ""]
     print(report[0], flush=True)
     for size in sizes:
-        section = run(size, args.queries, args.seed, load=not args.no_load and size >= 100_000)
+        section = run(size, args.queries, args.seed, load=not args.no_load and size >= 100_000,
+                      page_timeout=args.page_timeout, keep=args.keep, fts=not args.no_fts)
         print("\n" + section, flush=True)
         report += [section, ""]
     if args.record:

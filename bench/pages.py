@@ -1,0 +1,390 @@
+"""Every page that lists or counts, public and back-office, timed at scale (figures only; nothing is asserted).
+
+Called by bench/search.py for each size, on the directory it has just imported, so that one run
+measures the public search and these pages on the same data. By hand, on a kept directory:
+
+    .venv/bin/python bench/pages.py DIRECTORY [--only doublons fraicheur] [--timeout 60]
+    .venv/bin/python bench/pages.py DIRECTORY --profile /moderation/tableau-de-bord [--limit 60]
+
+In a worker process (like one web worker, through the WSGI app): first the data a real instance has
+beside its actors (1 % of them waiting in the moderation queue, half new entries and half claims; a
+third of the published actors unconfirmed for 400 days; 2,000 accounts; one actor with 40 revisions;
+a 1,000-row file to import), then each page in a forked child, logged in as a coordinator (as an
+admin for the accounts list): one warm-up request, then up to N requests within a time budget; a
+request that takes longer than the timeout kills the child and is recorded as "> timeout".
+"""
+import argparse
+import io
+import json
+import os
+import select as select_fd
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+
+PASSWORD = "bench-password-123"
+COORDINATOR, ADMIN = "coordination@bench.invalid", "admin@bench.invalid"
+ACCOUNTS = 2000
+REVISIONS = 40
+IMPORT_ROWS = 1000
+TARGETS = {100_000: 200, 1_000_000: 500}  # ms, issue 15 point 1
+
+
+def config_for(directory: str) -> dict:
+    return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/bench.sqlite3",
+            "REPERTOIRE_INDEX_DIR": f"{directory}/index",
+            # the bench logs in and uploads through the forms without a browser: no token to copy, no throttle
+            "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+            "MAIL_OUTBOX": f"{directory}/outbox"}
+
+
+# -- the data a live instance has beside its actors -------------------------
+
+def prepare(app, directory: str, seed: int) -> dict:
+    """Accounts, pending requests, revisions and a file to import (once); returns what the pages need."""
+    from sqlalchemy import func, select
+
+    from repertoire import operations
+    from repertoire.extensions import db
+    from repertoire.models import Actor, ChangeRequest
+    from repertoire.validation import Vocabulary
+
+    csv_path = f"{directory}/import-{IMPORT_ROWS}.csv"
+    env = {**os.environ, "REPERTOIRE_DATABASE_URL": config_for(directory)["SQLALCHEMY_DATABASE_URI"],
+           "REPERTOIRE_INDEX_DIR": config_for(directory)["REPERTOIRE_INDEX_DIR"]}
+    if not os.path.exists(csv_path):
+        subprocess.run([str(BIN / "repertoire"), "generate", str(IMPORT_ROWS), csv_path, "--seed", str(seed + 1)],
+                       env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    with app.app_context():
+        session = db.session
+        if operations.find_user(session, COORDINATOR) is None:
+            _add_data(session, vocab=Vocabulary(session))
+        actor = session.scalars(select(Actor).where(Actor.status == "published")
+                                .order_by(Actor.id.desc()).limit(1)).one()
+        request_id = session.scalar(select(ChangeRequest.id).where(ChangeRequest.status == "open")
+                                    .order_by(ChangeRequest.id).limit(1))
+        pending = session.scalar(select(func.count()).select_from(ChangeRequest)
+                                 .where(ChangeRequest.status == "open"))
+        total = session.scalar(select(func.count()).select_from(Actor).where(Actor.status == "published"))
+        return {"history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
+                "total": total, "pending": pending, "csv": csv_path, "prepare_s": time.perf_counter() - started}
+
+
+def _add_data(session, vocab):
+    """What a live instance has beside its imported actors."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, insert, select, update
+
+    from repertoire import operations
+    from repertoire.models import Actor, ChangeRequest, User, utcnow
+
+    operations.create_user(session, COORDINATOR, PASSWORD, "coordinator")
+    operations.create_user(session, ADMIN, PASSWORD, "admin")
+    # what create_user stores, without hashing 2,000 passwords
+    model = operations.create_user(session, "membre-0@bench.invalid", PASSWORD, "member")
+    session.execute(insert(User), [
+        {"email": f"membre-{n}@bench.invalid", "password_hash": model.password_hash, "role": "member",
+         "confirmed_at": model.confirmed_at, "locale": "fr"} for n in range(1, ACCOUNTS)])
+    # a year on, a third of the directory is due for a check (what the freshness page lists)
+    session.execute(update(Actor).where(Actor.status == "published", Actor.id % 3 == 0)
+                    .values(confirmed_at=utcnow() - timedelta(days=400)))
+    session.commit()
+    members = list(session.scalars(select(User).where(User.role == "member").order_by(User.id)))
+    total = session.scalar(select(func.count()).select_from(Actor))
+    pending = max(2, total // 100)
+    published = list(session.scalars(select(Actor).where(Actor.status == "published")
+                                      .order_by(Actor.id).limit(pending)))
+    slugs = operations.SlugAllocator(session)
+    for n, actor in enumerate(published):
+        member = members[n % len(members)]
+        if n % 2:
+            operations.claim_actor(session, member, actor, "Je m'occupe de cette association.")
+        else:  # a new entry much like an existing one, as members often send
+            data = operations.actor_input(actor)
+            data.name = f"{data.name} antenne {n}"
+            # operations.submit_actor, with one SlugAllocator for all (it reads every slug when made)
+            entry = operations.create_actor(session, data, vocab, status="pending", slugs=slugs, user=member,
+                                            action="submit")
+            entry.owner = member
+            session.add(ChangeRequest(kind="new", actor=entry, user=member, message="Nouvelle antenne."))
+        if n % 200 == 199:
+            session.commit()
+    session.commit()
+    actor = session.scalars(select(Actor).where(Actor.status == "published")
+                            .order_by(Actor.id.desc()).limit(1)).one()
+    for n in range(REVISIONS):
+        data = operations.actor_input(actor)
+        data.description = f"{data.description.split(' [')[0]} [version {n}]"
+        operations.update_actor(session, actor, data, vocab)
+        session.commit()
+
+
+def pages(info: dict) -> list[dict]:
+    """(label, method, url, role, N): role None is an anonymous visitor."""
+    deep = max(1, info["total"] // 50 // 2)
+    rows = [
+    ("public", "search page (browse)", "/", None, 20),
+    ("public", "search page (country + domain)", "/?intervention=Mali&domain=sante", None, 20),
+    ("public", "statistics", "/statistiques", None, 10),
+    ("public", "export.csv (domain)", "/export.csv?domain=sante", None, 3),
+    ("public", "embed (domain)", "/embed?domain=sante", None, 20),
+    ("public", "actor page", f"/acteurs/{info['actor_slug']}", None, 20),
+    ("public", "/api/actors (domain)", "/api/actors?domain=sante", None, 20),
+    ("back-office", "queue", "/moderation/", "coordinator", 10),
+    ("back-office", "request", f"/moderation/demandes/{info['request']}", "coordinator", 10),
+    ("back-office", "dashboard", "/moderation/tableau-de-bord", "coordinator", 10),
+    ("back-office", "actors list, page 1", "/moderation/acteurs", "coordinator", 10),
+    ("back-office", f"actors list, page {deep}", f"/moderation/acteurs?page={deep}", "coordinator", 10),
+    ("back-office", "actors list by name", "/moderation/acteurs?sort=name&page=2", "coordinator", 10),
+    ("back-office", "actors list by founded", "/moderation/acteurs?sort=founded", "coordinator", 10),
+    ("back-office", "actors list, filtered", "/moderation/acteurs?status=published&q=solidarite",
+     "coordinator", 10),
+    ("back-office", "freshness", "/moderation/fraicheur", "coordinator", 10),
+    ("back-office", "duplicates", "/moderation/doublons", "coordinator", 10),
+    ("back-office", "taxonomy (with counts)", "/moderation/taxonomie", "coordinator", 10),
+    ("back-office", "import page", "/moderation/import", "coordinator", 10),
+    ("back-office", f"import report ({IMPORT_ROWS} rows)", "POST /moderation/import", "coordinator", 5),
+    ("back-office", f"accounts ({ACCOUNTS + 2})", "/moderation/comptes", "admin", 10),
+    ("back-office", f"history ({REVISIONS + 1} revisions)",
+     f"/moderation/acteurs/{info['history_actor']}/historique", "coordinator", 10),
+    ]
+    return [dict(zip(("group", "label", "url", "role", "n"), row)) for row in rows]
+
+
+# -- one page, in a forked child ---------------------------------------------
+
+def request_once(client, page: dict, info: dict, on_first_byte=None):
+    """One request, read to its end: (status, bytes, ms to the first byte, ms in all)."""
+    started = time.perf_counter()
+    if page["url"].startswith("POST "):
+        with open(info["csv"], "rb") as f:
+            response = client.post(page["url"][5:], data={"file": (io.BytesIO(f.read()), "acteurs.csv")},
+                                   content_type="multipart/form-data", buffered=False)
+    else:
+        response = client.get(page["url"], buffered=False)
+    size, first = 0, None
+    for chunk in response.iter_encoded():
+        if first is None:
+            first = (time.perf_counter() - started) * 1000
+            if on_first_byte:
+                on_first_byte(first)
+        size += len(chunk)
+    response.close()
+    total = (time.perf_counter() - started) * 1000
+    return response.status_code, size, first if first is not None else total, total
+
+
+def login(client, email: str):
+    response = client.post("/compte/connexion", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, f"login of {email}: {response.status_code}"
+
+
+def child(app, page: dict, info: dict, budget: float, out):
+    """Measure one page; each finished request is written at once, so a killed child loses only the last."""
+    from repertoire.extensions import db
+    with app.app_context():
+        db.engine.dispose(close=False)  # the parent's connections stay the parent's
+    client = app.test_client()
+    if page["role"]:
+        login(client, ADMIN if page["role"] == "admin" else COORDINATOR)
+    started = time.perf_counter()
+    count = 0
+    def first_byte(ms):  # a download cut by the timeout still tells when it started
+        out.write(json.dumps({"first_byte": ms}) + "\n")
+        out.flush()
+
+    while count < page["n"] + 1:
+        status, size, first, total = request_once(client, page, info, first_byte)
+        out.write(json.dumps({"status": status, "size": size, "first": first, "ms": total}) + "\n")
+        out.flush()
+        count += 1
+        if time.perf_counter() - started > budget:
+            break
+
+
+def measure(app, page: dict, info: dict, timeout: float, budget: float) -> dict:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        code = 0
+        try:
+            child(app, page, info, budget, os.fdopen(write_end, "w"))
+        except BaseException as exc:  # noqa: BLE001 - reported by the parent
+            print(f"{page['label']}: {exc!r}", file=sys.stderr)
+            code = 1
+        os._exit(code)
+    os.close(write_end)
+    reader = os.fdopen(read_end)
+    results, first_bytes, timed_out = [], [], False
+    deadline = time.monotonic() + timeout + 10  # + login and fork
+    while True:
+        ready, _, _ = select_fd.select([reader], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            timed_out = True
+            os.kill(pid, signal.SIGKILL)
+            break
+        line = reader.readline()
+        if not line:
+            break
+        record = json.loads(line)
+        if "first_byte" in record:
+            first_bytes.append(record["first_byte"])
+            continue
+        results.append(record)
+        deadline = time.monotonic() + timeout
+    reader.close()
+    os.waitpid(pid, 0)
+    measured = results[1:] if len(results) > 1 else results  # the first request warms the caches
+    return {**page, "timed_out": timed_out, "requests": len(results),
+            "ms": [r["ms"] for r in measured], "first_byte": [r["first"] for r in measured],
+            "first_byte_any": first_bytes,
+            "status": sorted({r["status"] for r in results}), "size": max((r["size"] for r in results), default=0)}
+
+
+def worker(directory: str, seed: int, timeout: float, budget: float, only: list[str] | None):
+    from repertoire import create_app
+    app = create_app(config_for(directory))
+    info = prepare(app, directory, seed)
+    app.test_client().get("/api/actors")  # a running worker has its index open: the forked children share it
+    results = []
+    for page in pages(info):
+        if only and not any(o in page["label"] or o in page["url"] for o in only):
+            continue
+        results.append(measure(app, page, info, timeout, budget))
+        print(f"  {page['label']}: {fmt_page(results[-1], timeout)}", file=sys.stderr, flush=True)
+    print(json.dumps({"info": info, "pages": results, "timeout": timeout}))
+
+
+# -- the report ---------------------------------------------------------------
+
+def pct(values, p):
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def ms(value: float) -> str:
+    return f"{value / 1000:.1f} s" if value >= 10_000 else f"{value:.0f} ms" if value >= 100 else f"{value:.1f} ms"
+
+
+def size_text(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+def fmt_page(result: dict, timeout: float) -> str:
+    if not result["ms"]:
+        return f"> {timeout:.0f} s" if result["timed_out"] else "failed"
+    text = f"p50 {ms(statistics.median(result['ms']))}, p95 {ms(pct(result['ms'], 95))}"
+    return text + (f" then > {timeout:.0f} s" if result["timed_out"] else "")
+
+
+def table(result: dict, size: int) -> list[str]:
+    target = TARGETS.get(size, 200 if size <= 100_000 else 500)
+    timeout = result["timeout"]
+    info = result["info"]
+    lines = [f"- pages: {info['pending']} open requests (half new entries, half claims), a third of the "
+             f"published actors unconfirmed for 400 days, {ACCOUNTS + 2} accounts, "
+             f"one actor with {REVISIONS + 1} revisions, a {IMPORT_ROWS}-row file (prepared in "
+             f"{info['prepare_s']:.0f} s); one forked worker per page, logged in, one warm-up request then up to "
+             f"N within a budget; a request over {timeout:.0f} s is killed",
+             "", f"| page | n | p50 | p95 | size | status | target ≤ {target} ms | met? |",
+             "|---|---|---|---|---|---|---|---|"]
+    for page in result["pages"]:
+        values = page["ms"]
+        label = f"{page['label']} `{page['url']}`"
+        status = "/".join(str(s) for s in page["status"]) or "—"
+        if not values:
+            failed = f"> {timeout:.0f} s" if page["timed_out"] else "failed (see stderr)"
+            if page.get("first_byte_any"):
+                failed += f" (first byte of the first request {ms(page['first_byte_any'][0])})"
+            lines.append(f"| {label} | 0 | {failed} | {failed} | — | — | {target} ms | **no** |")
+            continue
+        p50, p95 = statistics.median(values), pct(values, 95)
+        if page["label"].startswith("export"):
+            p50_text = f"{ms(p50)} (first byte {ms(statistics.median(page['first_byte']))})"
+            p95_text = f"{ms(p95)} (first byte {ms(pct(page['first_byte'], 95))})"
+            met_value = pct(page["first_byte"], 95)  # a download is streamed: the wait is the first byte
+        else:
+            p50_text, p95_text, met_value = ms(p50), ms(p95), p95
+        if page["timed_out"]:
+            p95_text += f"; then > {timeout:.0f} s"
+        met = "yes" if met_value <= target and not page["timed_out"] and page["status"] in ([200], [302]) \
+            else "**no**"
+        lines.append(f"| {label} | {len(values)} | {p50_text} | {p95_text} | {size_text(page['size'])} | "
+                     f"{status} | {target} ms | {met} |")
+    return lines
+
+
+def run_pages(directory: str, seed: int, timeout: float, budget: float) -> dict:
+    """The worker in its own process (like search.py's): returns its JSON."""
+    out = subprocess.run([sys.executable, __file__, directory, "--seed", str(seed), "--timeout", str(timeout),
+                          "--budget", str(budget)], stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class Cut(BaseException):
+    """Ends a profiled request that runs too long (a BaseException: the app's error handler lets it by)."""
+
+
+def profile(directory: str, url: str, role: str, limit: float, show_all: bool = False):
+    """One request under pyinstrument ("POST /moderation/import" uploads the prepared file), on a directory
+    already prepared; cut after ``limit`` seconds."""
+    from pyinstrument import Profiler
+
+    from repertoire import create_app
+    app = create_app(config_for(directory))
+    client = app.test_client()
+    if role:
+        login(client, ADMIN if role == "admin" else COORDINATOR)
+
+    def cut(_signum, _frame):
+        raise Cut()
+
+    signal.signal(signal.SIGALRM, cut)
+    profiler = Profiler()
+    profiler.start()
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        prepared = {"csv": f"{directory}/import-{IMPORT_ROWS}.csv"}
+        status, size, _first, _total = request_once(client, {"url": url}, prepared)
+        print(f"{url}: {status}, {size} bytes", file=sys.stderr)
+    except Cut:
+        print(f"{url}: cut after {limit:.0f} s", file=sys.stderr)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        profiler.stop()
+    print(profiler.output_text(unicode=True, color=False, show_all=show_all))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", help="a directory made by bench/search.py --keep")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--timeout", type=float, default=60, help="seconds per request")
+    parser.add_argument("--budget", type=float, default=20, help="seconds per page, then stop repeating")
+    parser.add_argument("--only", nargs="*", help="pages whose label or URL contains one of these")
+    parser.add_argument("--size", type=int, default=100_000, help="for the target in the table")
+    parser.add_argument("--profile", metavar="URL", help="profile one request (on a directory already prepared)")
+    parser.add_argument("--role", default="coordinator", help="of the profiled request (admin, coordinator, '')")
+    parser.add_argument("--show-all", action="store_true", help="library frames too, in the profile")
+    parser.add_argument("--limit", type=float, default=60, help="seconds, then the profiled request is cut")
+    args = parser.parse_args()
+    if args.profile:
+        profile(args.directory, args.profile, args.role, args.limit, args.show_all)
+        return
+    worker(args.directory, args.seed, args.timeout, args.budget, args.only)
+
+
+if __name__ == "__main__":
+    main()
