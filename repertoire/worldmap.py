@@ -40,10 +40,8 @@ def outlines() -> tuple[dict[str, str], float]:
     return _outlines()
 
 
-@lru_cache(maxsize=1)
-def _outlines() -> tuple[dict[str, str], float]:
-    """ISO alpha-2 -> SVG path data, and the map's height."""
-    topo = json.loads(resources.files(__package__).joinpath("data/countries-110m.json").read_text())
+def topojson_arcs(topo: dict) -> list[list[tuple[float, float]]]:
+    """The arcs of a quantized TopoJSON topology, decoded to (lon, lat) points."""
     (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
     arcs = []
     for arc in topo["arcs"]:
@@ -53,6 +51,20 @@ def _outlines() -> tuple[dict[str, str], float]:
             x, y = x + dx, y + dy
             points.append((x * sx + tx, y * sy + ty))
         arcs.append(points)
+    return arcs
+
+
+@lru_cache(maxsize=1)
+def world_topology() -> dict:
+    """Natural Earth 1:110m countries (world-atlas), as TopoJSON."""
+    return json.loads(resources.files(__package__).joinpath("data/countries-110m.json").read_text())
+
+
+@lru_cache(maxsize=1)
+def _outlines() -> tuple[dict[str, str], float]:
+    """ISO alpha-2 -> SVG path data, and the map's height."""
+    topo = world_topology()
+    arcs = topojson_arcs(topo)
     xmax = _equal_earth(180, 0)[0]
     ymax = _equal_earth(0, 90)[1]
     scale = WIDTH / (2 * xmax)

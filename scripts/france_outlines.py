@@ -13,6 +13,8 @@ import re
 import sys
 from pathlib import Path
 
+from repertoire.worldmap import topojson_arcs
+
 DATA = Path(__file__).resolve().parent.parent / "repertoire" / "data"
 OVERSEAS = {"971": (-62.0, -61.0, 15.8, 16.6), "972": (-61.3, -60.7, 14.3, 15.0), "973": (-55.0, -51.0, 2.0, 6.0),
             "974": (55.1, 56.0, -21.5, -20.8), "976": (44.9, 45.4, -13.1, -12.5)}
@@ -98,15 +100,7 @@ def main(svg_js, atlas_json):
                          round(flat[0] * cx + flat[1] * cy + flat[2], 3))
 
     topo = json.loads(Path(atlas_json).read_text())
-    (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
-    arcs = []
-    for arc in topo["arcs"]:
-        x = y = 0
-        points = []
-        for dx, dy in arc:
-            x, y = x + dx, y + dy
-            points.append((x * sx + tx, y * sy + ty))
-        arcs.append(points)
+    arcs = topojson_arcs(topo)
     france = next(g for g in topo["objects"]["countries"]["geometries"] if g.get("id") == "250")
     overseas = {code: [] for code in OVERSEAS}
     for polygon in france["arcs"]:
