@@ -138,3 +138,22 @@ def test_submissions_per_month_counts_each_month(app, coordinator_client):
     assert re.search(rf"{now:%Y-%m} 2 2", page)
     assert re.search(rf"{last_month:%Y-%m} 1 1", page)
     assert len(re.findall(r"\d{4}-\d{2} 0 0", page)) == 10
+
+
+def test_taxonomy_counts_published_and_all_by_term(app, coordinator_client):
+    add_actors(app, 3, prefix="Publiée", domains="eau;sante", activities="ecsi")
+    add_actors(app, 2, prefix="Attente", status="pending", domains="eau", activities="ecsi")
+    add_actors(app, 1, prefix="Archivée", status="archived", domains="sante", kind="reseau")
+    add_actors(app, 1, prefix="Refusée", status="rejected", domains="eau", kind="reseau")
+    page = coordinator_client.get("/moderation/taxonomie").get_data(as_text=True)
+
+    def counts(slug, name):
+        found = re.search(rf'<code>{slug}</code></td>\s*<td><a href="/\?{name}={slug}">(\d+)</a> / (\d+)</td>', page)
+        assert found, slug
+        return int(found.group(1)), int(found.group(2))
+    assert counts("eau", "domain") == (3, 6)
+    assert counts("sante", "domain") == (3, 4)
+    assert counts("ecsi", "activity") == (3, 5)
+    assert counts("association", "kind") == (3, 5)
+    assert counts("reseau", "kind") == (0, 2)
+    assert counts("agriculture", "domain") == (0, 0)

@@ -29,15 +29,22 @@ def requested_page() -> int:
     return page
 
 
-def paginate(query, total: int | None = None, unique: bool = False) -> Page:
-    """Run ``query`` (a select with its ORDER BY) for the requested page; 404 past the last page.
+def paginate(query, total: int | None = None, key=None) -> Page:
+    """Run ``query`` (a select of one entity, with its ORDER BY) for the requested page; 404 past the last.
 
-    ``total`` is counted by a COUNT over the query unless given (e.g. a figure already known)."""
+    ``total`` is counted by a COUNT over the query unless given (e.g. a figure already known). With ``key``
+    (the entity's primary key column), the page's keys are found first, over the indexes alone, then only
+    those rows are loaded: a deep OFFSET then skips index entries, not whole rows."""
     number = requested_page()
     if total is None:
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        counted = query.with_only_columns(key) if key is not None else query
+        total = db.session.scalar(select(func.count()).select_from(counted.order_by(None).subquery()))
     pages = max(1, -(-total // PER_PAGE))
     if number > pages:
         abort(404)
-    result = db.session.scalars(query.limit(PER_PAGE).offset((number - 1) * PER_PAGE))
-    return Page(rows=(result.unique() if unique else result).all(), total=total, number=number, pages=pages)
+    window = query.limit(PER_PAGE).offset((number - 1) * PER_PAGE)
+    if key is None:
+        return Page(rows=db.session.scalars(window).all(), total=total, number=number, pages=pages)
+    keys = db.session.scalars(window.with_only_columns(key)).all()
+    found = {getattr(row, key.key): row for row in db.session.scalars(query.order_by(None).where(key.in_(keys)))}
+    return Page(rows=[found[k] for k in keys if k in found], total=total, number=number, pages=pages)

@@ -313,7 +313,7 @@ def refused_file(token: str):
 def freshness():
     query = operations.stale_actors_query().options(joinedload(Actor.owner), lazyload("*"))
     return render_template("moderation/freshness.html",
-                           paged=paginate(query, operations.stale_count(db.session)))
+                           paged=paginate(query, operations.stale_count(db.session), key=Actor.id))
 
 
 @bp.get("/tableau-de-bord")

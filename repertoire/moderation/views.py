@@ -138,7 +138,7 @@ def actors():
         query = query.order_by(Actor.name_sort, Actor.id)
     else:
         query = query.order_by(column.is_(None), column, Actor.name_sort, Actor.id)  # empty values last
-    paged = paginate(query)
+    paged = paginate(query, key=Actor.id)
     shown = [name for name in actor_fields.SORTABLE if name not in ("name", "town")]  # columns of their own
     return render_template("moderation/actors.html", paged=paged, status=status, q=text, statuses=STATUSES,
                            sort=sort, sortable=actor_fields.SORTABLE, shown=shown)
