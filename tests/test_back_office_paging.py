@@ -157,3 +157,16 @@ def test_taxonomy_counts_published_and_all_by_term(app, coordinator_client):
     assert counts("association", "kind") == (3, 5)
     assert counts("reseau", "kind") == (0, 2)
     assert counts("agriculture", "domain") == (0, 0)
+
+
+def test_import_report_tells_updates_by_folded_name_town_and_department(app, coordinator_client):
+    from test_curation import HEADER, upload
+    add_actors(app, 1, prefix="Eau Vive", town="Caen")
+    add_actors(app, 1, prefix="Côte d'Or Solidaire", town="Bayeux", postcode="14400")
+    rows = ("EAU-VIVE 000,,association,caen,14000,14,ML,,,,,,,\n"        # same key, other spelling: update
+            "Cote d Or solidaire 000,,association,BAYEUX,14400,14,ML,,,,,,,\n"  # update
+            "Eau Vive 000,,association,Lisieux,14100,14,ML,,,,,,,\n"        # other town: create
+            "Eau Vive 00,,association,Caen,14000,14,ML,,,,,,,\n")           # a prefix of a name: create
+    body = text(upload(coordinator_client, HEADER + "\n" + rows))
+    assert "4 lignes lues" in body
+    assert "2 fiches à créer" in body and "2 fiches existantes à mettre à jour" in body
