@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from . import operations
 from .interchange import ParsedFile
@@ -53,6 +53,21 @@ class _Silent:
         pass
 
 
+def existing_keys(session, keys: set[tuple[str, str, str]], chunk: int = 100) -> set[tuple[str, str, str]]:
+    """Those of ``keys`` some actor already has: actors looked up by their folded name, over the index
+    on ``name_sort`` (the folded name, then \x01), not by folding the whole directory."""
+    column = Actor.name_sort
+    if session.get_bind().dialect.name != "sqlite":  # a byte-wise range whatever the database's collation
+        column = column.collate("C")
+    names = sorted({name for name, _town, _department in keys})
+    found = set()
+    for start in range(0, len(names), chunk):
+        ranges = [(column >= f"{name}\x01") & (column < f"{name}\x02") for name in names[start:start + chunk]]
+        rows = session.execute(select(Actor.name, Actor.town, Actor.department).where(or_(*ranges)))
+        found.update(key for key in (actor_key(*row) for row in rows) if key in keys)
+    return found
+
+
 def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1) -> ImportCheck:
     """Validate every row and say what importing would do; changes nothing.
 
@@ -68,7 +83,7 @@ def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1)
         else:
             check.valid.append((line, data))
     check.errors.sort()
-    existing = {actor_key(n, t, d) for n, t, d in session.execute(select(Actor.name, Actor.town, Actor.department))}
+    existing = existing_keys(session, {d.key for _, d in check.valid})
     check.to_update = sum(d.key in existing for _, d in check.valid)
     check.to_create = len(check.valid) - check.to_update
     return check

@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Table, Text,
+from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -257,3 +257,13 @@ class IndexPosition(db.Model):
     name: Mapped[str] = mapped_column(String(300), primary_key=True)  # host and index directory
     position: Mapped[int] = mapped_column(Integer)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Indexes the back-office lists and counts read through (migration 0010).
+Index("ix_actor_status_name_sort", Actor.status, Actor.name_sort)
+Index("ix_actor_status_confirmed_at", Actor.status, Actor.confirmed_at)
+Index("ix_actor_kind_id_status", Actor.kind_id, Actor.status)
+Index("ix_actor_domain_domain_id", actor_domain.c.domain_id, actor_domain.c.actor_id)
+Index("ix_actor_activity_activity_id", actor_activity.c.activity_id, actor_activity.c.actor_id)
+Index("ix_change_request_status_created_at", ChangeRequest.status, ChangeRequest.created_at, ChangeRequest.id)
+Index("ix_change_request_kind_created_at", ChangeRequest.kind, ChangeRequest.created_at)

@@ -150,7 +150,8 @@ def test_page_numbers_beyond_2_63_on_back_office_lists(coordinator_client):
     for page in (2 ** 63, 10 ** 30):
         response = coordinator_client.get(f"/moderation/acteurs?page={page}")
         assert response.status_code == 404
-    assert coordinator_client.get("/moderation/acteurs?page=2").status_code == 200
+    assert coordinator_client.get("/moderation/acteurs?page=1").status_code == 200
+    assert coordinator_client.get("/moderation/acteurs?page=2").status_code == 404  # past the last page (issue 15)
 
 
 @pytest.mark.parametrize("token", ["..", ".", "..%2F..%2Fetc", "x" * 22 + ".txt"])

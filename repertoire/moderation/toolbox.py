@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from .. import actor_fields, operations
 from ..auth import role_required
@@ -19,6 +20,7 @@ from ..spreadsheets import csv_bytes
 from ..models import Actor, ChangeRequest
 from . import bp
 from .forms import ConfirmForm, MergeTermForm, RenameForm, TermForm, UploadForm
+from .paging import paginate
 from .views import COORDINATORS, FIELD_LABELS
 
 TAXONOMY_TITLES = {"kind": _l("Types d'acteur"), "domain": _l("Domaines d'intervention"),
@@ -309,8 +311,9 @@ def refused_file(token: str):
 @bp.get("/fraicheur")
 @role_required(*COORDINATORS)
 def freshness():
-    actors = list(operations.stale_actors(db.session))
-    return render_template("moderation/freshness.html", actors=actors)
+    query = operations.stale_actors_query().options(joinedload(Actor.owner), lazyload("*"))
+    return render_template("moderation/freshness.html",
+                           paged=paginate(query, operations.stale_count(db.session), key=Actor.id))
 
 
 @bp.get("/tableau-de-bord")
@@ -318,7 +321,7 @@ def freshness():
 def dashboard():
     counts = {status: n for status, n in db.session.execute(select(Actor.status, func.count()).group_by(Actor.status))}
     queue = db.session.scalar(select(func.count()).select_from(ChangeRequest).where(ChangeRequest.status == "open"))
-    stale = len(list(operations.stale_actors(db.session)))
+    stale = operations.stale_count(db.session)
     months = operations.submissions_per_month(db.session)
     return render_template("moderation/dashboard.html", counts=counts, queue=queue, stale=stale, months=months,
                            duplicates=len(operations.duplicate_pairs(db.session)))

@@ -2,6 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .. import actor_fields, operations
 from ..auth import role_required
@@ -14,9 +15,9 @@ from ..validation import Vocabulary
 from ..web.templating import FIELD_LABELS
 from . import bp
 from .forms import ConfirmForm, RejectForm, RoleForm
+from .paging import paginate
 
 COORDINATORS = ("coordinator", "admin")
-MAX_PAGE = 10**9
 
 
 def open_requests_count() -> int:
@@ -27,9 +28,12 @@ def open_requests_count() -> int:
 @bp.get("/")
 @role_required(*COORDINATORS)
 def queue():
-    requests = db.session.scalars(select(ChangeRequest).where(ChangeRequest.status == "open")
-                                  .order_by(ChangeRequest.created_at, ChangeRequest.id)).all()
-    return render_template("moderation/queue.html", requests=requests)
+    # the row shows the actor's name and the member's address: loaded in the same query, without the
+    # actor's collections
+    query = (select(ChangeRequest).where(ChangeRequest.status == "open")
+             .options(joinedload(ChangeRequest.actor).lazyload("*"), joinedload(ChangeRequest.user))
+             .order_by(ChangeRequest.created_at, ChangeRequest.id))
+    return render_template("moderation/queue.html", paged=paginate(query, open_requests_count()))
 
 
 def get_request(request_id: int) -> ChangeRequest:
@@ -121,9 +125,6 @@ def reject(request_id: int):
 def actors():
     status = request.args.get("status", "")
     text = request.args.get("q", "").strip()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    if page > MAX_PAGE:  # an offset the database cannot hold
-        abort(404)
     query = select(Actor)
     if status in STATUSES:
         query = query.where(Actor.status == status)
@@ -133,12 +134,13 @@ def actors():
     if sort not in actor_fields.SORTABLE:
         sort = "name"
     column = Actor.name_sort if sort == "name" else getattr(Actor, sort)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    query = query.order_by(column.is_(None), column, Actor.name_sort, Actor.id)  # empty values last
-    rows = db.session.scalars(query.limit(50).offset((page - 1) * 50)).all()
+    if sort == "name":  # never empty: the index on (status,) name_sort serves the order
+        query = query.order_by(Actor.name_sort, Actor.id)
+    else:
+        query = query.order_by(column.is_(None), column, Actor.name_sort, Actor.id)  # empty values last
+    paged = paginate(query, key=Actor.id)
     shown = [name for name in actor_fields.SORTABLE if name not in ("name", "town")]  # columns of their own
-    return render_template("moderation/actors.html", actors=rows, total=total, page=page,
-                           pages=max(1, -(-total // 50)), status=status, q=text, statuses=STATUSES,
+    return render_template("moderation/actors.html", paged=paged, status=status, q=text, statuses=STATUSES,
                            sort=sort, sortable=actor_fields.SORTABLE, shown=shown)
 
 
@@ -268,5 +270,5 @@ def users():
         else:
             flash(message, "success")
         return redirect(url_for("moderation.users"))
-    accounts = db.session.scalars(select(User).order_by(User.email)).all()
-    return render_template("moderation/users.html", accounts=accounts, role_form=RoleForm())
+    paged = paginate(select(User).order_by(User.email, User.id))
+    return render_template("moderation/users.html", paged=paged, role_form=RoleForm())

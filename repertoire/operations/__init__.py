@@ -16,7 +16,8 @@ from .actors import (ActorMerged, EditConflict, SlugAllocator, _apply, actor_inp
                      publish_actor, record_revision, restore_actor, restore_revision, set_status, update_actor)
 from .duplicates import (dismiss_pair, duplicate_pairs, final_actor, find_duplicates, host_of,  # noqa: E402
                          merge_actors, merged_into, name_key, similar_names)
-from .freshness import confirm_still_accurate, remind_owners, reminders_due, stale_actors  # noqa: E402
+from .freshness import (confirm_still_accurate, remind_owners, reminders_due, stale_actors,  # noqa: E402
+                        stale_actors_query, stale_count)
 from .importing import ActorImporter, ImportSummary, import_actors  # noqa: E402
 from .moderation import (approve_request, changes_between, claim_actor, edit_own_actor, open_request,  # noqa: E402
                          proposed_input, reject_request, submit_actor)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..auth import still_accurate_token
 from ..mail import in_language_of, send_mail
@@ -20,12 +20,25 @@ STALE_AFTER = timedelta(days=365)
 REMIND_EVERY = timedelta(days=30)
 
 
+def _is_stale(now=None):
+    limit = (now or utcnow()) - STALE_AFTER
+    return (Actor.status == "published") & ((Actor.confirmed_at < limit) | Actor.confirmed_at.is_(None))
+
+
+def stale_actors_query(now=None):
+    """The select of published actors not confirmed for twelve months, the oldest first."""
+    return (select(Actor).where(_is_stale(now))
+            .order_by(Actor.confirmed_at.is_not(None), Actor.confirmed_at, Actor.name_sort, Actor.id))
+
+
 def stale_actors(session, now=None):
     """Published actors not confirmed for twelve months, the oldest first."""
-    limit = (now or utcnow()) - STALE_AFTER
-    return session.scalars(select(Actor).where(Actor.status == "published",
-                                               (Actor.confirmed_at < limit) | Actor.confirmed_at.is_(None))
-                           .order_by(Actor.confirmed_at.is_not(None), Actor.confirmed_at, Actor.name_sort))
+    return session.scalars(stale_actors_query(now))
+
+
+def stale_count(session, now=None) -> int:
+    """How many published actors are not confirmed for twelve months (one COUNT on an index)."""
+    return session.scalar(select(func.count()).select_from(Actor).where(_is_stale(now)))
 
 
 def confirm_still_accurate(session, actor: Actor, user: User | None = None):

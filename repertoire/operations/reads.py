@@ -1,7 +1,9 @@
 """Reads shared by the pages, the API and the command line."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
 
 from ..models import Actor, ChangeRequest, utcnow
 
@@ -19,12 +21,15 @@ def submissions_per_month(session, months: int = 12) -> list[tuple[str, int]]:
         keys.append(f"{year:04d}-{month:02d}")
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     keys.reverse()
-    counts = dict.fromkeys(keys, 0)
-    for (created,) in session.execute(select(ChangeRequest.created_at).where(ChangeRequest.kind == "new")):
-        key = f"{created.year:04d}-{created.month:02d}"
-        if key in counts:
-            counts[key] += 1
-    return list(counts.items())
+    # one query, one filtered COUNT per month, over the index on (kind, created_at)
+    bounds = [datetime(int(key[:4]), int(key[5:]), 1, tzinfo=timezone.utc) for key in keys]
+    bounds.append(datetime(now.year + (now.month == 12), now.month % 12 + 1, 1, tzinfo=timezone.utc))
+    in_month = [func.count().filter(ChangeRequest.created_at >= start, ChangeRequest.created_at < end)
+                for start, end in zip(bounds, bounds[1:])]
+    row = session.execute(select(*in_month).where(ChangeRequest.kind == "new",
+                                                  ChangeRequest.created_at >= bounds[0],
+                                                  ChangeRequest.created_at < bounds[-1])).one()
+    return list(zip(keys, (int(n or 0) for n in row)))
 
 
 def public_actor(session, actor_id: int | None = None, slug: str | None = None) -> tuple[Actor | None, Actor | None]:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .. import taxonomy
-from ..models import Activity, Actor, Domain, Kind, User, actor_activity, actor_domain
+from ..models import STATUSES, Activity, Actor, Domain, Kind, User, actor_activity, actor_domain
 from ..search import mark_for_index
 from ..text import slugify
 from ..validation import Vocabulary
@@ -49,18 +49,25 @@ def _actor_ids_with(session, name: str, term) -> list[int]:
 def term_counts(session, name: str) -> dict[int, tuple[int, int]]:
     """term id -> (published actors, all actors)."""
     model = TAXONOMIES[name]
-    if name == "kind":
-        rows = session.execute(select(Actor.kind_id, Actor.status, func.count()).group_by(Actor.kind_id, Actor.status))
-    else:
-        table, column = (actor_domain, "domain_id") if name == "domain" else (actor_activity, "activity_id")
-        rows = session.execute(select(table.c[column], Actor.status, func.count())
-                               .join(Actor, Actor.id == table.c.actor_id).group_by(table.c[column], Actor.status))
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for term_id, status, n in rows:
-        counts[term_id][1] += n
-        if status == "published":
-            counts[term_id][0] += n
-    return {term.id: tuple(counts[term.id]) for term in session.scalars(select(model))}
+    if name == "kind":  # over the index on (kind_id, status)
+        for term_id, status, n in session.execute(select(Actor.kind_id, Actor.status, func.count())
+                                                  .group_by(Actor.kind_id, Actor.status)):
+            counts[term_id][1] += n
+            if status == "published":
+                counts[term_id][0] += n
+    else:
+        # all links, counted over the index on (term, actor); the published ones are the rest once the
+        # links of the few actors not published are taken away (a join on those actors only)
+        table, column = (actor_domain, "domain_id") if name == "domain" else (actor_activity, "activity_id")
+        term = table.c[column]
+        for term_id, n in session.execute(select(term, func.count()).group_by(term)):
+            counts[term_id] = [n, n]
+        unpublished = [status for status in STATUSES if status != "published"]
+        for term_id, n in session.execute(select(term, func.count()).join(Actor, Actor.id == table.c.actor_id)
+                                          .where(Actor.status.in_(unpublished)).group_by(term)):
+            counts[term_id][0] -= n
+    return {term_id: tuple(counts[term_id]) for term_id in session.scalars(select(model.id))}
 
 
 def add_term(session, name: str, label: str, slug: str = "", label_en: str = ""):

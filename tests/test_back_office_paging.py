@@ -1,0 +1,172 @@
+"""Issue 15: back-office lists show fifty rows a page, with page links that work without JavaScript, and
+their figures are counts done by the database (the same numbers as before)."""
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from conftest import DEFAULTS, add_user, login
+from repertoire.extensions import db
+from repertoire.models import Actor, ChangeRequest, User, utcnow
+from repertoire.operations import create_actor, publish_actor
+from repertoire.validation import Vocabulary, validate_actor
+from web import text
+
+
+def add_actors(app, count, prefix="Fiche", status="published", **fields):
+    """``count`` actors named ``prefix 000``… in one transaction; return their ids."""
+    ids = []
+    with app.app_context():
+        vocab = Vocabulary(db.session)
+        for i in range(count):
+            data, errors = validate_actor({**DEFAULTS, "name": f"{prefix} {i:03d}", **fields}, vocab)
+            assert not errors, errors
+            actor = create_actor(db.session, data, vocab, status="pending")
+            if status == "published":
+                publish_actor(db.session, actor)
+            else:
+                actor.status = status
+            db.session.flush()
+            ids.append(actor.id)
+        db.session.commit()
+    return ids
+
+
+def names_in(page: str, prefix: str) -> list[str]:
+    """Names ``prefix 000``… in the page; a prefix starting with ``<`` is a pattern of its own."""
+    return re.findall(prefix if prefix.startswith("<") else rf"{prefix} \d{{3}}", page)
+
+
+def assert_paged(client, url, prefix, total=60):
+    """Page 1 shows 50 of ``total``, links to page 2 which shows the other 10; past the end is 404."""
+    sep = "&" if "?" in url else "?"
+    first = client.get(url)
+    assert first.status_code == 200
+    body = first.get_data(as_text=True)
+    shown = set(names_in(body, prefix))
+    assert len(shown) == 50
+    link = re.search(r'<a href="([^"]*page=2[^"]*)" rel="next">', body)
+    assert link, "no link to page 2"
+    second = client.get(link.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200
+    rest = set(names_in(second.get_data(as_text=True), prefix))
+    assert len(rest) == total - 50 and not rest & shown
+    assert 'rel="next"' not in second.get_data(as_text=True)
+    assert 'rel="prev"' in second.get_data(as_text=True)
+    for page in (3, 2**63, 0, -1):
+        assert client.get(f"{url}{sep}page={page}").status_code == 404, page
+
+
+def test_actors_list_pages(app, coordinator_client):
+    add_actors(app, 60)
+    assert_paged(coordinator_client, "/moderation/acteurs", "Fiche")
+    assert "60 fiches" in text(coordinator_client.get("/moderation/acteurs"))
+    # the filters travel with the page link
+    add_actors(app, 3, prefix="Autre", status="pending")
+    assert_paged(coordinator_client, "/moderation/acteurs?status=published&sort=name", "Fiche")
+    page = coordinator_client.get("/moderation/acteurs?status=pending").get_data(as_text=True)
+    assert len(names_in(page, "Autre")) == 3 and not names_in(page, "Fiche") and 'rel="next"' not in page
+    # an empty list is one page, not a 404
+    assert coordinator_client.get("/moderation/acteurs?status=archived").status_code == 200
+
+
+def test_actors_list_by_name_is_in_name_order_across_pages(app, coordinator_client):
+    add_actors(app, 60)
+    first = names_in(coordinator_client.get("/moderation/acteurs").get_data(as_text=True), "Fiche")
+    second = names_in(coordinator_client.get("/moderation/acteurs?page=2").get_data(as_text=True), "Fiche")
+    assert first + second == [f"Fiche {i:03d}" for i in range(60)]
+
+
+def test_queue_pages_and_counts(app, coordinator_client):
+    ids = add_actors(app, 60, status="pending")
+    with app.app_context():
+        for i, actor_id in enumerate(ids):
+            user = User(email=f"membre{i}@example.org", password_hash="-")
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(ChangeRequest(kind="new", actor_id=actor_id, user_id=user.id,
+                                         created_at=utcnow() - timedelta(minutes=60 - i)))
+        db.session.commit()
+    assert_paged(coordinator_client, "/moderation/", "Fiche")
+    first = coordinator_client.get("/moderation/").get_data(as_text=True)
+    assert "60 demandes en attente" in text(coordinator_client.get("/moderation/"))
+    # the oldest first, with the member's address and the actor's town
+    assert names_in(first, "Fiche")[0] == "Fiche 000" and "membre0@example.org" in first and "(Caen)" in first
+    assert "60 demandes en attente" in text(coordinator_client.get("/moderation/tableau-de-bord"))
+
+
+def test_freshness_pages_and_dashboard_counts_the_stale(app, coordinator_client):
+    ids = add_actors(app, 60)
+    add_actors(app, 2, prefix="Récente")
+    with app.app_context():
+        db.session.execute(update(Actor).where(Actor.id.in_(ids))
+                           .values(confirmed_at=utcnow() - timedelta(days=400)))
+        db.session.execute(update(Actor).where(Actor.id == ids[0]).values(confirmed_at=None))
+        db.session.commit()
+    assert_paged(coordinator_client, "/moderation/fraicheur", "Fiche")
+    page = text(coordinator_client.get("/moderation/fraicheur"))
+    assert "60 fiches à vérifier" in page and "Récente" not in page
+    assert page.index("Fiche 000") < page.index("Fiche 001")  # never confirmed comes first
+    assert "60 fiches à vérifier" in text(coordinator_client.get("/moderation/tableau-de-bord"))
+
+
+def test_accounts_page(app):
+    add_user(app, "admin@example.org", role="admin")
+    with app.app_context():
+        for i in range(59):
+            db.session.add(User(email=f"compte{i:03d}@example.org", password_hash="-"))
+        db.session.commit()
+    client = app.test_client()
+    login(client, "admin@example.org")
+    body = client.get("/moderation/comptes").get_data(as_text=True)
+    assert "60 comptes" in body
+    assert_paged(client, "/moderation/comptes", r"<td>[a-z0-9]+@example\.org</td>")
+
+
+def test_submissions_per_month_counts_each_month(app, coordinator_client):
+    ids = add_actors(app, 4, status="pending")
+    member = add_user(app, "m@example.org")
+    now = utcnow()
+    last_month = (now.replace(day=1) - timedelta(days=1)).replace(day=15)
+    with app.app_context():
+        for actor_id, created, kind in ((ids[0], now, "new"), (ids[1], now, "new"), (ids[2], last_month, "new"),
+                                        (ids[3], now, "claim"), (ids[3], now - timedelta(days=800), "new")):
+            db.session.add(ChangeRequest(kind=kind, actor_id=actor_id, user_id=member, created_at=created))
+        db.session.commit()
+    page = text(coordinator_client.get("/moderation/tableau-de-bord"))
+    assert re.search(rf"{now:%Y-%m} 2 2", page)
+    assert re.search(rf"{last_month:%Y-%m} 1 1", page)
+    assert len(re.findall(r"\d{4}-\d{2} 0 0", page)) == 10
+
+
+def test_taxonomy_counts_published_and_all_by_term(app, coordinator_client):
+    add_actors(app, 3, prefix="Publiée", domains="eau;sante", activities="ecsi")
+    add_actors(app, 2, prefix="Attente", status="pending", domains="eau", activities="ecsi")
+    add_actors(app, 1, prefix="Archivée", status="archived", domains="sante", kind="reseau")
+    add_actors(app, 1, prefix="Refusée", status="rejected", domains="eau", kind="reseau")
+    page = coordinator_client.get("/moderation/taxonomie").get_data(as_text=True)
+
+    def counts(slug, name):
+        found = re.search(rf'<code>{slug}</code></td>\s*<td><a href="/\?{name}={slug}">(\d+)</a> / (\d+)</td>', page)
+        assert found, slug
+        return int(found.group(1)), int(found.group(2))
+    assert counts("eau", "domain") == (3, 6)
+    assert counts("sante", "domain") == (3, 4)
+    assert counts("ecsi", "activity") == (3, 5)
+    assert counts("association", "kind") == (3, 5)
+    assert counts("reseau", "kind") == (0, 2)
+    assert counts("agriculture", "domain") == (0, 0)
+
+
+def test_import_report_tells_updates_by_folded_name_town_and_department(app, coordinator_client):
+    from test_curation import HEADER, upload
+    add_actors(app, 1, prefix="Eau Vive", town="Caen")
+    add_actors(app, 1, prefix="Côte d'Or Solidaire", town="Bayeux", postcode="14400")
+    rows = ("EAU-VIVE 000,,association,caen,14000,14,ML,,,,,,,\n"        # same key, other spelling: update
+            "Cote d Or solidaire 000,,association,BAYEUX,14400,14,ML,,,,,,,\n"  # update
+            "Eau Vive 000,,association,Lisieux,14100,14,ML,,,,,,,\n"        # other town: create
+            "Eau Vive 00,,association,Caen,14000,14,ML,,,,,,,\n")           # a prefix of a name: create
+    body = text(upload(coordinator_client, HEADER + "\n" + rows))
+    assert "4 lignes lues" in body
+    assert "2 fiches à créer" in body and "2 fiches existantes à mettre à jour" in body
