@@ -277,3 +277,10 @@ def test_very_common_words_keep_names_first_then_alphabetical_order(app, monkeyp
     monkeypatch.setattr(index, "SCORING_POSTINGS", 0)
     bounded = [r["name"] for r in client.get("/api/actors?q=puits").get_json()["results"]]
     assert bounded == ["Puits du Nord", "Zèbres et puits", "Amis du Sahel", "Bergers unis"]
+
+
+def test_an_empty_page_number_is_a_bad_number(client):
+    for key in ("page", "per_page"):
+        response = client.get(f"/api/actors?{key}=")
+        assert response.status_code == 400 and key in response.get_json()["error"]
+    assert client.get("/api/actors?page=1&per_page=5").status_code == 200

@@ -68,7 +68,7 @@ class SearchParams:
 
 def _positive_int(args, key, default, maximum=None) -> int:
     raw = args.get(key)
-    if raw is None or raw.strip() == "":
+    if raw is None:  # absent; an empty value is a bad number, as the OpenAPI description's integer says
         return default
     try:
         value = int(raw.strip())
