@@ -188,6 +188,19 @@ def register_commands(app):
             sys.exit(1)
         click.echo("La base et l'index concordent.")
 
+    @app.cli.group("duplicates")
+    def duplicates_group():
+        """Doublons probables enregistrés."""
+
+    @duplicates_group.command("rebuild")
+    def duplicates_rebuild_command():
+        """Recalcule toutes les paires de doublons probables (bases existantes)."""
+        count = db.session.scalar(select(func.count()).select_from(Actor))
+        with progress(count, "Doublons") as bar:
+            n = operations.rebuild_pairs(db.session, progress=bar.update)
+        db.session.commit()
+        click.echo(f"{n} paire(s) de doublons probables.")
+
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path(file_okay=False))
     @click.option("--with-passwords", is_flag=True, help="Garde les empreintes des mots de passe.")

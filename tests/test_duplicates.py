@@ -18,12 +18,13 @@ def test_entry_warning_and_duplicates_page_apply_the_same_rule(app, coordinator_
     warned = text(submit(member, "/mon-espace/inscrire", ENTRY))
     # filler words and accents aside the names are the same; the address differs only in case
     assert "figure peut-être déjà dans le répertoire" in warned and "Association Solidarité Bénin Caen" in warned
-    assert "nom identique ou proche dans le même département" in warned and "même adresse électronique" in warned
+    assert "nom identique ou proche dans la même commune" in warned and "même adresse électronique" in warned
     assert submit(member, "/mon-espace/inscrire", {**ENTRY, "not_duplicate": "y"}).status_code == 302
     page = text(coordinator_client.get("/moderation/doublons"))
     assert "Solidarite Benin Caen" in page  # the pending entry, paired with the published one, for the same reasons
-    assert "nom identique ou proche dans le même département" in page and "même adresse électronique" in page
-    unrelated = {**ACTOR_FORM, "name": "Tout Autre Chose", "website": "", "email": "autre@example.org"}
+    assert "nom identique ou proche dans la même commune" in page and "même adresse électronique" in page
+    unrelated = {**ACTOR_FORM, "name": "Tout Autre Chose", "acronym": "", "website": "", "email": "autre@example.org",
+                 "phone": "02 31 99 88 77"}
     assert submit(member, "/mon-espace/inscrire", unrelated).status_code == 302  # no warning, no pair
     assert "Tout Autre Chose" not in text(coordinator_client.get("/moderation/doublons"))
 
