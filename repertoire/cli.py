@@ -220,6 +220,9 @@ def register_commands(app):
             raise click.ClickException(str(exc)) from None
         with index_progress():
             search.reindex_all()
+        with progress(counts.get("actor", 0), "Doublons") as bar:
+            operations.rebuild_pairs(db.session, progress=bar.update)  # pairs are not in a backup: found again
+        db.session.commit()
         click.echo(f"Sauvegarde restaurée : {counts.get('actor', 0)} fiche(s), {counts.get('user_account', 0)} "
                    f"compte(s) ; index reconstruit.")
 

@@ -7,7 +7,7 @@ import re
 
 import phonenumbers
 from rapidfuzz import fuzz
-from sqlalchemy import delete, event, func, or_, select
+from sqlalchemy import delete, event, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..actor_fields import LIST_FIELDS, MERGEABLE
@@ -186,6 +186,7 @@ def score(a, b) -> int:
 
 
 ACTIVE = ("published", "pending")
+PAIRS_LOCK = 0x52455044  # PostgreSQL advisory lock key serialising the refreshes of stored pairs
 CHUNK = 500
 
 
@@ -282,6 +283,10 @@ def _store_pairs(session):
         session.flush()
     changes = session.info.pop("duplicate_changes", None)
     if changes:
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            # Held until the commit: two writes at once each see the other's blocks, and store a pair once.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRS_LOCK})
         refresh_pairs(session, [i for i, new in changes.items() if not new], [i for i, new in changes.items() if new])
         session.info.pop("duplicate_changes", None)  # the flush of the pairs marks nothing that matters
 
