@@ -36,6 +36,7 @@ _TOWN_HALL = re.compile(r"(^|[.-])(mairie|ville|commune|agglo|metropole|cc|commu
 REASONS = {"name": _l("nom identique ou proche dans la même commune"), "email": _l("même adresse électronique"),
            "website": _l("même site web"), "phone": _l("même téléphone"), "town": _l("même commune")}
 MAX_BLOCK = 200  # a block this large (a shared webmail or portal address) says nothing
+WORD_BLOCK = 50  # nor a word this common in one commune: the name's other words and initials still meet
 NAME_SCORE = 88  # rapidfuzz token score from which two names are the same name mistyped
 WORD_SCORE = 80  # ... and from which two words are one word mistyped
 
@@ -203,7 +204,8 @@ def _initials(words: list[str]) -> set[str]:
 def block_keys(record) -> set[str]:
     """The blocks ``record`` falls in: two actors are compared only if they share one.
 
-    A close name counts in the same commune only, so a name's blocks are its words (and initials) there.
+    A close name counts in the same commune only, so a name's blocks are its words (``w|``) and its initials or
+    acronym (``i|``) there; contacts (``c|``) count anywhere.
     """
     keys = set()
     town = town_key(record.town or "")
@@ -211,14 +213,28 @@ def block_keys(record) -> set[str]:
         place = f"{record.department}|{town}"
         for key, words in _aliases(record):
             keys.update(f"w|{place}|{w}" for w in key.split())
-            keys.update(f"w|{place}|{i}" for i in _initials(words))
+            keys.update(f"i|{place}|{i}" for i in _initials(words))
+            if " " not in key and len(key) >= 3:
+                keys.add(f"i|{place}|{key}")
     if record.email:
-        keys.add(f"e|{record.email.strip().lower()}")
+        keys.add(f"c|e|{record.email.strip().lower()}")
     if site_key(record.website or ""):
-        keys.add(f"s|{site_key(record.website)}")
+        keys.add(f"c|s|{site_key(record.website)}")
     if phone_key(getattr(record, "phone", "") or ""):
-        keys.add(f"p|{phone_key(record.phone)}")
+        keys.add(f"c|p|{phone_key(record.phone)}")
     return {key[:300] for key in keys}
+
+
+def _word_count(keys) -> int:
+    return sum(key.startswith("w|") for key in keys)
+
+
+def _worth_comparing(shared, keys_a, keys_b) -> bool:
+    """Whether the blocks two actors share are enough for the rule to be asked: a contact, the initials, or half of
+    the words of the shorter name (one mistyped word in two still meets the other)."""
+    if any(not key.startswith("w|") for key in shared):
+        return True
+    return 2 * len(shared) >= min(_word_count(keys_a), _word_count(keys_b))
 
 
 def _holders(session, keys) -> dict[str, list[int]]:
@@ -230,16 +246,39 @@ def _holders(session, keys) -> dict[str, list[int]]:
         for key, actor_id in session.execute(select(DuplicateKey.key, DuplicateKey.actor_id)
                                              .where(DuplicateKey.key.in_(chunk))):
             found[key].append(actor_id)
-    return {key: ids for key, ids in found.items() if len(ids) <= MAX_BLOCK}
+    return {key: ids for key, ids in found.items()
+            if len(ids) <= (WORD_BLOCK if key.startswith("w|") else MAX_BLOCK)}
+
+
+def _shared_blocks(keys: dict[int, set[str]], holders: dict[str, list[int]], refreshed: set[int]
+                   ) -> dict[tuple[int, int], set[str]]:
+    """For each actor of ``keys``, the others holding one of its blocks, with the blocks they share
+    (a pair of two ``refreshed`` actors once, from its smaller id)."""
+    shared: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for i, ks in keys.items():
+        for key in ks:
+            for j in holders.get(key, ()):
+                if j != i and (j not in refreshed or i < j):
+                    shared[(min(i, j), max(i, j))].add(key)
+    return shared
 
 
 def candidates(session, record, statuses, exclude_id: int | None = None):
-    """The actors sharing a block with ``record``, through the stored blocks (no actor loaded to find them)."""
-    ids = {i for ids in _holders(session, block_keys(record)).values() for i in ids} - {exclude_id}
-    if not ids:
+    """The actors sharing enough blocks with ``record``, through the stored blocks (no actor loaded to find them)."""
+    keys = block_keys(record)
+    shared: dict[int, set[str]] = defaultdict(set)
+    for key, ids in _holders(session, keys).items():
+        for i in ids:
+            if i != exclude_id:
+                shared[i].add(key)
+    if not shared:
         return []
-    return list(session.scalars(select(Actor).where(Actor.id.in_(ids), Actor.status.in_(statuses),
-                                                    Actor.merged_into_id.is_(None)).order_by(Actor.id)))
+    found = []
+    for actor in session.scalars(select(Actor).where(Actor.id.in_(shared), Actor.status.in_(statuses),
+                                                     Actor.merged_into_id.is_(None)).order_by(Actor.id)):
+        if _worth_comparing(shared[actor.id], keys, block_keys(actor)):
+            found.append(actor)
+    return found
 
 
 def find_duplicates(session, data: ActorInput, exclude_id: int | None = None) -> list[tuple[Actor, list[str]]]:
@@ -331,24 +370,24 @@ def refresh_pairs(session, changed_ids, new_ids=()):
     keys = {i: block_keys(r) for i, r in records.items()}
     insert_rows(connection, DuplicateKey.__table__, ("actor_id", "key"),
                 [(i, key) for i, ks in keys.items() for key in ks])
-    holders = _holders(session, {key for ks in keys.values() for key in ks})
-    wanted = set()
-    for i, ks in keys.items():
-        for key in ks:
-            for j in holders.get(key, ()):
-                if j != i and (j not in keys or i < j):
-                    wanted.add((min(i, j), max(i, j)))
-    others = _records(session, {j for pair in wanted for j in pair} - set(records))
-    others = {j: r for j, r in others.items() if r.status in ACTIVE and r.merged_into_id is None}
-    dismissed = dismissed_pairs(session) if wanted else set()
-    rows, now = [], utcnow()
-    for a_id, b_id in sorted(wanted - dismissed):
-        a, b = records.get(a_id) or others.get(a_id), records.get(b_id) or others.get(b_id)
-        if a is None or b is None:
-            continue
-        why = reason_codes(a, b)
-        if why:
-            rows.append((a_id, b_id, ",".join(why), _pair_score(a, b, why), now))
+    dismissed = dismissed_pairs(session)
+    rows, now, mine = [], utcnow(), sorted(keys)
+    for start in range(0, len(mine), CHUNK * 4):  # a slice at a time: memory stays flat on a large import
+        part = {i: keys[i] for i in mine[start:start + CHUNK * 4]}
+        holders = _holders(session, {key for ks in part.values() for key in ks})
+        shared = _shared_blocks(part, holders, set(keys))
+        others = _records(session, {j for pair in shared for j in pair} - set(records))
+        others = {j: r for j, r in others.items() if r.status in ACTIVE and r.merged_into_id is None}
+        their = {j: block_keys(r) for j, r in others.items()}
+        for (a_id, b_id), blocks in sorted(shared.items()):
+            keys_a, keys_b = keys.get(a_id) or their.get(a_id), keys.get(b_id) or their.get(b_id)
+            if (a_id, b_id) in dismissed or keys_a is None or keys_b is None \
+                    or not _worth_comparing(blocks, keys_a, keys_b):
+                continue
+            a, b = records.get(a_id) or others[a_id], records.get(b_id) or others[b_id]
+            why = reason_codes(a, b)
+            if why:
+                rows.append((a_id, b_id, ",".join(why), _pair_score(a, b, why), now))
     insert_rows(connection, DuplicatePair.__table__, ("actor_a_id", "actor_b_id", "reasons", "score", "created_at"),
                 rows)
 
