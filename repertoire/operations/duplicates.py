@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from flask_babel import gettext as _, lazy_gettext as _l
 import re
 
@@ -47,6 +48,7 @@ def _words(name: str) -> list[str]:
             for w in fold_words(name).split()]
 
 
+@lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in
 def name_key(name: str) -> str:
     """The words that tell two names apart: accents, case, filler words and a bracketed acronym removed."""
     name = re.sub(r"\([^)]*\)", " ", name)
@@ -118,6 +120,7 @@ def normal_url(url: str) -> str:
     return f"{host_of(url)}/{path}".rstrip("/")
 
 
+@lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in
 def site_key(url: str) -> str:
     """What a website says about whose it is: empty for a town hall's site or a shared host's home page."""
     if not url or not url.strip():
@@ -134,6 +137,7 @@ def site_key(url: str) -> str:
     return key
 
 
+@lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in
 def phone_key(phone: str) -> str:
     if not phone or not phone.strip():
         return ""
@@ -144,6 +148,7 @@ def phone_key(phone: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in
 def town_key(town: str) -> str:
     return " ".join(w for w in _words(town or "") if w != "cedex")
 
@@ -371,14 +376,14 @@ def refresh_pairs(session, changed_ids, new_ids=()):
     insert_rows(connection, DuplicateKey.__table__, ("actor_id", "key"),
                 [(i, key) for i, ks in keys.items() for key in ks])
     dismissed = dismissed_pairs(session)
-    rows, now, mine = [], utcnow(), sorted(keys)
+    rows, now, mine, their = [], utcnow(), sorted(keys), {}
     for start in range(0, len(mine), CHUNK * 4):  # a slice at a time: memory stays flat on a large import
         part = {i: keys[i] for i in mine[start:start + CHUNK * 4]}
         holders = _holders(session, {key for ks in part.values() for key in ks})
         shared = _shared_blocks(part, holders, set(keys))
         others = _records(session, {j for pair in shared for j in pair} - set(records))
         others = {j: r for j, r in others.items() if r.status in ACTIVE and r.merged_into_id is None}
-        their = {j: block_keys(r) for j, r in others.items()}
+        their.update((j, block_keys(r)) for j, r in others.items() if j not in their)
         for (a_id, b_id), blocks in sorted(shared.items()):
             keys_a, keys_b = keys.get(a_id) or their.get(a_id), keys.get(b_id) or their.get(b_id)
             if (a_id, b_id) in dismissed or keys_a is None or keys_b is None \
