@@ -162,3 +162,13 @@ def test_a_restored_backup_has_its_pairs_found_again(app, runner, tmp_path):
     with fresh.app_context():
         assert duplicate_count(db.session) == 1
     dispose(fresh)
+
+
+def test_a_bracketed_number_tells_names_apart_where_a_bracketed_acronym_does_not(app, coordinator_client):
+    add_actor(app, name="Comité de jumelage de Bayeux (2)", town="Bayeux", postcode="14400")
+    add_actor(app, name="Comité de jumelage de Bayeux (3)", town="Bayeux", postcode="14400")
+    add_actor(app, name="Habitat sans frontières (2)", town="Bayeux", postcode="14400")
+    add_actor(app, name="Droits sans frontières (2)", town="Bayeux", postcode="14400")
+    add_actor(app, name="Partage Sans Frontières (PSF)", town="Bayeux", postcode="14400")
+    add_actor(app, name="PSF", town="Bayeux", postcode="14400")
+    assert pair_rows(coordinator_client) == {frozenset({"Partage Sans Frontières (PSF)", "PSF"})}

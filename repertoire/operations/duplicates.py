@@ -42,6 +42,10 @@ NAME_SCORE = 88  # rapidfuzz token score from which two names are the same name 
 WORD_SCORE = 80  # ... and from which two words are one word mistyped
 
 
+# A bracketed word with a letter is another name (an acronym); a bracketed number, as in « Comité (2) », stays.
+_BRACKETED = re.compile(r"\(([^)]*[^\W\d_][^)]*)\)")
+
+
 def _words(name: str) -> list[str]:
     """Folded words, Saint spelt out and a mistyped « association » read as one."""
     return [_SAINT.get(w, "association" if len(w) >= 9 and fuzz.ratio(w, "association") >= 85 else w)
@@ -51,7 +55,7 @@ def _words(name: str) -> list[str]:
 @lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in
 def name_key(name: str) -> str:
     """The words that tell two names apart: accents, case, filler words and a bracketed acronym removed."""
-    name = re.sub(r"\([^)]*\)", " ", name)
+    name = _BRACKETED.sub(" ", name)
     words = _words(name)
     return " ".join(w for w in words if w not in _FILLER) or " ".join(words)
 
@@ -59,8 +63,8 @@ def name_key(name: str) -> str:
 def _aliases(record) -> list[tuple[str, list[str]]]:
     """The names ``record`` goes by: (key, all words), for its name, a bracketed acronym and its acronym field."""
     name = record.name or ""
-    found = [(name_key(name), _words(re.sub(r"\([^)]*\)", " ", name)))]
-    for other in re.findall(r"\(([^)]*)\)", name) + [getattr(record, "acronym", "") or ""]:
+    found = [(name_key(name), _words(_BRACKETED.sub(" ", name)))]
+    for other in _BRACKETED.findall(name) + [getattr(record, "acronym", "") or ""]:
         if fold_words(other):
             found.append((name_key(other), _words(other)))
     return [(key, words) for key, words in found if key]
