@@ -188,6 +188,19 @@ def register_commands(app):
             sys.exit(1)
         click.echo("La base et l'index concordent.")
 
+    @app.cli.group("duplicates")
+    def duplicates_group():
+        """Doublons probables enregistrés."""
+
+    @duplicates_group.command("rebuild")
+    def duplicates_rebuild_command():
+        """Recalcule toutes les paires de doublons probables (bases existantes)."""
+        count = db.session.scalar(select(func.count()).select_from(Actor))
+        with progress(count, "Doublons") as bar:
+            n = operations.rebuild_pairs(db.session, progress=bar.update)
+        db.session.commit()
+        click.echo(f"{n} paire(s) de doublons probables.")
+
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path(file_okay=False))
     @click.option("--with-passwords", is_flag=True, help="Garde les empreintes des mots de passe.")
@@ -207,6 +220,9 @@ def register_commands(app):
             raise click.ClickException(str(exc)) from None
         with index_progress():
             search.reindex_all()
+        with progress(counts.get("actor", 0), "Doublons") as bar:
+            operations.rebuild_pairs(db.session, progress=bar.update)  # pairs are not in a backup: found again
+        db.session.commit()
         click.echo(f"Sauvegarde restaurée : {counts.get('actor', 0)} fiche(s), {counts.get('user_account', 0)} "
                    f"compte(s) ; index reconstruit.")
 

@@ -233,6 +233,30 @@ class DuplicateDismissal(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class DuplicateKey(db.Model):
+    """A block an active actor falls in (a word of its name in its commune, its e-mail, site or phone)."""
+
+    __tablename__ = "duplicate_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(300), index=True)
+
+
+class DuplicatePair(db.Model):
+    """A likely duplicate pair (smaller id first), found when either actor was written."""
+
+    __tablename__ = "duplicate_pair"
+    __table_args__ = (UniqueConstraint("actor_a_id", "actor_b_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_a_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"))
+    actor_b_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
+    reasons: Mapped[str] = mapped_column(String(100))  # reason codes, comma-separated
+    score: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IndexLog(db.Model):
     """The ordered log of actor changes, written in the changing transaction; each index follows it.
 

@@ -18,12 +18,13 @@ def test_entry_warning_and_duplicates_page_apply_the_same_rule(app, coordinator_
     warned = text(submit(member, "/mon-espace/inscrire", ENTRY))
     # filler words and accents aside the names are the same; the address differs only in case
     assert "figure peut-être déjà dans le répertoire" in warned and "Association Solidarité Bénin Caen" in warned
-    assert "nom identique ou proche dans le même département" in warned and "même adresse électronique" in warned
+    assert "nom identique ou proche dans la même commune" in warned and "même adresse électronique" in warned
     assert submit(member, "/mon-espace/inscrire", {**ENTRY, "not_duplicate": "y"}).status_code == 302
     page = text(coordinator_client.get("/moderation/doublons"))
     assert "Solidarite Benin Caen" in page  # the pending entry, paired with the published one, for the same reasons
-    assert "nom identique ou proche dans le même département" in page and "même adresse électronique" in page
-    unrelated = {**ACTOR_FORM, "name": "Tout Autre Chose", "website": "", "email": "autre@example.org"}
+    assert "nom identique ou proche dans la même commune" in page and "même adresse électronique" in page
+    unrelated = {**ACTOR_FORM, "name": "Tout Autre Chose", "acronym": "", "website": "", "email": "autre@example.org",
+                 "phone": "02 31 99 88 77"}
     assert submit(member, "/mon-espace/inscrire", unrelated).status_code == 302  # no warning, no pair
     assert "Tout Autre Chose" not in text(coordinator_client.get("/moderation/doublons"))
 
@@ -44,3 +45,130 @@ def test_merging_a_published_actor_into_a_pending_one_publishes_it_through_the_s
         assert actions[-1] == "publish"  # the publication is in the history, like any other
     assert app.test_client().get(f"/api/actors/{keep}").status_code == 200
     assert "publication" in text(coordinator_client.get(f"/moderation/acteurs/{keep}/historique"))
+
+
+# -- stored pairs: found when an actor is written, read by the page and the dashboard -------------------------
+
+HEADER = "name,acronym,kind,town,postcode,department,countries,intervention_towns,domains,activities,description,website,email,phone"
+
+
+def pair_rows(client, page=1):
+    """The pairs the duplicates page lists, as (name A, name B) sets."""
+    html = client.get(f"/moderation/doublons?page={page}").get_data(as_text=True)
+    import re
+    return {frozenset(m) for m in re.findall(r'<span class="visually-hidden"> (.*?) / (.*?)</span>', html)}
+
+
+def dashboard_figure(client):
+    import re
+    html = client.get("/moderation/tableau-de-bord").get_data(as_text=True)
+    return int(re.search(r'<span class="number">(\d+)</span> doublons probables', html).group(1))
+
+
+def test_pairs_are_stored_when_actors_are_written_and_follow_edits_and_archiving(app, coordinator_client):
+    from conftest import edit_actor
+    from repertoire.operations import archive_actor
+    a = add_actor(app, name="Les Amis de Ségou", town="Caen", postcode="14000")
+    b = add_actor(app, name="Amis de Segou", town="Caen", postcode="14200")  # another postcode of the town
+    assert pair_rows(coordinator_client) == {frozenset({"Les Amis de Ségou", "Amis de Segou"})}
+    assert dashboard_figure(coordinator_client) == 1
+    edit_actor(app, b, name="Jardins de Kayes")
+    assert pair_rows(coordinator_client) == set() and dashboard_figure(coordinator_client) == 0
+    edit_actor(app, b, name="Amis de Ségou (ADS)")
+    assert pair_rows(coordinator_client) == {frozenset({"Les Amis de Ségou", "Amis de Ségou (ADS)"})}
+    with app.app_context():
+        archive_actor(db.session, db.session.get(Actor, a))
+        db.session.commit()
+    assert pair_rows(coordinator_client) == set() and dashboard_figure(coordinator_client) == 0
+
+
+def test_a_dismissed_pair_stays_dismissed_after_edits_and_a_rebuild(app, coordinator_client, runner):
+    from conftest import edit_actor
+    a = add_actor(app, name="Comité Caen Thiès", email="comite@thies.example.org")
+    b = add_actor(app, name="Comite Caen-Thies", email="Comite@Thies.example.org")
+    page = coordinator_client.get("/moderation/doublons").get_data(as_text=True)
+    low, high = sorted((a, b))
+    assert coordinator_client.post(f"/moderation/doublons/{low}/{high}/ignorer",
+                                   data={"csrf_token": csrf_token(page)}).status_code == 302
+    assert pair_rows(coordinator_client) == set()
+    edit_actor(app, a, description="Une description nouvelle.")
+    edit_actor(app, b, name="Comité Caen–Thiès")
+    assert pair_rows(coordinator_client) == set()
+    assert runner.invoke(args=["duplicates", "rebuild"]).exit_code == 0
+    assert pair_rows(coordinator_client) == set() and dashboard_figure(coordinator_client) == 0
+
+
+def test_an_import_stores_pairs_with_existing_actors_and_among_its_rows(app, coordinator_client, runner, tmp_path):
+    add_actor(app, name="Partage Sans Frontières", acronym="PSF", town="Caen", postcode="14000")
+    rows = ['"PSF",,Association,Caen,14000,14,,,,,,,,',
+            '"Eau Vive Normandie",,Association,Rouen,76000,76,,,,,,,,02 35 00 11 22',
+            '"Groupe Eau",,Association,Évreux,27000,27,,,,,,,,+33 2.35.00.11.22',
+            '"Solidarité Laos",,Association,Caen,14000,14,,,,,,https://www.facebook.com/,,']
+    path = tmp_path / "actors.csv"
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert pair_rows(coordinator_client) == {frozenset({"Partage Sans Frontières", "PSF"}),
+                                             frozenset({"Eau Vive Normandie", "Groupe Eau"})}
+    assert dashboard_figure(coordinator_client) == 2
+
+
+def test_rebuild_recomputes_the_pairs_of_an_existing_database(app, coordinator_client, runner):
+    from sqlalchemy import delete
+    from repertoire.models import DuplicateKey, DuplicatePair
+    add_actor(app, name="Saint-Lô Solidarité Togo", town="Saint-Lô", postcode="50000", department="50")
+    add_actor(app, name="St Lo Solidarite Togo", town="St-Lô", postcode="50000", department="50")
+    with app.app_context():  # a database that had actors before pairs were stored
+        db.session.execute(delete(DuplicatePair))
+        db.session.execute(delete(DuplicateKey))
+        db.session.commit()
+    assert pair_rows(coordinator_client) == set()
+    result = runner.invoke(args=["duplicates", "rebuild"])
+    assert result.exit_code == 0 and "1 paire(s)" in result.output, result.output
+    assert pair_rows(coordinator_client) == {frozenset({"Saint-Lô Solidarité Togo", "St Lo Solidarite Togo"})}
+
+
+def test_merging_removes_the_pair_and_the_page_is_paged_by_50(app, coordinator_client, runner, tmp_path):
+    lines = []
+    for i in range(55):
+        lines.append(f'"Groupe {i}",,Association,Caen,14000,14,,,,,,,groupe{i}@example.org,')
+        lines.append(f'"Antenne {i}",,Association,Bayeux,14400,14,,,,,,,GROUPE{i}@example.org,')
+    path = tmp_path / "actors.csv"
+    path.write_text(HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert runner.invoke(args=["import", str(path)]).exit_code == 0
+    first, second = pair_rows(coordinator_client, 1), pair_rows(coordinator_client, 2)
+    assert len(first) == 50 and len(second) == 5 and not first & second
+    assert "55 paires probables" in text(coordinator_client.get("/moderation/doublons"))
+    assert coordinator_client.get("/moderation/doublons?page=3").status_code == 404
+    assert coordinator_client.get("/moderation/doublons?page=99999999999999999999").status_code == 404
+    with app.app_context():
+        keep, drop = (db.session.scalar(select(Actor.id).where(Actor.name == n)) for n in ("Groupe 0", "Antenne 0"))
+    page = coordinator_client.get(f"/moderation/doublons/{keep}/{drop}").get_data(as_text=True)
+    assert coordinator_client.post(f"/moderation/doublons/{keep}/{drop}",
+                                   data={"csrf_token": csrf_token(page), "keep": "a"}).status_code == 302
+    assert dashboard_figure(coordinator_client) == 54
+    assert frozenset({"Groupe 0", "Antenne 0"}) not in pair_rows(coordinator_client, 1) | pair_rows(coordinator_client, 2)
+
+
+def test_a_restored_backup_has_its_pairs_found_again(app, runner, tmp_path):
+    from conftest import build_app, dispose
+    from repertoire.operations import duplicate_count
+    add_actor(app, name="Amitié Caen Kayes", email="kayes@example.org")
+    add_actor(app, name="Amitie Caen-Kayes", town="Caen", postcode="14000")
+    assert runner.invoke(args=["backup", str(tmp_path / "backups")]).exit_code == 0
+    fresh = build_app(tmp_path / "fresh")
+    restored = fresh.test_cli_runner().invoke(args=["restore", str(next((tmp_path / "backups").iterdir()))])
+    assert restored.exit_code == 0, restored.output
+    with fresh.app_context():
+        assert duplicate_count(db.session) == 1
+    dispose(fresh)
+
+
+def test_a_bracketed_number_tells_names_apart_where_a_bracketed_acronym_does_not(app, coordinator_client):
+    add_actor(app, name="Comité de jumelage de Bayeux (2)", town="Bayeux", postcode="14400")
+    add_actor(app, name="Comité de jumelage de Bayeux (3)", town="Bayeux", postcode="14400")
+    add_actor(app, name="Habitat sans frontières (2)", town="Bayeux", postcode="14400")
+    add_actor(app, name="Droits sans frontières (2)", town="Bayeux", postcode="14400")
+    add_actor(app, name="Partage Sans Frontières (PSF)", town="Bayeux", postcode="14400")
+    add_actor(app, name="PSF", town="Bayeux", postcode="14400")
+    assert pair_rows(coordinator_client) == {frozenset({"Partage Sans Frontières (PSF)", "PSF"})}

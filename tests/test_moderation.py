@@ -163,12 +163,13 @@ def test_proposed_change_keeps_the_published_version_until_approved(app, member_
 
 
 def test_duplicates_are_shown_before_saving_and_can_be_claimed(app, member_client, coordinator_client):
-    existing = add_actor(app, name="Association Puits du Sahel", town="Bayeux", postcode="14400", department="14",
+    # a close name counts in the same commune (issue 15: one generic name in two towns is not a duplicate)
+    existing = add_actor(app, name="Association Puits du Sahel", town="Caen", postcode="14200", department="14",
                          countries="ML")
     response = submit(member_client, "/mon-espace/inscrire", ACTOR_FORM)
     body = text(response)
     assert response.status_code == 200 and "figure peut-être déjà dans le répertoire" in body
-    assert "nom identique ou proche dans le même département" in body
+    assert "nom identique ou proche dans la même commune" in body
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Actor)) == 1
     slug = the_actor(app, "Association Puits du Sahel").slug

@@ -109,11 +109,18 @@ def change_term(name: str, term_id: int, action: str):
 
 # -- duplicates ------------------------------------------------------------
 
+PER_PAGE = 50
+
 @bp.get("/doublons")
 @role_required(*COORDINATORS)
 def duplicates():
-    return render_template("moderation/duplicates.html", pairs=operations.duplicate_pairs(db.session),
-                           form=ConfirmForm())
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    total = operations.duplicate_count(db.session)
+    pages = max(1, -(-total // PER_PAGE))
+    if page > pages:
+        abort(404)
+    return render_template("moderation/duplicates.html", pairs=operations.duplicate_pairs(db.session, page, PER_PAGE),
+                           form=ConfirmForm(), page=page, pages=pages, total=total)
 
 
 def get_pair(a_id: int, b_id: int):
@@ -324,4 +331,4 @@ def dashboard():
     stale = operations.stale_count(db.session)
     months = operations.submissions_per_month(db.session)
     return render_template("moderation/dashboard.html", counts=counts, queue=queue, stale=stale, months=months,
-                           duplicates=len(operations.duplicate_pairs(db.session)))
+                           duplicates=operations.duplicate_count(db.session))

@@ -14,8 +14,9 @@ from .accounts import (PASSWORD_MIN, authenticate, check_new_password, confirm_u
 from .actors import (ActorMerged, EditConflict, SlugAllocator, _apply, actor_input, actor_snapshot,  # noqa: E402
                      actor_version, archive_actor, check_version, create_actor, edit_actor, lock_actors,
                      publish_actor, record_revision, restore_actor, restore_revision, set_status, update_actor)
-from .duplicates import (dismiss_pair, duplicate_pairs, final_actor, find_duplicates, host_of,  # noqa: E402
-                         merge_actors, merged_into, name_key, similar_names)
+from .duplicates import (dismiss_pair, duplicate_count, duplicate_pairs, final_actor, find_duplicates,  # noqa: E402
+                         host_of, mark_for_duplicates, merge_actors, merged_into, name_key, rebuild_pairs,
+                         similar_names)
 from .freshness import (confirm_still_accurate, remind_owners, reminders_due, stale_actors,  # noqa: E402
                         stale_actors_query, stale_count)
 from .importing import ActorImporter, ImportSummary, import_actors  # noqa: E402

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from difflib import SequenceMatcher
+from functools import lru_cache
 from flask_babel import gettext as _, lazy_gettext as _l
-from itertools import combinations
-from sqlalchemy import func, or_, select
+import re
+
+import phonenumbers
+from rapidfuzz import fuzz
+from sqlalchemy import delete, event, func, or_, select, text
+from sqlalchemy.orm import Session
 
 from ..actor_fields import LIST_FIELDS, MERGEABLE
-from ..models import Actor, ChangeRequest, DuplicateDismissal, User, utcnow
+from ..database import insert_rows
+from ..models import Actor, ChangeRequest, DuplicateDismissal, DuplicateKey, DuplicatePair, User, utcnow
 from ..text import fold_words
 from ..validation import ActorInput, Vocabulary
 
@@ -20,69 +25,269 @@ from .actors import actor_input, check_version, lock_actors, record_revision, se
 # One rule, ``reasons``, decides whether two actors look alike. Which actors are compared with which is the
 # blocking (``block_keys``, ``candidates``): a later search-index-backed blocking changes only those two.
 
-_FILLER = {"association", "asso", "de", "du", "des", "la", "le", "les", "l", "d", "et", "en", "a", "au", "aux",
-           "pour", "comite", "jumelage", "ville", "commune", "sur"}
-REASONS = {"name": _l("nom identique ou proche dans le même département"), "email": _l("même adresse électronique"),
-           "website": _l("même site web"), "town": _l("même commune")}
+_FILLER = {"association", "asso", "assoc", "de", "du", "des", "la", "le", "les", "l", "d", "et", "en", "a", "au",
+           "aux", "pour", "sur", "the", "of", "and"}
+_SAINT = {"st": "saint", "ste": "sainte", "sts": "saints"}
+# Hosts many actors share: a page there names one actor only by its path; a town hall's site names none.
+SHARED_HOSTS = {"facebook.com", "fb.com", "m.facebook.com", "instagram.com", "twitter.com", "x.com", "linkedin.com",
+                "youtube.com", "helloasso.com", "haloasso.com", "leetchi.com", "gofundme.com", "kisskissbankbank.com",
+                "ulule.com", "wixsite.com", "over-blog.com", "blogspot.com", "wordpress.com", "sites.google.com",
+                "jimdo.com", "e-monsite.com", "net1901.org", "assoce.fr", "linktr.ee"}
+_TOWN_HALL = re.compile(r"(^|[.-])(mairie|ville|commune|agglo|metropole|cc|communaute)[.-]|\.gouv\.fr$")
+REASONS = {"name": _l("nom identique ou proche dans la même commune"), "email": _l("même adresse électronique"),
+           "website": _l("même site web"), "phone": _l("même téléphone"), "town": _l("même commune")}
 MAX_BLOCK = 200  # a block this large (a shared webmail or portal address) says nothing
+WORD_BLOCK = 50  # nor a word this common in one commune: the name's other words and initials still meet
+NAME_SCORE = 88  # rapidfuzz token score from which two names are the same name mistyped
+WORD_SCORE = 80  # ... and from which two words are one word mistyped
 
 
-def similar_names(a: str, b: str) -> bool:
-    a, b = fold_words(a), fold_words(b)
-    return a == b or SequenceMatcher(None, a, b).ratio() >= 0.85
+# A bracketed word with a letter is another name (an acronym); a bracketed number, as in « Comité (2) », stays.
+_BRACKETED = re.compile(r"\(([^)]*[^\W\d_][^)]*)\)")
+
+
+def _words(name: str) -> list[str]:
+    """Folded words, Saint spelt out and a mistyped « association » read as one."""
+    return [_SAINT.get(w, "association" if len(w) >= 9 and fuzz.ratio(w, "association") >= 85 else w)
+            for w in fold_words(name).split()]
+
+
+@lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in
+def name_key(name: str) -> str:
+    """The words that tell two names apart: accents, case, filler words and a bracketed acronym removed."""
+    name = _BRACKETED.sub(" ", name)
+    words = _words(name)
+    return " ".join(w for w in words if w not in _FILLER) or " ".join(words)
+
+
+def _aliases(record) -> list[tuple[str, list[str]]]:
+    """The names ``record`` goes by: (key, all words), for its name, a bracketed acronym and its acronym field."""
+    name = record.name or ""
+    found = [(name_key(name), _words(_BRACKETED.sub(" ", name)))]
+    for other in _BRACKETED.findall(name) + [getattr(record, "acronym", "") or ""]:
+        if fold_words(other):
+            found.append((name_key(other), _words(other)))
+    return [(key, words) for key, words in found if key]
+
+
+def _is_acronym_of(acronym: str, words: list[str]) -> bool:
+    """Whether ``acronym`` is made of the initials of ``words``, filler words being optional."""
+    if len(acronym) < 3 or " " in acronym or len(words) < 2:
+        return False
+
+    def walk(i: int, j: int) -> bool:
+        if j == len(words):
+            return i == len(acronym)
+        word = words[j]
+        if i < len(acronym) and word[0] == acronym[i] and walk(i + 1, j + 1):
+            return True
+        return word in _FILLER and walk(i, j + 1)
+    return walk(0, 0)
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Same words in any order, each word at most mistyped."""
+    if a == b:
+        return True
+    if fuzz.token_sort_ratio(a, b) < NAME_SCORE:
+        return False
+    wa, wb = a.split(), b.split()
+    if len(wa) != len(wb):
+        return "".join(sorted(wa)) == "".join(sorted(wb)) or a.replace(" ", "") == b.replace(" ", "")
+
+    def close(w, words):
+        return any(w == v or (min(len(w), len(v)) >= 4 and fuzz.ratio(w, v) >= WORD_SCORE) for v in words)
+    return all(close(w, wb) for w in wa) and all(close(w, wa) for w in wb)
+
+
+def similar_names(a, b) -> bool:
+    """Whether records ``a`` and ``b`` go by one name: typos, word order, filler words, acronym or full name."""
+    for key_a, words_a in _aliases(a):
+        for key_b, words_b in _aliases(b):
+            if _same_words(key_a, key_b) or _is_acronym_of(key_a, words_b) or _is_acronym_of(key_b, words_a):
+                return True
+    return False
 
 
 def host_of(url: str) -> str:
-    host = url.split("://", 1)[-1].split("/", 1)[0].lower()
+    host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].lower().rstrip(".")
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0]
     return host[4:] if host.startswith("www.") else host
 
 
-def name_key(name: str) -> str:
-    """The words that tell two names apart: accents, case and filler words removed."""
-    return " ".join(w for w in fold_words(name).split() if w not in _FILLER)
+def normal_url(url: str) -> str:
+    """``url`` without scheme, www., case of the host, query, fragment or trailing slash."""
+    url = url.strip()
+    rest = url.split("://", 1)[-1]
+    path = rest.split("/", 1)[1] if "/" in rest else ""
+    path = path.split("#", 1)[0].split("?", 1)[0].strip("/")
+    return f"{host_of(url)}/{path}".rstrip("/")
+
+
+@lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in
+def site_key(url: str) -> str:
+    """What a website says about whose it is: empty for a town hall's site or a shared host's home page."""
+    if not url or not url.strip():
+        return ""
+    host = host_of(url)
+    if _TOWN_HALL.search(host):
+        return ""
+    key = normal_url(url)
+    shared = any(host == h or host.endswith("." + h) for h in SHARED_HOSTS)
+    if shared:
+        key = key.lower()  # paths on these platforms ignore case
+        if "/" not in key:
+            return ""
+    return key
+
+
+@lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in
+def phone_key(phone: str) -> str:
+    if not phone or not phone.strip():
+        return ""
+    try:
+        number = phonenumbers.parse(phone, "FR")
+    except phonenumbers.NumberParseException:
+        return "".join(ch for ch in phone if ch.isdigit())
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in
+def town_key(town: str) -> str:
+    return " ".join(w for w in _words(town or "") if w != "cedex")
+
+
+def _same_town(a, b) -> bool:
+    ta, tb = town_key(a.town), town_key(b.town)
+    return bool(ta) and (ta == tb or fuzz.ratio(ta, tb) >= 90)
 
 
 def reasons(a, b) -> list[str]:
-    """Why ``a`` and ``b`` (actors or entries: name, department, email, website, town) look like one actor.
+    """Why ``a`` and ``b`` (actors or entries) look like one actor, in words; empty when they do not."""
+    return [str(REASONS[r]) for r in reason_codes(a, b)]
 
-    Empty when they do not: the same town alone is not a reason, only a further sign.
+
+def reason_codes(a, b) -> list[str]:
+    """Why ``a`` and ``b`` (actors or entries) look like one actor; empty when they do not.
+
+    A close name counts in the same commune only (one generic name lives in many towns); the same e-mail,
+    website (not a shared host's or a town hall's) or phone counts anywhere.
     """
     found = []
-    if a.department == b.department and (similar_names(a.name, b.name)
-                                         or similar_names(name_key(a.name) or a.name, name_key(b.name) or b.name)):
+    same_town = a.department == b.department and _same_town(a, b)
+    if same_town and similar_names(a, b):
         found.append("name")
-    if a.email and b.email and a.email.lower() == b.email.lower():
+    if a.email and b.email and a.email.strip().lower() == b.email.strip().lower():
         found.append("email")
-    if a.website and b.website and host_of(a.website) == host_of(b.website):
+    site = site_key(a.website or "")
+    if site and site == site_key(b.website or ""):
         found.append("website")
-    if found and fold_words(a.town or "") == fold_words(b.town or ""):
+    phone = phone_key(getattr(a, "phone", "") or "")
+    if phone and phone == phone_key(getattr(b, "phone", "") or ""):
+        found.append("phone")
+    if found and same_town and "name" not in found:
         found.append("town")
-    return [str(REASONS[r]) for r in found]
+    return found
 
 
-def block_keys(record) -> set[tuple]:
-    """The blocks ``record`` falls in: two actors are compared only if they share one."""
-    key = name_key(record.name) or fold_words(record.name)
-    keys = {("name", record.department, key.split()[0])} if key else set()
+def score(a, b) -> int:
+    """How alike two names are (0-100), to order pairs."""
+    return int(fuzz.token_sort_ratio(name_key(a.name), name_key(b.name)))
+
+
+ACTIVE = ("published", "pending")
+PAIRS_LOCK = 0x52455044  # PostgreSQL advisory lock key serialising the refreshes of stored pairs
+CHUNK = 500
+
+
+def _initials(words: list[str]) -> set[str]:
+    """The acronyms a name's words may give: the initials, filler words taken or left (a few variants)."""
+    found = {""}
+    for word in words:
+        found = {f + word[0] for f in found} | (found if word in _FILLER else set())
+        if len(found) > 16:
+            break
+    return {f for f in found if len(f) >= 3}
+
+
+def block_keys(record) -> set[str]:
+    """The blocks ``record`` falls in: two actors are compared only if they share one.
+
+    A close name counts in the same commune only, so a name's blocks are its words (``w|``) and its initials or
+    acronym (``i|``) there; contacts (``c|``) count anywhere.
+    """
+    keys = set()
+    town = town_key(record.town or "")
+    if town:
+        place = f"{record.department}|{town}"
+        for key, words in _aliases(record):
+            keys.update(f"w|{place}|{w}" for w in key.split())
+            keys.update(f"i|{place}|{i}" for i in _initials(words))
+            if " " not in key and len(key) >= 3:
+                keys.add(f"i|{place}|{key}")
     if record.email:
-        keys.add(("email", record.email.lower()))
-    if record.website:
-        keys.add(("web", host_of(record.website)))
-    return keys
+        keys.add(f"c|e|{record.email.strip().lower()}")
+    if site_key(record.website or ""):
+        keys.add(f"c|s|{site_key(record.website)}")
+    if phone_key(getattr(record, "phone", "") or ""):
+        keys.add(f"c|p|{phone_key(record.phone)}")
+    return {key[:300] for key in keys}
+
+
+def _word_count(keys) -> int:
+    return sum(key.startswith("w|") for key in keys)
+
+
+def _worth_comparing(shared, keys_a, keys_b) -> bool:
+    """Whether the blocks two actors share are enough for the rule to be asked: a contact, the initials, or half of
+    the words of the shorter name (one mistyped word in two still meets the other)."""
+    if any(not key.startswith("w|") for key in shared):
+        return True
+    return 2 * len(shared) >= min(_word_count(keys_a), _word_count(keys_b))
+
+
+def _holders(session, keys) -> dict[str, list[int]]:
+    """The actors holding each of ``keys`` (blocks larger than MAX_BLOCK left out: they say nothing)."""
+    found: dict[str, list[int]] = defaultdict(list)
+    keys = sorted(keys)
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        for key, actor_id in session.execute(select(DuplicateKey.key, DuplicateKey.actor_id)
+                                             .where(DuplicateKey.key.in_(chunk))):
+            found[key].append(actor_id)
+    return {key: ids for key, ids in found.items()
+            if len(ids) <= (WORD_BLOCK if key.startswith("w|") else MAX_BLOCK)}
+
+
+def _shared_blocks(keys: dict[int, set[str]], holders: dict[str, list[int]], refreshed: set[int]
+                   ) -> dict[tuple[int, int], set[str]]:
+    """For each actor of ``keys``, the others holding one of its blocks, with the blocks they share
+    (a pair of two ``refreshed`` actors once, from its smaller id)."""
+    shared: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for i, ks in keys.items():
+        for key in ks:
+            for j in holders.get(key, ()):
+                if j != i and (j not in refreshed or i < j):
+                    shared[(min(i, j), max(i, j))].add(key)
+    return shared
 
 
 def candidates(session, record, statuses, exclude_id: int | None = None):
-    """The actors sharing a block with ``record``: a query wide enough, then ``block_keys`` exactly."""
-    conditions = [Actor.department == record.department]
-    if record.email:
-        conditions.append(func.lower(Actor.email) == record.email.lower())
-    if record.website:
-        conditions.append(Actor.website.contains(host_of(record.website)))
-    query = select(Actor).where(Actor.status.in_(statuses), Actor.merged_into_id.is_(None), or_(*conditions))
-    if exclude_id is not None:
-        query = query.where(Actor.id != exclude_id)
+    """The actors sharing enough blocks with ``record``, through the stored blocks (no actor loaded to find them)."""
     keys = block_keys(record)
-    return [actor for actor in session.scalars(query.order_by(Actor.id)) if keys & block_keys(actor)]
+    shared: dict[int, set[str]] = defaultdict(set)
+    for key, ids in _holders(session, keys).items():
+        for i in ids:
+            if i != exclude_id:
+                shared[i].add(key)
+    if not shared:
+        return []
+    found = []
+    for actor in session.scalars(select(Actor).where(Actor.id.in_(shared), Actor.status.in_(statuses),
+                                                     Actor.merged_into_id.is_(None)).order_by(Actor.id)):
+        if _worth_comparing(shared[actor.id], keys, block_keys(actor)):
+            found.append(actor)
+    return found
 
 
 def find_duplicates(session, data: ActorInput, exclude_id: int | None = None) -> list[tuple[Actor, list[str]]]:
@@ -99,34 +304,139 @@ def dismissed_pairs(session) -> set[tuple[int, int]]:
     return {tuple(row) for row in session.execute(select(DuplicateDismissal.actor_a_id, DuplicateDismissal.actor_b_id))}
 
 
-def duplicate_pairs(session, statuses=("published", "pending")) -> list[tuple[Actor, Actor, list[str]]]:
-    """Likely duplicate pairs among the directory, strongest first, leaving out those already dismissed."""
-    actors = list(session.scalars(select(Actor).where(Actor.status.in_(statuses), Actor.merged_into_id.is_(None))))
-    blocks: dict[tuple, list[Actor]] = defaultdict(list)
-    for actor in actors:
-        for key in block_keys(actor):
-            blocks[key].append(actor)
+# -- the stored pairs ---------------------------------------------------------
+# Every write of an actor (entry, edit, import, merge, archive) marks it; when the transaction commits its blocks
+# and pairs are computed again, in bulk. The duplicates page and the dashboard read the stored pairs.
+
+def mark_for_duplicates(session, actor_ids, new: bool = False):
+    """Have these actors' blocks and pairs computed again when the current transaction commits."""
+    changes = session.info.setdefault("duplicate_changes", {})
+    for i in actor_ids:
+        if i is not None:
+            changes[i] = changes.get(i, True) and new
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_changes(session, flush_context):
+    new = [obj.id for obj in session.new if isinstance(obj, Actor)]
+    dirty = [obj.id for obj in list(session.dirty) + list(session.deleted)
+             if isinstance(obj, Actor) and session.is_modified(obj, include_collections=False)]
+    mark_for_duplicates(session, new, new=True)
+    mark_for_duplicates(session, dirty)
+
+
+@event.listens_for(Session, "before_commit")
+def _store_pairs(session):
+    if session.dirty or session.new or session.deleted:
+        session.flush()
+    changes = session.info.pop("duplicate_changes", None)
+    if changes:
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            # Held until the commit: two writes at once each see the other's blocks, and store a pair once.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRS_LOCK})
+        refresh_pairs(session, [i for i, new in changes.items() if not new], [i for i, new in changes.items() if new])
+        session.info.pop("duplicate_changes", None)  # the flush of the pairs marks nothing that matters
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session):
+    session.info.pop("duplicate_changes", None)
+
+
+_RECORD = (Actor.id, Actor.name, Actor.acronym, Actor.town, Actor.department, Actor.email, Actor.website,
+           Actor.phone, Actor.status, Actor.merged_into_id)
+
+
+def _records(session, ids) -> dict[int, object]:
+    ids = sorted(ids)
+    found = {}
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(select(*_RECORD).where(Actor.id.in_(ids[start:start + CHUNK]))):
+            found[row.id] = row
+    return found
+
+
+def _pair_score(a, b, why: list[str]) -> int:
+    return 100 * len(why) + score(a, b)
+
+
+def refresh_pairs(session, changed_ids, new_ids=()):
+    """Compute again the blocks and likely pairs of these actors (``new_ids``: just inserted, nothing stored yet)."""
+    changed_ids, new_ids = set(changed_ids), set(new_ids) - set(changed_ids)
+    everyone = changed_ids | new_ids
+    if not everyone:
+        return
+    connection = session.connection()
+    old = sorted(changed_ids)
+    for start in range(0, len(old), CHUNK):
+        chunk = old[start:start + CHUNK]
+        session.execute(delete(DuplicateKey).where(DuplicateKey.actor_id.in_(chunk)))
+        session.execute(delete(DuplicatePair).where(or_(DuplicatePair.actor_a_id.in_(chunk),
+                                                        DuplicatePair.actor_b_id.in_(chunk))))
+    records = {i: r for i, r in _records(session, everyone).items()
+               if r.status in ACTIVE and r.merged_into_id is None}
+    keys = {i: block_keys(r) for i, r in records.items()}
+    insert_rows(connection, DuplicateKey.__table__, ("actor_id", "key"),
+                [(i, key) for i, ks in keys.items() for key in ks])
     dismissed = dismissed_pairs(session)
-    found: dict[tuple[int, int], tuple[Actor, Actor, list[str]]] = {}
-    for key, members in blocks.items():
-        if len(members) > MAX_BLOCK:  # a page-wide guard; one entry is compared with its whole blocks
-            continue
-        for a, b in combinations(sorted(members, key=lambda x: x.id), 2):
-            pair = (a.id, b.id)
-            if pair in found or pair in dismissed:
+    rows, now, mine, their = [], utcnow(), sorted(keys), {}
+    for start in range(0, len(mine), CHUNK * 4):  # a slice at a time: memory stays flat on a large import
+        part = {i: keys[i] for i in mine[start:start + CHUNK * 4]}
+        holders = _holders(session, {key for ks in part.values() for key in ks})
+        shared = _shared_blocks(part, holders, set(keys))
+        others = _records(session, {j for pair in shared for j in pair} - set(records))
+        others = {j: r for j, r in others.items() if r.status in ACTIVE and r.merged_into_id is None}
+        their.update((j, block_keys(r)) for j, r in others.items() if j not in their)
+        for (a_id, b_id), blocks in sorted(shared.items()):
+            keys_a, keys_b = keys.get(a_id) or their.get(a_id), keys.get(b_id) or their.get(b_id)
+            if (a_id, b_id) in dismissed or keys_a is None or keys_b is None \
+                    or not _worth_comparing(blocks, keys_a, keys_b):
                 continue
-            why = reasons(a, b)
+            a, b = records.get(a_id) or others[a_id], records.get(b_id) or others[b_id]
+            why = reason_codes(a, b)
             if why:
-                found[pair] = (a, b, why)
-    return sorted(found.values(), key=lambda t: (-len(t[2]), t[0].name_sort))
+                rows.append((a_id, b_id, ",".join(why), _pair_score(a, b, why), now))
+    insert_rows(connection, DuplicatePair.__table__, ("actor_a_id", "actor_b_id", "reasons", "score", "created_at"),
+                rows)
+
+
+def rebuild_pairs(session, progress=None) -> int:
+    """Compute every actor's blocks and pairs again (for existing databases); return the number of pairs."""
+    session.execute(delete(DuplicatePair))
+    session.execute(delete(DuplicateKey))
+    ids = list(session.scalars(select(Actor.id).where(Actor.status.in_(ACTIVE), Actor.merged_into_id.is_(None))
+                               .order_by(Actor.id)))
+    step = 5000
+    for start in range(0, len(ids), step):
+        refresh_pairs(session, (), ids[start:start + step])
+        if progress:
+            progress(len(ids[start:start + step]))
+    session.info.pop("duplicate_changes", None)
+    return session.scalar(select(func.count()).select_from(DuplicatePair))
+
+
+def duplicate_count(session) -> int:
+    """How many likely pairs wait for a coordinator (one COUNT)."""
+    return session.scalar(select(func.count()).select_from(DuplicatePair))
+
+
+def duplicate_pairs(session, page: int = 1, per_page: int = 50) -> list[tuple[Actor, Actor, list[str]]]:
+    """One page of the stored likely pairs, strongest first (dismissed pairs are never stored)."""
+    rows = session.execute(select(DuplicatePair.actor_a_id, DuplicatePair.actor_b_id, DuplicatePair.reasons)
+                           .order_by(DuplicatePair.score.desc(), DuplicatePair.id)
+                           .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    actors = {a.id: a for a in session.scalars(select(Actor).where(
+        Actor.id.in_({i for row in rows for i in row[:2]})))} if rows else {}
+    return [(actors[a], actors[b], [str(REASONS[r]) for r in why.split(",") if r in REASONS])
+            for a, b, why in rows]
 
 
 def dismiss_pair(session, a: Actor, b: Actor, user: User | None):
     low, high = sorted((a.id, b.id))
     if (low, high) not in dismissed_pairs(session):
         session.add(DuplicateDismissal(actor_a_id=low, actor_b_id=high, user_id=user.id if user else None))
-
-
+    session.execute(delete(DuplicatePair).where(DuplicatePair.actor_a_id == low, DuplicatePair.actor_b_id == high))
 
 
 def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], user: User | None,

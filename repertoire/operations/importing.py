@@ -8,6 +8,7 @@ from ..actor_fields import COLUMN_FIELDS
 from ..database import insert_rows
 from ..models import Actor, ActorCountry, ActorTown, Revision, actor_activity, actor_domain, utcnow
 from ..search import mark_for_index
+from .duplicates import mark_for_duplicates
 from ..validation import ActorInput, Vocabulary, actor_key
 
 from .actors import SlugAllocator, publish_actor, update_actor
@@ -73,6 +74,7 @@ class ActorImporter:
             ids = _insert_published(session, batch, vocab, self.slugs, holds_write_lock=self.inserted)
             self.inserted = True
             mark_for_index(session, ids, new=True)
+            mark_for_duplicates(session, ids, new=True)
             self.summary.created += len(ids)
             if progress:
                 progress(len(batch))
