@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..actor_fields import LIST_FIELDS, MERGEABLE
 from ..database import insert_rows
 from ..models import Actor, ChangeRequest, DuplicateDismissal, DuplicateKey, DuplicatePair, User, utcnow
+from ..search.outbox import LOG_LOCK
 from ..text import fold_words
 from ..validation import ActorInput, Vocabulary
 
@@ -334,6 +335,9 @@ def _store_pairs(session):
         connection = session.connection()
         if connection.dialect.name == "postgresql":
             # Held until the commit: two writes at once each see the other's blocks, and store a pair once.
+            # The change log's lock first, as its own hook takes it: every commit takes both in one order,
+            # so two commits never wait on each other crosswise (a deadlock).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRS_LOCK})
         refresh_pairs(session, [i for i, new in changes.items() if not new], [i for i, new in changes.items() if new])
         session.info.pop("duplicate_changes", None)  # the flush of the pairs marks nothing that matters
