@@ -104,18 +104,22 @@ def runner(app):
 DEFAULTS = {"kind": "association", "town": "Caen", "postcode": "14000", "department": "14"}
 
 
+def new_actor(vocab, status="published", **fields):
+    """An actor created through validation and operations in the current session (not committed)."""
+    data, errors = validate_actor({**DEFAULTS, **fields}, vocab)
+    assert not errors, errors
+    actor = create_actor(db.session, data, vocab, status="pending")
+    if status == "published":
+        publish_actor(db.session, actor)
+    else:
+        actor.status = status
+    return actor
+
+
 def add_actor(app, status="published", **fields):
     """Create an actor through validation and operations, commit, return its id."""
-    raw = {**DEFAULTS, **fields}
     with app.app_context():
-        vocab = Vocabulary(db.session)
-        data, errors = validate_actor(raw, vocab)
-        assert not errors, errors
-        actor = create_actor(db.session, data, vocab, status="pending")
-        if status == "published":
-            publish_actor(db.session, actor)
-        else:
-            actor.status = status
+        actor = new_actor(Vocabulary(db.session), status, **fields)
         db.session.commit()
         return actor.id
 

@@ -6,11 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from conftest import DEFAULTS, add_user, login
+from conftest import add_user, login, new_actor
 from repertoire.extensions import db
 from repertoire.models import Actor, ChangeRequest, User, utcnow
-from repertoire.operations import create_actor, publish_actor
-from repertoire.validation import Vocabulary, validate_actor
+from repertoire.validation import Vocabulary
 from web import text
 
 
@@ -20,13 +19,7 @@ def add_actors(app, count, prefix="Fiche", status="published", **fields):
     with app.app_context():
         vocab = Vocabulary(db.session)
         for i in range(count):
-            data, errors = validate_actor({**DEFAULTS, "name": f"{prefix} {i:03d}", **fields}, vocab)
-            assert not errors, errors
-            actor = create_actor(db.session, data, vocab, status="pending")
-            if status == "published":
-                publish_actor(db.session, actor)
-            else:
-                actor.status = status
+            actor = new_actor(vocab, status, **{"name": f"{prefix} {i:03d}", **fields})
             db.session.flush()
             ids.append(actor.id)
         db.session.commit()
