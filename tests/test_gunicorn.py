@@ -3,6 +3,7 @@
 How fast an edit becomes visible is measured by ``bench/search.py``, not asserted here.
 """
 import os
+from contextlib import contextmanager
 import socket
 import subprocess
 import sys
@@ -24,6 +25,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app, tmp_path, workers=4, **extra_env):
+    """The app served by gunicorn on a free port (``extra_env`` added to its environment); yields the base URL."""
+    port = free_port()
+    env = {**os.environ, "REPERTOIRE_DATABASE_URL": database_url(tmp_path),
+           "REPERTOIRE_INDEX_DIR": str(tmp_path / "index"), "REPERTOIRE_MAIL_OUTBOX": app.config["MAIL_OUTBOX"],
+           "REPERTOIRE_SECRET_KEY": "gunicorn-test-secret-0123456789", **extra_env}
+    server = subprocess.Popen([str(GUNICORN), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
+                               "warning", "repertoire:create_app()"], env=env, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if requests.get(base + "/api/actors", timeout=30).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    assert "Traceback" not in errors, errors[-3000:]
 
 
 def test_concurrent_edits_through_four_gunicorn_workers(tmp_path):

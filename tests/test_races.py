@@ -3,45 +3,17 @@
 The decisions are made at once by threads against gunicorn with four workers,
 on SQLite or PostgreSQL (``make test-postgres``).
 """
-import os
 import re
-import subprocess
 import threading
-import time
-from contextlib import contextmanager
 
 import requests
 from sqlalchemy import select
 
-from conftest import add_user, build_app, database_url, dispose, login
+from conftest import add_user, build_app, dispose, login
 from repertoire.extensions import db
 from repertoire.models import Actor, ChangeRequest, Revision
-from test_gunicorn import GUNICORN, free_port
+from test_gunicorn import gunicorn
 from web import ACTOR_FORM, csrf_token, outbox, submit
-
-
-@contextmanager
-def gunicorn(app, tmp_path, workers=4):
-    """The app served by gunicorn on a free port; yields the base URL."""
-    port = free_port()
-    env = {**os.environ, "REPERTOIRE_DATABASE_URL": database_url(tmp_path),
-           "REPERTOIRE_INDEX_DIR": str(tmp_path / "index"), "REPERTOIRE_MAIL_OUTBOX": app.config["MAIL_OUTBOX"],
-           "REPERTOIRE_SECRET_KEY": "gunicorn-test-secret-0123456789"}
-    server = subprocess.Popen([str(GUNICORN), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
-                               "warning", "repertoire:create_app()"], env=env, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if requests.get(base + "/api/actors", timeout=30).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        _, errors = server.communicate(timeout=30)
-    assert "Traceback" not in errors, errors[-3000:]
 
 
 def coordinator_session(base):
