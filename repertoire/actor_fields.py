@@ -31,7 +31,8 @@ from flask_babel import gettext as _, lazy_gettext as _l
 class Field:
     name: str                    # contract name: JSON key, CSV column, form field, ActorInput attribute
     label: object                # French label (lazy), translated by the catalogue
-    type: str = "str"            # "str", "int" (None when empty) or "slug" (a taxonomy term)
+    type: str = "str"            # "str", "int" (None when empty), "slug" (a taxonomy term), or the
+    #                              structured lists "networks" and "partnerships" (partnership_fields.py)
     required: bool = False       # a CSV column every file must have; the form marks it
     multi: bool = False          # a list (";" between values in CSV)
     csv: bool = True             # an interchange column (CSV and JSON import/export)
@@ -53,6 +54,9 @@ class Field:
 
     def to_text(self, value) -> str:
         """The CSV cell."""
+        if self.type == "networks":
+            from .partnership_fields import networks_to_text
+            return networks_to_text(value)
         if self.multi:
             return ";".join(value)
         return "" if value is None else str(value)
@@ -77,6 +81,16 @@ def clean_year(value: str):
 
 
 _LIST = {"type": "array", "items": {"type": "string"}}
+_PARTNER = {"type": "object", "required": ["name", "country", "locality", "actor"], "properties": {
+    "name": {"type": "string", "maxLength": 200}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+    "locality": {"type": "string", "maxLength": 120}, "actor": {"type": "string", "nullable": True}}}
+_DATE = {"type": "string", "pattern": r"^(\d{4}(-\d{2}(-\d{2})?)?)?$"}
+PARTNERSHIP_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"},
+    "kind": {"type": "string", "enum": ["jumelage", "cooperation", "partenariat", "amitie"]},
+    "status": {"type": "string", "enum": ["active", "suspendue", "terminee"]},
+    "start": _DATE, "end": _DATE, "partners": {"type": "array", "items": _PARTNER, "minItems": 1},
+    "domains": _LIST, "description": {"type": "string", "maxLength": 2000}, "source": {"type": "string"}}}
 
 FIELDS: tuple[Field, ...] = (
     Field("name", _l("Nom"), required=True, index="name", sortable=True,
@@ -102,6 +116,12 @@ FIELDS: tuple[Field, ...] = (
     Field("phone", _l("Téléphone")),
     Field("founded", _l("Année de création"), type="int", sortable=True, clean=clean_year,
           schema={"type": "integer", "nullable": True, "minimum": 1800}),
+    Field("networks", _l("Réseaux"), type="networks", multi=True, column=False, attr="network_values",
+          merge="union", schema={"type": "array", "items": {"type": "object", "properties": {
+              "network": {"type": "string"}, "since": {"type": "integer", "nullable": True}}}}),
+    Field("partnerships", _l("Partenariats"), type="partnerships", multi=True, csv=False, column=False,
+          attr="partnership_values", merge="union",
+          schema={"type": "array", "items": PARTNERSHIP_SCHEMA}),
 )
 
 BY_NAME = {f.name: f for f in FIELDS}

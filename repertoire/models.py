@@ -94,6 +94,64 @@ class ActorTown(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PartnershipPartner(db.Model):
+    """One partner of a partnership: a place abroad or in France, possibly an actor of the directory."""
+
+    __tablename__ = "partnership_partner"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnership.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    locality: Mapped[str] = mapped_column(String(120), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("actor.id", ondelete="SET NULL"), nullable=True,
+                                                 index=True)
+    actor: Mapped["Actor | None"] = relationship(foreign_keys=[actor_id], lazy="joined")
+
+    def as_value(self) -> dict:
+        return {"name": self.name, "country": self.country, "locality": self.locality,
+                "actor": self.actor.slug if self.actor is not None else None}
+
+
+class Partnership(db.Model):
+    """A twinning, a cooperation agreement, a partnership held by an actor (contract §5)."""
+
+    __tablename__ = "partnership"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    start: Mapped[str] = mapped_column(String(10), default="")  # YYYY, YYYY-MM or YYYY-MM-DD; "" unknown
+    end: Mapped[str] = mapped_column(String(10), default="")  # "" while it lasts
+    start_year: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)  # for ranges and decades
+    domains: Mapped[list] = mapped_column(JSON, default=list)  # slugs, in taxonomy order
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(300), default="")
+
+    partners: Mapped[list[PartnershipPartner]] = relationship(
+        order_by=PartnershipPartner.position, cascade="all, delete-orphan", lazy="selectin")
+
+    def as_value(self) -> dict:
+        """The partnership as ``ActorInput.partnerships`` holds it (no id, no holder)."""
+        return {"kind": self.kind, "status": self.status, "start": self.start, "end": self.end,
+                "partners": [p.as_value() for p in self.partners], "domains": list(self.domains or []),
+                "description": self.description, "source": self.source}
+
+
+class Membership(db.Model):
+    """An actor's membership of a network, itself an actor of the directory."""
+
+    __tablename__ = "membership"
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+    since: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the year it joined
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    network: Mapped["Actor"] = relationship(foreign_keys=[network_id], lazy="joined")
+
+
 class Actor(db.Model):
     __tablename__ = "actor"
 
@@ -129,6 +187,12 @@ class Actor(db.Model):
         secondary=actor_domain, order_by=Domain.position, lazy="selectin")
     activities: Mapped[list[Activity]] = relationship(
         secondary=actor_activity, order_by=Activity.position, lazy="selectin")
+    partnerships: Mapped[list[Partnership]] = relationship(
+        order_by=Partnership.position, cascade="all, delete-orphan", lazy="selectin",
+        foreign_keys=[Partnership.actor_id])
+    memberships: Mapped[list[Membership]] = relationship(
+        order_by=Membership.position, cascade="all, delete-orphan", lazy="selectin",
+        foreign_keys=[Membership.actor_id])
 
     @property
     def countries(self) -> list[str]:
@@ -149,6 +213,18 @@ class Actor(db.Model):
     @property
     def activity_slugs(self) -> list[str]:
         return [a.slug for a in self.activities]
+
+    @property
+    def partnership_values(self) -> list[dict]:
+        return [p.as_value() for p in self.partnerships]
+
+    @property
+    def partnership_ids(self) -> list[int]:
+        return [p.id for p in self.partnerships]
+
+    @property
+    def network_values(self) -> list[dict]:
+        return [{"network": m.network.slug, "since": m.since} for m in self.memberships]
 
     @property
     def is_published(self) -> bool:

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from .actor_fields import FIELDS
-from .models import Activity, Actor, ActorCountry, ActorTown, Domain, Kind, actor_activity, actor_domain
+from .models import (Activity, Actor, ActorCountry, ActorTown, Domain, Kind, Membership, Partnership,
+                     PartnershipPartner, actor_activity, actor_domain)
 
 CHUNK = 1000
 
@@ -22,7 +23,7 @@ _actor = Actor.__table__
 # makes a record positionally, the lists are filled by _with_lists).
 _SCALARS = [("id", int), ("slug", str), ("name_sort", str), ("status", str), ("updated_at", datetime)] + [
     (f.source, object) for f in FIELDS if not f.multi]
-_LISTS = tuple(f.source for f in FIELDS if f.multi)
+_LISTS = tuple(f.source for f in FIELDS if f.multi) + ("partnership_ids",)
 ActorRecord = make_dataclass(
     "ActorRecord", _SCALARS + [(name, list, field(default_factory=list)) for name in _LISTS], slots=True)
 ActorRecord.__doc__ = "A published actor read in bulk: the attributes ``actor_to_dict`` reads."
@@ -80,4 +81,43 @@ def _with_lists(connection, rows) -> list[ActorRecord]:
             record = records.get(actor_id)  # a range may hold unpublished actors: skipped
             if record is not None:
                 getattr(record, attribute).append(value)
+    _with_links(connection, records, among)
     return list(records.values())
+
+
+def _with_links(connection, records: dict, among):
+    """Fill the records' memberships and partnerships (with their partners), as ``Actor`` gives them."""
+    network = Actor.__table__.alias("network")
+    for actor_id, slug, since in connection.execute(
+            select(Membership.actor_id, network.c.slug, Membership.since)
+            .join(network, network.c.id == Membership.network_id).where(among(Membership.actor_id))
+            .order_by(Membership.actor_id, Membership.position)):
+        record = records.get(actor_id)
+        if record is not None:
+            record.network_values.append({"network": slug, "since": since})
+    rows = connection.execute(
+        select(Partnership.id, Partnership.actor_id, Partnership.kind, Partnership.status, Partnership.start,
+               Partnership.end, Partnership.domains, Partnership.description, Partnership.source)
+        .where(among(Partnership.actor_id)).order_by(Partnership.actor_id, Partnership.position)).all()
+    wanted = [row for row in rows if row.actor_id in records]
+    if not wanted:
+        return
+    partners: dict[int, list] = {}
+    ids = [row.id for row in wanted]
+    partner_actor = Actor.__table__.alias("partner_actor")
+    for start in range(0, len(ids), CHUNK):
+        for partnership_id, name, country, locality, slug in connection.execute(
+                select(PartnershipPartner.partnership_id, PartnershipPartner.name, PartnershipPartner.country,
+                       PartnershipPartner.locality, partner_actor.c.slug)
+                .outerjoin(partner_actor, partner_actor.c.id == PartnershipPartner.actor_id)
+                .where(PartnershipPartner.partnership_id.in_(ids[start:start + CHUNK]))
+                .order_by(PartnershipPartner.partnership_id, PartnershipPartner.position)):
+            partners.setdefault(partnership_id, []).append(
+                {"name": name, "country": country, "locality": locality, "actor": slug})
+    for row in wanted:
+        record = records[row.actor_id]
+        record.partnership_ids.append(row.id)
+        record.partnership_values.append({
+            "kind": row.kind, "status": row.status, "start": row.start, "end": row.end,
+            "partners": partners.get(row.id, []), "domains": list(row.domains or []),
+            "description": row.description, "source": row.source})

@@ -12,7 +12,9 @@ def actor_to_dict(actor: Actor) -> dict:
 
     ``actor`` is an ``Actor`` or an ``ActorRecord`` (the same attributes, read in bulk).
     """
-    return {"id": actor.id, "slug": actor.slug, **values_of(actor), "url": actor_url(actor.slug),
+    values = values_of(actor)
+    values["partnerships"] = [{"id": i, **p} for i, p in zip(actor.partnership_ids, values["partnerships"])]
+    return {"id": actor.id, "slug": actor.slug, **values, "url": actor_url(actor.slug),
             "updated_at": actor.updated_at.isoformat(timespec="seconds")}
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from . import geo
 from .actor_fields import FIELDS
 from .i18n import current_language
+from .partnership_fields import check_networks, check_partnership
 from .models import Activity, Domain, Kind
 from .text import clean_line, fold_words, slugify, sort_key
 
@@ -262,10 +263,28 @@ def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
     if phone is None or len(phone or "") > 40:
         error("phone", _("numéro de téléphone invalide « %(value)s »", value=text("phone").strip()))
 
+    networks, messages = check_networks(raw.get("networks"))
+    for message in messages:
+        error("networks", message)
+    partnerships = []
+    given = raw.get("partnerships") or []
+    if not isinstance(given, list):
+        error("partnerships", _("une liste de partenariats est attendue"))
+        given = []
+    for n, item in enumerate(given, 1):
+        if not isinstance(item, dict):
+            error("partnerships", _("partenariat %(n)d : un objet est attendu", n=n))
+            continue
+        clean, problems = check_partnership(item, vocab)
+        for _key, message in problems:
+            error("partnerships", _("partenariat %(n)d : %(message)s", n=n, message=message))
+        if clean is not None:
+            partnerships.append(clean)
+
     values = dict(name=name, acronym=acronym, kind=kind, town=town, postcode=postcode,
                   department=department, countries=countries, intervention_towns=towns,
                   domains=domains, activities=activities, description=description,
-                  website=website, email=email, phone=phone)
+                  website=website, email=email, phone=phone, networks=networks, partnerships=partnerships)
     for f in FIELDS:  # the fields checked by the table's own rule
         if f.clean is not None:
             values[f.name], message = f.clean(text(f.name))
@@ -273,6 +292,8 @@ def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
                 error(f.name, message)
     known = {f.name for f in FIELDS}
     for key, value in raw.items():  # a NUL byte in any value, of any field
+        if key == "partnerships":
+            continue  # checked by check_partnership
         if any(isinstance(v, str) and "\x00" in v for v in (value if isinstance(value, list) else [value])):
             error(key if key in known else "name", _("caractère nul refusé"))
             break

@@ -34,9 +34,9 @@ def test_founded_is_imported_shown_and_exported(app, runner, client, tmp_path):
     assert "Année de création" in page and "1979" in page
     assert "Année de création" not in client.get(by_name["Association Sans Date"]["url"]).get_data(as_text=True)
     lines = client.get("/export.csv").get_data(as_text=True).splitlines()
-    assert lines[0].endswith(",phone,founded")
-    assert lines[1].startswith("Association Ancienne,") and lines[1].endswith(",1979")
-    assert lines[2].endswith(",")
+    assert lines[0].endswith(",phone,founded,networks")  # networks: contract §5
+    assert lines[1].startswith("Association Ancienne,") and lines[1].endswith(",1979,")
+    assert lines[2].endswith(",,")
     exported = json.loads(client.get("/export.json").get_data(as_text=True))
     assert [a["founded"] for a in exported] == [1979, None]
 

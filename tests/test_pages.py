@@ -119,7 +119,7 @@ def test_export_of_a_search_as_csv(site):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     lines = response.get_data(as_text=True).splitlines()
-    assert lines[0] == "name,acronym,kind,town,postcode,department,countries,intervention_towns,domains,activities,description,website,email,phone,founded"
+    assert lines[0] == "name,acronym,kind,town,postcode,department,countries,intervention_towns,domains,activities,description,website,email,phone,founded,networks"
     assert [line.split(",")[0] for line in lines[1:]] == ["abeilles du sahel", "Écoles du Monde", "Les Amis de Ségou"]
 
 

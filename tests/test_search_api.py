@@ -47,8 +47,9 @@ def test_result_fields_follow_the_contract(api):
     result = api("name=SSFC")["results"][0]
     assert set(result) == {"id", "slug", "name", "acronym", "kind", "town", "postcode", "department",
                            "countries", "intervention_towns", "domains", "activities", "description",
-                           "website", "email", "phone", "founded", "url", "updated_at"}
+                           "website", "email", "phone", "founded", "networks", "partnerships", "url", "updated_at"}
     assert result["founded"] is None  # contract §5: int or null
+    assert result["networks"] == [] and result["partnerships"] == []
     assert result["countries"] == ["HT"]
     assert result["intervention_towns"] == ["Carrefour", "Port-au-Prince"]
     assert result["domains"] == ["sante", "urgence"]

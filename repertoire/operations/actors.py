@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from ..actor_fields import COLUMN_FIELDS, values_of
+from ..actor_fields import BY_NAME, COLUMN_FIELDS, values_of
 from ..models import Actor, ActorCountry, ActorTown, Revision, User, utcnow
 from ..text import slugify, sort_key
 from ..validation import ActorInput, Vocabulary, validate_actor
 
 from . import OperationError
+from .partnerships import apply_links
 
 
 # -- actors ----------------------------------------------------------------
@@ -38,7 +39,7 @@ class SlugAllocator:
         return slug
 
 
-def _apply(actor: Actor, data: ActorInput, vocab: Vocabulary):
+def _apply(session, actor: Actor, data: ActorInput, vocab: Vocabulary):
     actor.confirmed_at = utcnow()  # someone has just checked these values
     for f in COLUMN_FIELDS:
         setattr(actor, f.name, getattr(data, f.name))
@@ -50,6 +51,7 @@ def _apply(actor: Actor, data: ActorInput, vocab: Vocabulary):
         actor.town_links = [ActorTown(name=t, position=i) for i, t in enumerate(data.intervention_towns)]
     actor.domains = [vocab.terms["domain"][s] for s in data.domains]
     actor.activities = [vocab.terms["activity"][s] for s in data.activities]
+    apply_links(session, actor, data)
 
 
 def actor_snapshot(actor: Actor) -> dict:
@@ -69,7 +71,7 @@ def create_actor(session, data: ActorInput, vocab: Vocabulary, *, status: str = 
     now = utcnow()
     actor = Actor(slug=slugs.allocate(data.name, data.town), status=status,
                   created_at=now, updated_at=now)
-    _apply(actor, data, vocab)
+    _apply(session, actor, data, vocab)
     session.add(actor)
     record_revision(session, actor, user, action)
     return actor
@@ -80,7 +82,7 @@ def update_actor(session, actor: Actor, data: ActorInput, vocab: Vocabulary,
     """Replace the actor's values by ``data``; return whether anything changed."""
     if actor_input(actor) == data:
         return False
-    _apply(actor, data, vocab)
+    _apply(session, actor, data, vocab)
     actor.updated_at = utcnow()
     record_revision(session, actor, user, action)
     return True
@@ -136,8 +138,9 @@ def check_version(session, actor: Actor, version: int | None):
     base = session.get(Revision, version) if version else None
     if base is None or base.actor_id != actor.id:
         raise EditConflict([], current)
-    changes = [(name, base.data.get(name), value) for name, value in actor_input(actor).as_dict().items()
-               if base.data.get(name) != value]
+    changes = [(name, base.data.get(name, BY_NAME[name].empty()), value)
+               for name, value in actor_input(actor).as_dict().items()
+               if base.data.get(name, BY_NAME[name].empty()) != value]
     if changes:
         raise EditConflict(changes, current)
 
@@ -189,7 +192,8 @@ def restore_actor(session, actor: Actor, user: User | None = None):
 
 def restore_revision(session, revision: Revision, vocab: Vocabulary, user: User) -> bool:
     """Put back the values an actor had at ``revision`` (its status is left as it is)."""
-    data, errors = validate_actor(revision.data, vocab)
+    # A revision made before a field existed leaves that field as it is now.
+    data, errors = validate_actor({**actor_input(revision.actor).as_dict(), **revision.data}, vocab)
     if errors:
         raise OperationError(_("Cette version ne peut plus être restaurée : %(why)s",
                                why=errors[0][1]))

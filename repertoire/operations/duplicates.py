@@ -19,6 +19,7 @@ from ..text import fold_words
 from ..validation import ActorInput, Vocabulary
 
 from . import OperationError
+from .partnerships import repoint_links
 from .actors import actor_input, check_version, lock_actors, record_revision, set_status, update_actor
 
 
@@ -469,18 +470,25 @@ def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], use
     for field in MERGEABLE:
         choice = choices.get(field, "keep")
         if choice == "both" and field in LIST_FIELDS:
-            values[field] = list(dict.fromkeys(mine[field] + theirs[field]))
+            both = mine[field] + theirs[field]  # items may be dicts (partnerships): no set
+            values[field] = [item for i, item in enumerate(both) if item not in both[:i]]
         else:
             values[field] = theirs[field] if choice == "drop" else mine[field]
     for field, name in (("domains", "domain"), ("activities", "activity")):
         order = list(vocab.terms[name])
         values[field] = sorted(values[field], key=order.index)
+    merged = {keep.slug, drop.slug}  # neither may be a partner or a network of the merged entry
+    values["networks"] = [n for n in values["networks"] if n["network"] not in merged]
+    values["partnerships"] = [
+        {**p, "partners": [{**q, "actor": None} if q["actor"] in merged else q for q in p["partners"]]}
+        for p in values["partnerships"]]
     update_actor(session, keep, ActorInput(**values), vocab, user, action="merge")
     if keep.owner_id is None and drop.owner_id is not None:
         keep.owner_id = drop.owner_id
     if drop.status == "published":
         set_status(session, keep, "published", user, "publish")
     drop.merged_into_id = keep.id
+    repoint_links(session, drop, keep)
     if not set_status(session, drop, "archived", user, "merged-away"):
         drop.updated_at = utcnow()
         record_revision(session, drop, user, "merged-away")

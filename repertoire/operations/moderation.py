@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from ..actor_fields import BY_NAME
 from ..models import Actor, ChangeRequest, User, utcnow
 from ..validation import ActorInput, Vocabulary, validate_actor
 
@@ -143,5 +144,10 @@ def reject_request(session, request: ChangeRequest, moderator: User, reason: str
 def changes_between(before: dict | None, after: dict) -> list[tuple[str, object, object]]:
     """(field, old, new) for every field that differs."""
     before = before or {}
-    return [(key, before.get(key), value) for key, value in after.items()
-            if key != "owner_id" and before.get(key) != value]
+    return [(key, before.get(key, _empty(key)), value) for key, value in after.items()
+            if key != "owner_id" and before.get(key, _empty(key)) != value]
+
+
+def _empty(key: str):
+    field = BY_NAME.get(key)
+    return field.empty() if field is not None else None

@@ -1,0 +1,124 @@
+"""Partnerships and memberships of an actor: written with its entry (``actors._apply``), repointed by merges."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from ..models import Actor, Membership, Partnership, PartnershipPartner
+from ..partnership_fields import year_of
+from ..search import mark_for_index
+
+from . import OperationError
+
+
+def linked_slugs(data) -> set[str]:
+    """The slugs of the actors an entry links to: its networks and its partners in the directory."""
+    slugs = {n["network"] for n in data.networks}
+    slugs.update(p["actor"] for item in data.partnerships for p in item["partners"] if p["actor"])
+    return slugs
+
+
+def find_linked(session, slugs) -> dict[str, Actor]:
+    """The published actors named by these slugs: those an entry may link to."""
+    if not slugs:
+        return {}
+    found = {}
+    slugs = sorted(slugs)
+    for start in range(0, len(slugs), 500):
+        for actor in session.scalars(select(Actor).where(Actor.slug.in_(slugs[start:start + 500]),
+                                                         Actor.status == "published")):
+            found[actor.slug] = actor
+    return found
+
+
+def link_problems(session, data, holder_slug: str | None = None,
+                  known: dict[str, Actor] | None = None) -> list[tuple[str, str]]:
+    """``(field, message)`` for each network or partner that is unknown, or is the holder itself."""
+    known = find_linked(session, linked_slugs(data)) if known is None else known
+    problems = []
+    for n in data.networks:
+        if n["network"] == holder_slug:
+            problems.append(("networks", _("une fiche ne peut pas être membre d'elle-même")))
+        elif n["network"] not in known:
+            problems.append(("networks", _("réseau inconnu « %(slug)s » : aucune fiche publiée ne porte cet "
+                                           "identifiant", slug=n["network"])))
+    for i, item in enumerate(data.partnerships, 1):
+        for partner in item["partners"]:
+            slug = partner["actor"]
+            if slug is None:
+                continue
+            if slug == holder_slug:
+                problems.append(("partnerships", _("partenariat %(n)d : le partenaire ne peut pas être la fiche "
+                                                   "elle-même", n=i)))
+            elif slug not in known:
+                problems.append(("partnerships", _("partenariat %(n)d : aucune fiche « %(slug)s » dans l'annuaire",
+                                                   n=i, slug=slug)))
+    return problems
+
+
+def apply_links(session, actor: Actor, data, known: dict[str, Actor] | None = None):
+    """Write the entry's partnerships and memberships on ``actor``; raise if a link is wrong.
+
+    Unchanged partnerships keep their rows (and so their ids).
+    """
+    if actor.partnership_values == data.partnerships and actor.network_values == data.networks:
+        return
+    known = find_linked(session, linked_slugs(data)) if known is None else known
+    problems = link_problems(session, data, actor.slug, known)
+    if problems:
+        raise OperationError(problems[0][1])
+    if actor.network_values != data.networks:
+        current = {m.network_id: m for m in actor.memberships}
+        memberships = []
+        for position, item in enumerate(data.networks):
+            network = known[item["network"]]
+            membership = current.pop(network.id, None) or Membership(network=network)
+            membership.since, membership.position = item["since"], position
+            memberships.append(membership)
+        actor.memberships = memberships
+    if actor.partnership_values != data.partnerships:
+        unused = list(actor.partnerships)
+        rows: list[tuple[Partnership | None, dict]] = []
+        for value in data.partnerships:
+            same = next((p for p in unused if p.as_value() == value), None)
+            if same is not None:
+                unused.remove(same)
+            rows.append((same, value))
+        partnerships = []
+        for position, (row, value) in enumerate(rows):
+            if row is None:
+                row = unused.pop(0) if unused else Partnership()
+                _fill(row, value, known)
+            row.position = position
+            partnerships.append(row)
+        actor.partnerships = partnerships
+
+
+def _fill(row: Partnership, value: dict, known: dict[str, Actor]):
+    row.kind, row.status, row.start, row.end = value["kind"], value["status"], value["start"], value["end"]
+    row.start_year = year_of(value["start"])
+    row.domains = list(value["domains"])
+    row.description, row.source = value["description"], value["source"]
+    row.partners = [PartnershipPartner(position=i, name=p["name"], country=p["country"], locality=p["locality"],
+                                       actor=known[p["actor"]] if p["actor"] else None)
+                    for i, p in enumerate(value["partners"])]
+
+
+def repoint_links(session, drop: Actor, keep: Actor):
+    """After ``drop`` is merged into ``keep``: its members and the partnerships naming it follow ``keep``."""
+    members_of_keep = set(session.scalars(select(Membership.actor_id).where(Membership.network_id == keep.id)))
+    moving = session.scalars(select(Membership).where(Membership.network_id == drop.id)).all()
+    for membership in moving:
+        if membership.actor_id in members_of_keep or membership.actor_id == keep.id:
+            session.delete(membership)  # already a member of keep, or keep itself
+        else:
+            membership.network_id = keep.id
+    holders = set(session.scalars(select(Partnership.actor_id).join(PartnershipPartner).where(
+        PartnershipPartner.actor_id == drop.id)))
+    session.execute(update(PartnershipPartner).where(PartnershipPartner.actor_id == drop.id)
+                    .values(actor_id=keep.id).execution_options(synchronize_session=False))
+    session.execute(update(PartnershipPartner).where(
+        PartnershipPartner.actor_id == keep.id,
+        PartnershipPartner.partnership_id.in_(select(Partnership.id).where(Partnership.actor_id == keep.id)))
+        .values(actor_id=None).execution_options(synchronize_session=False))  # keep is not its own partner
+    mark_for_index(session, holders | {m.actor_id for m in moving})
