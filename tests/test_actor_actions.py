@@ -22,8 +22,9 @@ def reports(app):
                                    .order_by(ChangeRequest.id))]
 
 
-def send_report(client, slug, **data):
-    return submit(client, f"/acteurs/{slug}/signaler", {"message": "Le siège a déménagé à Lisieux.", **data})
+def send_report(client, slug, headers=None, **data):
+    return submit(client, f"/acteurs/{slug}/signaler", {"message": "Le siège a déménagé à Lisieux.", **data},
+                  headers=headers or {})
 
 
 def test_a_visitor_without_account_reports_an_error_that_coordinators_read_and_close(app, client,
@@ -116,6 +117,8 @@ def test_reports_are_rate_limited(tmp_path):
     slug = slug_of(app, add_actor(app, name="Amis du Sahel"))
     client = app.test_client()
     assert [send_report(client, slug).status_code for _ in range(3)] == [302, 302, 429]
+    # a forged X-Forwarded-For does not buy a new allowance (no proxy is trusted by default)
+    assert send_report(client, slug, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
     assert len(reports(app)) == 2
     dispose(app)
 
