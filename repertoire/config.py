@@ -12,6 +12,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "dev-only-change-me"  # the public key of earlier versions: refused in production
 SECRET_FILE = "secret_key"
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
+# The operator's part of the legal pages, each from REPERTOIRE_LEGAL_<NAME> (README, « Pages légales »).
+LEGAL_SETTINGS = ("PUBLISHER", "DIRECTOR", "HOST", "CONTACT", "DPO", "LOG_RETENTION", "ACCESSIBILITY_DATE")
 
 
 def from_environment(instance_path: str) -> dict:
@@ -50,6 +52,10 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("REPERTOIRE_LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour"),
         "SUBMIT_RATE_LIMIT": os.environ.get("REPERTOIRE_SUBMIT_RATE_LIMIT", "30 per hour"),
         "RESET_RATE_LIMIT": os.environ.get("REPERTOIRE_RESET_RATE_LIMIT", "5 per hour"),
+        "REPORT_RATE_LIMIT": os.environ.get("REPERTOIRE_REPORT_RATE_LIMIT", "10 per hour"),
+        # The operator's part of the legal pages (empty: a visible placeholder); see README.
+        **{f"REPERTOIRE_LEGAL_{name}": os.environ.get(f"REPERTOIRE_LEGAL_{name}", "").strip()
+           for name in LEGAL_SETTINGS},
         # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
         "REPERTOIRE_PROXIES": int(os.environ.get("REPERTOIRE_PROXIES") or 0),
     }

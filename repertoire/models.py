@@ -258,7 +258,8 @@ class User(UserMixin, db.Model):
 
 
 class ChangeRequest(db.Model):
-    """Something a member asks coordinators to approve: a new entry, a change, a claim."""
+    """Something a member asks coordinators to approve (a new entry, a change, a claim), or a visitor's
+    error report ("report": no account needed, an optional e-mail; closed once read)."""
 
     __tablename__ = "change_request"
 
@@ -266,7 +267,8 @@ class ChangeRequest(db.Model):
     kind: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True, index=True)
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")  # a report's reporter
     data: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # proposed values ("change")
     message: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")  # why it was rejected
@@ -276,7 +278,7 @@ class ChangeRequest(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
 
     actor: Mapped[Actor] = relationship()
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    user: Mapped["User | None"] = relationship(foreign_keys=[user_id])
     decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id])
 
 

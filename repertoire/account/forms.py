@@ -55,3 +55,8 @@ class ClaimForm(FlaskForm):
         DataRequired(_l("Expliquez en quelques mots votre lien avec cette structure.")),
         Length(max=2000)])
     submit = SubmitField(_l("Envoyer la demande"))
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Votre mot de passe, pour confirmer"), validators=[DataRequired(REQUIRED)])
+    submit = SubmitField(_l("Supprimer définitivement mon compte"))

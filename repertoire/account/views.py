@@ -1,4 +1,6 @@
-from flask import abort, flash, redirect, render_template, request, session, url_for
+import json
+
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -15,8 +17,8 @@ from ..validation import Vocabulary
 from ..web import local_path
 from . import bp
 from ..moderation.forms import ConfirmForm
-from .forms import (ChangePasswordForm, ClaimForm, ForgotPasswordForm, LoginForm, ResetPasswordForm,
-                    SignupForm)
+from .forms import (ChangePasswordForm, ClaimForm, DeleteAccountForm, ForgotPasswordForm, LoginForm,
+                    ResetPasswordForm, SignupForm)
 
 ANYONE = ("member", "coordinator", "admin")
 
@@ -144,6 +146,39 @@ def change_password():
             flash(_("Votre mot de passe a été changé."), "success")
             return redirect(url_for("account.space"))
     return render_template("account/change_password.html", form=form)
+
+
+@bp.get("/mon-espace/mes-donnees.json")
+@role_required(*ANYONE)
+def my_data():
+    """Everything stored about the signed-in member (no id in the address: only one's own)."""
+    body = json.dumps(operations.account_data(db.session, current_user), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": 'attachment; filename="repertoire-mes-donnees.json"',
+        "Cache-Control": "no-store"})
+
+
+@bp.route("/compte/supprimer", methods=["GET", "POST"])
+@role_required(*ANYONE)
+@limiter.limit(rate("LOGIN_RATE_LIMIT"), methods=["POST"])  # a password is tried here too
+def delete_account():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if operations.authenticate(db.session, current_user.email, form.password.data) is None:
+            form.password.errors.append(_("Mot de passe incorrect."))
+        else:
+            try:
+                operations.delete_account(db.session, current_user._get_current_object())
+            except operations.OperationError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+                return redirect(url_for("account.space"))
+            logout_user()
+            session.clear()
+            flash(_("Votre compte a été supprimé. Les fiches des structures restent dans le répertoire, sans "
+                    "lien avec vous."), "success")
+            return redirect(url_for("public.index"))
+    return render_template("account/delete.html", form=form)
 
 
 # -- the member's space ----------------------------------------------------

@@ -59,7 +59,9 @@ def request_detail(request_id: int):
 
 
 def notify_decision(change: ChangeRequest):
-    """Tell the member, in the member's language."""
+    """Tell the member, in the member's language (no one to tell once their account is deleted)."""
+    if change.user is None:
+        return
     with in_language_of(change.user):
         _notify_decision(change)
 
@@ -116,6 +118,22 @@ def reject(request_id: int):
                                duplicates=[], approve_form=ConfirmForm(), reject_form=form), 400
     return _decide(change, lambda: operations.reject_request(db.session, change, current_user, form.reason.data),
                    _("Demande refusée ; le demandeur a reçu la raison."))
+
+
+@bp.post("/demandes/<int(max=2147483647):request_id>/clore")
+@role_required(*COORDINATORS)
+def close_report(request_id: int):
+    change = get_request(request_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.close_report(db.session, change, current_user)
+    except operations.OperationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("moderation.request_detail", request_id=change.id))
+    flash(_("Signalement clôturé."), "success")
+    return redirect(url_for("moderation.queue"))
 
 
 # -- actors ----------------------------------------------------------------

@@ -93,6 +93,16 @@ def claim_actor(session, user: User, actor: Actor, message: str) -> ChangeReques
     return request
 
 
+def report_error(session, actor: Actor, message: str, email: str = "") -> ChangeRequest:
+    """A visitor's report that a published entry is wrong: a request in the queue, read then closed."""
+    if actor.status != "published":
+        raise OperationError(_("Seule une fiche publiée peut faire l'objet d'un signalement."))
+    request = ChangeRequest(kind="report", actor=actor, user=None, message=message.strip(),
+                            email=email.strip().lower())
+    session.add(request)
+    return request
+
+
 # -- moderation ------------------------------------------------------------
 
 def _close_request(session, request: ChangeRequest, moderator: User, status: str, **values):
@@ -113,7 +123,16 @@ def _close_request(session, request: ChangeRequest, moderator: User, status: str
     session.refresh(request)
 
 
+def close_report(session, request: ChangeRequest, moderator: User):
+    """A coordinator has read an error report (and corrected the entry, or not)."""
+    if request.kind != "report":
+        raise OperationError(_("Seul un signalement se clôt ; une demande s'accepte ou se refuse."))
+    _close_request(session, request, moderator, "closed")
+
+
 def approve_request(session, request: ChangeRequest, moderator: User, vocab: Vocabulary):
+    if request.kind == "report":
+        raise OperationError(_("Un signalement ne s'accepte pas : corrigez la fiche si besoin, puis clôturez-le."))
     data = None
     if request.kind == "change":
         data, errors = validate_actor(request.data or {}, vocab)
@@ -133,6 +152,8 @@ def approve_request(session, request: ChangeRequest, moderator: User, vocab: Voc
 
 
 def reject_request(session, request: ChangeRequest, moderator: User, reason: str):
+    if request.kind == "report":
+        raise OperationError(_("Un signalement ne se refuse pas : clôturez-le."))
     reason = reason.strip()
     if not reason:
         raise OperationError(_("Indiquez la raison du refus : elle sera envoyée au demandeur."))

@@ -1,11 +1,14 @@
 from functools import partial
 from urllib.parse import urlencode, urlsplit
 
-from flask import Response, abort, redirect, render_template, request, session, stream_with_context, url_for
+from flask import (Response, abort, current_app, flash, redirect, render_template, request, session,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 
-from .. import geo
+from .. import geo, operations
+from ..auth import limiter, rate
+from ..config import LEGAL_SETTINGS
 from ..extensions import db
 from ..operations import public_actor
 from ..interchange import iter_csv, iter_json
@@ -19,6 +22,7 @@ from ..validation import Vocabulary
 from ..web import json_error, local_path
 from .page_cache import cache_key, cached_page
 from . import bp
+from .forms import ReportForm
 
 FACET_TITLES = {
     "country": _l("Pays d'intervention"),
@@ -90,7 +94,58 @@ def actor_page(slug: str):
     vocab = Vocabulary(db.session)
     data = actor_to_dict(actor)
     return render_template("actor.html", actor=data, vocab=vocab, back=back, confirmed_at=actor.confirmed_at,
-                           jsonld=organization_jsonld(data, vocab))
+                           jsonld=organization_jsonld(data, vocab), owner_id=actor.owner_id)
+
+
+@bp.route("/acteurs/<slug>/signaler", methods=["GET", "POST"])
+@limiter.limit(rate("REPORT_RATE_LIMIT"), methods=["POST"])
+def report(slug: str):
+    """« Signaler une erreur »: anyone may tell the coordinators that a published entry is wrong."""
+    actor, kept = public_actor(db.session, slug=slug)
+    if kept is not None:
+        return redirect(url_for("public.report", slug=kept.slug), 301)
+    if actor is None:
+        abort(404)
+    form = ReportForm()
+    if form.validate_on_submit():
+        if not form.is_spam():  # a robot is thanked the same way, and nothing is stored
+            operations.report_error(db.session, actor, form.message.data, form.email.data or "")
+        flash(_("Merci ! Votre signalement a été transmis aux coordinateurs du répertoire."), "success")
+        return redirect(url_for("public.actor_page", slug=actor.slug))
+    return render_template("report.html", form=form, actor=actor)
+
+
+# The pages the browser suite runs axe-core on (tests/browser), as the accessibility statement lists them.
+AUDITED_PAGES = (
+    _l("la recherche : page d'accueil, résultats, aucun résultat, critère invalide"),
+    _l("la fiche d'un acteur et son formulaire « Signaler une erreur »"),
+    _l("les statistiques et le widget à intégrer"),
+    _l("l'inscription, la connexion, le mot de passe oublié ou à changer"),
+    _l("« Mon espace », le formulaire d'une fiche (avec et sans erreurs), la revendication, la suppression du compte"),
+    _l("toutes les pages de modération"),
+    _l("les mentions légales, les données personnelles et cette déclaration"),
+    _l("les principales pages en anglais"),
+)
+
+
+def _legal_page(template: str):
+    settings = {name.lower(): current_app.config.get(f"REPERTOIRE_LEGAL_{name}", "") for name in LEGAL_SETTINGS}
+    return render_template(template, legal=settings, audited_pages=AUDITED_PAGES)
+
+
+@bp.get("/mentions-legales")
+def legal_notice():
+    return _legal_page("legal/notice.html")
+
+
+@bp.get("/confidentialite")
+def privacy():
+    return _legal_page("legal/privacy.html")
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    return _legal_page("legal/accessibility.html")
 
 
 def organization_jsonld(actor: dict, vocab) -> dict:

@@ -19,7 +19,8 @@ ACTION_LABELS = {
     "approve-change": _l("modification validée"), "owner": _l("rattachement"),
     "revert": _l("retour à une version antérieure"),
 }
-KIND_LABELS = {"new": _l("Nouvelle fiche"), "change": _l("Modification proposée"), "claim": _l("Revendication")}
+KIND_LABELS = {"new": _l("Nouvelle fiche"), "change": _l("Modification proposée"), "claim": _l("Revendication"),
+               "report": _l("Signalement d'erreur")}
 
 
 def datetime_short(value: datetime) -> str:
