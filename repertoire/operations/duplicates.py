@@ -476,8 +476,7 @@ def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], use
         order = list(vocab.terms[name])
         values[field] = sorted(values[field], key=order.index)
     update_actor(session, keep, ActorInput(**values), vocab, user, action="merge")
-    if keep.owner_id is None and drop.owner_id is not None:
-        keep.owner_id = drop.owner_id
+    _claims_for_kept(session, keep, drop)
     if drop.status == "published":
         set_status(session, keep, "published", user, "publish")
     drop.merged_into_id = keep.id
@@ -490,6 +489,24 @@ def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], use
         request.reason = _("Fiche fusionnée avec « %(name)s ».", name=keep.name)
     session.flush()
     return keep
+
+
+def _claims_for_kept(session, keep: Actor, drop: Actor):
+    """A merge never hands ``keep`` over: who had ``drop`` (its owner, its open claims) may only ask for it.
+
+    Each of them gets an open claim on ``keep`` for a coordinator to decide, unless they manage it already
+    or have asked already (both actors are locked: two merges at once open one claim).
+    """
+    wanting = ([drop.owner_id] if drop.owner_id else []) + list(session.scalars(
+        select(ChangeRequest.user_id).where(ChangeRequest.actor_id == drop.id, ChangeRequest.kind == "claim",
+                                            ChangeRequest.status == "open").order_by(ChangeRequest.id)))
+    asked = set(session.scalars(select(ChangeRequest.user_id).where(
+        ChangeRequest.actor_id == keep.id, ChangeRequest.kind == "claim", ChangeRequest.status == "open")))
+    for user_id in dict.fromkeys(wanting):
+        if user_id != keep.owner_id and user_id not in asked:
+            session.add(ChangeRequest(kind="claim", actor_id=keep.id, user_id=user_id, message=_(
+                "Demande ouverte par la fusion de « %(name)s » dans cette fiche : ce compte gérait ou "
+                "demandait à gérer la fiche fusionnée.", name=drop.name)))
 
 
 def merged_into(session, actor: Actor | None) -> Actor | None:
