@@ -183,3 +183,18 @@ def test_a_json_item_holding_the_separator_is_refused_and_a_csv_cell_is_split(ap
     assert runner.invoke(args=["import", str(path)]).exit_code == 0
     body = app.test_client().get("/api/actors?q=jumelage").get_json()
     assert body["results"][0]["intervention_towns"] == ["Saint-Louis", "Dakar"]
+
+
+def test_a_member_typing_two_towns_in_one_box_is_told_beside_it_and_keeps_them(app):
+    from conftest import add_user, login
+    from web import ACTOR_FORM, submit
+    add_user(app, "membre@example.org")
+    member = app.test_client()
+    login(member, "membre@example.org")
+    response = submit(member, "/mon-espace/inscrire", {**ACTOR_FORM, "intervention_towns-0": "Saint-Louis; Dakar"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "« Saint-Louis; Dakar » contient « ; »" in error_beside(page, "intervention_towns")
+    assert 'value="Saint-Louis; Dakar"' in page
+    with app.app_context():
+        assert db.session.scalar(select(Actor.id)) is None
