@@ -8,7 +8,7 @@ import re
 
 import phonenumbers
 from rapidfuzz import fuzz
-from sqlalchemy import delete, event, func, or_, select, text
+from sqlalchemy import case, delete, event, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..actor_fields import LIST_FIELDS, MERGEABLE
@@ -63,9 +63,13 @@ def name_key(name: str) -> str:
 
 def _aliases(record) -> list[tuple[str, list[str]]]:
     """The names ``record`` goes by: (key, all words), for its name, a bracketed acronym and its acronym field."""
-    name = record.name or ""
+    return _aliases_of(record.name or "", getattr(record, "acronym", "") or "")
+
+
+@lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in (callers only read the result)
+def _aliases_of(name: str, acronym: str) -> list[tuple[str, list[str]]]:
     found = [(name_key(name), _words(_BRACKETED.sub(" ", name)))]
-    for other in _BRACKETED.findall(name) + [getattr(record, "acronym", "") or ""]:
+    for other in _BRACKETED.findall(name) + [acronym]:
         if fold_words(other):
             found.append((name_key(other), _words(other)))
     return [(key, words) for key, words in found if key]
@@ -242,22 +246,39 @@ def _word_count(keys) -> int:
 def _worth_comparing(shared, keys_a, keys_b) -> bool:
     """Whether the blocks two actors share are enough for the rule to be asked: a contact, the initials, or half of
     the words of the shorter name (one mistyped word in two still meets the other)."""
+    return _worth_sharing(shared, _word_count(keys_a), _word_count(keys_b))
+
+
+def _worth_sharing(shared, words_a: int, words_b: int) -> bool:
+    """``_worth_comparing`` given the number of name-word blocks of each actor."""
     if any(not key.startswith("w|") for key in shared):
         return True
-    return 2 * len(shared) >= min(_word_count(keys_a), _word_count(keys_b))
+    return 2 * len(shared) >= min(words_a, words_b)
+
+
+def _name_word_count(record) -> int:
+    """How many name-word blocks (``w|``) ``block_keys`` gives ``record``, without computing the others."""
+    town = town_key(record.town or "")
+    if not town:
+        return 0
+    place = f"{record.department}|{town}"
+    return len({f"w|{place}|{w}"[:300] for key, _words in _aliases(record) for w in key.split()})
 
 
 def _holders(session, keys) -> dict[str, list[int]]:
     """The actors holding each of ``keys`` (blocks larger than MAX_BLOCK left out: they say nothing)."""
     found: dict[str, list[int]] = defaultdict(list)
     keys = sorted(keys)
+    limit = case((DuplicateKey.key.startswith("w|"), WORD_BLOCK), else_=MAX_BLOCK)
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start:start + CHUNK]
+        # the blocks' sizes first, over the index: a large block's holders are never fetched
+        small = select(DuplicateKey.key).where(DuplicateKey.key.in_(chunk)).group_by(DuplicateKey.key) \
+            .having(func.count() <= limit)
         for key, actor_id in session.execute(select(DuplicateKey.key, DuplicateKey.actor_id)
-                                             .where(DuplicateKey.key.in_(chunk))):
+                                             .where(DuplicateKey.key.in_(small))):
             found[key].append(actor_id)
-    return {key: ids for key, ids in found.items()
-            if len(ids) <= (WORD_BLOCK if key.startswith("w|") else MAX_BLOCK)}
+    return found
 
 
 def _shared_blocks(keys: dict[int, set[str]], holders: dict[str, list[int]], refreshed: set[int]
@@ -298,6 +319,44 @@ def find_duplicates(session, data: ActorInput, exclude_id: int | None = None) ->
         why = reasons(data, actor)
         if why:
             found.append((actor, why))
+    return found
+
+
+def likely_duplicates(session, records) -> list[list[tuple[int, list[str]]]]:
+    """For each record (an entry not written yet, e.g. a row to import), the published actors it likely
+    duplicates, as (id, reason codes): ``candidates`` then ``reason_codes``, for all the records at once
+    (a few queries for a whole file, only light rows loaded)."""
+    keys = [block_keys(r) for r in records]
+    holders = _holders(session, set().union(*keys)) if keys else {}
+    shared_by: list[dict[int, set[str]]] = []
+    for ks in keys:
+        shared: dict[int, set[str]] = defaultdict(set)
+        for key in ks:
+            for i in holders.get(key, ()):
+                shared[i].add(key)
+        shared_by.append(shared)
+    others = {i: r for i, r in _records(session, {i for s in shared_by for i in s}).items()
+              if r.status == "published" and r.merged_into_id is None}
+    their_words: dict[int, int] = {}
+    found = []
+    for record, ks, shared in zip(records, keys, shared_by):
+        mine, words = [], _word_count(ks)
+        for i in sorted(shared):
+            other = others.get(i)
+            if other is None:
+                continue
+            blocks = shared[i]
+            # _worth_comparing, asking for the other's word count (all it needs of its blocks) only when it matters
+            worth = 2 * len(blocks) >= words or any(not key.startswith("w|") for key in blocks)
+            if not worth:
+                if i not in their_words:
+                    their_words[i] = _name_word_count(other)
+                worth = _worth_sharing(blocks, words, their_words[i])
+            if worth:
+                why = reason_codes(record, other)
+                if why:
+                    mine.append((i, why))
+        found.append(mine)
     return found
 
 
