@@ -1,7 +1,7 @@
 """The one duplicate detector (at entry and on the duplicates page), dismissals and merges."""
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import lru_cache
 from flask_babel import gettext as _, lazy_gettext as _l
 import re
@@ -246,14 +246,9 @@ def _word_count(keys) -> int:
 def _worth_comparing(shared, keys_a, keys_b) -> bool:
     """Whether the blocks two actors share are enough for the rule to be asked: a contact, the initials, or half of
     the words of the shorter name (one mistyped word in two still meets the other)."""
-    return _worth_sharing(shared, _word_count(keys_a), _word_count(keys_b))
-
-
-def _worth_sharing(shared, words_a: int, words_b: int) -> bool:
-    """``_worth_comparing`` given the number of name-word blocks of each actor."""
     if any(not key.startswith("w|") for key in shared):
         return True
-    return 2 * len(shared) >= min(words_a, words_b)
+    return 2 * len(shared) >= min(_word_count(keys_a), _word_count(keys_b))
 
 
 def _name_word_count(record) -> int:
@@ -328,30 +323,34 @@ def likely_duplicates(session, records) -> list[list[tuple[int, list[str]]]]:
     (a few queries for a whole file, only light rows loaded)."""
     keys = [block_keys(r) for r in records]
     holders = _holders(session, set().union(*keys)) if keys else {}
-    shared_by: list[dict[int, set[str]]] = []
+    # _worth_comparing needs, of the blocks a record shares with another, only how many are name words and
+    # whether any is not: counted in bulk (a whole file may meet hundreds of thousands of holders)
+    shared_by: list[tuple[Counter, set[int]]] = []
     for ks in keys:
-        shared: dict[int, set[str]] = defaultdict(set)
+        words, others_blocks = Counter(), set()
         for key in ks:
-            for i in holders.get(key, ()):
-                shared[i].add(key)
-        shared_by.append(shared)
-    others = {i: r for i, r in _records(session, {i for s in shared_by for i in s}).items()
+            ids = holders.get(key)
+            if ids:
+                if key.startswith("w|"):
+                    words.update(ids)
+                else:
+                    others_blocks.update(ids)
+        shared_by.append((words, others_blocks))
+    others = {i: r for i, r in _records(session, {i for w, o in shared_by for i in (*w, *o)}).items()
               if r.status == "published" and r.merged_into_id is None}
     their_words: dict[int, int] = {}
     found = []
-    for record, ks, shared in zip(records, keys, shared_by):
+    for record, ks, (words_shared, others_shared) in zip(records, keys, shared_by):
         mine, words = [], _word_count(ks)
-        for i in sorted(shared):
+        for i in sorted(set(words_shared) | others_shared):
             other = others.get(i)
             if other is None:
                 continue
-            blocks = shared[i]
-            # _worth_comparing, asking for the other's word count (all it needs of its blocks) only when it matters
-            worth = 2 * len(blocks) >= words or any(not key.startswith("w|") for key in blocks)
-            if not worth:
+            worth = i in others_shared or 2 * words_shared[i] >= words
+            if not worth:  # the other's word count, all _worth_comparing needs of its blocks, only when it matters
                 if i not in their_words:
                     their_words[i] = _name_word_count(other)
-                worth = _worth_sharing(blocks, words, their_words[i])
+                worth = 2 * words_shared[i] >= their_words[i]
             if worth:
                 why = reason_codes(record, other)
                 if why:
