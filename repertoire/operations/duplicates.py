@@ -77,8 +77,9 @@ def _aliases_of(name: str, acronym: str) -> list[tuple[str, list[str]]]:
 
 def _is_acronym_of(acronym: str, words: list[str]) -> bool:
     """Whether ``acronym`` is made of the initials of ``words``, filler words being optional."""
-    if len(acronym) < 3 or " " in acronym or len(words) < 2:
-        return False
+    if len(acronym) < 3 or " " in acronym or len(words) < 2 or len(acronym) > len(words) \
+            or acronym[0] != words[0][0] and words[0] not in _FILLER:
+        return False  # cheap necessary conditions first: most pairs of names fail here
 
     def walk(i: int, j: int) -> bool:
         if j == len(words):
