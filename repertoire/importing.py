@@ -26,6 +26,7 @@ class ImportCheck:
     to_create: int = 0
     to_update: int = 0
     rows: int = 0
+    outcomes: dict = field(default_factory=dict)  # by line: see ``operations.row_outcomes``
 
     @property
     def ok(self) -> bool:
@@ -53,26 +54,29 @@ class _Silent:
         pass
 
 
-def existing_keys(session, keys: set[tuple[str, str, str]], chunk: int = 100) -> set[tuple[str, str, str]]:
-    """Those of ``keys`` some actor already has: actors looked up by their folded name, over the index
-    on ``name_sort`` (the folded name, then \x01), not by folding the whole directory."""
+def existing_ids(session, keys: set[tuple[str, str, str]], chunk: int = 100) -> dict[tuple[str, str, str], int]:
+    """Those of ``keys`` some actor already has, with its id: actors looked up by their folded name, over the
+    index on ``name_sort`` (the folded name, then \x01), not by folding the whole directory."""
     column = Actor.name_sort
     if session.get_bind().dialect.name != "sqlite":  # a byte-wise range whatever the database's collation
         column = column.collate("C")
     names = sorted({name for name, _town, _department in keys})
-    found = set()
+    found = {}
     for start in range(0, len(names), chunk):
         ranges = [(column >= f"{name}\x01") & (column < f"{name}\x02") for name in names[start:start + chunk]]
-        rows = session.execute(select(Actor.name, Actor.town, Actor.department).where(or_(*ranges)))
-        found.update(key for key in (actor_key(*row) for row in rows) if key in keys)
+        rows = session.execute(select(Actor.id, Actor.name, Actor.town, Actor.department).where(or_(*ranges)))
+        found.update((key, actor_id) for actor_id, key in ((row[0], actor_key(*row[1:])) for row in rows)
+                     if key in keys)
     return found
 
 
-def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1) -> ImportCheck:
+def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1, rows: bool = False
+                 ) -> ImportCheck:
     """Validate every row and say what importing would do; changes nothing.
 
     With ``processes`` > 1 (the command line, a process without threads), large
-    files are checked by that many forked processes.
+    files are checked by that many forked processes. With ``rows``, also what
+    happens to each row (``ImportCheck.outcomes``, see ``report_rows``).
     """
     progress = progress or _Silent()
     vocab = Vocabulary(session)
@@ -83,10 +87,32 @@ def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1)
         else:
             check.valid.append((line, data))
     check.errors.sort()
-    existing = existing_keys(session, {d.key for _, d in check.valid})
+    existing = existing_ids(session, {d.key for _, d in check.valid})
     check.to_update = sum(d.key in existing for _, d in check.valid)
     check.to_create = len(check.valid) - check.to_update
+    if rows:
+        check.outcomes = operations.row_outcomes(session, check.valid, existing)
     return check
+
+
+def report_rows(parsed: ParsedFile, check: ImportCheck) -> list[list]:
+    """Every row read, in line order, as ``[line, state, name, detail]`` (JSON values): state "create",
+    "duplicate" (detail: [actor id, reason codes]), "update" (detail: the changed fields), "unchanged" or
+    "refused" (detail: the reasons); a line that could not be read at all is a refused row too."""
+    reasons: dict[int, list[str]] = {}
+    for line, reason in check.errors:
+        reasons.setdefault(line, []).append(reason)
+    names = {line: raw.get("name") for line, raw in parsed.rows}
+    valid = dict(check.valid)
+    rows = []
+    for line in sorted(set(names) | set(reasons)):
+        if line in reasons:
+            name = names.get(line)
+            rows.append([line, "refused", name if isinstance(name, str) else "", " ; ".join(reasons[line])])
+        else:
+            state, detail = check.outcomes[line]
+            rows.append([line, state, valid[line].name, detail])
+    return rows
 
 
 def check_and_import(session, parsed: ParsedFile, progress=None, processes: int = 1, batch_size: int = 1000

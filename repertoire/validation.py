@@ -124,7 +124,7 @@ def normalize_website(value: str) -> str | None:
     except ValueError:
         return None
     host = parts.hostname or ""
-    if parts.scheme not in ("http", "https") or "." not in host or " " in value:
+    if parts.scheme not in ("http", "https") or "." not in host or any(c.isspace() for c in value):
         return None
     return value
 
@@ -173,6 +173,17 @@ def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
 
     def error(fieldname, message):
         errors.append((fieldname, message))
+
+    def items(key):
+        """The values of a list field; an item given alone (a form's box, a JSON item) may not hold the
+        separator of the CSV files, or it would come back from an export as two values."""
+        values = split_multi(raw.get(key))
+        if isinstance(raw.get(key), (list, tuple)):
+            for value in [v for v in values if ";" in v]:
+                error(key, _("« %(value)s » contient « ; », qui sépare les valeurs dans les fichiers exportés : "
+                             "une seule valeur par case (ajoutez une case pour la suivante)", value=value[:60]))
+                values.remove(value)
+        return values
 
     def text(key):
         value = raw.get(key)
@@ -223,21 +234,21 @@ def validate_actor(raw: dict, vocab: Vocabulary, strict: bool = False
                             postcode=postcode, name=geo.department_name(department), code=department))
 
     countries = []
-    for value in split_multi(raw.get("countries")):
+    for value in items("countries"):
         code = geo.resolve_country(value)
         if code is None:
             error("countries", _("pays inconnu « %(value)s »", value=value))
         elif code not in countries:
             countries.append(code)
 
-    towns = split_multi(raw.get("intervention_towns"))
+    towns = items("intervention_towns")
     for value in towns:
         if len(value) > 120:
             error("intervention_towns", _("« %(value)s… » dépasse 120 caractères", value=value[:30]))
 
     def terms(key, vocab_name, message):
         slugs = []
-        for value in split_multi(raw.get(key)):
+        for value in items(key):
             slug = vocab.resolve(vocab_name, value)
             if slug is None:
                 error(key, message(value))

@@ -149,7 +149,7 @@ def test_back_office_import_reports_then_imports_on_confirmation(app, coordinato
     body = text(report)
     assert "3 lignes lues" in body and "1 fiche à créer" in body and "1 fiche existante à mettre à jour" in body
     assert "1 ligne invalide" in body and "département inconnu « 99 »" in body
-    assert re.search(r"<td>4</td><td>name : le nom doit", report.get_data(as_text=True))
+    assert re.search(r"<td>4</td><td>X</td><td>refusée</td><td>name : le nom doit", report.get_data(as_text=True))
     assert "Confirmer l'import" not in body
     assert total(app.test_client(), "") == 1
     good = HEADER + "\nNouvelle Asso,,association,Caen,14000,14,ML,,eau,,,,,\nDéjà Là,,association,Caen,14000,14,SN,,,,,,,\n"

@@ -235,7 +235,13 @@ def test_editing_a_merged_away_actor_leads_to_the_kept_one(app, coordinator_clie
     assert actor_id_named(app, "Trop Tard") is None
     following = coordinator_client.get(url)
     assert following.status_code == 302 and following.headers["Location"].endswith(f"/moderation/acteurs/{keep}")
-    # the member, whose entry it was, now edits the kept one
+    # the member, whose entry it was, does not get the kept one (issue 15 point 4): a coordinator decides their claim
+    assert member.get(f"/mon-espace/fiches/{drop}/modifier").status_code == 404
+    with app.app_context():
+        claim = db.session.scalars(select(ChangeRequest).where(ChangeRequest.actor_id == keep)).one()
+        assert (claim.kind, claim.status, claim.user.email) == ("claim", "open", "membre@example.org")
+    assert submit(coordinator_client, f"/moderation/demandes/{claim.id}/accepter", {},
+                  form_url=f"/moderation/demandes/{claim.id}").status_code == 302
     mine = member.get(f"/mon-espace/fiches/{drop}/modifier")
     assert mine.status_code == 302 and mine.headers["Location"].endswith(f"/mon-espace/fiches/{keep}/modifier")
 

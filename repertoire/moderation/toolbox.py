@@ -1,8 +1,10 @@
 """Coordinators' toolbox: taxonomy, duplicates, imports, freshness, dashboard."""
 import hashlib
+import json
 import os
 import re
 import secrets
+from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
@@ -14,13 +16,14 @@ from .. import actor_fields, operations
 from ..auth import role_required
 from ..extensions import db
 from ..files import private_dir, private_open, remove_older_than
-from ..importing import apply_import, check_import, partial_possible, refused_rows
+from ..importing import apply_import, check_import, partial_possible, refused_rows, report_rows
 from ..interchange import parse_file
 from ..spreadsheets import csv_bytes
 from ..models import Actor, ChangeRequest
+from ..operations.duplicates import REASONS
 from . import bp
 from .forms import ConfirmForm, MergeTermForm, RenameForm, TermForm, UploadForm
-from .paging import paginate
+from .paging import Page, paginate, requested_page
 from .views import COORDINATORS, FIELD_LABELS
 
 TAXONOMY_TITLES = {"kind": _l("Types d'acteur"), "domain": _l("Domaines d'intervention"),
@@ -201,15 +204,65 @@ def _verdict(check) -> str:
 
 
 def _report(check, parsed, token, filename, status=200):
-    """The import report; with refused rows beside valid ones, keeps the refused rows for download."""
+    """The import report, every row in it, kept (for its other pages) beside the uploaded files; with
+    refused rows beside valid ones, keeps the refused rows for download."""
     partial = token is not None and partial_possible(parsed, check)
     if partial:
         columns, rows = refused_rows(parsed, check)
         with private_open(os.path.join(upload_dir(), token + REFUSED), "wb") as f:
             f.write(csv_bytes(columns, rows))
-    return render_template("moderation/import_report.html", check=check, token=token, filename=filename,
-                           detected=parsed.detected, partial=partial, verdict=_verdict(check),
-                           confirm_form=ConfirmForm()), status
+    if check.valid and not check.outcomes:  # checked again before importing: say what each row does
+        check = check_import(db.session, parsed, rows=True)
+    report = {"filename": filename, "detected": parsed.detected, "token": token, "partial": partial,
+              "verdict": _verdict(check), "ok": check.ok, "rows": report_rows(parsed, check)}
+    name = secrets.token_urlsafe(16)
+    with private_open(os.path.join(upload_dir(), name + REPORT), "w", encoding="utf-8") as f:
+        json.dump(report, f, ensure_ascii=False, separators=(",", ":"))
+    return _show_report(report, name, status)
+
+
+REPORT, REPORT_PER_PAGE = ".rapport.json", 100
+ROW_STATES = ("create", "duplicate", "update", "unchanged", "refused")
+
+
+@dataclass
+class ReportPage(Page):
+    report: str = ""
+    state: str = ""
+
+    def url(self, number: int) -> str:
+        return url_for("moderation.import_report", name=self.report, page=number, etat=self.state or None)
+
+
+def _show_report(report: dict, name: str, status: int = 200):
+    """One page of a report's rows (all, or those of one state), with its counts."""
+    rows, state = report["rows"], request.args.get("etat", "")
+    counts = dict.fromkeys(ROW_STATES, 0)
+    for row in rows:
+        counts[row[1]] += 1
+    shown = [row for row in rows if row[1] == state] if state in ROW_STATES else rows
+    number = requested_page()
+    pages = max(1, -(-len(shown) // REPORT_PER_PAGE))
+    if number > pages:
+        abort(404)
+    window = shown[(number - 1) * REPORT_PER_PAGE:number * REPORT_PER_PAGE]
+    ids = {i for row in window if row[1] == "duplicate" for i, _why in row[3]}
+    actors = {a.id: a for a in db.session.execute(select(Actor.id, Actor.name, Actor.town)
+                                                   .where(Actor.id.in_(ids)))} if ids else {}
+    paged = ReportPage(rows=window, total=len(shown), number=number, pages=pages, report=name,
+                       state=state if state in ROW_STATES else "")
+    return render_template("moderation/import_report.html", report=report, counts=counts, paged=paged,
+                           actors=actors, reasons=REASONS, confirm_form=ConfirmForm()), status
+
+
+@bp.get("/import/rapport/<name>")
+@role_required(*COORDINATORS)
+def import_report(name: str):
+    path = os.path.join(upload_dir(), name + REPORT)
+    if not re.fullmatch(r"[A-Za-z0-9_-]{22}", name) or not os.path.exists(path):
+        abort(404)
+    with open(path, encoding="utf-8") as f:
+        return _show_report(json.load(f), name)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -226,7 +279,7 @@ def import_file():
         with private_open(path, "wb") as f:
             form.file.data.save(f)
         parsed = _parse(path)
-        check = check_import(db.session, parsed)
+        check = check_import(db.session, parsed, rows=True)
         if not check.ok and not partial_possible(parsed, check):
             os.remove(path)
             token = None

@@ -15,11 +15,11 @@ from .actors import (ActorMerged, EditConflict, SlugAllocator, _apply, actor_inp
                      actor_version, archive_actor, check_version, create_actor, edit_actor, lock_actors,
                      publish_actor, record_revision, restore_actor, restore_revision, set_status, update_actor)
 from .duplicates import (dismiss_pair, duplicate_count, duplicate_pairs, final_actor, find_duplicates,  # noqa: E402
-                         host_of, mark_for_duplicates, merge_actors, merged_into, name_key, rebuild_pairs,
-                         similar_names)
+                         host_of, likely_duplicates, mark_for_duplicates, merge_actors, merged_into, name_key,
+                         rebuild_pairs, similar_names)
 from .freshness import (confirm_still_accurate, remind_owners, reminders_due, stale_actors,  # noqa: E402
                         stale_actors_query, stale_count)
-from .importing import ActorImporter, ImportSummary, import_actors  # noqa: E402
+from .importing import ActorImporter, ImportSummary, import_actors, row_outcomes  # noqa: E402
 from .moderation import (approve_request, changes_between, claim_actor, close_report, edit_own_actor,  # noqa: E402
                          open_request, proposed_input, reject_request, report_error, submit_actor)
 from .privacy import account_data, delete_account  # noqa: E402

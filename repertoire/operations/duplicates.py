@@ -1,14 +1,14 @@
 """The one duplicate detector (at entry and on the duplicates page), dismissals and merges."""
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import lru_cache
 from flask_babel import gettext as _, lazy_gettext as _l
 import re
 
 import phonenumbers
 from rapidfuzz import fuzz
-from sqlalchemy import delete, event, func, or_, select, text
+from sqlalchemy import case, delete, event, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..actor_fields import LIST_FIELDS, MERGEABLE
@@ -64,9 +64,13 @@ def name_key(name: str) -> str:
 
 def _aliases(record) -> list[tuple[str, list[str]]]:
     """The names ``record`` goes by: (key, all words), for its name, a bracketed acronym and its acronym field."""
-    name = record.name or ""
+    return _aliases_of(record.name or "", getattr(record, "acronym", "") or "")
+
+
+@lru_cache(maxsize=65536)  # pure, and met again for each pair an actor is in (callers only read the result)
+def _aliases_of(name: str, acronym: str) -> list[tuple[str, list[str]]]:
     found = [(name_key(name), _words(_BRACKETED.sub(" ", name)))]
-    for other in _BRACKETED.findall(name) + [getattr(record, "acronym", "") or ""]:
+    for other in _BRACKETED.findall(name) + [acronym]:
         if fold_words(other):
             found.append((name_key(other), _words(other)))
     return [(key, words) for key, words in found if key]
@@ -74,8 +78,9 @@ def _aliases(record) -> list[tuple[str, list[str]]]:
 
 def _is_acronym_of(acronym: str, words: list[str]) -> bool:
     """Whether ``acronym`` is made of the initials of ``words``, filler words being optional."""
-    if len(acronym) < 3 or " " in acronym or len(words) < 2:
-        return False
+    if len(acronym) < 3 or " " in acronym or len(words) < 2 or len(acronym) > len(words) \
+            or acronym[0] != words[0][0] and words[0] not in _FILLER:
+        return False  # cheap necessary conditions first: most pairs of names fail here
 
     def walk(i: int, j: int) -> bool:
         if j == len(words):
@@ -248,17 +253,29 @@ def _worth_comparing(shared, keys_a, keys_b) -> bool:
     return 2 * len(shared) >= min(_word_count(keys_a), _word_count(keys_b))
 
 
+def _name_word_count(record) -> int:
+    """How many name-word blocks (``w|``) ``block_keys`` gives ``record``, without computing the others."""
+    town = town_key(record.town or "")
+    if not town:
+        return 0
+    place = f"{record.department}|{town}"
+    return len({f"w|{place}|{w}"[:300] for key, _words in _aliases(record) for w in key.split()})
+
+
 def _holders(session, keys) -> dict[str, list[int]]:
     """The actors holding each of ``keys`` (blocks larger than MAX_BLOCK left out: they say nothing)."""
     found: dict[str, list[int]] = defaultdict(list)
     keys = sorted(keys)
+    limit = case((DuplicateKey.key.startswith("w|"), WORD_BLOCK), else_=MAX_BLOCK)
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start:start + CHUNK]
+        # the blocks' sizes first, over the index: a large block's holders are never fetched
+        small = select(DuplicateKey.key).where(DuplicateKey.key.in_(chunk)).group_by(DuplicateKey.key) \
+            .having(func.count() <= limit)
         for key, actor_id in session.execute(select(DuplicateKey.key, DuplicateKey.actor_id)
-                                             .where(DuplicateKey.key.in_(chunk))):
+                                             .where(DuplicateKey.key.in_(small))):
             found[key].append(actor_id)
-    return {key: ids for key, ids in found.items()
-            if len(ids) <= (WORD_BLOCK if key.startswith("w|") else MAX_BLOCK)}
+    return found
 
 
 def _shared_blocks(keys: dict[int, set[str]], holders: dict[str, list[int]], refreshed: set[int]
@@ -299,6 +316,48 @@ def find_duplicates(session, data: ActorInput, exclude_id: int | None = None) ->
         why = reasons(data, actor)
         if why:
             found.append((actor, why))
+    return found
+
+
+def likely_duplicates(session, records) -> list[list[tuple[int, list[str]]]]:
+    """For each record (an entry not written yet, e.g. a row to import), the published actors it likely
+    duplicates, as (id, reason codes): ``candidates`` then ``reason_codes``, for all the records at once
+    (a few queries for a whole file, only light rows loaded)."""
+    keys = [block_keys(r) for r in records]
+    holders = _holders(session, set().union(*keys)) if keys else {}
+    # _worth_comparing needs, of the blocks a record shares with another, only how many are name words and
+    # whether any is not: counted in bulk (a whole file may meet hundreds of thousands of holders)
+    shared_by: list[tuple[Counter, set[int]]] = []
+    for ks in keys:
+        words, others_blocks = Counter(), set()
+        for key in ks:
+            ids = holders.get(key)
+            if ids:
+                if key.startswith("w|"):
+                    words.update(ids)
+                else:
+                    others_blocks.update(ids)
+        shared_by.append((words, others_blocks))
+    others = {i: r for i, r in _records(session, {i for w, o in shared_by for i in (*w, *o)}).items()
+              if r.status == "published" and r.merged_into_id is None}
+    their_words: dict[int, int] = {}
+    found = []
+    for record, ks, (words_shared, others_shared) in zip(records, keys, shared_by):
+        mine, words = [], _word_count(ks)
+        for i in sorted(set(words_shared) | others_shared):
+            other = others.get(i)
+            if other is None:
+                continue
+            worth = i in others_shared or 2 * words_shared[i] >= words
+            if not worth:  # the other's word count, all _worth_comparing needs of its blocks, only when it matters
+                if i not in their_words:
+                    their_words[i] = _name_word_count(other)
+                worth = 2 * words_shared[i] >= their_words[i]
+            if worth:
+                why = reason_codes(record, other)
+                if why:
+                    mine.append((i, why))
+        found.append(mine)
     return found
 
 
@@ -483,8 +542,7 @@ def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], use
         {**p, "partners": [{**q, "actor": None} if q["actor"] in merged else q for q in p["partners"]]}
         for p in values["partnerships"]]
     update_actor(session, keep, ActorInput(**values), vocab, user, action="merge")
-    if keep.owner_id is None and drop.owner_id is not None:
-        keep.owner_id = drop.owner_id
+    _claims_for_kept(session, keep, drop)
     if drop.status == "published":
         set_status(session, keep, "published", user, "publish")
     drop.merged_into_id = keep.id
@@ -498,6 +556,24 @@ def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], use
         request.reason = _("Fiche fusionnée avec « %(name)s ».", name=keep.name)
     session.flush()
     return keep
+
+
+def _claims_for_kept(session, keep: Actor, drop: Actor):
+    """A merge never hands ``keep`` over: who had ``drop`` (its owner, its open claims) may only ask for it.
+
+    Each of them gets an open claim on ``keep`` for a coordinator to decide, unless they manage it already
+    or have asked already (both actors are locked: two merges at once open one claim).
+    """
+    wanting = ([drop.owner_id] if drop.owner_id else []) + list(session.scalars(
+        select(ChangeRequest.user_id).where(ChangeRequest.actor_id == drop.id, ChangeRequest.kind == "claim",
+                                            ChangeRequest.status == "open").order_by(ChangeRequest.id)))
+    asked = set(session.scalars(select(ChangeRequest.user_id).where(
+        ChangeRequest.actor_id == keep.id, ChangeRequest.kind == "claim", ChangeRequest.status == "open")))
+    for user_id in dict.fromkeys(wanting):
+        if user_id != keep.owner_id and user_id not in asked:
+            session.add(ChangeRequest(kind="claim", actor_id=keep.id, user_id=user_id, message=_(
+                "Demande ouverte par la fusion de « %(name)s » dans cette fiche : ce compte gérait ou "
+                "demandait à gérer la fiche fusionnée.", name=drop.name)))
 
 
 def merged_into(session, actor: Actor | None) -> Actor | None:

@@ -4,14 +4,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from sqlalchemy import func, insert, select, update
 
-from ..actor_fields import COLUMN_FIELDS
+from ..actor_fields import COLUMN_FIELDS, values_of
 from ..database import insert_rows
 from ..models import Actor, ActorCountry, ActorTown, Revision, actor_activity, actor_domain, utcnow
 from ..search import mark_for_index
-from .duplicates import mark_for_duplicates
+from .duplicates import likely_duplicates, mark_for_duplicates
 from ..validation import ActorInput, Vocabulary, actor_key
 
 from .actors import SlugAllocator, publish_actor, update_actor
+
+
+# -- what an import would do, row by row -------------------------------------
+
+def row_outcomes(session, valid: list[tuple[int, ActorInput]], existing: dict[tuple, int]
+                 ) -> dict[int, tuple[str, object]]:
+    """What importing would do with each valid row, by line (changes nothing): ("update", the names of the
+    fields it changes), ("unchanged", None), ("duplicate", [(actor id, reason codes)]: a new actor that looks
+    like published ones) or ("create", None). ``existing``: the id of the actor each known key names."""
+    outcomes: dict[int, tuple[str, object]] = {}
+    known = [(line, existing[data.key], data) for line, data in valid if data.key in existing]
+    for start in range(0, len(known), 500):
+        part = known[start:start + 500]
+        actors = {a.id: a for a in session.scalars(select(Actor).where(Actor.id.in_([i for _l, i, _d in part])))}
+        for line, actor_id, data in part:
+            actor = actors[actor_id]
+            before, after = values_of(actor), data.as_dict()
+            changed = [name for name in after if before[name] != after[name]]
+            if actor.status != "published":
+                changed.append("status")  # the import publishes it
+            outcomes[line] = ("update", changed) if changed else ("unchanged", None)
+    fresh = [(line, data) for line, data in valid if data.key not in existing]
+    for (line, _data), found in zip(fresh, likely_duplicates(session, [data for _line, data in fresh])):
+        outcomes[line] = ("duplicate", found) if found else ("create", None)
+    return outcomes
 
 
 # -- import ----------------------------------------------------------------
