@@ -145,6 +145,60 @@ def register_commands(app):
             n = writer(stream, published_actors())
         click.echo(f"{n} acteur(s) exporté(s) dans {file}.")
 
+    @app.cli.group("partnerships")
+    def partnerships_group():
+        """Partenariats, jumelages et coopérations (fichier du contrat, §5)."""
+
+    @partnerships_group.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Vérifie le fichier sans rien importer.")
+    def partnerships_import_command(file, dry_run):
+        """Importe des partenariats (CSV, .xlsx ou JSON) : les lignes d'une fiche remplacent ses partenariats ;
+        tout ou rien."""
+        from .partnerships_io import apply_partnerships, check_partnerships, parse_partnerships
+        with open(file, "rb") as f:
+            parsed = parse_partnerships(f.read(), file)
+        if parsed.detected:
+            click.echo(parsed.detected, err=True)
+        with progress(len(parsed.rows), "Vérification") as bar:
+            check = check_partnerships(db.session, parsed, bar)
+        if not check.ok:
+            db.session.rollback()
+            for message in check.messages():
+                click.echo(message)
+            click.echo(f"{check.invalid_lines} ligne(s) invalide(s) sur {check.rows} : rien n'a été importé.",
+                       err=True)
+            sys.exit(1)
+        rows = len(check.valid)
+        if dry_run:
+            db.session.rollback()
+            click.echo(f"Vérification réussie : {rows} partenariat(s) valide(s) pour {len(check.holders)} "
+                       f"fiche(s), {check.to_update} à modifier, {check.unchanged} inchangée(s). Rien n'a été "
+                       f"importé (--dry-run).")
+            return
+        with progress(rows, "Import") as bar:
+            summary = apply_partnerships(db.session, check, bar)
+        with index_progress():
+            db.session.commit()
+        click.echo(f"{summary.partnerships} partenariat(s) importé(s) pour {len(check.holders)} fiche(s) : "
+                   f"{summary.updated} modifiée(s), {summary.unchanged} inchangée(s).")
+
+    @partnerships_group.command("export")
+    @click.argument("file", type=click.Path(dir_okay=False, writable=True))
+    def partnerships_export_command(file):
+        """Exporte les partenariats des fiches publiées en CSV ou en JSON (selon l'extension ; « - » : CSV
+        sur la sortie)."""
+        from . import partnerships_io
+        if file != "-" and not file.lower().endswith((".csv", ".json")):
+            raise click.BadParameter("le fichier doit finir par .csv ou .json", param_hint="FILE")
+        writer = partnerships_io.write_json if file.lower().endswith(".json") else partnerships_io.write_csv
+        if file == "-":
+            writer(sys.stdout, partnerships_io.published_partnerships(db.session))
+            return
+        with open(file, "w", encoding="utf-8", newline="") as stream:
+            n = writer(stream, partnerships_io.published_partnerships(db.session))
+        click.echo(f"{n} partenariat(s) exporté(s) dans {file}.")
+
     @app.cli.command("reindex")
     def reindex_command():
         """Reconstruit l'index de recherche à partir de la base de données."""
