@@ -285,14 +285,27 @@ def register_commands(app):
     @click.argument("file", type=click.Path(dir_okay=False, writable=True))
     @click.option("--seed", type=int, default=None, help="Graine du hasard (même graine, même fichier).")
     def generate_command(count, file, seed):
-        """Écrit COUNT acteurs fictifs réalistes au format CSV du contrat."""
+        """Écrit COUNT acteurs fictifs réalistes au format CSV du contrat, et leurs partenariats dans
+        FICHIER-partnerships.csv."""
+        from . import partnerships_io
+        from .generate import link_generated
+        root, extension = os.path.splitext(file)
+        other = f"{root}-partnerships{extension or '.csv'}"
+        partnerships = []
         with open(file, "w", encoding="utf-8", newline="") as stream, progress(count, "Génération") as bar:
             def rows():
-                for row in generate_actors(count, seed):
+                actors = list(generate_actors(count, seed))
+                allocator = operations.SlugAllocator()  # the slugs they get in an empty directory
+                slugs = [allocator.allocate(row["name"], row["town"]) for row in actors]
+                for (row, held), slug in zip(link_generated(actors, slugs, seed), slugs):
+                    partnerships.extend({"actor": slug, **item} for item in held)
                     bar.update(1)
                     yield row
             write_csv(stream, rows())
-        click.echo(f"{count} acteur(s) fictif(s) écrit(s) dans {file}.")
+        with open(other, "w", encoding="utf-8", newline="") as stream:
+            partnerships_io.write_csv(stream, partnerships)
+        click.echo(f"{count} acteur(s) fictif(s) écrit(s) dans {file}, {len(partnerships)} partenariat(s) "
+                   f"dans {other}.")
 
     @app.cli.command("demo")
     @click.option("--generated", default=300, show_default=True, type=click.IntRange(min=0),
@@ -300,17 +313,27 @@ def register_commands(app):
     @click.option("--if-empty", is_flag=True, help="Ne fait rien si l'annuaire contient déjà des acteurs.")
     def demo_command(generated, if_empty):
         """Charge l'annuaire de démonstration : acteurs réels et acteurs fictifs."""
-        from .demo import demo_rows
+        from .demo import demo_files
+        from .partnerships_io import apply_partnerships, check_partnerships
         if if_empty and db.session.scalar(select(func.count()).select_from(Actor)):
             click.echo("L'annuaire contient déjà des acteurs : démonstration non chargée.")
             return
-        check, summary = load_file(demo_rows(generated), dry_run=False, label="Démonstration")
+        actors, partnerships = demo_files(generated, db.session)
+        check, summary = load_file(actors, dry_run=False, label="Démonstration")
+        if check.ok:
+            check = check_partnerships(db.session, partnerships)
         if not check.ok:  # the shipped data is valid; this guards against a broken taxonomy
+            db.session.rollback()
             for message in check.messages():
                 click.echo(message)
             sys.exit(1)
+        with progress(len(partnerships.rows), "Partenariats") as bar:
+            held = apply_partnerships(db.session, check, bar)
+        with index_progress():
+            db.session.commit()
         click.echo(f"Démonstration chargée : {summary.created} acteur(s) créé(s), "
-                   f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s).")
+                   f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s) ; "
+                   f"{held.partnerships} partenariat(s).")
 
     @app.cli.command("remind")
     @click.option("--dry-run", is_flag=True, help="Affiche les rappels sans les envoyer.")

@@ -212,15 +212,16 @@ def apply_partnerships(session, check: PartnershipCheck, progress=None) -> Partn
     progress = progress or _Silent()
     vocab = Vocabulary(session)
     summary = PartnershipSummary()
-    for n, (actor, rows) in enumerate(check.holders.values(), 1):
-        data = replace(operations.actor_input(actor), partnerships=[value for _line, value in rows])
-        changed = operations.update_actor(session, actor, data, vocab, action="import")
-        summary.updated += changed
-        summary.unchanged += not changed
-        summary.partnerships += len(rows)
-        progress.update(len(rows))
-        if n % CHUNK == 0:
-            session.flush()
+    with session.no_autoflush:  # a flush before each holder's look-up of its links would cost more than the rest
+        for n, (actor, rows) in enumerate(check.holders.values(), 1):
+            data = replace(operations.actor_input(actor), partnerships=[value for _line, value in rows])
+            changed = operations.update_actor(session, actor, data, vocab, action="import")
+            summary.updated += changed
+            summary.unchanged += not changed
+            summary.partnerships += len(rows)
+            progress.update(len(rows))
+            if n % CHUNK == 0:
+                session.flush()
     session.flush()
     return summary
 

@@ -4,6 +4,7 @@ export and backups."""
 import csv
 import io
 import json
+import re
 
 import openpyxl
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from conftest import add_actor, build_app, dispose
 from repertoire.extensions import db
 from repertoire.models import Membership, Partnership, Revision
-from web import csrf_token, submit
+from web import csrf_token
 
 HEADER = "actor,kind,status,start,end,partner_name,partner_country,partner_locality,domains,description,source"
 SESTO = {"kind": "jumelage", "start": "1962", "domains": ["culture"], "source": "https://bagnolet.example.org/j",
@@ -319,16 +320,16 @@ def test_backup_and_restore_keep_partnerships_and_memberships(app, client, runne
 # -- the back office --------------------------------------------------------------------------------
 
 def upload(client, content: bytes, name: str, kind="auto"):
-    page = client.get("/moderation/import")
+    page = client.get("/moderation/import").get_data(as_text=True)
     return client.post("/moderation/import", data={
         "csrf_token": csrf_token(page), "kind": kind, "file": (io.BytesIO(content), name)},
         content_type="multipart/form-data")
 
 
 def confirm(client, report):
-    import re
-    action = re.search(r'action="(/moderation/import/[^"]+)"', report.get_data(as_text=True)).group(1)
-    return client.post(action, data={"csrf_token": csrf_token(report)})
+    page = report.get_data(as_text=True)
+    action = re.search(r'action="(/moderation/import/[^"]+)"', page).group(1)
+    return client.post(action, data={"csrf_token": csrf_token(page)})
 
 
 def test_back_office_detects_and_imports_a_partnerships_file(app, coordinator_client, client, directory):
@@ -362,3 +363,56 @@ def test_back_office_actors_file_with_networks(app, coordinator_client, client):
     assert confirm(coordinator_client, report).status_code == 302
     member = client.get("/api/actors", query_string={"name": "Membre Témoin"}).get_json()["results"][0]
     assert member["networks"] == [{"network": "reseau-temoin", "since": 2001}]
+
+
+# -- the demo and generated actors (point 7) --------------------------------------------------------
+
+def test_the_demo_holds_the_seeds_partnerships_and_memberships(app, runner, client):
+    result = runner.invoke(args=["demo", "--generated", "0"])
+    assert result.exit_code == 0, result.output
+    bagnolet = client.get("/api/actors", query_string={"name": "Ville de Bagnolet"}).get_json()["results"][0]
+    assert [(p["kind"], p["partners"][0]["name"], p["partners"][0]["country"], p["start"])
+            for p in bagnolet["partnerships"]] == [
+        ("jumelage", "Sesto Fiorentino", "IT", "1962"), ("jumelage", "Oranienburg", "DE", "1964"),
+        ("jumelage", "Camp de réfugiés palestiniens de Chatila", "LB", "2002"), ("jumelage", "Massala", "ML", "2003"),
+        ("jumelage", "Akbou", "DZ", "2005"), ("jumelage", "Le Robert", "MQ", "")]
+    omri = client.get("/api/actors", query_string={"name": "OMRI"}).get_json()["results"][0]
+    assert omri["networks"] == [{"network": "maison-de-l-europe-de-nantes", "since": None}]
+    (convention,) = omri["partnerships"]
+    assert convention["start"] == "2006-03-18" and convention["source"] == omri["website"]
+    lamentin = client.get("/api/actors", query_string={"name": "Ville du Lamentin"}).get_json()["results"][0]
+    assert [(p["kind"], p["start"]) for p in lamentin["partnerships"]] == [("jumelage", ""), ("cooperation", "2010")]
+    # no source is invented: only the pages the seed file gives
+    sources = {p["source"] for a in client.get("/api/actors", query_string={"per_page": 50}).get_json()["results"]
+               for p in a["partnerships"]}
+    assert sources == {"", omri["website"]}
+
+
+def test_generated_actors_have_realistic_partnerships_and_networks(app, runner, client, tmp_path):
+    path = tmp_path / "g.csv"
+    result = runner.invoke(args=["generate", "1500", str(path), "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(args=["generate", "1500", str(tmp_path / "h.csv"), "--seed", "5"])
+    assert again.exit_code == 0
+    partnerships_file = tmp_path / "g-partnerships.csv"
+    assert path.read_bytes() == (tmp_path / "h.csv").read_bytes()
+    assert partnerships_file.read_bytes() == (tmp_path / "h-partnerships.csv").read_bytes()
+    rows = list(csv.DictReader(io.StringIO(partnerships_file.read_text(encoding="utf-8"))))
+    assert 300 <= len(rows) <= 600  # about 0.3 an actor
+    twinnings = [r for r in rows if r["kind"] == "jumelage" and r["partner_country"] in ("DE", "IT", "GB", "PL")]
+    early = [r for r in twinnings if "1950" <= r["start"][:4] <= "1979"]
+    assert len(early) > len(twinnings) / 2
+    south = [r for r in rows if r["partner_country"] in ("ML", "SN", "BF", "MG", "HT")]
+    assert south and sum(r["start"][:4] >= "1980" for r in south) > 0.7 * len(south)
+    assert {r["status"] for r in rows} == {"active", "suspendue", "terminee"}
+    assert all(r["source"] == "" for r in rows)
+    actors = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert any(a["networks"] for a in actors)
+    # both files import as they are, the networks and the partnerships included
+    assert runner.invoke(args=["import", str(path)]).exit_code == 0
+    result = runner.invoke(args=["partnerships", "import", str(partnerships_file)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Partnership)) == len(rows)
+        assert db.session.scalar(select(func.count()).select_from(Membership)) == sum(
+            len(a["networks"].split(";")) for a in actors if a["networks"])
