@@ -161,7 +161,7 @@ def register_commands(app):
         if parsed.detected:
             click.echo(parsed.detected, err=True)
         with progress(len(parsed.rows), "Vérification") as bar:
-            check = check_partnerships(db.session, parsed, bar)
+            check = check_partnerships(db.session, parsed, bar, lock=not dry_run)
         if not check.ok:
             db.session.rollback()
             for message in check.messages():

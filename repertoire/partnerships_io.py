@@ -15,8 +15,8 @@ import io
 import json
 from dataclasses import dataclass, field, replace
 
-from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from flask_babel import gettext as _, ngettext
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import selectinload
 
 from . import operations
@@ -29,6 +29,7 @@ from .validation import Vocabulary, describe_errors
 
 CHUNK = 500
 PARTNER_COLUMNS = ("partner_name", "partner_country", "partner_locality")
+MAX_PARTNERS = 50  # a twinning has two or three; a cell of thousands of ";" is refused, not checked
 
 
 class _Silent:
@@ -38,15 +39,22 @@ class _Silent:
 
 # -- reading -----------------------------------------------------------------
 
+def too_many(n: int) -> str:
+    return ngettext("%(num)d partenaire : %(max)d au plus", "%(num)d partenaires : %(max)d au plus", n,
+                    max=MAX_PARTNERS)
+
+
 def split_partners(row: dict) -> tuple[list[dict], str | None]:
     """The partners of a CSV row: the ``partner_*`` cells split on ``;``, position by position.
 
     An empty ``partner_locality`` cell means no locality for any partner.
     """
     names, countries = row["partner_name"].split(";"), row["partner_country"].split(";")
+    if max(len(names), len(countries)) > MAX_PARTNERS:
+        return [], too_many(max(len(names), len(countries)))
     localities = row["partner_locality"].split(";") if row["partner_locality"].strip() else [""] * len(names)
     if not len(names) == len(countries) == len(localities):
-        return [], _("%(names)d nom(s) de partenaires, %(countries)d pays et %(localities)d localité(s) : une "
+        return [], _("noms de partenaires : %(names)d, pays : %(countries)d, localités : %(localities)d ; une "
                      "valeur par partenaire, dans le même ordre, séparées par « ; » (une localité inconnue "
                      "reste vide entre ses « ; »)", names=len(names), countries=len(countries),
                      localities=len(localities))
@@ -101,6 +109,9 @@ def _parse_json(data: bytes) -> ParsedFile:
                 item.get("domains", []), (list, str)):
             parsed.errors.append(f"item {n}: " + _("un partenariat (objet avec actor, kind, partners…) est attendu"))
             continue
+        if len(item["partners"]) > MAX_PARTNERS:
+            parsed.errors.append(f"item {n}: partner_name : " + too_many(len(item["partners"])))
+            continue
         parsed.rows.append((n, {**{key: item.get(key) or "" for key in scalars}, "domains": item.get("domains") or [],
                                 "partners": item["partners"], "linked": True}))
     return parsed
@@ -144,9 +155,29 @@ def load_holders(session, slugs) -> dict[str, Actor]:
     return found
 
 
-def check_partnerships(session, parsed: ParsedFile, progress=None) -> PartnershipCheck:
-    """Validate every row, resolve holders and partners; say what importing would change. Writes nothing."""
+def lock_holders(session, parsed: ParsedFile):
+    """Hold the rows of the file's holders until the transaction ends (on SQLite, the database): two
+    imports at once then run one after the other, each checked on what the other wrote; ids in order."""
+    slugs = sorted({clean_line(str(raw.get("actor") or "")) for _line, raw in parsed.rows} - {""})
+    ids = []
+    for start in range(0, len(slugs), CHUNK):
+        ids += session.scalars(select(Actor.id).where(Actor.slug.in_(slugs[start:start + CHUNK])))
+    ids.sort()
+    if ids and session.get_bind().dialect.name == "sqlite":  # one write takes the database's write lock
+        session.execute(update(Actor).where(Actor.id == ids[0]).values(status=Actor.status)
+                        .execution_options(synchronize_session=False))
+        return
+    for start in range(0, len(ids), CHUNK):  # the rows are locked in the order they come: by id
+        session.execute(select(Actor.id).where(Actor.id.in_(ids[start:start + CHUNK])).order_by(Actor.id)
+                        .with_for_update()).all()
+
+
+def check_partnerships(session, parsed: ParsedFile, progress=None, lock: bool = False) -> PartnershipCheck:
+    """Validate every row, resolve holders and partners; say what importing would change. Writes nothing,
+    but with ``lock`` (before importing) first takes the holders' rows (``lock_holders``)."""
     progress = progress or _Silent()
+    if lock:
+        lock_holders(session, parsed)
     vocab = Vocabulary(session)
     check = PartnershipCheck(rows=len(parsed.rows))
     for message in parsed.errors:

@@ -148,7 +148,7 @@ ROW = "ville-du-lamentin,jumelage,active,2010,,Carrefour,HT,Carrefour,education,
     (",jumelage,active,2010,,Carrefour,HT,,,,", "actor : l'identifiant de la fiche qui tient le partenariat est "
                                                 "obligatoire"),
     ("ville-du-lamentin,jumelage,active,2010,,Carrefour;Santiago,HT,,,,",
-     "partner_name : 2 nom(s) de partenaires, 1 pays et 2 localité(s)"),
+     "partner_name : noms de partenaires : 2, pays : 1, localités : 2 ; une valeur par partenaire"),
     ("ville-du-lamentin,jumelage,active,2010,,Carrefour,HT,,cuisine,,", "domains : domaine inconnu « cuisine »"),
     ("ville-du-lamentin,jumelage,active,2010,,Carrefour,HT,,,,pas une adresse",
      "source : adresse de la source invalide"),
@@ -416,3 +416,40 @@ def test_generated_actors_have_realistic_partnerships_and_networks(app, runner, 
         assert db.session.scalar(select(func.count()).select_from(Partnership)) == len(rows)
         assert db.session.scalar(select(func.count()).select_from(Membership)) == sum(
             len(a["networks"].split(";")) for a in actors if a["networks"])
+
+
+# -- attacks and accidents --------------------------------------------------------------------------
+
+def test_two_imports_at_once_each_replace_everything_one_after_the_other(app, client, tmp_path, directory):
+    """Two processes import different files for the same holders at once: each file is applied whole,
+    never a mix, and neither fails."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    from test_consistency import child_env
+    holders = ["ville-de-bagnolet", "ville-du-lamentin"]
+    files = []
+    for n, town in enumerate(["Akbou", "Carrefour"]):
+        rows = [f"{h},jumelage,active,{1990 + n},,{town} {i},DZ,{town},,," for h in holders for i in range(3)]
+        path = tmp_path / f"f{n}.csv"
+        path.write_text("\r\n".join([HEADER, *rows, ""]), encoding="utf-8")
+        files.append(path)
+    repertoire = Path(sys.executable).with_name("repertoire")
+    processes = [subprocess.Popen([str(repertoire), "partnerships", "import", str(f)], env=child_env(tmp_path),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    finals = {tuple(p["partners"][0]["name"] for p in api(client, directory[key])["partnerships"])
+              for key in ("holder", "other")}
+    assert finals in ({("Akbou 0", "Akbou 1", "Akbou 2")}, {("Carrefour 0", "Carrefour 1", "Carrefour 2")})
+
+
+def test_hostile_sizes_are_refused_without_checking_each_partner(app, runner, tmp_path, directory):
+    many = ";".join(["X"] * 5000)
+    content = HEADER + f"\r\nville-du-lamentin,jumelage,active,,,{many},{many},,,,\r\n"
+    result = run(runner, tmp_path, content)
+    assert result.exit_code == 1 and result.stdout == "line 2: partner_name : 5000 partenaires : 50 au plus\n"
+    items = [{"actor": "ville-du-lamentin", "kind": "jumelage",
+              "partners": [{"name": "X", "country": "FR"}] * 1000}]
+    result = run(runner, tmp_path, json.dumps(items), "p.json")
+    assert result.exit_code == 1 and "1000 partenaires : 50 au plus" in result.stdout

@@ -318,7 +318,7 @@ def _import_partnerships(token: str, valid_only: bool, path: str, claimed: str):
         abort(404)
     try:
         parsed = _parse(claimed)
-        check = check_partnerships(db.session, parsed)  # the directory may have changed since the report
+        check = check_partnerships(db.session, parsed, lock=True)  # the directory may have changed since the report
         if not check.ok:
             os.remove(claimed)
             return _partnerships_report(check, parsed, None, token, 400)
