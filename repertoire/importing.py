@@ -130,7 +130,8 @@ def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1)
             check.errors.append((line, error))
         else:
             check.valid.append((line, _carried(parsed, line, data)))
-    _drop_invalid(check, link_errors(session, check.valid, predicted_slugs(session, check.valid)))
+    if any(operations.linked_slugs(d) for _line, d in check.valid):
+        _drop_invalid(check, link_errors(session, check.valid, predicted_slugs(session, check.valid)))
     check.errors.sort()
     existing = existing_keys(session, {d.key for _, d in check.valid})
     check.to_update = sum(d.key in existing for _, d in check.valid)
