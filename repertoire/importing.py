@@ -55,7 +55,17 @@ class _Silent:
 
 
 def existing_ids(session, keys: set[tuple[str, str, str]], chunk: int = 100) -> dict[tuple[str, str, str], int]:
-    """Those of ``keys`` some actor already has, with its id: actors looked up by their folded name, over the
+    """Those of ``keys`` some actor already has, with its id."""
+    return {key: actor_id for key, (actor_id, _slug) in existing_actors(session, keys, chunk).items()}
+
+
+def existing_slugs(session, keys: set[tuple[str, str, str]], chunk: int = 100) -> dict[tuple, str]:
+    """The slug of the actor that has each of ``keys``, when one has."""
+    return {key: slug for key, (_id, slug) in existing_actors(session, keys, chunk).items()}
+
+
+def existing_actors(session, keys: set[tuple[str, str, str]], chunk: int = 100) -> dict[tuple, tuple[int, str]]:
+    """The id and slug of the actor that has each of ``keys``: actors looked up by their folded name, over the
     index on ``name_sort`` (the folded name, then \x01), not by folding the whole directory."""
     column = Actor.name_sort
     if session.get_bind().dialect.name != "sqlite":  # a byte-wise range whatever the database's collation
@@ -64,10 +74,53 @@ def existing_ids(session, keys: set[tuple[str, str, str]], chunk: int = 100) -> 
     found = {}
     for start in range(0, len(names), chunk):
         ranges = [(column >= f"{name}\x01") & (column < f"{name}\x02") for name in names[start:start + chunk]]
-        rows = session.execute(select(Actor.id, Actor.name, Actor.town, Actor.department).where(or_(*ranges)))
-        found.update((key, actor_id) for actor_id, key in ((row[0], actor_key(*row[1:])) for row in rows)
-                     if key in keys)
+        rows = session.execute(select(Actor.id, Actor.name, Actor.town, Actor.department, Actor.slug)
+                               .where(or_(*ranges)))
+        for actor_id, name, town, department, slug in rows:
+            key = actor_key(name, town, department)
+            if key in keys:
+                found[key] = (actor_id, slug)
     return found
+
+
+def _carried(parsed: ParsedFile, line: int, data: ActorInput) -> ActorInput:
+    """``data`` marked with its line and the fields its row does not carry (kept on an update)."""
+    data.line, data.absent = line, parsed.missing(line)
+    return data
+
+
+def link_errors(session, valid: list[tuple[int, ActorInput]], slug_of: dict[tuple, str]) -> list[tuple[int, str]]:
+    """(line, reason) for each row naming a network or partner that is neither a published actor nor an
+    actor of the file (``slug_of``: each row's key → the slug its actor has or will have), or itself."""
+    in_file = {slug: None for slug in slug_of.values()}
+    wanted = set()
+    for _line, data in valid:
+        wanted |= operations.linked_slugs(data)
+    known = {**operations.find_linked(session, wanted - set(in_file)), **in_file}
+    errors = []
+    for line, data in valid:
+        if operations.linked_slugs(data):
+            problems = operations.link_problems(session, data, slug_of.get(data.key), known)
+            if problems:
+                errors.append((line, describe_errors(problems)))
+    return errors
+
+
+def predicted_slugs(session, valid: list[tuple[int, ActorInput]]) -> dict[tuple, str]:
+    """The slug each row's actor has (an update) or will get (a creation, allocated in file order)."""
+    slug_of = existing_slugs(session, {d.key for _, d in valid})
+    allocator = operations.SlugAllocator(session)
+    for _line, data in valid:
+        if data.key not in slug_of:
+            slug_of[data.key] = allocator.allocate(data.name, data.town, data.slug)
+    return slug_of
+
+
+def _drop_invalid(check: "ImportCheck", errors: list[tuple[int, str]]):
+    if errors:
+        bad = {line for line, _reason in errors}
+        check.errors += errors
+        check.valid = [(line, d) for line, d in check.valid if line not in bad]
 
 
 def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1, rows: bool = False
@@ -85,7 +138,9 @@ def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1,
         if error:
             check.errors.append((line, error))
         else:
-            check.valid.append((line, data))
+            check.valid.append((line, _carried(parsed, line, data)))
+    if any(operations.linked_slugs(d) for _line, d in check.valid):
+        _drop_invalid(check, link_errors(session, check.valid, predicted_slugs(session, check.valid)))
     check.errors.sort()
     existing = existing_ids(session, {d.key for _, d in check.valid})
     check.to_update = sum(d.key in existing for _, d in check.valid)
@@ -133,7 +188,7 @@ def check_and_import(session, parsed: ParsedFile, progress=None, processes: int 
         if error:
             check.errors.append((line, error))
             continue
-        check.valid.append((line, data))
+        check.valid.append((line, _carried(parsed, line, data)))
         if not check.errors:
             batch.append(data)
             if len(batch) >= importer.batch_size:
@@ -143,6 +198,11 @@ def check_and_import(session, parsed: ParsedFile, progress=None, processes: int 
     if check.errors:
         return check, None
     importer.add(batch)
+    _drop_invalid(check, link_errors(session, check.valid, importer.slug_of))
+    if check.errors:
+        check.errors.sort()
+        return check, None
+    importer.finish()
     check.to_update = importer.summary.updated + importer.summary.unchanged
     check.to_create = importer.summary.created
     return check, importer.summary

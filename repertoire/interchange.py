@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from .actor_fields import CSV_COLUMNS, CSV_FIELDS, REQUIRED_COLUMNS
+from .actor_fields import CSV_COLUMNS, FIELDS, REQUIRED_COLUMNS
 from .serialize import csv_row
 from .spreadsheets import TableError, open_table
 
@@ -20,6 +20,13 @@ class ParsedFile:
     errors: list[str] = field(default_factory=list)  # "line N: reason"
     detected: str = ""  # how the file was read, one French line
     columns: list[str] = field(default_factory=list)  # the file's own columns, in its order
+    # Fields the file does not carry: a CSV's missing optional columns (the same for every row), or
+    # for JSON each item's missing keys ({line: fields}); an update keeps their current values.
+    absent: frozenset = frozenset()
+    absent_at: dict = field(default_factory=dict)
+
+    def missing(self, line: int) -> frozenset:
+        return self.absent_at.get(line, self.absent)
 
 
 def _decode(data: bytes) -> tuple[str | None, str | None]:
@@ -31,15 +38,17 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
                                           "(enregistrez-le en « CSV UTF-8 »)")
 
 
-def parse_csv(data: bytes, filename: str = "", drop: tuple[str, ...] = ()) -> ParsedFile:
+def parse_csv(data: bytes, filename: str = "", drop: tuple[str, ...] = (), columns: list[str] = CSV_COLUMNS,
+              required: list[str] = REQUIRED_COLUMNS) -> ParsedFile:
     """Rows of a CSV (or .xlsx) file with the line each starts on; structural errors as messages.
 
     Encoding, separator and format are detected (see spreadsheets.py); columns
-    named in ``drop`` are ignored.
+    named in ``drop`` are ignored. ``columns`` and ``required``: the actors' (§2) unless
+    given (the partnerships' of §5). ``absent`` says which of ``columns`` the file lacks.
     """
     parsed = ParsedFile()
     try:
-        reader, detected = open_table(data, filename, known=tuple(CSV_COLUMNS), drop=drop)
+        reader, detected = open_table(data, filename, known=tuple(columns), drop=drop)
     except TableError as exc:
         parsed.errors.append(f"line {exc.line}: {exc}")
         return parsed
@@ -50,8 +59,8 @@ def parse_csv(data: bytes, filename: str = "", drop: tuple[str, ...] = ()) -> Pa
             parsed.errors.append("line 1: " + _("le fichier est vide (une ligne d'en-tête est attendue)"))
             return parsed
         header = [h.strip() for h in header]
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]  # optional columns may be absent
-        unknown = [h for h in header if h not in CSV_COLUMNS]
+        missing = [c for c in required if c not in header]  # optional columns may be absent
+        unknown = [h for h in header if h not in columns]
         doubled = sorted(h for h, n in Counter(header).items() if n > 1)
         problems = []
         if missing:
@@ -63,10 +72,11 @@ def parse_csv(data: bytes, filename: str = "", drop: tuple[str, ...] = ()) -> Pa
         if problems:
             parsed.errors.append("line 1: " + " ; ".join(problems) + " — " + _(
                 "colonnes obligatoires : %(required)s ; colonnes acceptées : %(cols)s",
-                required=",".join(REQUIRED_COLUMNS), cols=",".join(CSV_COLUMNS)))
+                required=",".join(required), cols=",".join(columns)))
             return parsed
-        absent = dict.fromkeys((c for c in CSV_COLUMNS if c not in header), "")  # read as empty
+        absent = dict.fromkeys((c for c in columns if c not in header), "")  # read as empty
         parsed.columns = header
+        parsed.absent = frozenset(absent) | (NOT_IN_CSV if columns is CSV_COLUMNS else frozenset())
         line = reader.line_num + 1
         for record in reader:
             start, line = line, reader.line_num + 1
@@ -85,7 +95,9 @@ def parse_csv(data: bytes, filename: str = "", drop: tuple[str, ...] = ()) -> Pa
     return parsed
 
 
+NOT_IN_CSV = frozenset(f.name for f in FIELDS if not f.csv)  # an actors CSV never carries partnerships
 _SCALAR = (str, int, float, bool)
+_STRUCTURED = ("networks", "partnerships")  # lists of objects, checked by partnership_fields
 
 
 def parse_json(data: bytes) -> ParsedFile:
@@ -113,9 +125,13 @@ def parse_json(data: bytes) -> ParsedFile:
             parsed.errors.append(f"item {n}: " + _("un objet est attendu"))
             continue
         raw, wrong = {}, []
-        for f in CSV_FIELDS:
+        for f in FIELDS:
             value = item.get(f.name)
-            if f.multi and isinstance(value, list) and all(isinstance(v, _SCALAR) for v in value):
+            if f.type in _STRUCTURED and isinstance(value, list):
+                raw[f.name] = value
+            elif not f.csv and value is None:
+                raw[f.name] = []
+            elif f.multi and isinstance(value, list) and all(isinstance(v, _SCALAR) for v in value):
                 raw[f.name] = [str(v) for v in value]
             elif value is None or isinstance(value, _SCALAR):
                 raw[f.name] = "" if value is None else str(value)
@@ -124,6 +140,9 @@ def parse_json(data: bytes) -> ParsedFile:
         if wrong:
             parsed.errors.append(f"item {n}: " + _("valeur invalide pour %(cols)s", cols=", ".join(wrong)))
             continue
+        missing = frozenset(f.name for f in FIELDS if f.name not in item)
+        if missing:
+            parsed.absent_at[n] = missing
         parsed.rows.append((n, raw))
     return parsed
 

@@ -87,7 +87,7 @@ def test_every_field_round_trips_through_csv_and_json_exports(app, client, runne
     path.write_text(exported.replace("Association Témoin", "Association Témoin bis"), encoding="utf-8")
     assert runner.invoke(args=["import", str(path)]).exit_code == 0
     copy = client.get("/api/actors", query_string={"name": "Témoin bis"}).get_json()["results"][0]
-    csv_names = [n for n in actor_fields.CSV_COLUMNS if n not in ("name", "networks")]  # TODO(issue 14, import)
+    csv_names = [n for n in actor_fields.CSV_COLUMNS if n != "name"]
     assert {n: copy[n] for n in csv_names} == {n: SAMPLE[n][1] for n in csv_names}
 
 

@@ -109,3 +109,17 @@ def test_a_report_is_only_for_coordinators_and_its_name_cannot_be_forged(app, co
     login(member, "membre@example.org")
     assert member.get(report).status_code in (302, 403)
     assert app.test_client().get(report).status_code in (302, 401, 403)
+
+
+def test_a_row_without_partnerships_or_networks_columns_does_not_report_them_changed(app, coordinator_client,
+                                                                                       tmp_path):
+    """An actors file never carries partnerships: its rows leave them as they are, and the report says so."""
+    add_actor(app, name="Réseau Témoin", kind="reseau", town="Caen", department="14")
+    add_actor(app, name="Ville Témoin", kind="collectivite", town="Caen", department="14",
+              networks="reseau-temoin:1998",
+              partnerships=[{"kind": "jumelage", "partners": [{"name": "Sesto", "country": "IT"}]}])
+    response = upload(coordinator_client, "name,kind,town,department\nVille Témoin,collectivite,Caen,14\n")
+    report = response.get_data(as_text=True)
+    assert response.status_code == 200, report[:300]
+    assert "Partenariats" not in report and "Réseaux" not in report
+    assert "inchangée" in report or "inchangé" in report

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..models import ROLES
@@ -46,4 +47,7 @@ class UploadForm(FlaskForm):
     file = FileField(_l("Fichier CSV ou Excel (format du répertoire)"), validators=[
         FileRequired(_l("Choisissez un fichier.")),
         FileAllowed(["csv", "txt", "json", "xlsx"], _l("Seuls les fichiers .csv, .xlsx et .json sont acceptés."))])
+    kind = SelectField(_l("Contenu du fichier"), default="auto", choices=[
+        SelectChoice("auto", _l("Détecter d'après l'en-tête")), SelectChoice("actors", _l("Acteurs")),
+        SelectChoice("partnerships", _l("Partenariats (un partenariat par ligne)"))])
     submit = SubmitField(_l("Vérifier le fichier"))

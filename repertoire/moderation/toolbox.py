@@ -18,6 +18,7 @@ from ..extensions import db
 from ..files import private_dir, private_open, remove_older_than
 from ..importing import apply_import, check_import, partial_possible, refused_rows, report_rows
 from ..interchange import parse_file
+from ..partnerships_io import apply_partnerships, check_partnerships, is_partnerships_file, parse_partnerships
 from ..spreadsheets import csv_bytes
 from ..models import Actor, ChangeRequest
 from ..operations.duplicates import REASONS
@@ -188,13 +189,22 @@ def upload_dir() -> str:
     return folder
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}\.(csv|json|xlsx)")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}(\.partenariats)?\.(csv|json|xlsx)")
+PARTNERSHIPS = ".partenariats"  # in a token: the uploaded file is a partnerships file (contract §5)
 REFUSED = ".refusees.csv"
 
 
 def _parse(path: str):
     # a `motif` column is the one our download of refused rows adds: ignored when the file comes back
+    if PARTNERSHIPS in os.path.basename(path):
+        with open(path, "rb") as f:
+            return parse_partnerships(f.read(), path, drop=("motif",))
     return parse_file(path, drop=("motif",))
+
+
+def _partnerships_report(check, parsed, token, filename, status=200):
+    return render_template("moderation/import_partnerships_report.html", check=check, token=token,
+                           filename=filename, detected=parsed.detected, confirm_form=ConfirmForm()), status
 
 
 def _verdict(check) -> str:
@@ -274,11 +284,20 @@ def import_file():
         filename = form.file.data.filename
         extension = os.path.splitext(filename.lower())[1]
         extension = extension if extension in (".json", ".xlsx") else ".csv"
-        token = secrets.token_urlsafe(16) + extension
+        data = form.file.data.read()
+        partnerships = form.kind.data == "partnerships" or (
+            form.kind.data == "auto" and is_partnerships_file(data, "file" + extension))
+        token = secrets.token_urlsafe(16) + (PARTNERSHIPS if partnerships else "") + extension
         path = os.path.join(folder, token)
         with private_open(path, "wb") as f:
-            form.file.data.save(f)
+            f.write(data)
         parsed = _parse(path)
+        if partnerships:  # all or nothing: a holder's rows replace its partnerships, a partial file would drop some
+            check = check_partnerships(db.session, parsed)
+            if not check.ok:
+                os.remove(path)
+                token = None
+            return _partnerships_report(check, parsed, token, filename, 200 if token else 400)
         check = check_import(db.session, parsed, rows=True)
         if not check.ok and not partial_possible(parsed, check):
             os.remove(path)
@@ -314,6 +333,8 @@ def _import_uploaded(token: str, valid_only: bool):
         flash(_("Ce fichier n'est plus disponible : envoyez-le de nouveau."), "error")
         return redirect(url_for("moderation.import_file"))
     path, claimed = paths
+    if PARTNERSHIPS in token:
+        return _import_partnerships(token, valid_only, path, claimed)
     try:
         parsed = _parse(claimed)
         check = check_import(db.session, parsed)  # the directory may have changed since the report
@@ -341,6 +362,30 @@ def _import_uploaded(token: str, valid_only: bool):
                        "%(num)d lignes refusées n'ont pas été importées : téléchargez-les pour les corriger.",
                        check.invalid_lines), "error")
         return redirect(url_for("moderation.import_file", refusees=token))
+    return redirect(url_for("moderation.import_file"))
+
+
+def _import_partnerships(token: str, valid_only: bool, path: str, claimed: str):
+    if valid_only:
+        os.rename(claimed, path)
+        abort(404)
+    try:
+        parsed = _parse(claimed)
+        check = check_partnerships(db.session, parsed, lock=True)  # the directory may have changed since the report
+        if not check.ok:
+            os.remove(claimed)
+            return _partnerships_report(check, parsed, None, token, 400)
+        summary = apply_partnerships(db.session, check)
+        db.session.commit()
+    except BaseException:
+        if os.path.exists(claimed):
+            os.rename(claimed, path)
+        raise
+    os.remove(claimed)
+    flash(ngettext("Import terminé : %(num)d partenariat importé ; fiches modifiées : %(updated)d, inchangées : "
+                   "%(unchanged)d.", "Import terminé : %(num)d partenariats importés ; fiches modifiées : "
+                   "%(updated)d, inchangées : %(unchanged)d.", summary.partnerships, updated=summary.updated,
+                   unchanged=summary.unchanged), "success")
     return redirect(url_for("moderation.import_file"))
 
 

@@ -23,8 +23,9 @@ def actor_input(actor: Actor) -> ActorInput:
 class SlugAllocator:
     """Hands out unique slugs; preloads the taken ones so bulk imports stay fast."""
 
-    def __init__(self, session):
-        self.taken = set(session.scalars(select(Actor.slug)))
+    def __init__(self, session=None, taken=()):
+        """The slugs taken in ``session``'s database, or ``taken`` (to foresee a fresh directory's slugs)."""
+        self.taken = set(session.scalars(select(Actor.slug))) if session is not None else set(taken)
 
     def allocate(self, name: str, town: str, slug: str | None = None) -> str:
         """A free slug: ``slug`` (by default the name's), else with the town, else numbered."""

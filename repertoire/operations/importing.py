@@ -1,17 +1,19 @@
 """Bulk import of checked rows: created, updated or unchanged actors, in batches."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from sqlalchemy import func, insert, select, update
 
 from ..actor_fields import COLUMN_FIELDS, values_of
 from ..database import insert_rows
-from ..models import Actor, ActorCountry, ActorTown, Revision, actor_activity, actor_domain, utcnow
+from ..models import Actor, ActorCountry, ActorTown, Membership, Revision, actor_activity, actor_domain, utcnow
 from ..search import mark_for_index
 from .duplicates import likely_duplicates, mark_for_duplicates
 from ..validation import ActorInput, Vocabulary, actor_key
 
-from .actors import SlugAllocator, publish_actor, update_actor
+from . import OperationError
+from .actors import SlugAllocator, actor_input, publish_actor, update_actor
+from .partnerships import apply_links, find_linked, linked_slugs
 
 
 # -- what an import would do, row by row -------------------------------------
@@ -29,7 +31,8 @@ def row_outcomes(session, valid: list[tuple[int, ActorInput]], existing: dict[tu
         for line, actor_id, data in part:
             actor = actors[actor_id]
             before, after = values_of(actor), data.as_dict()
-            changed = [name for name in after if before[name] != after[name]]
+            absent = set(getattr(data, "absent", ()))  # not in the file: kept as they are
+            changed = [name for name in after if name not in absent and before[name] != after[name]]
             if actor.status != "published":
                 changed.append("status")  # the import publishes it
             outcomes[line] = ("update", changed) if changed else ("unchanged", None)
@@ -58,6 +61,7 @@ def import_actors(session, rows: list[ActorInput], vocab: Vocabulary, progress=N
     """Create or update (matched on name, town and département) and publish each row."""
     importer = ActorImporter(session, vocab, batch_size)
     importer.add(rows, progress)
+    importer.finish()
     return importer.summary
 
 
@@ -66,6 +70,9 @@ class ActorImporter:
 
     New actors are written with bulk inserts (an import may hold 100,000 rows);
     existing ones go through ``update_actor`` so that only real changes count.
+    Links to other actors (networks, partners) may name actors later in the
+    file: they are written by ``finish``, once every actor of the file exists.
+    On an update, the fields a row does not carry (``data.absent``) keep their values.
     """
 
     def __init__(self, session, vocab: Vocabulary, batch_size: int = 1000):
@@ -75,6 +82,9 @@ class ActorImporter:
                          session.execute(select(Actor.id, Actor.name, Actor.town, Actor.department))}
         self.slugs = SlugAllocator(session)
         self.inserted = False  # once this transaction has inserted, the database's write lock is ours
+        self.slug_of: dict[tuple, str] = {}  # each row's actor: its key, its slug
+        self.deferred: list[tuple[int, ActorInput, bool]] = []  # updates with links, for finish()
+        self.new_links: list[tuple[int, ActorInput]] = []  # new actors with links, for finish()
 
     def add(self, rows: list[ActorInput], progress=None):
         session, vocab = self.session, self.vocab
@@ -85,19 +95,33 @@ class ActorImporter:
                 fresh.append(data)
                 continue
             actor = session.get(Actor, actor_id)
-            changed = update_actor(session, actor, data, vocab, action="import")
-            if actor.status != "published":
-                publish_actor(session, actor)
-                changed = True
-            self.summary.updated += changed
-            self.summary.unchanged += not changed
+            self.slug_of[data.key] = actor.slug
+            absent = getattr(data, "absent", ())
+            if absent:
+                current = actor_input(actor)
+                data = replace(data, **{name: getattr(current, name) for name in absent})
+            if linked_slugs(data) and (data.networks != actor.network_values
+                                       or data.partnerships != actor.partnership_values):
+                published = actor.status != "published"
+                if published:
+                    publish_actor(session, actor)  # now: other rows' links may name it
+                self.deferred.append((actor_id, data, published))
+            else:
+                changed = update_actor(session, actor, data, vocab, action="import")
+                if actor.status != "published":
+                    publish_actor(session, actor)
+                    changed = True
+                self.summary.updated += changed
+                self.summary.unchanged += not changed
             if progress:
                 progress(1)
         session.flush()
         for start in range(0, len(fresh), self.batch_size):
             batch = fresh[start:start + self.batch_size]
-            ids = _insert_published(session, batch, vocab, self.slugs, holds_write_lock=self.inserted)
+            ids = _insert_published(session, batch, vocab, self.slugs, holds_write_lock=self.inserted,
+                                    slug_of=self.slug_of)
             self.inserted = True
+            self.new_links += [(i, d) for i, d in zip(ids, batch) if d.networks or d.partnerships]
             mark_for_index(session, ids, new=True)
             mark_for_duplicates(session, ids, new=True)
             self.summary.created += len(ids)
@@ -105,15 +129,50 @@ class ActorImporter:
                 progress(len(batch))
 
 
+    def finish(self):
+        """Write the links of the file's actors, now that all exist: new actors' memberships (in bulk)
+        and partnerships, then the updates that carry links. Raise if a link names no published actor."""
+        session = self.session
+        if self.new_links:
+            wanted = set().union(*(linked_slugs(d) for _i, d in self.new_links))
+            known = find_linked(session, wanted)
+            memberships = []
+            for actor_id, data in self.new_links:
+                for position, item in enumerate(data.networks):
+                    network = known.get(item["network"])
+                    if network is None or network.id == actor_id:
+                        raise OperationError(item["network"])  # checked before: not reached
+                    memberships.append((actor_id, network.id, item["since"], position))
+            insert_rows(session.connection(), Membership.__table__, ("actor_id", "network_id", "since", "position"),
+                        memberships)
+            for actor_id, data in self.new_links:
+                if data.partnerships:
+                    actor = session.get(Actor, actor_id)
+                    apply_links(session, actor, replace(data, networks=actor.network_values), known)
+            self.new_links = []
+        for actor_id, data, published in self.deferred:
+            changed = update_actor(session, session.get(Actor, actor_id), data, self.vocab, action="import")
+            changed = changed or published
+            self.summary.updated += changed
+            self.summary.unchanged += not changed
+        self.deferred = []
+        session.flush()
+
+
 def _insert_published(session, batch: list[ActorInput], vocab: Vocabulary, slugs: SlugAllocator,
-                      holds_write_lock: bool = False) -> list[int]:
-    """Insert new published actors, their lists and their first revision; return their ids."""
+                      holds_write_lock: bool = False, slug_of: dict | None = None) -> list[int]:
+    """Insert new published actors, their lists and their first revision; return their ids.
+
+    Their links (networks, partnerships) are written by ``ActorImporter.finish``.
+    """
     now = utcnow()
     own = tuple(f.name for f in COLUMN_FIELDS)
     columns = ("slug", "name_sort", "kind_id", "status", "created_at", "updated_at", "confirmed_at") + own
     kind_ids = {slug: term.id for slug, term in vocab.terms["kind"].items()}
     values = [(slugs.allocate(d.name, d.town, d.slug), d.name_sort, kind_ids[d.kind], "published", now, now, now,
                *(getattr(d, name) for name in own)) for d in batch]
+    if slug_of is not None:
+        slug_of.update((d.key, row[0]) for d, row in zip(batch, values))
     connection = session.connection()  # Core: the ORM's per-row bookkeeping doubles the time of large imports
     table = Actor.__table__
     if holds_write_lock and connection.dialect.name == "sqlite":
