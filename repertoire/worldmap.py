@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -38,6 +39,18 @@ def project(lon: float, lat: float) -> tuple[float, float]:
 def outlines() -> tuple[dict[str, str], float]:
     """ISO alpha-2 -> SVG path data, and the map's height."""
     return _outlines()
+
+
+@lru_cache(maxsize=1)
+def outline_boxes() -> dict[str, tuple[float, float, float, float]]:
+    """ISO alpha-2 -> (x min, y min, x max, y max) of its outline in SVG coordinates: maps cropped to a
+    region draw only the countries they show."""
+    boxes = {}
+    for code, d in _outlines()[0].items():
+        points = [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", d)]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        boxes[code] = (min(xs), min(ys), max(xs), max(ys))
+    return boxes
 
 
 def topojson_arcs(topo: dict) -> list[list[tuple[float, float]]]:

@@ -23,6 +23,6 @@ from .importing import ActorImporter, ImportSummary, import_actors  # noqa: E402
 from .moderation import (approve_request, changes_between, claim_actor, edit_own_actor, open_request,  # noqa: E402
                          proposed_input, reject_request, submit_actor)
 from .partnerships import apply_links, find_linked, link_problems, linked_slugs, repoint_links  # noqa: E402
-from .reads import public_actor, submissions_per_month  # noqa: E402
+from .reads import PartnershipFigures, partnership_figures, public_actor, submissions_per_month  # noqa: E402
 from .taxonomy import (TAXONOMIES, add_term, ensure_default_taxonomy, merge_terms, move_term,  # noqa: E402
                        rename_term, set_retired, term_counts)
