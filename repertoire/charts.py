@@ -106,6 +106,22 @@ def _open_svg(frame: tuple[float, float, float, float], css_class: str, chart_id
             f'<title id="{escape(chart_id)}-title">{escape(title)}</title>')
 
 
+def _labels(candidates: list[tuple[float, float, str]], unit: float) -> list[str]:
+    """Text labels right of their points, most important first; one that would overlap a label already
+    placed is left out (the list or table beside the map names every place)."""
+    placed, out = [], []
+    size = 11 * unit
+    for x, y, text in candidates:
+        text = _short(text)
+        box = (x, y - size, x + 0.62 * size * len(text), y + 0.3 * size)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            continue
+        placed.append(box)
+        out.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:.2f}" fill="#1d2433" paint-order="stroke" '
+                   f'stroke="#ffffff" stroke-width="{2 * unit:.2f}">{escape(text)}</text>')
+    return out
+
+
 def arcs_map(origin_department: str, places: list[Place], chart_id: str = "arcs") -> Markup:
     """World map cropped to the arcs from ``origin_department`` to each place, and the list of arcs."""
     origin = gazetteer.department_centre(origin_department)
@@ -129,10 +145,8 @@ def arcs_map(origin_department: str, places: list[Place], chart_id: str = "arcs"
         precise = loc.precision == "locality"
         fill = "#b5472b" if precise else "#ffffff"
         svg.append(f'<circle class="place {"locality" if precise else "country"}" cx="{x:.1f}" cy="{y:.1f}" '
-                   f'r="{4 * unit:.2f}" fill="{fill}" stroke="#b5472b" stroke-width="{1.5 * unit:.2f}"/>'
-                   f'<text x="{x + 6 * unit:.1f}" y="{y + 4 * unit:.1f}" font-size="{11 * unit:.2f}" '
-                   f'fill="#1d2433" paint-order="stroke" stroke="#ffffff" stroke-width="{2 * unit:.2f}">'
-                   f'{escape(_short(place.name))}</text>')
+                   f'r="{4 * unit:.2f}" fill="{fill}" stroke="#b5472b" stroke-width="{1.5 * unit:.2f}"/>')
+    svg.extend(_labels([(x + 6 * unit, y + 4 * unit, place.name) for place, loc, x, y in points], unit))
     if origin:
         svg.append(f'<rect class="origin" x="{ox - 4 * unit:.1f}" y="{oy - 4 * unit:.1f}" width="{8 * unit:.2f}" '
                    f'height="{8 * unit:.2f}" fill="#1d2433"/>')
@@ -203,11 +217,7 @@ def flows_map(flows: list[Flow], title: str, chart_id: str = "flows", limit: int
         r = (2.5 + 6 * math.sqrt(totals[country] / biggest)) * unit
         svg.append(f'<circle class="place country" cx="{x:.1f}" cy="{y:.1f}" r="{r:.2f}" fill="#ffffff" '
                    f'stroke="#b5472b" stroke-width="{1.5 * unit:.2f}" data-country="{escape(country)}"/>')
-    for country in named:
-        x, y = at[country]
-        svg.append(f'<text x="{x + 9 * unit:.1f}" y="{y + 4 * unit:.1f}" font-size="{11 * unit:.2f}" '
-                   f'fill="#1d2433" paint-order="stroke" stroke="#ffffff" stroke-width="{2 * unit:.2f}">'
-                   f'{escape(_short(geo.country_name(country)))}</text>')
+    svg.extend(_labels([(at[c][0] + 9 * unit, at[c][1] + 4 * unit, geo.country_name(c)) for c in named], unit))
     for department in sorted({f.department for f in drawn}):
         x, y = at[department]
         svg.append(f'<rect class="origin" x="{x - 2 * unit:.1f}" y="{y - 2 * unit:.1f}" width="{4 * unit:.2f}" '
@@ -223,14 +233,16 @@ def flows_map(flows: list[Flow], title: str, chart_id: str = "flows", limit: int
                f'y="{ly + 14 * unit:.1f}">{escape(country_text)}</text></g>')
     svg.append("</svg>")
     head = (seat_text, _("Pays du partenaire"), _("Partenariats"))
-    table = [f'<table class="table flows-table"><caption>{escape(title)}</caption><thead><tr>'
+    summary = ngettext("Tableau de la liaison", "Tableau des %(num)s liaisons", len(shown))
+    table = [f'<details class="flows-details"><summary>{escape(summary)}</summary>'
+             f'<table class="table flows-table"><caption>{escape(title)}</caption><thead><tr>'
              + "".join(f'<th scope="col">{escape(h)}</th>' for h in head) + "</tr></thead><tbody>"]
     for f in shown:
         country = escape(geo.country_name(f.country))
         count = f'<a href="{escape(f.url)}">{int(f.count)}</a>' if f.url else str(int(f.count))
         table.append(f'<tr><th scope="row">{escape(geo.department_name(f.department))} ({escape(f.department)})'
                      f'</th><td>{country}</td><td>{count}</td></tr>')
-    table.append("</tbody></table>")
+    table.append("</tbody></table></details>")
     if rest:
         more = ngettext("%(num)s autre liaison, moins fréquente, n'est ni dessinée ni listée.",
                         "%(num)s autres liaisons, moins fréquentes, ne sont ni dessinées ni listées.", rest)
