@@ -4,13 +4,13 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from conftest import add_actor, edit_actor
 from repertoire import gazetteer, worldmap
 from repertoire.charts import MAX_FLOWS, Flow, flows_map
 from repertoire.extensions import db
-from repertoire.models import Actor
+from repertoire.models import Actor, IndexLog, Partnership, utcnow
 from repertoire.operations import archive_actor
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -222,6 +222,7 @@ def test_statistics_without_partnerships_say_so(app, client):
 
 def test_statistics_in_english(app, client):
     directory(app)
+    assert "Partenariats par pays du partenaire" in client.get("/statistiques").get_data(as_text=True)
     client.get("/langue/en")
     body = client.get("/statistiques").get_data(as_text=True)
     assert "Partnerships by partner country" in body and "1960s" in body and "Twinning" in body
@@ -268,3 +269,16 @@ def test_statistics_follow_every_change(app, client):
         archive_actor(db.session, db.session.get(Actor, actor))
         db.session.commit()
     assert "Aucun partenariat publié pour l'instant." in client.get("/statistiques").get_data(as_text=True)
+
+
+def test_statistics_are_counted_afresh_while_a_change_waits_for_the_index(app, client):
+    actor = add_actor(app, name="Ville de Caen", kind="collectivite", town="Caen", department="14", partnerships=[
+        twinning("jumelage", "1962", partner("Würzburg", "DE", "Würzburg"))])
+    assert "1 partenariat d'un acteur publié." in client.get("/statistiques").get_data(as_text=True)
+    with app.app_context():  # written, not yet indexed: the cached figures are not served
+        db.session.execute(IndexLog.__table__.insert().values(actor_id=actor, op="upsert", created_at=utcnow()))
+        db.session.execute(update(Partnership).where(Partnership.actor_id == actor).values(kind="amitie"))
+        db.session.commit()
+    body = client.get("/statistiques").get_data(as_text=True)
+    rows = table_rows(element(body, 'aria-labelledby="by-kind-title"'))
+    assert rows[0][:2] == ("Jumelage", "0") and rows[-1][:2] == ("Pacte d'amitié ou de coopération", "1")
