@@ -233,7 +233,7 @@ def flows_map(flows: list[Flow], title: str, chart_id: str = "flows", limit: int
                f'y="{ly + 14 * unit:.1f}">{escape(country_text)}</text></g>')
     svg.append("</svg>")
     head = (seat_text, _("Pays du partenaire"), _("Partenariats"))
-    summary = ngettext("Tableau de la liaison", "Tableau des %(num)s liaisons", len(shown))
+    summary = ngettext("Tableau de %(num)s liaison", "Tableau des %(num)s liaisons", len(shown))
     table = [f'<details class="flows-details"><summary>{escape(summary)}</summary>'
              f'<table class="table flows-table"><caption>{escape(title)}</caption><thead><tr>'
              + "".join(f'<th scope="col">{escape(h)}</th>' for h in head) + "</tr></thead><tbody>"]

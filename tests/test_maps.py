@@ -93,6 +93,28 @@ def test_france_map_draws_corsica_and_the_overseas_departments_in_insets():
     assert paths["2A"] and paths["2B"]
 
 
+def test_paris_and_its_inner_ring_are_links_in_an_enlarged_box():
+    """Issue 14: Paris, a few pixels wide on the map, could hardly be clicked; its link is in a zoom."""
+    root = ET.fromstring(str(france_map({"75": 3}, lambda c: f"/?department={c}", label)))
+    (zoom,) = root.findall(f"{SVG}rect[@class='zoom']")
+    x, y, w, h = (float(zoom.get(k)) for k in ("x", "y", "width", "height"))
+
+    def points(d):
+        return [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", d)]
+    links = {a.get("data-department"): a for a in root.findall(f"{SVG}a")}
+    for code in ("75", "92", "93", "94"):
+        link = links[code]
+        assert link.get("href") == f"/?department={code}"
+        inside = points(link.find(f"{SVG}path").get("d"))
+        assert all(x <= px <= x + w and y <= py <= y + h for px, py in inside), code
+    paris = points(links["75"].find(f"{SVG}path").get("d"))
+    assert max(p[0] for p in paris) - min(p[0] for p in paris) > 25  # was 10 units wide on the map
+    # On the map itself the small shapes are still drawn (coloured by their count), not as links.
+    drawn = [p for p in root.findall(f"{SVG}path") if p.get("aria-hidden") == "true"]
+    assert len(drawn) == 4 and drawn[0].get("fill") != "#eef0f4"
+    assert "Paris et petite couronne" in {t.text for t in root.findall(f"{SVG}text")}
+
+
 def test_france_map_legend_covers_every_count():
     from repertoire.francemap import classes
     for counts in ({"75": 1}, {"75": 36, "13": 5}, {"75": 1_000_000, "13": 1}):

@@ -226,6 +226,7 @@ def test_statistics_in_english(app, client):
     client.get("/langue/en")
     body = client.get("/statistiques").get_data(as_text=True)
     assert "Partnerships by partner country" in body and "1960s" in body and "Twinning" in body
+    assert "Table of the 7 links" in body and "Paris and its inner ring" in body
 
 
 def test_many_countries_make_one_more_bar(app, client):

@@ -33,6 +33,16 @@ def test_france_map_departments_are_links_to_their_search(new_page):
     assert page.locator("h1").count() == 1
 
 
+def test_paris_is_a_link_a_finger_can_hit_on_a_phone(new_page):
+    page = new_page(width=375, height=740, javascript=False)
+    page.goto("/statistiques")
+    paris = page.locator('svg.france-map a[data-department="75"] path')
+    box = paris.bounding_box()
+    assert box["width"] >= 12 and box["height"] >= 8, box
+    paris.click()
+    assert page.url.endswith("/?department=75")
+
+
 @pytest.fixture(scope="module")
 def twinned(live):
     """An actor with partnerships far apart (the demo has none yet), so that both maps draw arcs."""
