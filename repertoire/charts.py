@@ -106,19 +106,22 @@ def _open_svg(frame: tuple[float, float, float, float], css_class: str, chart_id
             f'<title id="{escape(chart_id)}-title">{escape(title)}</title>')
 
 
-def _labels(candidates: list[tuple[float, float, str]], unit: float) -> list[str]:
-    """Text labels right of their points, most important first; one that would overlap a label already
-    placed is left out (the list or table beside the map names every place)."""
+def _labels(candidates: list[tuple[float, float, str]], unit: float, gap: float) -> list[str]:
+    """Labels of points (x, y, text), most important first: right of the point, else left of it; one that
+    would overlap a label already placed is left out (the list or table beside the map names every place)."""
     placed, out = [], []
     size = 11 * unit
     for x, y, text in candidates:
         text = _short(text)
-        box = (x, y - size, x + 0.62 * size * len(text), y + 0.3 * size)
-        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
-            continue
-        placed.append(box)
-        out.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:.2f}" fill="#1d2433" paint-order="stroke" '
-                   f'stroke="#ffffff" stroke-width="{2 * unit:.2f}">{escape(text)}</text>')
+        width = 0.62 * size * len(text)
+        for left, anchor, tx in ((x + gap, "start", x + gap), (x - gap - width, "end", x - gap)):
+            box = (left, y + 4 * unit - size, left + width, y + 4 * unit + 0.3 * size)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                placed.append(box)
+                out.append(f'<text x="{tx:.1f}" y="{y + 4 * unit:.1f}" text-anchor="{anchor}" font-size="{size:.2f}" '
+                           f'fill="#1d2433" paint-order="stroke" stroke="#ffffff" stroke-width="{2 * unit:.2f}">'
+                           f'{escape(text)}</text>')
+                break
     return out
 
 
@@ -146,7 +149,7 @@ def arcs_map(origin_department: str, places: list[Place], chart_id: str = "arcs"
         fill = "#b5472b" if precise else "#ffffff"
         svg.append(f'<circle class="place {"locality" if precise else "country"}" cx="{x:.1f}" cy="{y:.1f}" '
                    f'r="{4 * unit:.2f}" fill="{fill}" stroke="#b5472b" stroke-width="{1.5 * unit:.2f}"/>')
-    svg.extend(_labels([(x + 6 * unit, y + 4 * unit, place.name) for place, loc, x, y in points], unit))
+    svg.extend(_labels([(x, y, place.name) for place, loc, x, y in points], unit, 6 * unit))
     if origin:
         svg.append(f'<rect class="origin" x="{ox - 4 * unit:.1f}" y="{oy - 4 * unit:.1f}" width="{8 * unit:.2f}" '
                    f'height="{8 * unit:.2f}" fill="#1d2433"/>')
@@ -217,7 +220,7 @@ def flows_map(flows: list[Flow], title: str, chart_id: str = "flows", limit: int
         r = (2.5 + 6 * math.sqrt(totals[country] / biggest)) * unit
         svg.append(f'<circle class="place country" cx="{x:.1f}" cy="{y:.1f}" r="{r:.2f}" fill="#ffffff" '
                    f'stroke="#b5472b" stroke-width="{1.5 * unit:.2f}" data-country="{escape(country)}"/>')
-    svg.extend(_labels([(at[c][0] + 9 * unit, at[c][1] + 4 * unit, geo.country_name(c)) for c in named], unit))
+    svg.extend(_labels([(*at[c], geo.country_name(c)) for c in named], unit, 9 * unit))
     for department in sorted({f.department for f in drawn}):
         x, y = at[department]
         svg.append(f'<rect class="origin" x="{x - 2 * unit:.1f}" y="{y - 2 * unit:.1f}" width="{4 * unit:.2f}" '
