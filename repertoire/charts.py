@@ -125,8 +125,14 @@ def _labels(candidates: list[tuple[float, float, str]], unit: float, gap: float)
     return out
 
 
-def arcs_map(origin_department: str, places: list[Place], chart_id: str = "arcs") -> Markup:
-    """World map cropped to the arcs from ``origin_department`` to each place, and the list of arcs."""
+MAX_PLACES = 100  # an actor's partners drawn and listed; the others are counted in a sentence
+
+
+def arcs_map(origin_department: str, places: list[Place], chart_id: str = "arcs", limit: int = MAX_PLACES) -> Markup:
+    """World map cropped to the arcs from ``origin_department`` to each place (the first ``limit``), and the
+    list of arcs."""
+    rest = max(0, len(places) - limit)
+    places = places[:limit]
     origin = gazetteer.department_centre(origin_department)
     located = [(place, gazetteer.locate(place.locality, place.country)) for place in places]
     ox, oy = worldmap.project(origin.lon, origin.lat) if origin else (None, None)
@@ -173,6 +179,10 @@ def arcs_map(origin_department: str, places: list[Place], chart_id: str = "arcs"
         items.append(f"<li>{escape(department)} → {name} ({where}){note}</li>")
     summary = ngettext("%(num)s partenaire", "%(num)s partenaires", len(places))
     listing = (f'<ul class="arcs-list" aria-label="{escape(summary)}">{"".join(items)}</ul>')
+    if rest:
+        more = ngettext("%(num)s autre partenaire n'est ni dessiné ni listé ici.",
+                        "%(num)s autres partenaires ne sont ni dessinés ni listés ici.", rest)
+        listing += f'<p class="muted arcs-rest">{escape(more)}</p>'
     return Markup(f'<div class="arcs">{"".join(svg)}{listing}</div>')
 
 

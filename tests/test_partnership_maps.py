@@ -8,7 +8,7 @@ from sqlalchemy import event, update
 
 from conftest import add_actor, edit_actor
 from repertoire import gazetteer, worldmap
-from repertoire.charts import MAX_FLOWS, Flow, flows_map
+from repertoire.charts import MAX_FLOWS, MAX_PLACES, Flow, flows_map
 from repertoire.extensions import db
 from repertoire.models import Actor, IndexLog, Partnership, utcnow
 from repertoire.operations import archive_actor
@@ -104,6 +104,16 @@ def test_actor_map_is_cropped_to_its_partners(app, client):
     svg = element(body, 'class="arcs-map"').find(f"{SVG}svg")
     outlines = [p for p in svg.findall(f"{SVG}path") if p.get("class") != "arc"]
     assert 5 < len(outlines) < len(worldmap.outlines()[0]) / 2
+
+
+def test_actor_map_of_a_huge_entry_draws_the_first_hundred_partners(app, client):
+    partners = [partner(f"Commune {n}", "DE" if n % 2 else "ML", f"Lieu {n}") for n in range(150)]
+    add_actor(app, name="Ville Très Liée", kind="collectivite", town="Caen", department="14", partnerships=[
+        twinning("jumelage", "1990", *partners[:75]), twinning("amitie", "1991", *partners[75:])])
+    body = client.get("/acteurs/ville-tres-liee").get_data(as_text=True)
+    root = element(body, 'class="arcs-map"')
+    assert len(root.findall(f"{SVG}svg/{SVG}path[@class='arc']")) == MAX_PLACES == len(root.findall("ul/li"))
+    assert "50 autres partenaires ne sont ni dessinés ni listés ici." in body
 
 
 # -- the statistics page ------------------------------------------------------------------------------
