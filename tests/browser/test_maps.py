@@ -89,3 +89,14 @@ def test_flows_table_opens_from_the_keyboard(new_page, twinned):
     assert table.locator("tbody tr").count() >= 3
     box = table.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= page.evaluate("window.innerWidth")
+
+
+def test_partnership_maps_and_charts_have_no_serious_violation(new_page, twinned):
+    from .test_accessibility import axe_violations
+    page = new_page()
+    for url in ("/statistiques", twinned):
+        page.goto(url)
+        assert page.locator("svg.arcs-map").count() == 1
+        assert axe_violations(page) == [], url
+    page.locator(".arcs-list").scroll_into_view_if_needed()
+    shot(page, "actor-partners-map")
