@@ -53,7 +53,7 @@ def prepare(app, directory: str, seed: int) -> dict:
 
     from repertoire import operations
     from repertoire.extensions import db
-    from repertoire.models import Actor, ChangeRequest
+    from repertoire.models import Actor, ChangeRequest, Partnership
     from repertoire.validation import Vocabulary
 
     csv_path = f"{directory}/import-{IMPORT_ROWS}.csv"
@@ -67,6 +67,7 @@ def prepare(app, directory: str, seed: int) -> dict:
         session = db.session
         if operations.find_user(session, COORDINATOR) is None:
             _add_data(session, vocab=Vocabulary(session))
+        partnerships = _add_partnerships(session, seed)
         actor = session.scalars(select(Actor).where(Actor.status == "published")
                                 .order_by(Actor.id.desc()).limit(1)).one()
         request_id = session.scalar(select(ChangeRequest.id).where(ChangeRequest.status == "open")
@@ -74,7 +75,10 @@ def prepare(app, directory: str, seed: int) -> dict:
         pending = session.scalar(select(func.count()).select_from(ChangeRequest)
                                  .where(ChangeRequest.status == "open"))
         total = session.scalar(select(func.count()).select_from(Actor).where(Actor.status == "published"))
-        return {"history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
+        holder = session.scalar(select(Actor.slug).join(Partnership, Partnership.actor_id == Actor.id)
+                                .where(Actor.status == "published").group_by(Actor.id, Actor.slug)
+                                .order_by(func.count().desc(), Actor.id).limit(1))
+        return {"partnerships": partnerships, "holder_slug": holder, "history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
                 "total": total, "pending": pending, "csv": csv_path, "prepare_s": time.perf_counter() - started}
 
 
@@ -128,6 +132,56 @@ def _add_data(session, vocab):
         session.commit()
 
 
+PARTNERSHIPS_PER_ACTOR = 0.3  # issue 14: ~30,000 partnerships at 100,000 actors
+PARTNER_COUNTRIES = (["DE"] * 8 + ["IT"] * 5 + ["GB"] * 5 + ["PL"] * 3 + ["ES"] * 2 + ["ML"] * 4 + ["SN"] * 3
+                     + ["BF"] * 3 + ["MG"] * 2 + ["HT"] * 2 + ["MA", "TN", "BJ", "NE", "CM", "VN", "RO", "PT", "US",
+                                                                "CA", "BE", "IE", "CZ", "HU"])
+PARTNER_TOWNS = {"DE": ["Oranienburg", "Würzburg", "Hanovre", "Cologne", "Nienburg"], "IT": ["Sesto Fiorentino",
+                 "Florence", "Vérone"], "GB": ["Portsmouth", "Dorchester"], "PL": ["Cracovie", "Opole"],
+                 "ML": ["Kayes", "Ségou", "Massala"], "SN": ["Matam", "Thiès"], "BF": ["Ouagadougou", "Koudougou"],
+                 "MG": ["Antsirabe"], "HT": ["Carrefour", "Jacmel"]}
+
+
+def _add_partnerships(session, seed: int) -> int:
+    """Partnerships for ~30 % of the published actors (none added if the directory has some already): mostly
+    twinnings with one partner, a few three-party ones; European ones from the 1950s-1970s, the others later."""
+    import random
+
+    from sqlalchemy import func, insert, select
+
+    from repertoire.models import Actor, Partnership, PartnershipPartner
+
+    existing = session.scalar(select(func.count()).select_from(Partnership))
+    if existing:
+        return existing
+    rng = random.Random(seed)
+    actors = list(session.scalars(select(Actor.id).where(Actor.status == "published").order_by(Actor.id)))
+    holders = rng.sample(actors, int(len(actors) * PARTNERSHIPS_PER_ACTOR * 0.8))
+    rows, partners, next_id = [], [], 1
+    for holder in holders:
+        for position in range(rng.choice((1, 1, 1, 1, 2))):
+            partners_here = [rng.choice(PARTNER_COUNTRIES) for _ in range(rng.choice((1,) * 12 + (2, 3)))]
+            european = partners_here[0] in ("DE", "IT", "GB", "PL", "ES", "RO", "PT", "BE", "IE", "CZ", "HU")
+            year = rng.randint(1950, 1979) if european else rng.randint(1980, 2024)
+            start = rng.choice((str(year), f"{year}-{rng.randint(1, 12):02d}", "")) if rng.random() < 0.9 else ""
+            rows.append({"id": next_id, "actor_id": holder, "position": position,
+                         "kind": rng.choice(("jumelage",) * 5 + ("cooperation",) * 3 + ("partenariat", "amitie")),
+                         "status": rng.choice(("active",) * 8 + ("suspendue", "terminee")), "start": start, "end": "",
+                         "start_year": int(start[:4]) if start else None, "domains": [], "description": "",
+                         "source": ""})
+            for n, country in enumerate(partners_here):
+                town = rng.choice(PARTNER_TOWNS.get(country, [""]))
+                partners.append({"partnership_id": next_id, "position": n, "name": town or f"Commune ({country})",
+                                 "country": country, "locality": town, "actor_id": None})
+            next_id += 1
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Partnership), rows[start:start + 5000])
+    for start in range(0, len(partners), 5000):
+        session.execute(insert(PartnershipPartner), partners[start:start + 5000])
+    session.commit()
+    return len(rows)
+
+
 def pages(info: dict) -> list[dict]:
     """(label, method, url, role, N): role None is an anonymous visitor."""
     deep = max(1, info["total"] // 50 // 2)
@@ -138,6 +192,7 @@ def pages(info: dict) -> list[dict]:
     ("public", "export.csv (domain)", "/export.csv?domain=sante", None, 3),
     ("public", "embed (domain)", "/embed?domain=sante", None, 20),
     ("public", "actor page", f"/acteurs/{info['actor_slug']}", None, 20),
+    ("public", "actor page with partnerships (map)", f"/acteurs/{info['holder_slug']}", None, 20),
     ("public", "/api/actors (domain)", "/api/actors?domain=sante", None, 20),
     ("back-office", "queue", "/moderation/", "coordinator", 10),
     ("back-office", "request", f"/moderation/demandes/{info['request']}", "coordinator", 10),

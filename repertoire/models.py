@@ -369,3 +369,5 @@ Index("ix_actor_domain_domain_id", actor_domain.c.domain_id, actor_domain.c.acto
 Index("ix_actor_activity_activity_id", actor_activity.c.activity_id, actor_activity.c.actor_id)
 Index("ix_change_request_status_created_at", ChangeRequest.status, ChangeRequest.created_at, ChangeRequest.id)
 Index("ix_change_request_kind_created_at", ChangeRequest.kind, ChangeRequest.created_at)
+# The statistics page's flows from départements to partners' countries (migration 0013).
+Index("ix_partnership_partner_partnership_country", PartnershipPartner.partnership_id, PartnershipPartner.country)

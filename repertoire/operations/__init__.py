@@ -24,6 +24,6 @@ from .moderation import (approve_request, changes_between, claim_actor, close_re
                          open_request, proposed_input, reject_request, report_error, submit_actor)
 from .privacy import account_data, delete_account  # noqa: E402
 from .partnerships import apply_links, find_linked, link_problems, linked_slugs, repoint_links  # noqa: E402
-from .reads import public_actor, submissions_per_month  # noqa: E402
+from .reads import PartnershipFigures, partnership_figures, public_actor, submissions_per_month  # noqa: E402
 from .taxonomy import (TAXONOMIES, add_term, ensure_default_taxonomy, merge_terms, move_term,  # noqa: E402
                        rename_term, set_retired, term_counts)

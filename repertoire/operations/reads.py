@@ -1,11 +1,12 @@
 """Reads shared by the pages, the API and the command line."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from ..models import Actor, ChangeRequest, utcnow
+from ..models import Actor, ChangeRequest, Partnership, PartnershipPartner, utcnow
 
 from .duplicates import merged_into
 
@@ -30,6 +31,45 @@ def submissions_per_month(session, months: int = 12) -> list[tuple[str, int]]:
                                                   ChangeRequest.created_at >= bounds[0],
                                                   ChangeRequest.created_at < bounds[-1])).one()
     return list(zip(keys, (int(n or 0) for n in row)))
+
+
+@dataclass(frozen=True)
+class PartnershipFigures:
+    """The partnerships of published actors, counted (statistics page)."""
+    total: int
+    by_kind: dict[str, int]
+    by_decade: dict[int | None, int]  # decade of start (1960) -> partnerships; None: start unknown
+    by_country: dict[str, int]  # a partner's country -> partnerships with at least one partner there
+    flows: list[tuple[str, str, int]]  # (holder's département, partner's country, partnerships), most first
+
+
+def partnership_figures(session) -> PartnershipFigures:
+    """Two GROUP BY queries over the partnerships of published holders."""
+    decade = Partnership.start_year - Partnership.start_year % 10
+    published = (Actor.id == Partnership.actor_id) & (Actor.status == "published")
+    by_kind: dict[str, int] = {}
+    by_decade: dict[int | None, int] = {}
+    for kind, start, count in session.execute(
+            select(Partnership.kind, decade, func.count()).join(Actor, published).group_by(Partnership.kind, decade)):
+        by_kind[kind] = by_kind.get(kind, 0) + count
+        key = None if start is None else int(start)
+        by_decade[key] = by_decade.get(key, 0) + count
+    # Counted per holder first, then the holders read by key: the other way round SQLite reads every
+    # published actor (100,000) for the 30,000 partnerships (180 ms → 100 ms at that size).
+    per_holder = (select(Partnership.actor_id, PartnershipPartner.country,
+                         func.count(func.distinct(Partnership.id)).label("n"))
+                  .join(PartnershipPartner, PartnershipPartner.partnership_id == Partnership.id)
+                  .group_by(Partnership.actor_id, PartnershipPartner.country).subquery())
+    # One holder, one département: a country's partnerships are the sum of its départements' ones.
+    flows = [(department, country, int(count)) for department, country, count in session.execute(
+        select(Actor.department, per_holder.c.country, func.sum(per_holder.c.n)).select_from(per_holder)
+        .join(Actor, (Actor.id == per_holder.c.actor_id) & (Actor.status == "published"))
+        .group_by(Actor.department, per_holder.c.country))]
+    flows.sort(key=lambda flow: (-flow[2], flow[0], flow[1]))
+    by_country: dict[str, int] = {}
+    for _department, country, count in flows:
+        by_country[country] = by_country.get(country, 0) + count
+    return PartnershipFigures(sum(by_kind.values()), by_kind, by_decade, by_country, flows)
 
 
 def public_actor(session, actor_id: int | None = None, slug: str | None = None) -> tuple[Actor | None, Actor | None]:

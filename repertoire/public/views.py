@@ -20,6 +20,7 @@ from ..serialize import actor_to_dict
 from ..i18n import LANGUAGES
 from ..validation import Vocabulary
 from ..web import json_error, local_path
+from .figures import statistics_charts
 from .page_cache import cache_key, cached_page
 from . import bp
 from .forms import ReportForm
@@ -224,8 +225,9 @@ def statistics():
                                                   department=geo.department_name(code), code=code)
                                          if code else _("Carte des acteurs par département du siège")),
                         legend_title=_("Acteurs"))
+    figures, charts = statistics_charts(db.session)
     return render_template("statistics.html", result=result, world=world, france=france, facet_order=FACET_ORDER,
-                           legend=world_legend())
+                           legend=world_legend(), partnerships=figures, charts=charts)
 
 
 @bp.get("/embed")
