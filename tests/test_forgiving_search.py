@@ -18,6 +18,8 @@ EXTRA = [
          intervention_towns="Bouaké"),
     dict(name="Breizh Afrika", town="Rennes", postcode="35000", department="35", countries="TG"),
     dict(name="Lille Sahel", town="Lille", postcode="59000", department="59", countries="NE"),
+    *(dict(name=f"Cités {n} Provence", town="Marseille", postcode="13001", department="13")
+      for n in ("Unies", "Solidaires", "d'Afrique")),
     dict(name="Karukera Solidarité", town="Pointe-à-Pitre", postcode="97110", department="971", countries="HT"),
 ]
 
@@ -171,7 +173,7 @@ def suggestion(body):
     ({"intervention": "Senegl"}, "Sénégal", "/?intervention=S%C3%A9n%C3%A9gal"),
     ({"place": "Bretgne"}, "Bretagne", "/?place=Bretagne"),
     ({"name": "Coordinaton Tiers"}, "coordination tiers", "/?name=coordination+tiers"),
-    ({"name": "citmi"}, "citim", "/?name=citim"),
+    ({"name": "citmi"}, "citim", "/?name=citim"),  # two letters swapped: one typo (« cites » is two away)
     ({"intervention": "Mali, madagscar", "name": "zebre"}, "Madagascar",
      "/?name=zebre&intervention=Mali%2C+Madagascar"),
     ({"place": "bagnollet", "intervention": "cote divoir"}, "Bagnolet · Côte d'Ivoire",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from .. import geo
 from ..text import fold_words
@@ -15,7 +15,8 @@ CORRECTED = ("name", "place", "intervention")
 
 
 def max_distance(word: str) -> int:
-    """Typos forgiven: one in a short word, two up to eight letters, three beyond."""
+    """Typos forgiven (a letter missing, extra, wrong, or two swapped): one in a short word, two up to
+    eight letters, three beyond."""
     return 1 if len(word) <= 4 else 2 if len(word) <= 8 else 3
 
 
@@ -24,7 +25,7 @@ def _closest(text: str, choices: dict[str, str]) -> str | None:
     key = fold_words(text)
     if not key:
         return None
-    found = process.extractOne(key, choices, scorer=Levenshtein.distance, score_cutoff=max_distance(key))
+    found = process.extractOne(key, choices, scorer=OSA.distance, score_cutoff=max_distance(key))
     return found[2] if found else None
 
 

@@ -213,8 +213,10 @@ def _ranked(snap: Snapshot, query, candidates: int, needed: int, affordable: boo
         return _in_order(snap, "by_name", candidates, count, needed)
     docs = list(bitsets.iter_docs(candidates))
     offsets = {id(sub): (offset, sub.doc_count_all()) for sub, offset in snap.searcher.leaf_searchers()}
-    results = snap.searcher.search(wq.And([query, _DocSet(docs, offsets)]), limit=needed)
-    return [hit.docnum for hit in results]
+    results = snap.searcher.search(wq.And([query, _DocSet(docs, offsets)]), limit=None)
+    rank = snap.rank("by_name")  # equal scores (« Mali » matches each actor alike) in name order
+    scored = sorted(results.items(), key=lambda item: (-round(item[1], 6), rank[item[0]]))
+    return [docnum for docnum, _ in scored[:needed]]
 
 
 def run(snap: Snapshot, criteria: Criteria, offset: int, limit: int) -> Hits:
