@@ -222,3 +222,16 @@ def test_the_no_result_hint_is_true(api, page):
     assert names(api(place="Poiti")) == {"Association Poitou Solidarité"}
     assert names(api(intervention="Haït")) == {"Santé Sans Frontières Caen", "Karukera Solidarité"}
 
+
+
+def test_hostile_texts_are_not_spell_checked(page, monkeypatch):
+    from repertoire.search import spelling
+    calls = []
+    original = spelling.process.extractOne
+    monkeypatch.setattr(spelling.process, "extractOne", lambda *a, **k: calls.append(a[0]) or original(*a, **k))
+    words = " ".join(f"zq{n}x" for n in range(600))
+    for query in ({"name": words}, {"place": "bagnollet" * 400}, {"intervention": "x" * 4000}):
+        assert suggestion(page("/?" + urlencode(query))) is None
+    assert calls == []
+    page("/?place=bagnollet")
+    assert calls == ["bagnollet"]  # the same page with a real typo does look

@@ -12,6 +12,8 @@ from .engine import SearchEngine
 from .params import SearchParams
 
 CORRECTED = ("name", "place", "intervention")
+LONGEST = 60  # characters of a value worth correcting
+MOST_WORDS = 6  # words of a name worth correcting
 
 
 def max_distance(word: str) -> int:
@@ -51,6 +53,8 @@ def _correct_name(engine: SearchEngine, text: str) -> str | None:
     """The name with each word that starts no word of any name replaced by the nearest one."""
     words = engine.lexicon("name")
     typed = fold_words(text).split()
+    if len(typed) > MOST_WORDS:
+        return None
     fixed, changed = [], False
     choices = None
     for word in typed:
@@ -67,6 +71,8 @@ def _correct_name(engine: SearchEngine, text: str) -> str | None:
 
 
 def _correct(engine: SearchEngine, param: str, value: str) -> str | None:
+    if len(value) > LONGEST:
+        return None
     if param == "name":
         return _correct_name(engine, value)
     choices = _place_choices(engine) if param == "place" else _intervention_choices(engine)
