@@ -288,9 +288,3 @@ def test_nothing_outside_its_subpackage_imports_whoosh():
                 offenders.append(f"{path.relative_to(PACKAGE)}:{line} {module}")
     assert offenders == []
 
-
-def test_equal_relevance_is_in_name_order(engine):
-    fill(engine, doc(1, "Zébu", countries=["ML"]), doc(2, "Mare", countries=["ML"]), doc(3, "Amis", countries=["ML"]))
-    mali = Alternative("Mali", ["ML"], exact=True)
-    assert engine.search(Criteria(intervention="Mali", interventions=[mali], sort="relevance"), 0, 10
-                         ).actor_ids == [3, 2, 1]

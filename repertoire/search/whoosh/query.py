@@ -190,11 +190,19 @@ SCORED_AT_MOST = 3000  # candidates
 SCORING_POSTINGS = 2_500  # postings Whoosh would read for the query's words
 
 
+SCORED_TERMS = 8  # terms a query may expand to (« sa » to every Saint-…) and still be scored
+
+
 def _scoring_cost(snap: Snapshot, query) -> int:
-    """How many postings scoring ``query`` reads: Whoosh walks each word's whole list."""
+    """How many postings scoring ``query`` reads: Whoosh walks each word's whole list.
+
+    A query that expands to many terms costs more than its postings (a matcher per term): too much.
+    """
     reader = snap.searcher.reader()
-    return sum(reader.doc_frequency(fieldname, text)
-               for leaf in query.leaves() for fieldname, text in leaf.expanded_terms(reader))
+    terms = [term for leaf in query.leaves() for term in leaf.expanded_terms(reader)]
+    if len(terms) > SCORED_TERMS:
+        return SCORING_POSTINGS + 1
+    return sum(reader.doc_frequency(fieldname, text) for fieldname, text in terms)
 
 
 def _ranked(snap: Snapshot, query, candidates: int, needed: int, affordable: bool) -> list[int]:
@@ -213,10 +221,8 @@ def _ranked(snap: Snapshot, query, candidates: int, needed: int, affordable: boo
         return _in_order(snap, "by_name", candidates, count, needed)
     docs = list(bitsets.iter_docs(candidates))
     offsets = {id(sub): (offset, sub.doc_count_all()) for sub, offset in snap.searcher.leaf_searchers()}
-    results = snap.searcher.search(wq.And([query, _DocSet(docs, offsets)]), limit=None)
-    rank = snap.rank("by_name")  # equal scores (« Mali » matches each actor alike) in name order
-    scored = sorted(results.items(), key=lambda item: (-round(item[1], 6), rank[item[0]]))
-    return [docnum for docnum, _ in scored[:needed]]
+    results = snap.searcher.search(wq.And([query, _DocSet(docs, offsets)]), limit=needed)
+    return [hit.docnum for hit in results]
 
 
 def run(snap: Snapshot, criteria: Criteria, offset: int, limit: int) -> Hits:
