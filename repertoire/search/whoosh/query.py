@@ -190,34 +190,33 @@ SCORED_AT_MOST = 3000  # candidates
 SCORING_POSTINGS = 2_500  # postings Whoosh would read for the query's words
 
 
-SCORED_TERMS = 8  # terms a query may expand to (« sa » to every Saint-…) and still be scored
+SCORED_STEPS = 20_000  # candidates × terms: a query that expands to many terms (« sa » to every Saint-…)
+# costs a matcher per term for each candidate, whatever its postings
 
 
-def _scoring_cost(snap: Snapshot, query) -> int:
-    """How many postings scoring ``query`` reads: Whoosh walks each word's whole list.
-
-    A query that expands to many terms costs more than its postings (a matcher per term): too much.
-    """
+def _scoring_cost(snap: Snapshot, query) -> tuple[int, int]:
+    """How many postings scoring ``query`` reads (Whoosh walks each word's whole list), and its terms."""
     reader = snap.searcher.reader()
     terms = [term for leaf in query.leaves() for term in leaf.expanded_terms(reader)]
-    if len(terms) > SCORED_TERMS:
-        return SCORING_POSTINGS + 1
-    return sum(reader.doc_frequency(fieldname, text) for fieldname, text in terms)
+    return sum(reader.doc_frequency(fieldname, text) for fieldname, text in terms), len(terms)
 
 
-def _ranked(snap: Snapshot, query, candidates: int, needed: int, affordable: bool) -> list[int]:
+def _ranked(snap: Snapshot, query, candidates: int, needed: int, cost: tuple[int, int]) -> list[int]:
     """Up to ``needed`` of ``candidates`` (bits) by BM25, or by name when scoring would cost too much.
 
-    ``affordable`` says whether the query's words are rare enough to score
-    (``_scoring_cost``, decided once per search). Scoring costs about 8 ms per thousand postings of the query's words
+    ``cost`` (``_scoring_cost``, decided once per search) says whether the query's words are rare enough to
+    score. Scoring costs about 8 ms per thousand postings of the query's words
     (measured at 100 000 actors), whatever the number of candidates: words
     found in thousands of entries (« santé », « jeunes » at 100 000 actors) are
     ordered by name within their tier (names first) instead, as are candidate
-    sets too large to score. Regional directories (a few thousand actors) are
-    always ranked by BM25.
+    sets too large to score, and starts of names that expand to many terms for
+    many candidates (« sa » at 20 000 actors: 22 terms, 1 467 candidates,
+    65 ms scored). Regional directories (a few thousand actors) are ranked by
+    BM25.
     """
     count = candidates.bit_count()
-    if count > SCORED_AT_MOST or not affordable:
+    postings, terms = cost
+    if count > SCORED_AT_MOST or postings > SCORING_POSTINGS or count * terms > SCORED_STEPS:
         return _in_order(snap, "by_name", candidates, count, needed)
     docs = list(bitsets.iter_docs(candidates))
     offsets = {id(sub): (offset, sub.doc_count_all()) for sub, offset in snap.searcher.leaf_searchers()}
@@ -289,13 +288,13 @@ def _page(snap, query, criteria, matched, total, offset, limit) -> list[int]:
         exact = matched & _exact_names(snap, criteria)
         named = matched & _bits(snap, _in_names(query)) if criteria.q.strip() else matched
         groups = [exact, named & ~exact, matched & ~named & ~exact]
-        affordable = _scoring_cost(snap, query) <= SCORING_POSTINGS
+        cost = _scoring_cost(snap, query)
         ranked = []
         for group in groups:
             if len(ranked) >= needed:
                 break
             if group:
-                ranked += _ranked(snap, query, group, needed - len(ranked), affordable)
+                ranked += _ranked(snap, query, group, needed - len(ranked), cost)
         return ranked[offset:needed]
     order_name = "by_updated" if criteria.sort == "updated" else "by_name"
     return _in_order(snap, order_name, matched, total, needed)[offset:]
