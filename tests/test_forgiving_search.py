@@ -235,3 +235,18 @@ def test_hostile_texts_are_not_spell_checked(page, monkeypatch):
     assert calls == []
     page("/?place=bagnolett")  # not asked before: not served from the page cache
     assert calls == ["bagnolett"]  # a real typo is looked up
+
+
+def test_a_start_that_expands_to_many_terms_for_many_candidates_goes_by_name(app, monkeypatch):
+    """Scoring costs a matcher per term for each candidate: past the bound, name order (names exact first)."""
+    from repertoire.search.whoosh import query as index
+    add_actor(app, name="Amis de Saint-Malo", town="Saint-Malo", postcode="35400", department="35")
+    add_actor(app, name="Bateaux de Saint-Malo", town="Saint-Malo", postcode="35400", department="35")
+    add_actor(app, name="Zèbre", town="Saint-Lô", postcode="50000", department="50")
+    client = app.test_client()
+
+    def order():
+        return [r["name"] for r in client.get("/api/actors?place=sain").get_json()["results"]]
+    assert order()[0] == "Zèbre"  # BM25: the rarer town weighs more
+    monkeypatch.setattr(index, "SCORED_STEPS", 2)
+    assert order() == ["Amis de Saint-Malo", "Bateaux de Saint-Malo", "Zèbre"]
