@@ -5,6 +5,7 @@ import pytest
 
 from .conftest import shot
 from .driving import Person, values_in
+from .test_accessibility import axe_violations
 
 MODES = ["mouse", "keyboard"]
 
@@ -34,6 +35,8 @@ def test_a_typo_is_suggested_right_then_a_chip_removes_a_criterion(new_page, mod
     assert heading(page) == "Aucun acteur trouvé"
     assert values_in(page.url, "sort") in ([], [""])  # the sort menu's default is no sort: relevance
     shot(page, f"typo-{mode}-{'js' if javascript else 'nojs'}-1-nothing")
+    if mode == "mouse" and javascript:  # axe runs as a script
+        assert axe_violations(page) == []
 
     person.click(page.get_by_role("link", name="Madagascar"))  # « Vouliez-vous dire Madagascar ? »
     page.wait_for_url(re.compile(r"intervention=Madagascar"))
@@ -45,6 +48,8 @@ def test_a_typo_is_suggested_right_then_a_chip_removes_a_criterion(new_page, mod
     chips = page.locator(".active-filters a.chip")
     assert chips.count() == 2
     shot(page, f"typo-{mode}-{'js' if javascript else 'nojs'}-2-suggested")
+    if mode == "mouse" and javascript:  # axe runs as a script
+        assert axe_violations(page) == []  # the chips too
 
     person.click(page.locator(".active-filters a.chip", has_text="Normandie"))
     page.wait_for_url(lambda url: "place=" not in url)
