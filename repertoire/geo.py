@@ -178,3 +178,82 @@ def department_of_postcode(postcode: str) -> str | None:
         return "2A" if postcode[:3] in ("200", "201") else "2B"
     return postcode[:2]
 
+
+
+@lru_cache(maxsize=1)
+def regions() -> dict[str, tuple[str, ...]]:
+    """Folded region name -> its départements' INSEE codes: the current regions (pycountry's French
+    subdivisions), the regions before 2016 and a few usual names (``data/regions-anciennes.csv``)."""
+    known = departments()
+    subdivisions = {s.code: s for s in pycountry.subdivisions.get(country_code="FR")}
+    table: dict[str, set[str]] = {}
+    for sub in subdivisions.values():
+        code = sub.code[3:].removesuffix("C")  # "FR-75C" is Paris
+        if code not in known:
+            continue
+        parent = subdivisions.get(sub.parent_code) if sub.parent_code else None
+        while parent is not None:  # "FR-67" -> Alsace -> Grand-Est
+            table.setdefault(fold_words(parent.name), set()).add(code)
+            parent = subdivisions.get(parent.parent_code) if parent.parent_code else None
+    with resources.files(__package__).joinpath("data/regions-anciennes.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            table.setdefault(fold_words(row["name"]), set()).update(row["departments"].split())
+    return {name: tuple(sorted(codes)) for name, codes in table.items()}
+
+
+@lru_cache(maxsize=1)
+def region_names() -> list[str]:
+    """Region names as written (for spelling suggestions)."""
+    names = {s.name for s in pycountry.subdivisions.get(country_code="FR")
+             if fold_words(s.name) in regions()}
+    with resources.files(__package__).joinpath("data/regions-anciennes.csv").open(encoding="utf-8") as f:
+        names.update(row["name"] for row in csv.DictReader(f))
+    return sorted(names)
+
+
+MIN_PREFIX = 2  # letters typed before the start of a name is enough
+
+
+def _starting(table: dict, key: str) -> set[str]:
+    """The values of the names of ``table`` that start like ``key`` (whole words of the name)."""
+    if len(key) < MIN_PREFIX or key.isdigit():
+        return set()
+    found = set()
+    for name, value in table.items():
+        if name.startswith(key) and len(name) > 3:  # not the 2- and 3-letter codes
+            found.update(value if isinstance(value, tuple) else (value,))
+    return found
+
+
+def place_codes(value: str) -> tuple[list[str], bool]:
+    """The départements a place criterion names: (codes, named exactly).
+
+    A département (code or name) or a region, current or former, exactly;
+    otherwise the départements and regions whose name starts like ``value``.
+    """
+    key = fold_words(value or "")
+    code = resolve_department(value)
+    if code:
+        return [code], True
+    if key in regions():
+        return list(regions()[key]), True
+    names = {fold_words(name): code for code, name in departments().items()}
+    return sorted(_starting(names, key) | _starting(regions(), key)), False
+
+
+def intervention_codes(value: str) -> tuple[list[str], bool]:
+    """The countries an intervention criterion names: (ISO codes, named exactly).
+
+    Any name or code ``resolve_country`` knows; otherwise the countries one of
+    whose names starts like ``value`` (« Burkina », « Côte »).
+    """
+    code = resolve_country(value)
+    if code:
+        return [code], True
+    return sorted(_starting(_country_lookup(), fold_words(value or ""))), False
+
+
+@lru_cache(maxsize=1)
+def country_spellings() -> dict[str, str]:
+    """Folded country name (French, English, usual forms) -> ISO code, for spelling suggestions."""
+    return {name: code for name, code in _country_lookup().items() if len(name) > 3}

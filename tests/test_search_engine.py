@@ -12,7 +12,7 @@ from conftest import add_actor, build_app, dispose
 from repertoire import create_app
 from repertoire.actor_fields import FIELDS
 from repertoire.search import get_index
-from repertoire.search.engine import (ENGINES, FACETS, PORT_VERSION, Criteria, Hits, IndexUnavailable, SearchEngine,
+from repertoire.search.engine import (ENGINES, FACETS, PORT_VERSION, Alternative, Criteria, Hits, IndexUnavailable, SearchEngine,
                                       WriterBusy, make_engine)
 from repertoire.text import sort_key
 
@@ -135,8 +135,39 @@ def test_search_gives_ordered_ids_and_disjunctive_facet_counts(engine):
     text = engine.search(Criteria(q="puits", sort="relevance"), 0, 10)
     assert text.actor_ids == [1, 3]  # in the name first
     assert engine.search(Criteria(place="Rouen"), 0, 10).actor_ids == [2]
-    assert engine.search(Criteria(intervention="Sénégal", intervention_country="SN"), 0, 10).actor_ids == [2, 3]
+    senegal = Alternative("Sénégal", ["SN"], exact=True)
+    assert engine.search(Criteria(intervention="Sénégal", interventions=[senegal]), 0, 10).actor_ids == [2, 3]
     assert engine.search(Criteria(name="zebre"), 0, 10).actor_ids == [3]
+
+
+def test_place_and_intervention_values_are_either_whole_words_start_or_code(engine):
+    fill(engine, WELLS, CLINIC, SCHOOL, doc(4, "Jumelage", town="Saint-Denis", postcode="93200",
+                                            department="93", intervention_towns=["Kayes"]))
+
+    def ids(**criteria):
+        return sorted(engine.search(Criteria(**criteria), 0, 10).actor_ids)
+    assert ids(place="Rou") == [2]  # the start of a town
+    assert ids(place="Saint-D") == [4]
+    assert ids(place="Rou", places=[Alternative("Rou", [], exact=True)]) == []  # exact: no start
+    assert ids(place="Rouen, 93", places=[Alternative("Rouen"), Alternative("93", ["93"], exact=True)]) == [2, 4]
+    assert ids(place="Normandie", places=[Alternative("Normandie", ["14", "76"], exact=True)]) == [1, 2, 3]
+    assert ids(intervention="Kay") == [4]
+    assert ids(intervention="x", interventions=[Alternative("x", ["SN"]), Alternative("Kayes")]) == [2, 3, 4]
+
+
+def test_the_name_or_acronym_typed_exactly_comes_first(engine):
+    fill(engine, doc(1, "Amis du Sahel Amis", description="amis amis amis"), doc(2, "Amis", acronym="ADS"),
+         doc(3, "Les Amis"))
+    assert engine.search(Criteria(name="amis", sort="relevance"), 0, 10).actor_ids[0] == 2
+    assert engine.search(Criteria(q="Les Amis", sort="relevance"), 0, 10).actor_ids[0] == 3
+    assert engine.search(Criteria(q="ads", sort="relevance"), 0, 10).actor_ids == [2]
+
+
+def test_lexicon_gives_what_searches_can_match(engine):
+    fill(engine, WELLS, CLINIC, doc(4, "Zèbre", town="Caen", intervention_towns=["Kayes", "Ségou"]))
+    assert engine.lexicon("place") == {"Caen": 2, "Calvados": 2, "Rouen": 1, "Seine-Maritime": 1}
+    assert engine.lexicon("intervention") == {"Kayes": 1, "Ségou": 1}
+    assert {"puits", "sahel", "amis", "kayes", "zebre"} <= set(engine.lexicon("name"))
 
 
 def test_suggest_counts_live_documents_by_place(engine):
@@ -256,3 +287,4 @@ def test_nothing_outside_its_subpackage_imports_whoosh():
                                                      and path != PACKAGE / "search" / "engine.py"):
                 offenders.append(f"{path.relative_to(PACKAGE)}:{line} {module}")
     assert offenders == []
+

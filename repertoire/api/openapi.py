@@ -63,8 +63,12 @@ def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
                     _text("q", "Texte libre sur tous les champs (sans accents ni casse, "
                                "singulier et pluriel confondus)."),
                     _text("name", "Nom ou sigle (aussi les débuts de mots)."),
-                    _text("place", "Commune, code postal, code ou nom du département du siège."),
-                    _text("intervention", "Pays (nom ou code) ou ville d'intervention."),
+                    _text("place", "Commune, code postal, code ou nom du département, ou région (actuelle ou "
+                          "d'avant 2016) du siège ; le début d'un nom suffit ; plusieurs valeurs "
+                          "séparées par des virgules (20 au plus) : l'une ou l'autre."),
+                    _text("intervention", "Pays (nom ou code) ou ville d'intervention ; le début d'un nom "
+                          "suffit ; plusieurs valeurs séparées par des virgules (20 au plus) : "
+                          "l'une ou l'autre."),
                     _filter("country", "Pays d'intervention, code ISO alpha-2.", sorted(geo.countries())),
                     _filter("department", "Département du siège, code INSEE.", list(geo.departments())),
                     _filter("domain", "Domaine d'intervention (slug).", sorted(slugs["domain"])),

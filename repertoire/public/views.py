@@ -15,7 +15,7 @@ from ..interchange import iter_csv, iter_json
 from ..francemap import france_map
 from ..worldmap import legend as world_legend, world_map
 from ..search import FACETS, ParamError, SearchParams, parse_search_params, search_actors
-from ..search import export_actor_ids, published_in_order
+from ..search import did_you_mean, export_actor_ids, published_in_order
 from ..serialize import actor_to_dict
 from ..i18n import LANGUAGES
 from ..validation import Vocabulary
@@ -32,12 +32,22 @@ FACET_TITLES = {
     "activity": _l("Type d'activité"),
     "kind": _l("Type d'acteur"),
 }
+TEXT_TITLES = {
+    "name": _l("Nom ou sigle"),
+    "place": _l("Ville ou département du siège"),
+    "intervention": _l("Pays ou ville d'intervention"),
+    "q": _l("Recherche libre"),
+}
 FACET_ORDER = ("domain", "activity", "country", "department", "kind")
 FACET_VISIBLE = 10
 
 
 def search_url(params: SearchParams | None = None, **changes) -> str:
     pairs = params.args(**changes) if params else []
+    return pairs_url(pairs)
+
+
+def pairs_url(pairs) -> str:
     return url_for("public.index") + ("?" + urlencode(pairs) if pairs else "")
 
 
@@ -65,9 +75,13 @@ def index():
         result = search_actors(db.session, params, vocab.labels)
         active = [(name, value, _facet_label(name, value, vocab)) for name in FACETS
                   for value in params.filters.get(name, [])]
+        text_chips = [(TEXT_TITLES[param], value, pairs_url(pairs)) for param, value, pairs in params.text_chips()]
+        suggestion = did_you_mean(params) if result.total == 0 else None
         html = render_template("search.html", params=params, result=result, vocab=vocab,
-                               active=active, facet_order=FACET_ORDER, facet_visible=FACET_VISIBLE,
-                               params_expanded=request.args.get("voir"), error=None)
+                               active=active, text_chips=text_chips, facet_order=FACET_ORDER,
+                               facet_visible=FACET_VISIBLE, params_expanded=request.args.get("voir"),
+                               suggestion=suggestion and (search_url(suggestion[0]), " · ".join(suggestion[1])),
+                               error=None)
         return html, [actor["id"] for actor in result.results]
     return cached_page(cache_key(vocab), render)
 

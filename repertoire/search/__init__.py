@@ -20,10 +20,11 @@ from .engine import FACETS, Criteria, Hits, IndexUnavailable, SearchEngine, Writ
 from .outbox import (IndexSyncError, apply_pending, check_index, mark_for_index, progress_bar, rebuild_if_broken,
                      reindex_all)
 from .params import ParamError, SearchParams, parse_search_params
+from . import spelling
 
 __all__ = ["FACETS", "SUGGEST_FIELDS", "Criteria", "Hits", "IndexSyncError", "IndexUnavailable", "ParamError",
            "SearchEngine", "SearchParams", "SearchResult", "WriterBusy", "all_published", "apply_pending",
-           "check_index", "export_actor_ids", "get_index", "init_app", "make_engine", "mark_for_index", "outbox",
+           "check_index", "did_you_mean", "export_actor_ids", "get_index", "init_app", "make_engine", "mark_for_index", "outbox",
            "parse_search_params", "progress_bar", "published_in_order", "rebuild_if_broken", "reindex_all",
            "results_version", "search_actors", "suggest"]
 
@@ -87,6 +88,13 @@ def search_actors(session, params: SearchParams, labels: dict[str, dict[str, str
         entries.sort(key=lambda e: (-e["count"], sort_key(e["label"])))
         facets[name] = entries
     return SearchResult(params=params, total=hits.total, results=results, facets=facets)
+
+
+def did_you_mean(params: SearchParams) -> tuple[SearchParams, list[str]] | None:
+    """For a search that finds nothing: a corrected search that finds something, and the corrected values."""
+    if not params.has_text:
+        return None
+    return spelling.did_you_mean(get_index(), params)
 
 
 def published_in_order(session, actor_ids, chunk: int = 500):

@@ -18,25 +18,50 @@ from typing import Callable, Hashable, Iterable, Protocol, runtime_checkable
 
 FACETS = ("country", "department", "domain", "activity", "kind")
 ENGINES = ("whoosh",)  # names REPERTOIRE_SEARCH_ENGINE accepts
-PORT_VERSION = 1  # bump on any change below; each engine says the library version it is written against
+PORT_VERSION = 2  # bump on any change below; each engine says the library version it is written against
+
+
+@dataclass
+class Alternative:
+    """One of the values of the place or intervention criterion (« Mali, Sénégal » gives two).
+
+    The engine matches ``text`` against its own lexicon: the whole value, else
+    its words, else (unless ``exact``) the values that start like it; ``codes``
+    are the départements (place) or countries (intervention) the value names.
+    """
+
+    text: str
+    codes: list[str] = field(default_factory=list)
+    exact: bool = False  # the codes are named exactly: no value is looked for by its start
 
 
 @dataclass
 class Criteria:
-    """What to look for: the text criteria and the facet filters (already validated)."""
+    """What to look for: the text criteria and the facet filters (already validated).
+
+    ``places`` and ``interventions`` hold the values of ``place`` and
+    ``intervention`` (an actor matches if it matches any of them); when left
+    empty, the whole text is one value, without codes.
+    """
 
     q: str = ""
     name: str = ""
     place: str = ""
     intervention: str = ""
-    intervention_country: str | None = None  # the country ``intervention`` names, if any
-    place_department: str | None = None  # the département ``place`` names, if any
+    places: list[Alternative] = field(default_factory=list)
+    interventions: list[Alternative] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)
     sort: str = "name"  # relevance | name | updated
 
     @property
     def has_text(self) -> bool:
         return any((self.q.strip(), self.name.strip(), self.place.strip(), self.intervention.strip()))
+
+    def place_values(self) -> list[Alternative]:
+        return self.places or ([Alternative(self.place)] if self.place.strip() else [])
+
+    def intervention_values(self) -> list[Alternative]:
+        return self.interventions or ([Alternative(self.intervention)] if self.intervention.strip() else [])
 
 
 @dataclass
@@ -131,6 +156,14 @@ class SearchEngine(Protocol):
 
     def suggest_places(self, prefix: str, limit: int) -> list[tuple[str, int]]:
         """Head-office towns and départements starting like ``prefix``: (name, live actors), most first."""
+
+    def lexicon(self, kind: str) -> dict[str, int]:
+        """What searches can match, for spelling suggestions: value -> live actors.
+
+        ``kind`` is "place" (head-office towns and départements, as written),
+        "intervention" (towns of intervention, as written) or "name" (the words
+        of names and acronyms, lower case without accents).
+        """
 
     def version(self) -> Hashable:
         """Changes whenever what searches see may have changed (for caches)."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from .. import geo
-from .engine import FACETS, Criteria
+from .engine import FACETS, Alternative, Criteria
 
 SORTS = ("relevance", "name", "updated")
 TEXT_PARAMS = ("q", "name", "place", "intervention")
@@ -40,17 +40,36 @@ class SearchParams:
         return not self.has_text and not any(self.filters.values())
 
     def criteria(self) -> Criteria:
-        return Criteria(q=self.q, name=self.name, place=self.place,
-                        intervention=self.intervention,
-                        intervention_country=geo.resolve_country(self.intervention),
-                        place_department=geo.resolve_department(self.place),
+        return Criteria(q=self.q, name=self.name, place=self.place, intervention=self.intervention,
+                        places=[Alternative(v, *geo.place_codes(v)) for v in self.values("place")],
+                        interventions=[Alternative(v, *geo.intervention_codes(v))
+                                       for v in self.values("intervention")],
                         filters=self.filters, sort=self.sort)
+
+    def text_chips(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """Each text criterion value, with the query-string pairs of this search without it:
+        (criterion, value, pairs). Place and intervention give one per value."""
+        chips = []
+        for param in TEXT_PARAMS:
+            values = self.values(param)
+            for value in values:
+                rest = ", ".join(v for v in values if v != value)
+                chips.append((param, value, self.args(page=None, text=(param, rest))))
+        return chips
+
+    def values(self, param: str) -> list[str]:
+        """The values of a text criterion: « Mali, Sénégal » is two places or countries (either will do)."""
+        return split_values(param, getattr(self, param))
 
     def args(self, *, page: int | None = None, per_page: bool = True, sort: bool = True,
              drop: tuple[str, str] | None = None, add: tuple[str, str] | None = None,
-             without: str | None = None) -> list[tuple[str, str]]:
-        """Query-string pairs for this search, with one change (for links)."""
-        pairs = [(p, getattr(self, p)) for p in TEXT_PARAMS if getattr(self, p) and p != without]
+             without: str | None = None, text: tuple[str, str] | None = None) -> list[tuple[str, str]]:
+        """Query-string pairs for this search, with one change (for links): ``text`` gives a criterion
+        another value, ``without`` removes one."""
+        texts = {p: getattr(self, p) for p in TEXT_PARAMS if p != without}
+        if text:
+            texts[text[0]] = text[1]
+        pairs = [(p, texts[p]) for p in TEXT_PARAMS if texts.get(p)]
         for name in FACETS:
             for value in self.filters.get(name, []):
                 if (name, value) != drop:
@@ -64,6 +83,26 @@ class SearchParams:
         if page and page > 1:
             pairs.append(("page", str(page)))
         return pairs
+
+
+LISTS = ("place", "intervention")  # the criteria that take several values, separated by commas
+MAX_VALUES = 20
+
+
+def split_values(param: str, text: str) -> list[str]:
+    """« Mali, Sénégal » -> ["Mali", "Sénégal"]; a name that holds a comma (« Corée, République de ») stays whole."""
+    text = text.strip()
+    if not text:
+        return []
+    if param not in LISTS or "," not in text:
+        return [text]
+    if param == "place" and geo.place_codes(text)[1] or param == "intervention" and geo.resolve_country(text):
+        return [text]
+    values = []
+    for value in (v.strip() for v in text.split(",")):
+        if value and value not in values:
+            values.append(value)
+    return values
 
 
 def _positive_int(args, key, default, maximum=None) -> int:
@@ -96,6 +135,9 @@ def parse_search_params(args, known: dict[str, set[str]]) -> SearchParams:
             raise ParamError(_("Le texte du paramètre %(key)s est trop long (%(n)d caractères, "
                                "%(max)d au plus).", key=key, n=len(value), max=MAX_TEXT))
         setattr(params, key, value.strip())
+        if key in LISTS and len(params.values(key)) > MAX_VALUES:
+            raise ParamError(_("Trop de valeurs pour le paramètre %(key)s (%(max)d au plus, séparées par "
+                               "des virgules).", key=key, max=MAX_VALUES))
 
     labels = {"country": _("pays"), "department": _("département"), "domain": _("domaine"),
               "activity": _("type d'activité"), "kind": _("type d'acteur")}

@@ -82,6 +82,10 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         if (!swap("[data-live-region]", doc)) { window.location.assign(url); return; }
         swap("[data-live-actions]", doc);
+        ["f-q", "f-name", "f-place", "f-intervention"].forEach(function (id) {  // a chip or a suggestion changed them
+          var fresh = doc.getElementById(id), current = document.getElementById(id);
+          if (fresh && current && current !== document.activeElement) current.value = fresh.value;
+        });
         document.title = doc.title;
         if (!fromHistory) window.history.pushState({ liveSearch: true }, "", url);
         Array.prototype.forEach.call(document.querySelectorAll("a[data-language-switch]"), function (link) {

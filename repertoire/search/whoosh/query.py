@@ -17,7 +17,7 @@ from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.qparser import plugins as qplugins
 
 from ...text import fold_words
-from ..engine import FACETS, Criteria, Hits
+from ..engine import FACETS, Alternative, Criteria, Hits
 from . import bits as bitsets
 
 if TYPE_CHECKING:
@@ -54,12 +54,28 @@ def _words_query(schema, fieldname, text):
     return wq.Phrase(fieldname, words)
 
 
-def _keyed_query(reader, schema, key_field, text_field, text):
-    """A whole value ("Saint-Denis") if the index holds it, else the words in that order."""
-    key = fold_words(text)
+MIN_PREFIX = 2  # characters typed before a value is also looked for by its start
+
+
+def _value_query(reader, schema, key_field, text_field, code_field, value: Alternative):
+    """One value of the place or intervention criterion.
+
+    The whole value (« Saint-Denis ») if the index holds it; else its words in
+    that order, or (when it names no département or country exactly) the
+    values that start like it (« Cae » for Caen); or any of the codes it names.
+    """
+    options = []
+    key = fold_words(value.text)
     if key and reader.doc_frequency(key_field, key):
-        return wq.Term(key_field, key)
-    return _words_query(schema, text_field, text)
+        options.append(wq.Term(key_field, key))
+    else:
+        words = _words_query(schema, text_field, value.text)
+        if words is not None:
+            options.append(words)
+        if not value.exact and len(key) >= MIN_PREFIX:
+            options.append(wq.Prefix(key_field, key))
+    options.extend(wq.Term(code_field, code) for code in value.codes)
+    return wq.Or(options) if options else wq.NullQuery
 
 
 def _name_query(reader, schema, text):
@@ -87,16 +103,10 @@ def _text_query(snap: Snapshot, criteria: Criteria):
             parts.append(parsed)
     if criteria.name.strip():
         parts.append(_name_query(reader, schema, criteria.name) or wq.NullQuery)
-    if criteria.place.strip():
-        options = [_keyed_query(reader, schema, "place_key", "place", criteria.place)]
-        if criteria.place_department:
-            options.append(wq.Term("department", criteria.place_department))
-        parts.append(wq.Or([o for o in options if o is not None]))
-    if criteria.intervention.strip():
-        options = [_keyed_query(reader, schema, "itown_key", "itowns", criteria.intervention)]
-        if criteria.intervention_country:
-            options.append(wq.Term("country", criteria.intervention_country))
-        parts.append(wq.Or([o for o in options if o is not None]))
+    for values, fields in ((criteria.place_values(), ("place_key", "place", "department")),
+                           (criteria.intervention_values(), ("itown_key", "itowns", "country"))):
+        if values:
+            parts.append(wq.Or([_value_query(reader, schema, *fields, value) for value in values]))
     if not parts:
         return None
     return wq.And(parts).normalize()
@@ -180,26 +190,33 @@ SCORED_AT_MOST = 3000  # candidates
 SCORING_POSTINGS = 2_500  # postings Whoosh would read for the query's words
 
 
-def _scoring_cost(snap: Snapshot, query) -> int:
-    """How many postings scoring ``query`` reads: Whoosh walks each word's whole list."""
+SCORED_STEPS = 20_000  # candidates × terms: a query that expands to many terms (« sa » to every Saint-…)
+# costs a matcher per term for each candidate, whatever its postings
+
+
+def _scoring_cost(snap: Snapshot, query) -> tuple[int, int]:
+    """How many postings scoring ``query`` reads (Whoosh walks each word's whole list), and its terms."""
     reader = snap.searcher.reader()
-    return sum(reader.doc_frequency(fieldname, text)
-               for leaf in query.leaves() for fieldname, text in leaf.expanded_terms(reader))
+    terms = [term for leaf in query.leaves() for term in leaf.expanded_terms(reader)]
+    return sum(reader.doc_frequency(fieldname, text) for fieldname, text in terms), len(terms)
 
 
-def _ranked(snap: Snapshot, query, candidates: int, needed: int, affordable: bool) -> list[int]:
+def _ranked(snap: Snapshot, query, candidates: int, needed: int, cost: tuple[int, int]) -> list[int]:
     """Up to ``needed`` of ``candidates`` (bits) by BM25, or by name when scoring would cost too much.
 
-    ``affordable`` says whether the query's words are rare enough to score
-    (``_scoring_cost``, decided once per search). Scoring costs about 8 ms per thousand postings of the query's words
+    ``cost`` (``_scoring_cost``, decided once per search) says whether the query's words are rare enough to
+    score. Scoring costs about 8 ms per thousand postings of the query's words
     (measured at 100 000 actors), whatever the number of candidates: words
     found in thousands of entries (« santé », « jeunes » at 100 000 actors) are
     ordered by name within their tier (names first) instead, as are candidate
-    sets too large to score. Regional directories (a few thousand actors) are
-    always ranked by BM25.
+    sets too large to score, and starts of names that expand to many terms for
+    many candidates (« sa » at 20 000 actors: 22 terms, 1 467 candidates,
+    65 ms scored). Regional directories (a few thousand actors) are ranked by
+    BM25.
     """
     count = candidates.bit_count()
-    if count > SCORED_AT_MOST or not affordable:
+    postings, terms = cost
+    if count > SCORED_AT_MOST or postings > SCORING_POSTINGS or count * terms > SCORED_STEPS:
         return _in_order(snap, "by_name", candidates, count, needed)
     docs = list(bitsets.iter_docs(candidates))
     offsets = {id(sub): (offset, sub.doc_count_all()) for sub, offset in snap.searcher.leaf_searchers()}
@@ -253,15 +270,31 @@ def _facet_counts(snap: Snapshot, base: int, masks: dict[str, int], criteria: Cr
     return facets
 
 
+def _exact_names(snap: Snapshot, criteria: Criteria) -> int:
+    """The documents whose whole name or acronym is the name criterion or the free text, as typed."""
+    found = 0
+    for text in (criteria.name, criteria.q):
+        key = fold_words(text)
+        if key:
+            found |= snap.term_bits("name_key", key)
+    return found
+
+
 def _page(snap, query, criteria, matched, total, offset, limit) -> list[int]:
     needed = offset + limit
     if criteria.sort == "relevance" and query is not None:
-        # Matches in names and acronyms first, then the others; BM25 within each group.
-        first = matched & _bits(snap, _in_names(query)) if criteria.q.strip() else matched
-        affordable = _scoring_cost(snap, query) <= SCORING_POSTINGS
-        ranked = _ranked(snap, query, first, needed, affordable)
-        if len(ranked) < needed and first != matched:
-            ranked += _ranked(snap, query, matched & ~first, needed - len(ranked), affordable)
+        # The name or acronym typed exactly first; then matches in names and acronyms; then the others.
+        # BM25 within each group.
+        exact = matched & _exact_names(snap, criteria)
+        named = matched & _bits(snap, _in_names(query)) if criteria.q.strip() else matched
+        groups = [exact, named & ~exact, matched & ~named & ~exact]
+        cost = _scoring_cost(snap, query)
+        ranked = []
+        for group in groups:
+            if len(ranked) >= needed:
+                break
+            if group:
+                ranked += _ranked(snap, query, group, needed - len(ranked), cost)
         return ranked[offset:needed]
     order_name = "by_updated" if criteria.sort == "updated" else "by_name"
     return _in_order(snap, order_name, matched, total, needed)[offset:]

@@ -9,7 +9,7 @@ from ...actor_fields import TEXT_INDEXED
 from ...text import fold_words
 from .analysis import folding_analyzer, french_analyzer
 
-INDEX_FORMAT = "5"  # bump when analysis or schema change: `repertoire init` then rebuilds the index
+INDEX_FORMAT = "6"  # bump when analysis or schema change: `repertoire init` then rebuilds the index
 
 
 class TextColumn(COLUMN):
@@ -31,11 +31,13 @@ def make_schema() -> Schema:
         id=ID(stored=True, unique=True, sortable=True),
         name=TEXT(analyzer=french, phrase=True),
         name_words=TEXT(analyzer=folding, phrase=False),
+        name_key=KEYWORD(commas=True, lowercase=False),  # the whole name and the acronym, folded
         text=TEXT(analyzer=french, phrase=True),
         place=TEXT(analyzer=folding, phrase=True),
         place_key=KEYWORD(commas=True, lowercase=False, scorable=True),
         itowns=TEXT(analyzer=folding, phrase=True),
         itown_key=KEYWORD(commas=True, lowercase=False, scorable=True),
+        itown_suggest=KEYWORD(commas=True, lowercase=False),  # "folded|Display" for spelling suggestions
         country=KEYWORD(lowercase=False, scorable=True),
         department=KEYWORD(lowercase=False, scorable=True),
         domain=KEYWORD(lowercase=False, scorable=True),
@@ -68,11 +70,14 @@ def to_fields(actor: dict) -> dict:
         "id": str(actor["id"]),
         "name": name_and_acronym,
         "name_words": name_and_acronym,
+        "name_key": ",".join(k for k in map(fold_words, (actor["name"], actor["acronym"])) if k),
         "text": text,
         "place": "\n".join(place_values),
         "place_key": ",".join(k for k in map(fold_words, place_values) if k),
         "itowns": "\n".join(actor["intervention_towns"]),
         "itown_key": ",".join(k for k in map(fold_words, actor["intervention_towns"]) if k),
+        "itown_suggest": ",".join(f"{fold_words(value)}|{value.replace(',', ' ')}"
+                                  for value in actor["intervention_towns"] if fold_words(value)),
         "country": " ".join(actor["countries"]),
         "department": actor["department"],
         "domain": " ".join(actor["domains"]),

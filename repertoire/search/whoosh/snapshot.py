@@ -97,6 +97,7 @@ class Snapshot:
             self.facets[name] = {value: bits & self.live for value, bits in merged.items()}
         self._orders, self._ranks, self._terms = {}, {}, {}
         self._browse_counts = None
+        self.lexicons: dict[str, dict[str, int]] = {}  # kind -> value -> documents (``lexicon``)
 
     def browse_counts(self) -> dict[str, dict[str, int]]:
         """Facet counts over every live document (no text, no filter): the same until the next change."""

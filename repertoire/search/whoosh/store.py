@@ -63,7 +63,7 @@ class WhooshEngine:
     and is swapped in at once.
     """
 
-    PORT_VERSION = 1
+    PORT_VERSION = 2
     WRITTEN_AGAINST = WRITTEN_AGAINST
 
     def __init__(self, location: str):
@@ -278,3 +278,24 @@ class WhooshEngine:
                     display = term.split("|", 1)[1]
                     found[display] = found.get(display, 0) + count
         return sorted(found.items(), key=lambda item: (-item[1], sort_key(item[0])))[:limit]
+
+    LEXICONS = {"place": "town_suggest", "intervention": "itown_suggest", "name": "name_words"}
+
+    def lexicon(self, kind: str) -> dict[str, int]:
+        """Value -> documents holding it (kept per searcher), for spelling suggestions.
+
+        Counts come from the lexicon and may include entries deleted since the
+        last merge: callers check a suggestion by searching with it.
+        """
+        field = self.LEXICONS[kind]
+        with self._read_lock:
+            snap = self._current()
+            cached = snap.lexicons.get(kind)
+            if cached is None:
+                cached = {}
+                for term, info in snap.searcher.reader().iter_field(field):
+                    term = term.decode("utf-8") if isinstance(term, bytes) else term
+                    value = term.split("|", 1)[1] if field != "name_words" else term
+                    cached[value] = cached.get(value, 0) + info.doc_frequency()
+                snap.lexicons[kind] = cached
+            return cached
