@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import click
 from flask import current_app
+from flask_babel import gettext as _, ngettext
 from flask.cli import FlaskGroup
 from sqlalchemy import func, select
 
@@ -22,6 +23,14 @@ from .interchange import parse_file, write_csv, write_json
 from .web.transactions import unit_of_work
 from .models import ROLES, Actor
 from .serialize import actor_to_dict
+
+
+def _load_summary(summary, actors: bool = False) -> str:
+    """« 2 créés, 1 mis à jour, 0 inchangé » (« 2 acteurs créés… » with ``actors``)."""
+    created = (ngettext("%(num)d acteur créé", "%(num)d acteurs créés", summary.created) if actors
+               else ngettext("%(num)d créé", "%(num)d créés", summary.created))
+    return ", ".join([created, ngettext("%(num)d mis à jour", "%(num)d mis à jour", summary.updated),
+                      ngettext("%(num)d inchangé", "%(num)d inchangés", summary.unchanged)])
 
 
 class _Silent:
@@ -121,15 +130,19 @@ def register_commands(app):
         if not check.ok:
             for message in check.messages():
                 click.echo(message)
-            click.echo(f"{check.invalid_lines} ligne(s) invalide(s) sur {check.rows} : rien n'a été importé.",
-                       err=True)
+            click.echo(ngettext("%(num)d ligne invalide sur %(rows)d : rien n'a été importé.",
+                                "%(num)d lignes invalides sur %(rows)d : rien n'a été importé.",
+                                check.invalid_lines, rows=check.rows), err=True)
             sys.exit(1)
         if summary is None:
-            click.echo(f"Vérification réussie : {check.rows} ligne(s) valide(s), {check.to_create} à créer, "
-                       f"{check.to_update} à mettre à jour. Rien n'a été importé (--dry-run).")
+            click.echo(ngettext("Vérification réussie : %(num)d ligne valide, %(create)d à créer, %(update)d à mettre "
+                                "à jour. Rien n'a été importé (--dry-run).",
+                                "Vérification réussie : %(num)d lignes valides, %(create)d à créer, %(update)d à "
+                                "mettre à jour. Rien n'a été importé (--dry-run).",
+                                check.rows, create=check.to_create, update=check.to_update))
             return
-        click.echo(f"{summary.total} acteur(s) importé(s) et publié(s) : {summary.created} créé(s), "
-                   f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s).")
+        click.echo(ngettext("%(num)d acteur importé et publié", "%(num)d acteurs importés et publiés", summary.total)
+                   + " : " + _load_summary(summary) + ".")
 
     @app.cli.command("export")
     @click.argument("file", type=click.Path(dir_okay=False, writable=True))
@@ -143,14 +156,16 @@ def register_commands(app):
             return
         with open(file, "w", encoding="utf-8", newline="") as stream:
             n = writer(stream, published_actors())
-        click.echo(f"{n} acteur(s) exporté(s) dans {file}.")
+        click.echo(ngettext("%(num)d acteur exporté dans %(file)s.", "%(num)d acteurs exportés dans %(file)s.",
+                            n, file=file))
 
     @app.cli.command("reindex")
     def reindex_command():
         """Reconstruit l'index de recherche à partir de la base de données."""
         with index_progress():
             n = search.reindex_all()
-        click.echo(f"Index reconstruit : {n} acteur(s) publié(s).")
+        click.echo(ngettext("Index reconstruit : %(num)d acteur publié.", "Index reconstruit : %(num)d acteurs publiés.",
+                            n))
 
     @app.cli.group("index")
     def index_group():
@@ -167,7 +182,8 @@ def register_commands(app):
         except search.IndexSyncError as exc:
             click.echo(f"Échec : {exc}", err=True)
             sys.exit(1)
-        click.echo(f"{n} modification(s) appliquée(s) à l'index.")
+        click.echo(ngettext("%(num)d modification appliquée à l'index.", "%(num)d modifications appliquées à l'index.",
+                            n))
 
     @index_group.command("check")
     def index_check_command():
@@ -199,7 +215,7 @@ def register_commands(app):
         with progress(count, "Doublons") as bar:
             n = operations.rebuild_pairs(db.session, progress=bar.update)
         db.session.commit()
-        click.echo(f"{n} paire(s) de doublons probables.")
+        click.echo(ngettext("%(num)d paire de doublons probables.", "%(num)d paires de doublons probables.", n))
 
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path(file_okay=False))
@@ -223,8 +239,9 @@ def register_commands(app):
         with progress(counts.get("actor", 0), "Doublons") as bar:
             operations.rebuild_pairs(db.session, progress=bar.update)  # pairs are not in a backup: found again
         db.session.commit()
-        click.echo(f"Sauvegarde restaurée : {counts.get('actor', 0)} fiche(s), {counts.get('user_account', 0)} "
-                   f"compte(s) ; index reconstruit.")
+        click.echo(_("Sauvegarde restaurée : %(actors)s, %(accounts)s ; index reconstruit.",
+                     actors=ngettext("%(num)d fiche", "%(num)d fiches", counts.get("actor", 0)),
+                     accounts=ngettext("%(num)d compte", "%(num)d comptes", counts.get("user_account", 0))))
 
     @app.cli.command("generate")
     @click.argument("count", type=click.IntRange(min=0))
@@ -238,7 +255,8 @@ def register_commands(app):
                     bar.update(1)
                     yield row
             write_csv(stream, rows())
-        click.echo(f"{count} acteur(s) fictif(s) écrit(s) dans {file}.")
+        click.echo(ngettext("%(num)d acteur fictif écrit dans %(file)s.", "%(num)d acteurs fictifs écrits dans %(file)s.",
+                            count, file=file))
 
     @app.cli.command("demo")
     @click.option("--generated", default=300, show_default=True, type=click.IntRange(min=0),
@@ -255,8 +273,7 @@ def register_commands(app):
             for message in check.messages():
                 click.echo(message)
             sys.exit(1)
-        click.echo(f"Démonstration chargée : {summary.created} acteur(s) créé(s), "
-                   f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s).")
+        click.echo(_("Démonstration chargée : %(summary)s.", summary=_load_summary(summary, actors=True)))
 
     @app.cli.command("remind")
     @click.option("--dry-run", is_flag=True, help="Affiche les rappels sans les envoyer.")
@@ -266,9 +283,11 @@ def register_commands(app):
             due, orphans = remind_owners(db.session, dry_run=dry_run)
         for actor in due if dry_run else ():
             click.echo(f"{actor.owner.email} : {actor.name}")
-        verb = "à envoyer" if dry_run else "envoyé(s)"
-        click.echo(f"{len(due)} rappel(s) {verb} ; {orphans} fiche(s) ancienne(s) sans responsable, "
-                   f"à vérifier par l'équipe.")
+        reminders = (ngettext("%(num)d rappel à envoyer", "%(num)d rappels à envoyer", len(due)) if dry_run
+                     else ngettext("%(num)d rappel envoyé", "%(num)d rappels envoyés", len(due)))
+        click.echo(reminders + " ; " + ngettext("%(num)d fiche ancienne sans responsable, à vérifier par l'équipe.",
+                                               "%(num)d fiches anciennes sans responsable, à vérifier par l'équipe.",
+                                               orphans))
 
     @app.cli.group("user")
     def user_group():
