@@ -11,5 +11,6 @@ def demo_rows(generated: int = 300) -> ParsedFile:
     data = resources.files(__package__).joinpath("data/seed-actors.csv").read_bytes()
     parsed = parse_csv(data)
     start = len(parsed.rows) + 2
-    parsed.rows += [(start + i, row) for i, row in enumerate(generate_actors(generated, DEMO_SEED))]
+    taken = [row["name"] for _, row in parsed.rows]
+    parsed.rows += [(start + i, row) for i, row in enumerate(generate_actors(generated, DEMO_SEED, taken))]
     return parsed

@@ -5,6 +5,7 @@ from flask import request
 from flask_babel import format_date, format_datetime, format_number, lazy_gettext as _l
 
 from .. import actor_fields, geo
+from ..generate import is_fictitious
 from ..extensions import db
 from ..i18n import current_language
 from ..validation import Vocabulary
@@ -72,4 +73,5 @@ def context():
 def init_app(app):
     for f in (datetime_short, thousands, long_date, country_label, field_value):
         app.add_template_filter(f)
+    app.add_template_test(is_fictitious, "fictitious")
     app.context_processor(context)
