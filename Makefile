@@ -35,8 +35,10 @@ init: $(STAMP)
 demo: init
 	$(BIN)/repertoire demo --if-empty
 
+# `make run HOST=0.0.0.0 PORT=8000`: the links of the mails follow, unless REPERTOIRE_BASE_URL says otherwise.
 run: demo
-	$(BIN)/flask --app repertoire run --host $(HOST) --port $(PORT)
+	REPERTOIRE_BASE_URL="$${REPERTOIRE_BASE_URL:-http://$(subst 0.0.0.0,127.0.0.1,$(HOST)):$(PORT)}" \
+	  $(BIN)/flask --app repertoire run --host $(HOST) --port $(PORT)
 
 # Shared rate limits are tested on a throwaway Redis server (Debian's redis-server), started here.
 test: $(STAMP)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import click
 from flask import current_app
+from flask_babel import gettext as _, ngettext
 from flask.cli import FlaskGroup
 from sqlalchemy import func, select
 
@@ -22,6 +23,29 @@ from .interchange import parse_file, write_csv, write_json
 from .web.transactions import unit_of_work
 from .models import ROLES, Actor
 from .serialize import actor_to_dict
+
+
+def _load_summary(summary, actors: bool = False) -> str:
+    """« 2 créés, 1 mis à jour, 0 inchangé » (« 2 acteurs créés… » with ``actors``)."""
+    created = (ngettext("%(num)d acteur créé", "%(num)d acteurs créés", summary.created) if actors
+               else ngettext("%(num)d créé", "%(num)d créés", summary.created))
+    return ", ".join([created, ngettext("%(num)d mis à jour", "%(num)d mis à jour", summary.updated),
+                      ngettext("%(num)d inchangé", "%(num)d inchangés", summary.unchanged)])
+
+
+def _valid_partnerships(n: int) -> str:
+    return ngettext("%(num)d partenariat valide", "%(num)d partenariats valides", n)
+
+
+def _holders(n: int) -> str:
+    return ngettext("%(num)d fiche", "%(num)d fiches", n)
+
+
+def _entry_changes(updated: int, unchanged: int, planned: bool = False) -> str:
+    """« 1 modifiée, 0 inchangée » (entries; « 1 à modifier » when ``planned``)."""
+    return ", ".join([ngettext("%(num)d à modifier", "%(num)d à modifier", updated) if planned
+                      else ngettext("%(num)d modifiée", "%(num)d modifiées", updated),
+                      ngettext("%(num)d inchangée", "%(num)d inchangées", unchanged)])
 
 
 class _Silent:
@@ -121,15 +145,19 @@ def register_commands(app):
         if not check.ok:
             for message in check.messages():
                 click.echo(message)
-            click.echo(f"{check.invalid_lines} ligne(s) invalide(s) sur {check.rows} : rien n'a été importé.",
-                       err=True)
+            click.echo(ngettext("%(num)d ligne invalide sur %(rows)d : rien n'a été importé.",
+                                "%(num)d lignes invalides sur %(rows)d : rien n'a été importé.",
+                                check.invalid_lines, rows=check.rows), err=True)
             sys.exit(1)
         if summary is None:
-            click.echo(f"Vérification réussie : {check.rows} ligne(s) valide(s), {check.to_create} à créer, "
-                       f"{check.to_update} à mettre à jour. Rien n'a été importé (--dry-run).")
+            click.echo(ngettext("Vérification réussie : %(num)d ligne valide, %(create)d à créer, %(update)d à mettre "
+                                "à jour. Rien n'a été importé (--dry-run).",
+                                "Vérification réussie : %(num)d lignes valides, %(create)d à créer, %(update)d à "
+                                "mettre à jour. Rien n'a été importé (--dry-run).",
+                                check.rows, create=check.to_create, update=check.to_update))
             return
-        click.echo(f"{summary.total} acteur(s) importé(s) et publié(s) : {summary.created} créé(s), "
-                   f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s).")
+        click.echo(ngettext("%(num)d acteur importé et publié", "%(num)d acteurs importés et publiés", summary.total)
+                   + " : " + _load_summary(summary) + ".")
 
     @app.cli.command("export")
     @click.argument("file", type=click.Path(dir_okay=False, writable=True))
@@ -143,7 +171,8 @@ def register_commands(app):
             return
         with open(file, "w", encoding="utf-8", newline="") as stream:
             n = writer(stream, published_actors())
-        click.echo(f"{n} acteur(s) exporté(s) dans {file}.")
+        click.echo(ngettext("%(num)d acteur exporté dans %(file)s.", "%(num)d acteurs exportés dans %(file)s.",
+                            n, file=file))
 
     @app.cli.group("partnerships")
     def partnerships_group():
@@ -166,22 +195,26 @@ def register_commands(app):
             db.session.rollback()
             for message in check.messages():
                 click.echo(message)
-            click.echo(f"{check.invalid_lines} ligne(s) invalide(s) sur {check.rows} : rien n'a été importé.",
-                       err=True)
+            click.echo(ngettext("%(num)d ligne invalide sur %(rows)d : rien n'a été importé.",
+                                "%(num)d lignes invalides sur %(rows)d : rien n'a été importé.",
+                                check.invalid_lines, rows=check.rows), err=True)
             sys.exit(1)
         rows = len(check.valid)
         if dry_run:
             db.session.rollback()
-            click.echo(f"Vérification réussie : {rows} partenariat(s) valide(s) pour {len(check.holders)} "
-                       f"fiche(s), {check.to_update} à modifier, {check.unchanged} inchangée(s). Rien n'a été "
-                       f"importé (--dry-run).")
+            click.echo(_("Vérification réussie : %(valid)s pour %(holders)s, %(changes)s. Rien n'a été importé "
+                         "(--dry-run).", valid=_valid_partnerships(rows), holders=_holders(len(check.holders)),
+                         changes=_entry_changes(check.to_update, check.unchanged, planned=True)))
             return
         with progress(rows, "Import") as bar:
             summary = apply_partnerships(db.session, check, bar)
         with index_progress():
             db.session.commit()
-        click.echo(f"{summary.partnerships} partenariat(s) importé(s) pour {len(check.holders)} fiche(s) : "
-                   f"{summary.updated} modifiée(s), {summary.unchanged} inchangée(s).")
+        click.echo(_("%(imported)s pour %(holders)s : %(changes)s.",
+                     imported=ngettext("%(num)d partenariat importé", "%(num)d partenariats importés",
+                                       summary.partnerships),
+                     holders=_holders(len(check.holders)),
+                     changes=_entry_changes(summary.updated, summary.unchanged)))
 
     @partnerships_group.command("export")
     @click.argument("file", type=click.Path(dir_okay=False, writable=True))
@@ -197,14 +230,16 @@ def register_commands(app):
             return
         with open(file, "w", encoding="utf-8", newline="") as stream:
             n = writer(stream, partnerships_io.published_partnerships(db.session))
-        click.echo(f"{n} partenariat(s) exporté(s) dans {file}.")
+        click.echo(ngettext("%(num)d partenariat exporté dans %(file)s.", "%(num)d partenariats exportés dans "
+                            "%(file)s.", n, file=file))
 
     @app.cli.command("reindex")
     def reindex_command():
         """Reconstruit l'index de recherche à partir de la base de données."""
         with index_progress():
             n = search.reindex_all()
-        click.echo(f"Index reconstruit : {n} acteur(s) publié(s).")
+        click.echo(ngettext("Index reconstruit : %(num)d acteur publié.", "Index reconstruit : %(num)d acteurs publiés.",
+                            n))
 
     @app.cli.group("index")
     def index_group():
@@ -221,7 +256,8 @@ def register_commands(app):
         except search.IndexSyncError as exc:
             click.echo(f"Échec : {exc}", err=True)
             sys.exit(1)
-        click.echo(f"{n} modification(s) appliquée(s) à l'index.")
+        click.echo(ngettext("%(num)d modification appliquée à l'index.", "%(num)d modifications appliquées à l'index.",
+                            n))
 
     @index_group.command("check")
     def index_check_command():
@@ -253,7 +289,7 @@ def register_commands(app):
         with progress(count, "Doublons") as bar:
             n = operations.rebuild_pairs(db.session, progress=bar.update)
         db.session.commit()
-        click.echo(f"{n} paire(s) de doublons probables.")
+        click.echo(ngettext("%(num)d paire de doublons probables.", "%(num)d paires de doublons probables.", n))
 
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path(file_okay=False))
@@ -277,8 +313,9 @@ def register_commands(app):
         with progress(counts.get("actor", 0), "Doublons") as bar:
             operations.rebuild_pairs(db.session, progress=bar.update)  # pairs are not in a backup: found again
         db.session.commit()
-        click.echo(f"Sauvegarde restaurée : {counts.get('actor', 0)} fiche(s), {counts.get('user_account', 0)} "
-                   f"compte(s) ; index reconstruit.")
+        click.echo(_("Sauvegarde restaurée : %(actors)s, %(accounts)s ; index reconstruit.",
+                     actors=ngettext("%(num)d fiche", "%(num)d fiches", counts.get("actor", 0)),
+                     accounts=ngettext("%(num)d compte", "%(num)d comptes", counts.get("user_account", 0))))
 
     @app.cli.command("generate")
     @click.argument("count", type=click.IntRange(min=0))
@@ -304,8 +341,9 @@ def register_commands(app):
             write_csv(stream, rows())
         with open(other, "w", encoding="utf-8", newline="") as stream:
             partnerships_io.write_csv(stream, partnerships)
-        click.echo(f"{count} acteur(s) fictif(s) écrit(s) dans {file}, {len(partnerships)} partenariat(s) "
-                   f"dans {other}.")
+        click.echo(ngettext("%(num)d acteur fictif écrit dans %(file)s", "%(num)d acteurs fictifs écrits dans %(file)s",
+                            count, file=file) + ", " + ngettext(
+            "%(num)d partenariat dans %(file)s.", "%(num)d partenariats dans %(file)s.", len(partnerships), file=other))
 
     @app.cli.command("demo")
     @click.option("--generated", default=300, show_default=True, type=click.IntRange(min=0),
@@ -331,9 +369,8 @@ def register_commands(app):
             held = apply_partnerships(db.session, check, bar)
         with index_progress():
             db.session.commit()
-        click.echo(f"Démonstration chargée : {summary.created} acteur(s) créé(s), "
-                   f"{summary.updated} mis à jour, {summary.unchanged} inchangé(s) ; "
-                   f"{held.partnerships} partenariat(s).")
+        click.echo(_("Démonstration chargée : %(summary)s ; %(partnerships)s.", summary=_load_summary(summary, actors=True),
+                     partnerships=ngettext("%(num)d partenariat", "%(num)d partenariats", held.partnerships)))
 
     @app.cli.command("remind")
     @click.option("--dry-run", is_flag=True, help="Affiche les rappels sans les envoyer.")
@@ -343,9 +380,11 @@ def register_commands(app):
             due, orphans = remind_owners(db.session, dry_run=dry_run)
         for actor in due if dry_run else ():
             click.echo(f"{actor.owner.email} : {actor.name}")
-        verb = "à envoyer" if dry_run else "envoyé(s)"
-        click.echo(f"{len(due)} rappel(s) {verb} ; {orphans} fiche(s) ancienne(s) sans responsable, "
-                   f"à vérifier par l'équipe.")
+        reminders = (ngettext("%(num)d rappel à envoyer", "%(num)d rappels à envoyer", len(due)) if dry_run
+                     else ngettext("%(num)d rappel envoyé", "%(num)d rappels envoyés", len(due)))
+        click.echo(reminders + " ; " + ngettext("%(num)d fiche ancienne sans responsable, à vérifier par l'équipe.",
+                                               "%(num)d fiches anciennes sans responsable, à vérifier par l'équipe.",
+                                               orphans))
 
     @app.cli.group("user")
     def user_group():

@@ -38,7 +38,7 @@ def demo_files(generated: int = 300, session=None) -> tuple[ParsedFile, ParsedFi
     from .partnerships_io import parse_partnerships
     actors = parse_csv(_read("seed-actors.csv"))
     partnerships = parse_partnerships(_read("seed-partnerships.csv"), "seed-partnerships.csv")
-    rows = list(generate_actors(generated, DEMO_SEED))
+    rows = list(generate_actors(generated, DEMO_SEED, [row["name"] for _, row in actors.rows]))
     slugs = foreseen_slugs(session, [raw for _line, raw in actors.rows] + rows)[len(actors.rows):]
     line, p_line = len(actors.rows) + 2, len(partnerships.rows) + 2
     for (row, held), slug in zip(link_generated(rows, slugs, DEMO_SEED, DEMO_NETWORKS), slugs):

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 
 from . import geo
-from .text import slugify
+from .text import fold, slugify
 
 FICTITIOUS = "Exemple fictif généré par Répertoire."
 
@@ -64,18 +64,60 @@ FOREIGN_TOWNS = {
     "PE": ["Cuzco", "Arequipa", "Lima"],
 }
 PEOPLE = ["Jean Moulin", "Victor Hugo", "Jules Ferry", "Marie Curie", "Louise Michel", "Simone Veil",
-          "Jean Jaurès", "Albert Camus", "Aimé Césaire", "Léopold Sédar Senghor", "Olympe de Gouges",
-          "Paul Éluard", "Jacques Prévert", "Condorcet", "George Sand", "Gustave Flaubert",
-          "Frantz Fanon", "Toussaint Louverture", "Lucie Aubrac", "Germaine Tillion", "Nelson Mandela",
-          "Rosa Parks", "Wangari Maathai", "Amadou Hampâté Bâ", "Théodore Monod", "Françoise Dolto"]
-SPIRIT = ["Solidarité", "Entraide", "Partage", "Horizons", "Passerelles", "Ponts", "Racines",
-          "Terre d'avenir", "Main dans la main", "Ensemble", "Regards croisés", "Amitié",
-          "Sourires", "Espoir", "Graines d'avenir", "Échanges", "Coopération", "Fraternité"]
-CAUSES = {"sante": "Santé", "education": "Écoles", "eau": "Puits", "agriculture": "Jardins",
-          "culture": "Culture", "environnement": "Planète", "jeunesse": "Jeunesse",
-          "economie": "Microprojets", "energie": "Énergie", "droits": "Droits", "egalite": "Femmes",
-          "urgence": "Urgence", "habitat": "Habitat", "risques": "Prévention", "tourisme": "Voyages",
-          "gouvernance": "Territoires"}
+          "Jean Jaurès", "Albert Camus", "Aimé Césaire", "Olympe de Gouges", "Paul Éluard", "Jacques Prévert",
+          "Condorcet", "George Sand", "Lucie Aubrac", "Germaine Tillion", "Théodore Monod", "Françoise Dolto",
+          "Jean Rostand", "Pierre Brossolette", "Camille Claudel", "Jules Verne", "Marcel Pagnol", "Colette"]
+# « Les Amis du Mali », « Solidarité pour le Mali », « Association franco-malienne de Caen ».
+OF_COUNTRY = {
+    "ML": "du Mali", "SN": "du Sénégal", "BF": "du Burkina Faso", "MA": "du Maroc", "MG": "de Madagascar",
+    "BJ": "du Bénin", "NE": "du Niger", "TG": "du Togo", "CM": "du Cameroun", "HT": "d'Haïti",
+    "TN": "de la Tunisie", "DZ": "de l'Algérie", "CI": "de la Côte d'Ivoire", "DE": "de l'Allemagne",
+    "GN": "de la Guinée", "MR": "de la Mauritanie", "CD": "de la RD Congo", "VN": "du Viêt Nam",
+    "IN": "de l'Inde", "GB": "du Royaume-Uni", "IT": "de l'Italie", "TD": "du Tchad", "CG": "du Congo",
+    "KH": "du Cambodge", "BR": "du Brésil", "PE": "du Pérou", "PS": "de la Palestine", "LB": "du Liban",
+    "ES": "de l'Espagne", "PL": "de la Pologne", "RO": "de la Roumanie", "UA": "de l'Ukraine", "LA": "du Laos",
+    "BO": "de la Bolivie", "NI": "du Nicaragua", "CL": "du Chili", "CO": "de la Colombie",
+    "GT": "du Guatemala", "PT": "du Portugal", "IE": "de l'Irlande", "AM": "de l'Arménie", "CN": "de la Chine",
+    "JP": "du Japon", "CA": "du Canada", "US": "des États-Unis", "CU": "de Cuba", "GH": "du Ghana",
+    "RW": "du Rwanda", "BI": "du Burundi", "ET": "de l'Éthiopie", "CV": "du Cap-Vert", "GM": "de la Gambie",
+    "GW": "de la Guinée-Bissau", "KM": "des Comores", "MU": "de Maurice", "EG": "de l'Égypte",
+    "TR": "de la Turquie", "HU": "de la Hongrie", "CZ": "de la Tchéquie", "NP": "du Népal",
+}
+ADJECTIVE = {
+    "ML": "malienne", "SN": "sénégalaise", "BF": "burkinabè", "MA": "marocaine", "MG": "malgache",
+    "BJ": "béninoise", "NE": "nigérienne", "TG": "togolaise", "CM": "camerounaise", "HT": "haïtienne",
+    "TN": "tunisienne", "DZ": "algérienne", "CI": "ivoirienne", "DE": "allemande", "GN": "guinéenne",
+    "MR": "mauritanienne", "CD": "congolaise", "CG": "congolaise", "VN": "vietnamienne", "IN": "indienne",
+    "GB": "britannique", "IT": "italienne", "TD": "tchadienne", "KH": "cambodgienne", "BR": "brésilienne",
+    "PE": "péruvienne", "PS": "palestinienne", "LB": "libanaise", "ES": "espagnole", "PL": "polonaise",
+    "RO": "roumaine", "UA": "ukrainienne",
+}
+GROUPS = ["Enfants", "Femmes", "Écoles", "Jardins", "Chemins", "Horizons", "Passerelles", "Racines", "Sourires",
+          "Couleurs"]
+# Partners of twinnings and exchanges rather than of development projects: no « Des écoles pour l'Allemagne ».
+NORTH = {"DE", "GB", "IT", "ES", "PL", "RO", "PT", "IE", "CA", "US", "JP", "CN", "HU", "CZ", "TR"}
+SPIRIT = ["Passerelles", "Horizons", "Regards croisés", "Graines d'avenir", "Main dans la main", "Terre d'avenir",
+          "Ponts solidaires", "Escales solidaires"]
+CAUSES = {"sante": "Santé", "education": "Des écoles", "eau": "De l'eau", "agriculture": "Des jardins",
+          "culture": "Culture et partage", "environnement": "Des arbres", "jeunesse": "Jeunesse solidaire",
+          "economie": "Microprojets", "energie": "Du soleil", "droits": "Droits et libertés",
+          "egalite": "Femmes solidaires", "urgence": "Urgence solidarité", "habitat": "Un toit",
+          "risques": "Prévention et secours", "tourisme": "Voyages solidaires", "gouvernance": "Territoires solidaires"}
+# Where a regional council sits (not always the prefecture of the region: Caen for Normandie).
+REGIONS = {
+    "ARA": ("Région Auvergne-Rhône-Alpes", "Lyon", "69002"), "BFC": ("Région Bourgogne-Franche-Comté", "Dijon", "21000"),
+    "BRE": ("Région Bretagne", "Rennes", "35000"), "CVL": ("Région Centre-Val de Loire", "Orléans", "45000"),
+    "COR": ("Collectivité de Corse", "Ajaccio", "20000"), "GES": ("Région Grand Est", "Strasbourg", "67000"),
+    "HDF": ("Région Hauts-de-France", "Lille", "59000"),
+    "IDF": ("Région Île-de-France", "Saint-Ouen-sur-Seine", "93400"),
+    "NOR": ("Région Normandie", "Caen", "14000"), "NAQ": ("Région Nouvelle-Aquitaine", "Bordeaux", "33000"),
+    "OCC": ("Région Occitanie", "Toulouse", "31000"), "PDL": ("Région des Pays de la Loire", "Nantes", "44000"),
+    "PAC": ("Région Provence-Alpes-Côte d'Azur", "Marseille", "13002"),
+    "GUA": ("Région Guadeloupe", "Basse-Terre", "97100"),
+    "MTQ": ("Collectivité territoriale de Martinique", "Fort-de-France", "97200"),
+    "GUF": ("Collectivité territoriale de Guyane", "Cayenne", "97300"),
+    "REU": ("Région Réunion", "Saint-Denis", "97400"),
+}
 DOMAIN_PHRASES = {
     "sante": "l'accès aux soins et la construction de centres de santé",
     "education": "la scolarisation des enfants et l'équipement des écoles",
@@ -106,7 +148,9 @@ ACTIVITY_PHRASES = {
     "formation": "forme les acteurs locaux",
     "financement": "soutient des initiatives par des microcrédits",
 }
-PHONE_PREFIX = {"971": "0590", "972": "0596", "973": "0594", "974": "0262", "976": "0269"}
+# The blocks that ARCEP (plan national de numérotation) keeps out of service for films and fiction:
+# a number drawn from them never rings anyone. One block a geographic zone, 01 to 05.
+FICTION_PHONE_BLOCKS = {"1": "0199 00", "2": "0261 91", "3": "0353 73", "4": "0465 71", "5": "0536 49"}
 ILE_DE_FRANCE = {"75", "77", "78", "91", "92", "93", "94", "95"}
 NORTH_WEST = {"14", "50", "61", "27", "76", "35", "22", "29", "56", "44", "49", "53", "72", "85",
               "37", "41", "45", "18", "28", "36", "79", "86", "16", "17", "87", "23", "19"}
@@ -132,38 +176,90 @@ def _pick(rng, weights: dict, k: int) -> list[str]:
 
 
 def _phone(rng, department: str) -> str:
-    if department in PHONE_PREFIX:
-        digits = PHONE_PREFIX[department] + "".join(str(rng.randint(0, 9)) for _ in range(6))
-    else:
-        zone = ("1" if department in ILE_DE_FRANCE else "2" if department in NORTH_WEST
-                else "3" if department in NORTH_EAST else "5" if department in SOUTH_WEST else "4")
-        digits = "0" + zone + "".join(str(rng.randint(0, 9)) for _ in range(8))
+    """A number of the fiction block of the département's zone (overseas: Île-de-France's block)."""
+    zone = ("2" if department in NORTH_WEST else "3" if department in NORTH_EAST
+            else "5" if department in SOUTH_WEST else "1" if department in ILE_DE_FRANCE or len(department) == 3
+            else "4")
+    digits = FICTION_PHONE_BLOCKS[zone].replace(" ", "") + f"{rng.randrange(10000):04d}"
     return " ".join(digits[i:i + 2] for i in range(0, 10, 2))
 
 
+@lru_cache(maxsize=1)
+def seats() -> dict[str, dict]:
+    """Per département: its prefecture (seat of its council) and region, « du Calvados »."""
+    with resources.files(__package__).joinpath("data/seats.csv").open(encoding="utf-8") as f:
+        return {row["department"]: row for row in csv.DictReader(f)}
+
+
+def of_place(town: str) -> str:
+    """« de Caen », « d'Angers », « du Mans », « des Sables-d'Olonne »."""
+    if town.startswith("Le "):
+        return "du " + town[3:]
+    if town.startswith("Les "):
+        return "des " + town[4:]
+    return ("d'" if fold(town[:1]) in "aeiouy" else "de ") + town
+
+
+def _for(of_country: str) -> str:
+    """« du Mali » → « le Mali », « d'Haïti » → « Haïti »."""
+    for of, article in (("du ", "le "), ("des ", "les "), ("de la ", "la "), ("de l'", "l'"), ("de ", ""), ("d'", "")):
+        if of_country.startswith(of):
+            return article + of_country[len(of):]
+    return of_country
+
+
+def _seat(rng, commune) -> tuple[str, dict]:
+    """A local authority and its seat: a town hall in its town, a council in its prefecture or regional seat."""
+    town, seat = commune["name"], seats()[commune["department"]]
+    choice = rng.random()
+    if choice < 0.15 and seat["region"] in REGIONS:
+        name, capital, postcode = REGIONS[seat["region"]]
+        return name, {"name": capital, "postcode": postcode, "department": geo.department_of_postcode(postcode)}
+    if choice < 0.35 and seat["of_department"]:
+        return (f"Conseil départemental {seat['of_department']}",
+                {"name": seat["prefecture"], "postcode": seat["postcode"], "department": commune["department"]})
+    if choice < 0.5:
+        return f"Communauté d'agglomération {of_place(town)}", commune
+    return f"Ville {of_place(town)}", commune
+
+
 def _name(rng, kind, commune, countries, towns, domains) -> str:
-    town = commune["name"]
-    country = geo.french_country_name(countries[0]) if countries else "Monde"
-    foreign = towns[0] if towns else country
-    cause = CAUSES[domains[0]] if domains else "Solidarité"
+    town, of_town = commune["name"], of_place(commune["name"])
+    code = countries[0] if countries else None
+    foreign = towns[0] if towns else None
+    if kind == "association":
+        options = [f"Solidarité internationale {town}", f"Comité de solidarité {of_town}",
+                   f"{rng.choice(SPIRIT)} {town}"]
+        if code:
+            country, of_country = geo.french_country_name(code), OF_COUNTRY.get(code, "")
+            if code not in NORTH:
+                options.append(f"{town} Solidarité {country}")
+            if of_country and code in NORTH:
+                options.append(f"Les Amis {of_country}")
+            elif of_country:
+                options += [f"Les Amis {of_country}", f"{rng.choice(GROUPS)} {of_country}",
+                            f"{CAUSES[domains[0]] if domains else 'Solidarité'} pour {_for(of_country)}",
+                            f"Ensemble pour {_for(of_country)} ({town})"]
+            if code in ADJECTIVE:
+                options.append(f"Association franco-{ADJECTIVE[code]} {of_town}")
+        if foreign:
+            options += [f"Les Amis {of_place(foreign)}", f"Association {town}–{foreign}"]
+        return rng.choice(options)
+    if kind == "comite-jumelage":
+        return f"Comité de jumelage {town}–{foreign}" if foreign else f"Comité de jumelage {of_town}"
     person = rng.choice(PEOPLE)
+    seat = seats()[commune["department"]]
     options = {
-        "association": [f"{town} Solidarité {country}", f"Les Amis de {foreign}",
-                        f"Association {town}–{foreign}", f"{rng.choice(SPIRIT)} {country}",
-                        f"{cause} pour {foreign}", f"{rng.choice(SPIRIT)} {town}",
-                        f"{cause} sans frontières {town}", f"{rng.choice(SPIRIT)} {foreign}"],
-        "comite-jumelage": [f"Comité de jumelage {town}–{foreign}", f"Comité de jumelage de {town}"],
-        "collectivite": [f"Ville de {town}", f"Communauté d'agglomération de {town}",
-                         f"Conseil départemental — {geo.department_name(commune['department'])}"],
-        "enseignement": [f"Lycée {person} de {town}", f"Collège {person} ({town})",
-                         f"École {person} de {town}", f"IUT de {town}"],
-        "reseau": [f"Collectif {country} {geo.department_name(commune['department'])}",
-                   f"Réseau {town} solidaire", f"Plateforme {rng.choice(SPIRIT).lower()} {town}"],
-        "entreprise": [f"Comptoir équitable de {town}", f"Coopérative {rng.choice(SPIRIT)} {town}",
-                       f"Épicerie solidaire {foreign}"],
-        "etablissement-public": [f"Centre hospitalier de {town}", f"Syndicat des eaux de {town}",
-                                 f"Maison des jeunes de {town}"],
-        "fondation": [f"Fondation {person}", f"Fondation {town} {rng.choice(SPIRIT)}"],
+        "enseignement": [f"Lycée {person} ({town})", f"Collège {person} ({town})",
+                         f"École élémentaire {person} ({town})", f"Lycée agricole {of_town}"],
+        "reseau": [f"Réseau solidaire {of_town}", f"Collectif des associations de solidarité {of_town}"]
+        + ([f"Plateforme de solidarité internationale {seat['of_department']}"] if seat["of_department"] else [])
+        + ([f"Collectif {town} {geo.french_country_name(code)}"] if code else []),
+        "entreprise": [f"Comptoir équitable {of_town}", f"Coopérative {rng.choice(SPIRIT)} ({town})",
+                       f"Épicerie solidaire {of_town}"],
+        "etablissement-public": [f"Centre hospitalier {of_town}", f"Syndicat des eaux {of_town}",
+                                 f"Maison des jeunes et de la culture {of_town}"],
+        "fondation": [f"Fondation {town} Solidarité", f"Fonds de dotation {rng.choice(SPIRIT)} ({town})"],
     }
     return rng.choice(options[kind])
 
@@ -187,13 +283,28 @@ def _description(rng, kind, commune, countries, towns, domains, activities) -> s
     return " ".join(parts)
 
 
-def generate_actors(count: int, seed: int | None = None):
-    """Yield ``count`` actors as CSV-column dicts (lists for multi-valued columns) of synthetic actors, reproducible from ``seed``."""
+def is_fictitious(description: str | None) -> bool:
+    """Whether an actor is one of these generated examples (its description carries the mark)."""
+    return bool(description) and FICTITIOUS in description
+
+
+def generate_actors(count: int, seed: int | None = None, taken=()):
+    """Yield ``count`` actors as CSV-column dicts (lists for multi-valued columns) of synthetic actors, reproducible from ``seed``.
+
+    No two share a name, nor take one of ``taken``: a few other names are drawn first, then a number is added.
+    """
     rng = random.Random(seed)
     towns_table = communes()
     town_weights = [int(c["weight"]) for c in towns_table]
-    seen = set()
-    for _ in range(count):
+    by_department: dict[str, tuple[list, list]] = {}
+    for c, w in zip(towns_table, town_weights):
+        by_department.setdefault(c["department"], ([], []))
+        by_department[c["department"]][0].append(c)
+        by_department[c["department"]][1].append(w)
+    seen = {name.lower() for name in taken}
+    suffixes: dict[str, int] = {}
+    numbered = 0
+    for produced in range(count):
         commune = rng.choices(towns_table, town_weights)[0]
         kind = rng.choices(list(KIND_WEIGHTS), list(KIND_WEIGHTS.values()))[0]
         n_countries = rng.choices([0, 1, 2, 3, 4, 5], [8, 60, 20, 8, 3, 1])[0]
@@ -207,16 +318,27 @@ def generate_actors(count: int, seed: int | None = None):
         activities = _pick(rng, ACTIVITY_WEIGHTS, rng.choices([1, 2, 3], [40, 45, 15])[0])
         if kind == "comite-jumelage" and "echanges" not in activities:
             activities.insert(0, "echanges")
-        name = _name(rng, kind, commune, countries, towns, domains)
-        key = (name.lower(), commune["name"], commune["department"])
-        n = 2
-        while key in seen:
-            name_n = f"{name} ({n})"
-            key = (name_n.lower(), commune["name"], commune["department"])
-            n += 1
-        if n > 2:
-            name = name_n
-        seen.add(key)
+        # Once most names are taken (large files), fewer draws: they would fail anyway, and cost time.
+        for attempt in range(12 if numbered * 10 <= produced else 3):
+            if attempt >= 2:  # this town's names are taken: another town of the same département
+                others, weights = by_department[commune["department"]]
+                commune = rng.choices(others, weights)[0] if attempt < 6 else rng.choice(others)
+            if kind == "collectivite":
+                name, seat = _seat(rng, commune)
+            else:
+                name, seat = _name(rng, kind, commune, countries, towns, domains), commune
+            if name.lower() not in seen:
+                break
+        else:  # every draw taken (large files): number it
+            numbered += 1
+            base = name
+            n = suffixes.get(base.lower(), 1)
+            while name.lower() in seen:
+                n += 1
+                name = f"{base} ({n})"
+            suffixes[base.lower()] = n
+        seen.add(name.lower())
+        commune = seat
         slug = slugify(name, max_length=40)
         acronym = ""
         if kind in ("association", "reseau") and rng.random() < 0.15:

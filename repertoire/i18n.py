@@ -3,12 +3,15 @@
 The visitor's choice lives in the session (and on the account, for mails);
 the JSON API always speaks French, as the contract's examples do.
 The English catalogue is compiled from its ``.po`` file when the application
-starts, so no generated ``.mo`` file is committed.
+starts, so no generated ``.mo`` file is committed. French, the source language,
+has no ``.po``: its catalogue holds only the plural messages, built from the
+English one, so that ``ngettext`` follows the French rule (0 and 1 singular).
 """
 import os
 import tempfile
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import has_request_context, request, session
@@ -43,14 +46,28 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
     """
     written = []
     for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as f:
-            catalog = read_po(f)
-        fd, tmp = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
-        with os.fdopen(fd, "wb") as f:
-            write_mo(f, catalog)
-        os.replace(tmp, mo_path)
-        written.append(mo_path)
+        targets = [(po_path.with_suffix(".mo"), lambda catalog: catalog)]
+        if po_path.parent.parent.name != DEFAULT:
+            targets.append((directory / DEFAULT / "LC_MESSAGES" / "messages.mo", _source_plurals))
+        for mo_path, convert in targets:
+            if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+                continue
+            with po_path.open("rb") as f:
+                catalog = convert(read_po(f))
+            mo_path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+            with os.fdopen(fd, "wb") as f:
+                write_mo(f, catalog)
+            os.replace(tmp, mo_path)
+            written.append(mo_path)
     return written
+
+
+def _source_plurals(translated: Catalog) -> Catalog:
+    """The French catalogue: each plural message of ``translated`` translated to itself, French plural rule."""
+    catalog = Catalog(locale=DEFAULT)
+    for message in translated:
+        if message.id and message.pluralizable:
+            singular, plural = message.id[:2]
+            catalog.add(message.id, string=(singular,) + (plural,) * (catalog.num_plurals - 1))
+    return catalog

@@ -148,7 +148,7 @@ def test_killed_during_import_leaves_nothing_half_imported(tmp_path):
         assert db.session.scalar(select(func.count()).select_from(Actor)) == 0
     assert app.test_cli_runner().invoke(args=["index", "check"]).exit_code == 0
     result = app.test_cli_runner().invoke(args=["import", str(csv_path)])  # and the import can be run again
-    assert result.exit_code == 0 and "2500 créé(s)" in result.output
+    assert result.exit_code == 0 and "2500 créés" in result.output
     dispose(app)
 
 

@@ -62,7 +62,7 @@ def pair_rows(client, page=1):
 def dashboard_figure(client):
     import re
     html = client.get("/moderation/tableau-de-bord").get_data(as_text=True)
-    return int(re.search(r'<span class="number">(\d+)</span> doublons probables', html).group(1))
+    return int(re.search(r'<span class="number">(\d+)</span> doublons? probables?', html).group(1))
 
 
 def test_pairs_are_stored_when_actors_are_written_and_follow_edits_and_archiving(app, coordinator_client):
@@ -124,7 +124,7 @@ def test_rebuild_recomputes_the_pairs_of_an_existing_database(app, coordinator_c
         db.session.commit()
     assert pair_rows(coordinator_client) == set()
     result = runner.invoke(args=["duplicates", "rebuild"])
-    assert result.exit_code == 0 and "1 paire(s)" in result.output, result.output
+    assert result.exit_code == 0 and "1 paire de doublons" in result.output, result.output
     assert pair_rows(coordinator_client) == {frozenset({"Saint-Lô Solidarité Togo", "St Lo Solidarite Togo"})}
 
 

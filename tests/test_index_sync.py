@@ -69,5 +69,5 @@ def test_reindex_rebuilds_from_the_database(app, client, runner, make_actor):
         get_index().create()  # an empty index, as after losing the directory
     assert runner.invoke(args=["index", "check"]).exit_code == 1  # it no longer agrees with the database
     result = runner.invoke(args=["reindex"])
-    assert result.exit_code == 0 and "1 acteur(s)" in result.output
+    assert result.exit_code == 0 and "1 acteur publié" in result.output
     assert found(client, "name=reconstruite") == ["Reconstruite"]

@@ -100,8 +100,9 @@ def change_term(name: str, term_id: int, action: str):
             if target is None:
                 abort(400)
             moved = operations.merge_terms(db.session, name, term, target, current_user)
-            message = _("« %(source)s » fusionné dans « %(target)s » : %(n)d fiche(s) déplacée(s).",
-                        source=term.label, target=target.label, n=moved)
+            message = ngettext("« %(source)s » fusionné dans « %(target)s » : %(num)d fiche déplacée.",
+                               "« %(source)s » fusionné dans « %(target)s » : %(num)d fiches déplacées.",
+                               moved, source=term.label, target=target.label)
         else:
             abort(404)
     except operations.OperationError as exc:
@@ -354,9 +355,10 @@ def _import_uploaded(token: str, valid_only: bool):
             os.rename(claimed, path)  # nothing imported: the file may be confirmed again
         raise
     os.remove(claimed)
-    flash(_("Import terminé : %(created)d fiche(s) créée(s), %(updated)d mise(s) à jour, %(unchanged)d "
-            "inchangée(s).", created=summary.created, updated=summary.updated, unchanged=summary.unchanged),
-          "success")
+    flash(_("Import terminé : %(created)s, %(updated)s, %(unchanged)s.",
+            created=ngettext("%(num)d fiche créée", "%(num)d fiches créées", summary.created),
+            updated=ngettext("%(num)d mise à jour", "%(num)d mises à jour", summary.updated),
+            unchanged=ngettext("%(num)d inchangée", "%(num)d inchangées", summary.unchanged)), "success")
     if valid_only:
         flash(ngettext("%(num)d ligne refusée n'a pas été importée : téléchargez-la pour la corriger.",
                        "%(num)d lignes refusées n'ont pas été importées : téléchargez-les pour les corriger.",

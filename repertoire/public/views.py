@@ -230,7 +230,8 @@ def statistics():
     result = search_actors(db.session, SearchParams(per_page=1), vocab.labels)
     countries = {f["value"]: f["count"] for f in result.facets["country"]}
     world = world_map(countries, lambda code: url_for("public.index", country=code),
-                      lambda code, n: (_("%(country)s : %(n)s acteur(s)", country=geo.country_name(code), n=n)
+                      lambda code, n: (ngettext("%(country)s : %(num)s acteur", "%(country)s : %(num)s acteurs", n,
+                                                country=geo.country_name(code))
                                        if code else _("Carte des pays d'intervention")))
     departments = {f["value"]: f["count"] for f in result.facets["department"]}
     france = france_map(departments, lambda code: url_for("public.index", department=code),

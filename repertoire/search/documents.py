@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, select
 
+from ..generate import is_fictitious
 from ..models import Activity, Domain, Kind
 from ..records import published_records
 from ..serialize import actor_to_dict
+
+
+LAST = "\U0010ffff"  # above every character a name or its sort key can hold
 
 
 def taxonomy_labels(connection) -> dict[str, dict[str, str]]:
@@ -16,7 +20,8 @@ def taxonomy_labels(connection) -> dict[str, dict[str, str]]:
 def index_document(actor, labels) -> dict:
     """The document of an ``Actor`` or an ``ActorRecord``: ``actor_to_dict`` output, sort key, time, labels."""
     data = actor_to_dict(actor)
-    data["name_sort"] = actor.name_sort
+    # Generated examples after the real actors in the name order: a demo opens on real entries.
+    data["name_sort"] = (LAST + actor.name_sort) if is_fictitious(actor.description) else actor.name_sort
     data["updated_ts"] = actor.updated_at.timestamp()
     data["labels"] = labels
     return data

@@ -31,6 +31,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from flask import current_app, has_app_context, has_request_context
+from flask_babel import ngettext
 from sqlalchemy import delete, event, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -283,7 +284,9 @@ class IndexSyncError(RuntimeError):
     """Pending index changes could not be applied; the message says why, in French."""
 
     def __init__(self, waiting: int, reason: str):
-        super().__init__(f"{waiting} modification(s) en attente d'indexation non appliquée(s) : {reason}.")
+        super().__init__(ngettext("%(num)d modification en attente d'indexation non appliquée : %(reason)s.",
+                                  "%(num)d modifications en attente d'indexation non appliquées : %(reason)s.",
+                                  waiting, reason=reason))
 
 
 def reindex_all() -> int:

@@ -2,7 +2,8 @@
  *
  * - Search page: ticking a filter, changing the sort or following a page link
  *   updates the results in place; the address bar keeps a shareable URL and
- *   the Back button goes through the previous searches.
+ *   the Back button goes through the previous searches. On a phone, filters
+ *   apply with their button, then the results come into view.
  * - Inputs with data-suggest="name|town" propose values as one types, from
  *   the JSON suggest endpoint (a native <datalist>, so keyboards and screen
  *   readers get the browser's own list).
@@ -51,6 +52,18 @@
   if (!form || !window.fetch || !window.history.pushState || !window.DOMParser) return;
   var status = document.getElementById("search-status");
   var pending = null;
+  var shown = window.location.pathname + window.location.search;
+  // On a phone the filters open above the results: a ticked box waits for « Appliquer les filtres »,
+  // which then shows the results, instead of changing them out of sight.
+  var narrow = window.matchMedia ? window.matchMedia("(max-width: 52rem)") : { matches: false };
+
+  function settleFilters(close) {
+    var details = document.querySelector("details[data-facets]");
+    if (!details) return;
+    if (!narrow.matches) details.open = true; // browsers that cannot show closed details content
+    else if (close) details.open = false;
+  }
+  settleFilters(false);
 
   function formUrl() {
     var params = new URLSearchParams();
@@ -86,8 +99,10 @@
           var fresh = doc.getElementById(id), current = document.getElementById(id);
           if (fresh && current && current !== document.activeElement) current.value = fresh.value;
         });
+        settleFilters(true);
         document.title = doc.title;
         if (!fromHistory) window.history.pushState({ liveSearch: true }, "", url);
+        shown = url;
         Array.prototype.forEach.call(document.querySelectorAll("a[data-language-switch]"), function (link) {
           var target = new URL(link.href, window.location.href);
           target.searchParams.set("next", url);
@@ -108,9 +123,16 @@
 
   form.addEventListener("change", function (event) {
     var target = event.target;
+    if (target.matches(".facet input[type=checkbox]") && narrow.matches) return;
     if (target.matches(".facet input[type=checkbox]") || target.id === "f-sort") {
       load(formUrl(), target.id);
     }
+  });
+
+  form.addEventListener("submit", function (event) {
+    if (!event.submitter || !event.submitter.hasAttribute("data-apply-filters")) return;
+    event.preventDefault();
+    load(formUrl(), "results-title");
   });
 
   form.addEventListener("click", function (event) {
@@ -125,6 +147,8 @@
   });
 
   window.addEventListener("popstate", function () {
-    load(window.location.pathname + window.location.search, null, true);
+    var url = window.location.pathname + window.location.search;
+    if (url === shown) return; // only the #fragment changed (the skip link): the results are already here
+    load(url, null, true);
   });
 }());

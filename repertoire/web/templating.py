@@ -5,6 +5,7 @@ from flask import request
 from flask_babel import format_date, format_datetime, format_number, lazy_gettext as _l
 
 from .. import actor_fields, geo
+from ..generate import is_fictitious
 from ..extensions import db
 from ..i18n import current_language
 from ..validation import Vocabulary
@@ -17,8 +18,10 @@ ACTION_LABELS = {
     "update": _l("modification"), "publish": _l("publication"), "archive": _l("archivage"),
     "restore": _l("restauration"), "reject": _l("refus"), "resubmit": _l("nouvel envoi"),
     "approve-change": _l("modification validée"), "owner": _l("rattachement"),
-    "revert": _l("retour à une version antérieure"),
+    "revert": _l("retour à une version antérieure"), "merge": _l("fusion d'un doublon"),
+    "merged-away": _l("fusionnée dans une autre fiche"), "merge-term": _l("fusion de deux termes de la taxonomie"),
 }
+ROLE_LABELS = {"member": _l("membre"), "coordinator": _l("coordinateur"), "admin": _l("administrateur")}
 KIND_LABELS = {"new": _l("Nouvelle fiche"), "change": _l("Modification proposée"), "claim": _l("Revendication"),
                "report": _l("Signalement d'erreur")}
 
@@ -65,10 +68,11 @@ def context():
     return {"current_locale": current_language(), "country_names": geo.sorted_country_names(),
             "country_name": geo.country_name, "department_name": geo.department_name,
             "field_labels": FIELD_LABELS, "status_labels": STATUS_LABELS, "action_labels": ACTION_LABELS,
-            "request_kind_labels": KIND_LABELS}
+            "request_kind_labels": KIND_LABELS, "role_labels": ROLE_LABELS}
 
 
 def init_app(app):
     for f in (datetime_short, thousands, long_date, country_label, field_value):
         app.add_template_filter(f)
+    app.add_template_test(is_fictitious, "fictitious")
     app.context_processor(context)

@@ -146,9 +146,11 @@ def test_english_pages_have_no_serious_violation(new_page, sample):
     assert {url: v for url, v in found.items() if v} == {}
 
 
-def test_skip_link_is_the_first_stop_and_leads_to_the_content(new_page):
+@pytest.mark.parametrize("url,target", [("/?intervention=Mali", "results-title"), ("/statistiques", "contenu")])
+def test_skip_link_is_the_first_stop_and_leads_to_the_content(new_page, url, target):
+    """On the search page it leads to the results (issue 17); elsewhere to the main content."""
     page = new_page()
-    page.goto("/?intervention=Mali")
+    page.goto(url)
     page.keyboard.press("Tab")
     focused = page.evaluate_handle("document.activeElement")
     assert page.evaluate("el => el.classList.contains('skip-link')", focused)
@@ -156,7 +158,7 @@ def test_skip_link_is_the_first_stop_and_leads_to_the_content(new_page):
     box = page.locator(".skip-link").bounding_box()
     assert box and box["y"] >= 0 and box["height"] > 10  # on screen once focused
     page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "contenu"
+    assert page.evaluate("document.activeElement.id") == target
     page.keyboard.press("Tab")  # the next stop is inside the main content, not the header
     assert page.evaluate("document.getElementById('contenu').contains(document.activeElement)")
 
