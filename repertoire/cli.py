@@ -33,6 +33,16 @@ def _load_summary(summary, actors: bool = False) -> str:
                       ngettext("%(num)d inchangé", "%(num)d inchangés", summary.unchanged)])
 
 
+def _refuse(check):
+    """Every bad line on stdout, the count on stderr, exit 1: nothing was imported."""
+    for message in check.messages():
+        click.echo(message)
+    click.echo(ngettext("%(num)d ligne invalide sur %(rows)d : rien n'a été importé.",
+                        "%(num)d lignes invalides sur %(rows)d : rien n'a été importé.",
+                        check.invalid_lines, rows=check.rows), err=True)
+    sys.exit(1)
+
+
 def _valid_partnerships(n: int) -> str:
     return ngettext("%(num)d partenariat valide", "%(num)d partenariats valides", n)
 
@@ -143,12 +153,7 @@ def register_commands(app):
             click.echo(parsed.detected, err=True)  # stderr: stdout stays "line N: reason" or the summary
         check, summary = load_file(parsed, dry_run)
         if not check.ok:
-            for message in check.messages():
-                click.echo(message)
-            click.echo(ngettext("%(num)d ligne invalide sur %(rows)d : rien n'a été importé.",
-                                "%(num)d lignes invalides sur %(rows)d : rien n'a été importé.",
-                                check.invalid_lines, rows=check.rows), err=True)
-            sys.exit(1)
+            _refuse(check)
         if summary is None:
             click.echo(ngettext("Vérification réussie : %(num)d ligne valide, %(create)d à créer, %(update)d à mettre "
                                 "à jour. Rien n'a été importé (--dry-run).",
@@ -193,12 +198,7 @@ def register_commands(app):
             check = check_partnerships(db.session, parsed, bar, lock=not dry_run)
         if not check.ok:
             db.session.rollback()
-            for message in check.messages():
-                click.echo(message)
-            click.echo(ngettext("%(num)d ligne invalide sur %(rows)d : rien n'a été importé.",
-                                "%(num)d lignes invalides sur %(rows)d : rien n'a été importé.",
-                                check.invalid_lines, rows=check.rows), err=True)
-            sys.exit(1)
+            _refuse(check)
         rows = len(check.valid)
         if dry_run:
             db.session.rollback()

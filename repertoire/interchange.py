@@ -100,25 +100,33 @@ _SCALAR = (str, int, float, bool)
 _STRUCTURED = ("networks", "partnerships")  # lists of objects, checked by partnership_fields
 
 
-def parse_json(data: bytes) -> ParsedFile:
-    """Actors from a JSON export (a list of objects, lists for multi-valued fields)."""
-    parsed = ParsedFile()
+def read_json_list(data: bytes, parsed: ParsedFile, expected: str) -> list | None:
+    """The list a JSON file holds (or its ``results``); None, with the reason in ``parsed.errors``, if not one."""
     text, error = _decode(data)
     if error:
         parsed.errors.append(error)
-        return parsed
+        return None
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         parsed.errors.append(f"line {exc.lineno}: " + _("JSON mal formé (%(reason)s)", reason=exc.msg))
-        return parsed
+        return None
     except RecursionError:
         parsed.errors.append("line 1: " + _("JSON trop imbriqué"))
-        return parsed
+        return None
     if isinstance(items, dict) and isinstance(items.get("results"), list):
         items = items["results"]
     if not isinstance(items, list):
-        parsed.errors.append("item 1: " + _("une liste d'acteurs est attendue"))
+        parsed.errors.append("item 1: " + expected)
+        return None
+    return items
+
+
+def parse_json(data: bytes) -> ParsedFile:
+    """Actors from a JSON export (a list of objects, lists for multi-valued fields)."""
+    parsed = ParsedFile()
+    items = read_json_list(data, parsed, _("une liste d'acteurs est attendue"))
+    if items is None:
         return parsed
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict):

@@ -20,7 +20,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import selectinload
 
 from . import operations
-from .interchange import ParsedFile, _decode, parse_csv
+from .interchange import ParsedFile, _decode, parse_csv, read_json_list
 from .models import Actor, Partnership
 from .partnership_fields import CSV_COLUMNS, REQUIRED_COLUMNS, SLUG, check_partnership
 from .spreadsheets import TableError, open_table
@@ -85,22 +85,8 @@ def parse_partnerships(data: bytes, filename: str = "", drop: tuple[str, ...] = 
 def _parse_json(data: bytes) -> ParsedFile:
     """Partnerships from a JSON export: a list of objects, each with ``actor`` and ``partners``."""
     parsed = ParsedFile()
-    text, error = _decode(data)
-    if error:
-        parsed.errors.append(error)
-        return parsed
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as exc:
-        parsed.errors.append(f"line {exc.lineno}: " + _("JSON mal formé (%(reason)s)", reason=exc.msg))
-        return parsed
-    except RecursionError:
-        parsed.errors.append("line 1: " + _("JSON trop imbriqué"))
-        return parsed
-    if isinstance(items, dict) and isinstance(items.get("results"), list):
-        items = items["results"]
-    if not isinstance(items, list):
-        parsed.errors.append("item 1: " + _("une liste de partenariats est attendue"))
+    items = read_json_list(data, parsed, _("une liste de partenariats est attendue"))
+    if items is None:
         return parsed
     for n, item in enumerate(items, 1):
         scalars = ("actor", "kind", "status", "start", "end", "description", "source")
