@@ -26,8 +26,11 @@ FACET_TITLES = {
     "domain": _l("Domaine d'intervention"),
     "activity": _l("Type d'activité"),
     "kind": _l("Type d'acteur"),
+    "partnership": _l("Partenariat actif"),
+    "network": _l("Membre du réseau"),
 }
 FACET_ORDER = ("domain", "activity", "country", "department", "kind")
+SEARCH_FACET_ORDER = FACET_ORDER + ("partnership", "network")
 FACET_VISIBLE = 10
 
 
@@ -58,10 +61,11 @@ def index():
 
     def render():
         result = search_actors(db.session, params, vocab.labels)
-        active = [(name, value, _facet_label(name, value, vocab)) for name in FACETS
-                  for value in params.filters.get(name, [])]
+        labels = {name: {f["value"]: f["label"] for f in result.facets[name]} for name in ("partnership", "network")}
+        active = [(name, value, labels[name][value] if name in labels else _facet_label(name, value, vocab))
+                  for name in FACETS for value in params.filters.get(name, [])]
         html = render_template("search.html", params=params, result=result, vocab=vocab,
-                               active=active, facet_order=FACET_ORDER, facet_visible=FACET_VISIBLE,
+                               active=active, facet_order=SEARCH_FACET_ORDER, facet_visible=FACET_VISIBLE,
                                params_expanded=request.args.get("voir"), error=None)
         return html, [actor["id"] for actor in result.results]
     return cached_page(cache_key(vocab), render)

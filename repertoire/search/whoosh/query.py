@@ -17,7 +17,7 @@ from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.qparser import plugins as qplugins
 
 from ...text import fold_words
-from ..engine import FACETS, Criteria, Hits
+from ..engine import FACETS, PARTNERSHIP_FACETS, Criteria, Hits, PartnershipCriteria, PartnershipHits
 from . import bits as bitsets
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ def _text_query(snap: Snapshot, criteria: Criteria):
         options = [_keyed_query(reader, schema, "itown_key", "itowns", criteria.intervention)]
         if criteria.intervention_country:
             options.append(wq.Term("country", criteria.intervention_country))
+            options.append(wq.Term("pcountry", criteria.intervention_country))  # a partner's country
         parts.append(wq.Or([o for o in options if o is not None]))
     if not parts:
         return None
@@ -280,3 +281,52 @@ def _in_order(snap, order_name: str, bits: int, count: int, needed: int) -> list
             if len(picked) >= needed:
                 break
     return picked
+
+
+def run_partnerships(snap: Snapshot, criteria: PartnershipCriteria, offset: int, limit: int) -> PartnershipHits:
+    """Partnerships of the live documents: text, holder and years restrict; facets are disjunctive."""
+    table = snap.partnerships()
+    base = table.live
+    if criteria.q.strip():
+        for term in set(_tokens(snap.searcher.schema, "text", criteria.q)):
+            base &= table.term_bits(term)
+    if criteria.actor:
+        base &= table.actor_bits(criteria.actor)
+    if criteria.since is not None or criteria.until is not None:
+        base &= table.year_bits(criteria.since, criteria.until)
+    masks = {}
+    for name in PARTNERSHIP_FACETS:
+        values = criteria.filters.get(name) or []
+        if values:
+            mask = 0
+            for value in values:
+                mask |= table.facets[name].get(value, 0)
+            masks[name] = mask
+    matched = base
+    for mask in masks.values():
+        matched &= mask
+    facets = {}
+    for name in PARTNERSHIP_FACETS:
+        scope = base
+        for other, mask in masks.items():
+            if other != name:
+                scope &= mask
+        counts = {value: n for value, bits in table.facets[name].items() if (n := (scope & bits).bit_count())}
+        for value in criteria.filters.get(name) or []:
+            counts.setdefault(value, 0)
+        facets[name] = counts
+    total = matched.bit_count()
+    numbers: list[int] = []
+    if total > offset:
+        needed = offset + limit
+        if total <= 5000:
+            numbers = sorted(bitsets.iter_docs(matched), key=table.keys.__getitem__)[offset:needed]
+        else:
+            raw = bitsets.to_bytes(matched)
+            for n in table.order():
+                if bitsets.contains(raw, n):
+                    numbers.append(n)
+                    if len(numbers) >= needed:
+                        break
+            numbers = numbers[offset:]
+    return PartnershipHits(total=total, partnership_ids=[table.ids[n] for n in numbers], facets=facets)
