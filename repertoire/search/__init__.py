@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from flask_babel import gettext as _
 
 from .. import geo
-from ..models import Actor, IndexLog, Partnership
+from ..models import Actor, IndexLog, Partnership, PartnershipPartner
 from ..partnership_fields import kind_label, status_label
 from ..serialize import actor_to_dict, actor_url
 from ..text import sort_key
@@ -145,6 +145,9 @@ def search_partnerships(session, params: PartnershipParams) -> PartnershipResult
     return PartnershipResult(params=params, total=hits.total, results=results, facets=facets)
 
 
+_PARTNER_ACTOR = Actor.__table__.alias("partner_actor")
+
+
 def partnerships_in_order(session, ids: list[int]) -> list[dict]:
     """The partnerships of ``ids`` whose holder the database publishes, in that order, as the API gives them.
 
@@ -154,20 +157,34 @@ def partnerships_in_order(session, ids: list[int]) -> list[dict]:
     """
     if not ids:
         return []
-    rows = session.execute(select(Partnership, Actor).join(Actor, Actor.id == Partnership.actor_id)
-                           .where(Partnership.id.in_(ids), Actor.status == "published")).all()
-    by_id = {partnership.id: (partnership, holder) for partnership, holder in rows}
+    rows = session.execute(
+        select(Partnership.id, Partnership.kind, Partnership.status, Partnership.start, Partnership.end,
+               Partnership.domains, Partnership.description, Partnership.source,
+               Actor.slug, Actor.name, Actor.town, Actor.department)
+        .join(Actor, Actor.id == Partnership.actor_id)
+        .where(Partnership.id.in_(ids), Actor.status == "published")).all()
+    partner_actor = _PARTNER_ACTOR
+    partners: dict[int, list[dict]] = {}
+    for partnership_id, name, country, locality, slug, status in session.execute(
+            select(PartnershipPartner.partnership_id, PartnershipPartner.name, PartnershipPartner.country,
+                   PartnershipPartner.locality, partner_actor.c.slug, partner_actor.c.status)
+            .outerjoin(partner_actor, partner_actor.c.id == PartnershipPartner.actor_id)
+            .where(PartnershipPartner.partnership_id.in_(ids))
+            .order_by(PartnershipPartner.partnership_id, PartnershipPartner.position)):
+        partners.setdefault(partnership_id, []).append(
+            {"name": name, "country": country, "locality": locality, "actor": slug,
+             "url": actor_url(slug) if status == "published" else None})
+    by_id = {row.id: row for row in rows}
     results = []
     for i in ids:
-        if i not in by_id:
+        row = by_id.get(i)
+        if row is None:
             continue
-        partnership, holder = by_id[i]
-        value = partnership.as_value()
-        for partner, row in zip(value["partners"], partnership.partners):
-            partner["url"] = actor_url(row.actor.slug) if row.actor is not None and row.actor.is_published else None
-        results.append({"id": partnership.id, "actor": holder.slug, **value,
-                        "holder": {"name": holder.name, "town": holder.town, "department": holder.department,
-                                   "url": actor_url(holder.slug)}})
+        results.append({"id": row.id, "actor": row.slug, "kind": row.kind, "status": row.status, "start": row.start,
+                        "end": row.end, "partners": partners.get(row.id, []), "domains": list(row.domains or []),
+                        "description": row.description, "source": row.source,
+                        "holder": {"name": row.name, "town": row.town, "department": row.department,
+                                   "url": actor_url(row.slug)}})
     return results
 
 
