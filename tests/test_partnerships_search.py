@@ -291,3 +291,15 @@ def test_partnerships_page_paging_links(client, directory):
     assert "/partenariats?per_page=2&amp;page=3" in html and 'rel="prev"' in html
     assert "Page 2 sur 4" in html
     assert client.get("/partenariats?kind=x").status_code == 400
+
+
+def test_a_renamed_network_is_shown_under_its_new_name(app, client, directory):
+    edit_actor(app, directory["nantes"], name="Maison de l'Europe Nantes Atlantique")
+    html = client.get(f"/?network={NETWORK}").get_data(as_text=True)
+    assert "Maison de l&#39;Europe Nantes Atlantique" in html  # the facet and its chip, not a cached page
+    labels = {f["value"]: f["label"] for f in client.get("/api/actors").get_json()["facets"]["network"]}
+    assert labels[NETWORK] == "Maison de l'Europe Nantes Atlantique"
+    with app.app_context():
+        archive_actor(db.session, db.session.get(Actor, directory["horizons"]))
+        db.session.commit()
+    assert "horizons-solidaires" not in facet(client.get("/api/actors"), "network")  # no longer offered
