@@ -303,3 +303,14 @@ def test_a_renamed_network_is_shown_under_its_new_name(app, client, directory):
         archive_actor(db.session, db.session.get(Actor, directory["horizons"]))
         db.session.commit()
     assert "horizons-solidaires" not in facet(client.get("/api/actors"), "network")  # no longer offered
+
+
+def test_many_matches_are_ordered_as_few_across_segments(client, directory, monkeypatch):
+    """Past SORTED_AT_MOST matches the order is merged from each index segment's: the same order."""
+    from repertoire.search.whoosh import query
+    few = [p["id"] for p in client.get("/api/partnerships?per_page=100").get_json()["results"]]
+    monkeypatch.setattr(query, "SORTED_AT_MOST", 0)
+    many = [p["id"] for p in client.get("/api/partnerships?per_page=100").get_json()["results"]]
+    paged = [p["id"] for page in (1, 2, 3) for p in
+             client.get(f"/api/partnerships?per_page=3&page={page}").get_json()["results"]]
+    assert many == few == paged and len(few) == 7

@@ -283,6 +283,9 @@ def _in_order(snap, order_name: str, bits: int, count: int, needed: int) -> list
     return picked
 
 
+SORTED_AT_MOST = 5000  # matched partnerships sorted directly; more: the snapshot's order is walked
+
+
 def run_partnerships(snap: Snapshot, criteria: PartnershipCriteria, offset: int, limit: int) -> PartnershipHits:
     """Partnerships of the live documents: text, holder and years restrict; facets are disjunctive."""
     table = snap.partnerships()
@@ -319,7 +322,7 @@ def run_partnerships(snap: Snapshot, criteria: PartnershipCriteria, offset: int,
     numbers: list[int] = []
     if total > offset:
         needed = offset + limit
-        if total <= 5000:
+        if total <= SORTED_AT_MOST:
             numbers = sorted(bitsets.iter_docs(matched), key=table.keys.__getitem__)[offset:needed]
         else:
             raw = bitsets.to_bytes(matched)

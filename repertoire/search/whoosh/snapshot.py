@@ -163,11 +163,15 @@ class Partnerships:
         """Live partnership numbers by start year (unknown last), then holder's name."""
         if self._order is None:
             raw = bitsets.to_bytes(self.live)
-            streams = [((part.keys[n], n + offset) for n in part.by_key) for part, offset in self.parts
-                       if part.ids]
+            streams = [_partnership_stream(part, offset) for part, offset in self.parts if part.ids]
             merged = heapq.merge(*streams) if len(streams) > 1 else (streams[0] if streams else ())
             self._order = [n for _, n in merged if bitsets.contains(raw, n)]
         return self._order
+
+
+def _partnership_stream(part: SegmentPartnerships, offset: int):
+    """(sort key, partnership number) of one segment, in order."""
+    return ((part.keys[n], n + offset) for n in part.by_key)
 
 
 def _sorted_stream(cache: Segment, offset: int, name: str):
