@@ -91,8 +91,10 @@ def network_names(session, slugs) -> dict[str, str]:
     slugs = sorted(slugs)
     names = {}
     for start in range(0, len(slugs), 500):
-        names.update(session.execute(select(Actor.slug, Actor.name).where(
-            Actor.slug.in_(slugs[start:start + 500]), Actor.status == "published")).all())
+        # By the slugs' unique index; the status is checked here (with it, SQLite may walk the published).
+        names.update((slug, name) for slug, name, status in session.execute(
+            select(Actor.slug, Actor.name, Actor.status).where(Actor.slug.in_(slugs[start:start + 500])))
+            if status == "published")
     return names
 
 
@@ -157,12 +159,14 @@ def partnerships_in_order(session, ids: list[int]) -> list[dict]:
     """
     if not ids:
         return []
+    # By primary keys, one table at a time: joined, SQLite may walk every published actor instead.
     rows = session.execute(
-        select(Partnership.id, Partnership.kind, Partnership.status, Partnership.start, Partnership.end,
-               Partnership.domains, Partnership.description, Partnership.source,
-               Actor.slug, Actor.name, Actor.town, Actor.department)
-        .join(Actor, Actor.id == Partnership.actor_id)
-        .where(Partnership.id.in_(ids), Actor.status == "published")).all()
+        select(Partnership.id, Partnership.actor_id, Partnership.kind, Partnership.status, Partnership.start,
+               Partnership.end, Partnership.domains, Partnership.description, Partnership.source)
+        .where(Partnership.id.in_(ids))).all()
+    holders = {row.id: row for row in session.execute(
+        select(Actor.id, Actor.slug, Actor.name, Actor.town, Actor.department)
+        .where(Actor.id.in_({row.actor_id for row in rows}), Actor.status == "published"))}
     partner_actor = _PARTNER_ACTOR
     partners: dict[int, list[dict]] = {}
     for partnership_id, name, country, locality, slug, status in session.execute(
@@ -174,17 +178,18 @@ def partnerships_in_order(session, ids: list[int]) -> list[dict]:
         partners.setdefault(partnership_id, []).append(
             {"name": name, "country": country, "locality": locality, "actor": slug,
              "url": actor_url(slug) if status == "published" else None})
-    by_id = {row.id: row for row in rows}
+    by_id = {row.id: row for row in rows if row.actor_id in holders}
     results = []
     for i in ids:
         row = by_id.get(i)
         if row is None:
             continue
-        results.append({"id": row.id, "actor": row.slug, "kind": row.kind, "status": row.status, "start": row.start,
-                        "end": row.end, "partners": partners.get(row.id, []), "domains": list(row.domains or []),
-                        "description": row.description, "source": row.source,
-                        "holder": {"name": row.name, "town": row.town, "department": row.department,
-                                   "url": actor_url(row.slug)}})
+        holder = holders[row.actor_id]
+        results.append({"id": row.id, "actor": holder.slug, "kind": row.kind, "status": row.status,
+                        "start": row.start, "end": row.end, "partners": partners.get(row.id, []),
+                        "domains": list(row.domains or []), "description": row.description, "source": row.source,
+                        "holder": {"name": holder.name, "town": holder.town, "department": holder.department,
+                                   "url": actor_url(holder.slug)}})
     return results
 
 
