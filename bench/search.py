@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 import pages  # noqa: E402 - beside this file
+import partnerships as bench_partnerships  # noqa: E402 - beside this file
 
 BIN = Path(sys.executable).parent
 
@@ -65,6 +66,35 @@ def query_mix(count: int, seed: int) -> list[tuple[str, dict]]:
         ("sort by name", lambda: {"q": rng.choice(WORDS), "sort": "name"}),
     ]
     return [(label, make()) for label, make in (kinds[i % len(kinds)] for i in range(count))]
+
+
+PARTNER_COUNTRIES = ["IT", "DE", "GB", "PL", "ML", "SN", "BF", "MG", "HT"]
+PARTNER_WORDS = ["Prato", "Kayes", "Oranienburg", "Dakar", "italie", "Taunton", "jumelage", "Carrefour"]
+PARTNERSHIP_SHARE = 0.3  # ~30,000 partnerships at 100,000 actors (issue 14 point 3)
+
+
+def partnership_mix(count: int, seed: int, networks: list[str]) -> list[tuple[str, str]]:
+    """(label, URL): the partnerships search, and the actor search's partnership and network filters."""
+    rng = random.Random(seed)
+    kinds = [
+        ("partnerships: browse all", lambda: ("/api/partnerships", {})),
+        ("partnerships: kind", lambda: ("/api/partnerships", {"kind": rng.choice(["jumelage", "cooperation"])})),
+        ("partnerships: country", lambda: ("/api/partnerships", {"country": rng.choice(PARTNER_COUNTRIES)})),
+        ("partnerships: journey (kind, country, dept, until)", lambda: (
+            "/api/partnerships", {"kind": "jumelage", "country": rng.choice(["IT", "DE"]),
+                                  "department": rng.choice(["14", "76", "44", "69"]), "until": 1969})),
+        ("partnerships: text", lambda: ("/api/partnerships", {"q": rng.choice(PARTNER_WORDS)})),
+        ("partnerships: since + status", lambda: ("/api/partnerships", {"since": rng.choice([1980, 1990, 2000]),
+                                                                          "status": "active"})),
+        ("partnerships: deep page", lambda: ("/api/partnerships", {"page": rng.randint(20, 200)})),
+        ("actors: partnership filter", lambda: ("/api/actors", {"partnership": rng.choice(["jumelage", "amitie"])})),
+        ("actors: network filter", lambda: ("/api/actors", {"network": rng.choice(networks)})),
+        ("actors: intervention via partners", lambda: ("/api/actors", {"intervention": rng.choice(
+            ["Italie", "Prato", "Oranienburg", "Pologne"])})),
+    ]
+    return [(label, path + "?" + urlencode(params))
+            for label, (path, params) in ((label, make()) for label, make in
+                                          (kinds[i % len(kinds)] for i in range(count)))]
 
 
 def pct(values, p):
@@ -117,8 +147,25 @@ def worker(directory: str, queries: int, seed: int):
         while client.get("/api/actors?name=zzmodif" + str(n)).get_json()["total"] != 1:
             pass
         edits.append((time.perf_counter() - started) * 1000)
+    from repertoire.models import Membership
+    with app.app_context():
+        networks = list(db.session.scalars(select(Actor.slug).where(Actor.id.in_(
+            select(Membership.network_id).distinct())).limit(50))) or ["none"]
+    pmix = partnership_mix(queries, seed, networks)
+    started = time.perf_counter()
+    client.get("/api/partnerships")
+    first_partnerships = (time.perf_counter() - started) * 1000
+    for _label, url in pmix:
+        client.get(url)
+    ptimings: dict[str, list[float]] = {}
+    for label, url in pmix:
+        started = time.perf_counter()
+        response = client.get(url)
+        ptimings.setdefault(label, []).append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.get_json())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"timings": timings, "first": first, "edits": edits, "rss_mb": rss}))
+    print(json.dumps({"timings": timings, "first": first, "edits": edits, "rss_mb": rss,
+                      "partnership_timings": ptimings, "first_partnerships": first_partnerships}))
 
 
 def config_for(directory: str) -> dict:
@@ -292,6 +339,7 @@ def run(size: int, queries: int, seed: int, load: bool, page_timeout: float | No
     started = time.perf_counter()
     subprocess.run([repertoire, "import", csv_path], env=env, check=True, capture_output=True)
     imported = time.perf_counter() - started
+    links = bench_partnerships.add(directory, int(size * PARTNERSHIP_SHARE), seed)
     index_mb = sum(f.stat().st_size for f in Path(directory, "index").rglob("*") if f.is_file()) / 1e6
     fts_build = build_fts(f"{directory}/bench.sqlite3") if fts else None
 
@@ -307,7 +355,11 @@ def run(size: int, queries: int, seed: int, load: bool, page_timeout: float | No
              f"- generate: {generated:.1f} s; import + index (`repertoire import`): {imported:.1f} s "
              f"({size / imported:,.0f} actors/s); index: {index_mb:.1f} MB"
              + (f"; FTS5 table built in {fts_build:.1f} s" if fts else "; FTS5 not measured (`--no-fts`)"),
+             f"- partnerships (bench/partnerships.py): {links['added']:,} added, {links.get('memberships', 0):,} "
+             f"memberships of {links.get('networks', 0):,} networks; `repertoire reindex` with them "
+             f"{links.get('reindex_s', 0):.1f} s",
              f"- worker: first search (opens the index, builds the caches) {result['first']:.0f} ms; "
+             f"first partnerships search (reads them from the index) {result['first_partnerships']:.0f} ms; "
              f"peak RSS {result['rss_mb']:.0f} MB",
              f"- one edit until visible in search: median {statistics.median(result['edits']):.0f} ms, "
              f"max {max(result['edits']):.0f} ms (5 edits)"]
@@ -336,6 +388,15 @@ def run(size: int, queries: int, seed: int, load: bool, page_timeout: float | No
                      f"{theirs[0]:.1f} / {theirs[1]:.1f} / {theirs[2]:.1f} | {ours[1] / theirs[1]:.2f} |")
     else:
         lines.append(f"| **all** | {len(everything)} | {ours[0]:.1f} / {ours[1]:.1f} / {ours[2]:.1f} | — | — |")
+    lines += ["", "| partnerships and links (warm) | n | p50 / p95 / p99 ms |", "|---|---|---|"]
+    linked = []
+    for label, values in result["partnership_timings"].items():
+        linked += values
+        p50, p95, p99 = summary(values)
+        lines.append(f"| {label} | {len(values)} | {p50:.1f} / {p95:.1f} / {p99:.1f} |")
+    p50, p95, p99 = summary(linked)
+    lines.append(f"| **all** | {len(linked)} | {p50:.1f} / {p95:.1f} / {p99:.1f} |")
+    lines.append(f"\np95 of these / p95 of the actor search above: **{p95 / ours[1]:.2f}** (target ≤ 1.5)")
     if page_results:
         lines += ["", *pages.table(page_results, size)]
     if keep:

@@ -252,10 +252,13 @@ def test_stale_index_never_leaks_an_unpublished_actor(tmp_path):
 def test_openapi_document(directory):
     body = directory[0].test_client().get("/api/openapi.json").get_json()
     assert body["openapi"].startswith("3.")
-    assert {"/api/actors", "/api/actors/{id}"} <= set(body["paths"])
+    assert {"/api/actors", "/api/actors/{id}", "/api/partnerships"} <= set(body["paths"])
     params = {p["name"] for p in body["paths"]["/api/actors"]["get"]["parameters"]}
     assert params == {"q", "name", "place", "intervention", "country", "department", "domain", "activity",
-                      "kind", "sort", "page", "per_page"}
+                      "kind", "partnership", "network", "sort", "page", "per_page"}
+    params = {p["name"] for p in body["paths"]["/api/partnerships"]["get"]["parameters"]}
+    assert params == {"q", "kind", "status", "country", "department", "decade", "actor", "since", "until", "page",
+                      "per_page"}
 
 
 def test_ids_beyond_the_database_integers_are_not_found(directory):

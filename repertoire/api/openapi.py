@@ -1,7 +1,9 @@
 """The OpenAPI 3 description of the JSON API."""
 from .. import geo
 from ..actor_fields import FIELDS
-from ..search.params import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT, SORTS
+from ..actor_fields import PARTNERSHIP_SCHEMA
+from ..partnership_fields import KINDS, STATUSES
+from ..search.params import DEFAULT_PER_PAGE, FIRST_YEAR, LAST_YEAR, MAX_PER_PAGE, MAX_TEXT, SORTS
 
 SUGGEST_MAX_TEXT = 100
 NO_NUL = "^[^\\u0000]*$"  # text parameters holding a NUL byte are refused with a 400 (web/errors.py)
@@ -14,7 +16,7 @@ def _text(name, description):
 
 def _filter(name, description, enum=None):
     item = {"type": "string", "pattern": NO_NUL}
-    if enum:
+    if enum is not None:
         item["enum"] = [""] + enum  # an empty value is ignored
         description += " Une valeur vide est ignorée."
     return {"name": name, "in": "query", "required": False, "description": description,
@@ -37,6 +39,21 @@ FACET_SCHEMA = {
     "items": {"type": "object", "required": ["value", "label", "count"],
               "properties": {"value": {"type": "string"}, "label": {"type": "string"},
                              "count": {"type": "integer", "minimum": 0}}},
+}
+PARTNERSHIP_HIT_SCHEMA = {
+    "type": "object",
+    "required": ["id", "actor", "kind", "status", "start", "end", "partners", "domains", "description", "source",
+                 "holder"],
+    "properties": {
+        **PARTNERSHIP_SCHEMA["properties"],
+        "actor": {"type": "string", "description": "Slug de l'acteur porteur."},
+        "partners": {"type": "array", "items": {**PARTNERSHIP_SCHEMA["properties"]["partners"]["items"], "properties": {
+            **PARTNERSHIP_SCHEMA["properties"]["partners"]["items"]["properties"],
+            "url": {"type": "string", "nullable": True, "description": "Page du partenaire s'il est publié."}}}},
+        "holder": {"type": "object", "required": ["name", "town", "department", "url"], "properties": {
+            "name": {"type": "string"}, "town": {"type": "string"}, "department": {"type": "string"},
+            "url": {"type": "string"}}},
+    },
 }
 ERROR_SCHEMA = {"type": "object", "required": ["error"],
                 "properties": {"error": {"type": "string", "description": "Message en français."}}}
@@ -74,6 +91,10 @@ def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
                     _filter("domain", "Domaine d'intervention (slug).", sorted(slugs["domain"])),
                     _filter("activity", "Type d'activité (slug).", sorted(slugs["activity"])),
                     _filter("kind", "Type d'acteur (slug).", sorted(slugs["kind"])),
+                    _filter("partnership", "Type de partenariat (slug) : acteurs ayant au moins un partenariat "
+                                           "actif de ce type.", list(KINDS)),
+                    _filter("network", "Réseau (slug d'un acteur publié) : ses membres. Un réseau inconnu "
+                                       "donne une erreur 400.", slugs.get("network", [])),
                     {"name": "sort", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": ["", *SORTS]}},
                     {"name": "page", "in": "query", "required": False,
@@ -92,9 +113,54 @@ def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
                             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Actor"}},
                             "facets": {"type": "object", "properties": {
                                 name: {"$ref": "#/components/schemas/Facet"}
-                                for name in ("country", "department", "domain", "activity", "kind")}},
+                                for name in ("country", "department", "domain", "activity", "kind",
+                                             "partnership", "network")}},
                         }}}}},
                     "400": error,
+                },
+            }},
+            "/api/partnerships": {"get": {
+                "summary": "Rechercher des partenariats (jumelages, coopérations, partenariats)",
+                "description": "Seuls les partenariats des acteurs publiés. Les valeurs répétées d'un filtre "
+                               "se combinent en OU ; paramètres différents en ET. Les facettes sont "
+                               "disjonctives. Tri : année de début (inconnue en dernier), puis nom du porteur.",
+                "parameters": [
+                    _text("q", "Texte libre : partenaires, lieux, pays, description, nom du porteur."),
+                    _filter("kind", "Type de partenariat (slug).", list(KINDS)),
+                    _filter("status", "Statut (slug).", list(STATUSES)),
+                    _filter("country", "Pays d'un partenaire, code ISO alpha-2.", sorted(geo.countries())),
+                    _filter("department", "Département du siège du porteur, code INSEE.",
+                            list(geo.departments())),
+                    {**_filter("decade", "Décennie de début (1960, 1970…)."),
+                     "schema": {"type": "array", "items": {"type": "string", "pattern": "^(|[0-9]{3}0)$"}}},
+                    {"name": "actor", "in": "query", "required": False,
+                     "description": "Slug de l'acteur porteur (publié) ; un acteur inconnu donne une erreur 404.",
+                     "schema": {"type": "string", "maxLength": 100, "pattern": NO_NUL}},
+                    *({"name": name, "in": "query", "required": False, "description": description,
+                       "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}}
+                      for name, description in (("since", "Commencé cette année ou après."),
+                                                ("until", "Commencé cette année ou avant."))),
+                    {"name": "page", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {"name": "per_page", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
+                                "default": DEFAULT_PER_PAGE}},
+                ],
+                "responses": {
+                    "200": {"description": "Résultats et facettes.", "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "required": ["total", "page", "per_page", "pages", "results", "facets"],
+                        "properties": {
+                            "total": {"type": "integer"}, "page": {"type": "integer"},
+                            "per_page": {"type": "integer"}, "pages": {"type": "integer"},
+                            "results": {"type": "array", "items": {"$ref": "#/components/schemas/PartnershipHit"}},
+                            "facets": {"type": "object", "properties": {
+                                name: {"$ref": "#/components/schemas/Facet"}
+                                for name in ("kind", "status", "country", "department", "decade")}},
+                        }}}}},
+                    "400": error,
+                    "404": {"description": "Acteur porteur (actor) inconnu.", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}}}},
                 },
             }},
             "/api/actors/{id}": {"get": {
@@ -137,5 +203,6 @@ def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
             "/api/openapi.json": {"get": {"summary": "Cette description",
                                           "responses": {"200": {"description": "OpenAPI 3."}}}},
         },
-        "components": {"schemas": {"Actor": ACTOR_SCHEMA, "Facet": FACET_SCHEMA, "Error": ERROR_SCHEMA}},
+        "components": {"schemas": {"Actor": ACTOR_SCHEMA, "Facet": FACET_SCHEMA, "Error": ERROR_SCHEMA,
+                                   "PartnershipHit": PARTNERSHIP_HIT_SCHEMA}},
     }

@@ -3,7 +3,9 @@ from flask_babel import gettext as _
 
 from ..operations import public_actor
 from ..extensions import db
-from ..search import FACETS, SUGGEST_FIELDS, ParamError, parse_search_params, search_actors, suggest
+from ..search.params import network_slugs
+from ..search import (FACETS, PARTNERSHIP_FACETS, SUGGEST_FIELDS, ParamError, parse_partnership_params,
+                      parse_search_params, search_actors, search_partnerships, suggest)
 from ..serialize import actor_to_dict
 from ..validation import Vocabulary
 from ..web import json_error
@@ -30,6 +32,24 @@ def list_actors():
     })
 
 
+@bp.get("/partnerships")
+def list_partnerships():
+    try:
+        params = parse_partnership_params(request.args)
+    except ParamError as exc:
+        return json_error(str(exc), exc.status)
+    result = search_partnerships(db.session, params)
+    return jsonify({
+        "total": result.total,
+        "page": params.page,
+        "per_page": params.per_page,
+        "pages": result.pages,
+        "results": result.results,
+        "facets": {name: [{"value": f["value"], "label": f["label"], "count": f["count"]}
+                          for f in result.facets[name]] for name in PARTNERSHIP_FACETS},
+    })
+
+
 @bp.get("/actors/<int(max=2147483647):actor_id>")
 def get_actor(actor_id: int):
     actor, kept = public_actor(db.session, actor_id=actor_id)
@@ -42,7 +62,8 @@ def get_actor(actor_id: int):
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(request.host_url.rstrip("/"), Vocabulary(db.session).slugs()))
+    slugs = {**Vocabulary(db.session).slugs(), "network": network_slugs(db.session)}
+    return jsonify(openapi_document(request.host_url.rstrip("/"), slugs))
 
 
 @bp.get("/suggest")

@@ -31,6 +31,8 @@ FACET_TITLES = {
     "domain": _l("Domaine d'intervention"),
     "activity": _l("Type d'activité"),
     "kind": _l("Type d'acteur"),
+    "partnership": _l("Partenariat actif"),
+    "network": _l("Membre du réseau"),
 }
 TEXT_TITLES = {
     "name": _l("Nom ou sigle"),
@@ -39,6 +41,7 @@ TEXT_TITLES = {
     "q": _l("Recherche libre"),
 }
 FACET_ORDER = ("domain", "activity", "country", "department", "kind")
+SEARCH_FACET_ORDER = FACET_ORDER + ("partnership", "network")
 FACET_VISIBLE = 10
 
 
@@ -73,12 +76,13 @@ def index():
 
     def render():
         result = search_actors(db.session, params, vocab.labels)
-        active = [(name, value, _facet_label(name, value, vocab)) for name in FACETS
-                  for value in params.filters.get(name, [])]
+        labels = {name: {f["value"]: f["label"] for f in result.facets[name]} for name in ("partnership", "network")}
+        active = [(name, value, labels[name][value] if name in labels else _facet_label(name, value, vocab))
+                  for name in FACETS for value in params.filters.get(name, [])]
         text_chips = [(TEXT_TITLES[param], value, pairs_url(pairs)) for param, value, pairs in params.text_chips()]
         suggestion = did_you_mean(params) if result.total == 0 else None
         html = render_template("search.html", params=params, result=result, vocab=vocab,
-                               active=active, text_chips=text_chips, facet_order=FACET_ORDER,
+                               active=active, text_chips=text_chips, facet_order=SEARCH_FACET_ORDER,
                                facet_visible=FACET_VISIBLE, params_expanded=request.args.get("voir"),
                                suggestion=suggestion and (search_url(suggestion[0]), " · ".join(suggestion[1])),
                                error=None)

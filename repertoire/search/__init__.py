@@ -7,23 +7,30 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import func, select
 
+from flask_babel import gettext as _
+
 from .. import geo
-from ..models import Actor, IndexLog
-from ..serialize import actor_to_dict
+from ..models import Actor, IndexLog, Partnership, PartnershipPartner
+from ..partnership_fields import kind_label, status_label
+from ..serialize import actor_to_dict, actor_url
 from ..text import sort_key
 from . import outbox
-from .engine import FACETS, Criteria, Hits, IndexUnavailable, SearchEngine, WriterBusy, make_engine
+from .engine import (FACETS, PARTNERSHIP_FACETS, Criteria, Hits, IndexUnavailable, PartnershipCriteria,
+                     PartnershipHits, SearchEngine, WriterBusy, make_engine)
 from .outbox import (IndexSyncError, apply_pending, check_index, mark_for_index, progress_bar, rebuild_if_broken,
                      reindex_all)
-from .params import ParamError, SearchParams, parse_search_params
+from .params import (ParamError, PartnershipParams, SearchParams, parse_partnership_params,
+                     parse_search_params)
 from . import spelling
 
-__all__ = ["FACETS", "SUGGEST_FIELDS", "Criteria", "Hits", "IndexSyncError", "IndexUnavailable", "ParamError",
-           "SearchEngine", "SearchParams", "SearchResult", "WriterBusy", "all_published", "apply_pending",
+__all__ = ["FACETS", "PARTNERSHIP_FACETS", "SUGGEST_FIELDS", "Criteria", "Hits", "IndexSyncError",
+           "IndexUnavailable", "ParamError", "PartnershipCriteria", "PartnershipHits", "PartnershipParams",
+           "SearchEngine", "SearchParams", "SearchResult", "parse_partnership_params", "search_partnerships", "WriterBusy", "all_published", "apply_pending",
            "check_index", "did_you_mean", "export_actor_ids", "get_index", "init_app", "make_engine", "mark_for_index", "outbox",
            "parse_search_params", "progress_bar", "published_in_order", "rebuild_if_broken", "reindex_all",
            "results_version", "search_actors", "suggest"]
@@ -71,7 +78,33 @@ def facet_label(name: str, value: str, labels) -> str:
         return geo.country_name(value)
     if name == "department":
         return geo.department_name(value)
+    if name in ("partnership", "kind") and value not in labels.get(name, ()):
+        return kind_label(value)
+    if name == "status":
+        return status_label(value)
+    if name == "decade":
+        return _("années %(decade)s", decade=value)
     return labels[name].get(value, value)
+
+
+def network_names(session, slugs) -> dict[str, str]:
+    """slug -> name of the published actors among ``slugs`` (the networks a facet lists)."""
+    slugs = sorted(slugs)
+    names = {}
+    for start in range(0, len(slugs), 500):
+        # By the slugs' unique index; the status is checked here (with it, SQLite may walk the published).
+        names.update((slug, name) for slug, name, status in session.execute(
+            select(Actor.slug, Actor.name, Actor.status).where(Actor.slug.in_(slugs[start:start + 500])))
+            if status == "published")
+    return names
+
+
+def _facet_entries(name, counts: dict[str, int], selected, label) -> list[dict]:
+    """A facet's values with their counts, sorted as the contract says (count descending, then label)."""
+    entries = [{"value": value, "label": label(value), "count": count, "selected": value in selected}
+               for value, count in counts.items()]
+    entries.sort(key=lambda e: (-e["count"], sort_key(e["label"])))
+    return entries
 
 
 def search_actors(session, params: SearchParams, labels: dict[str, dict[str, str]]) -> SearchResult:
@@ -81,12 +114,14 @@ def search_actors(session, params: SearchParams, labels: dict[str, dict[str, str
     results = [actor_to_dict(actor) for actor in published_in_order(session, hits.actor_ids)]
     facets = {}
     for name in FACETS:
-        selected = set(params.filters.get(name, []))
-        entries = [{"value": value, "label": facet_label(name, value, labels), "count": count,
-                    "selected": value in selected}
-                   for value, count in hits.facets[name].items()]
-        entries.sort(key=lambda e: (-e["count"], sort_key(e["label"])))
-        facets[name] = entries
+        counts = hits.facets[name]
+        if name == "network":  # labelled by the network's name; one no longer published is not offered
+            names = network_names(session, counts)
+            counts = {slug: n for slug, n in counts.items() if slug in names}
+            label = names.__getitem__
+        else:
+            label = partial(facet_label, name, labels=labels)
+        facets[name] = _facet_entries(name, counts, set(params.filters.get(name, [])), label)
     return SearchResult(params=params, total=hits.total, results=results, facets=facets)
 
 
@@ -95,6 +130,75 @@ def did_you_mean(params: SearchParams) -> tuple[SearchParams, list[str]] | None:
     if not params.has_text:
         return None
     return spelling.did_you_mean(get_index(), params)
+
+
+@dataclass
+class PartnershipResult:
+    params: PartnershipParams
+    total: int
+    results: list[dict]
+    facets: dict[str, list[dict]]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.params.per_page))
+
+
+def search_partnerships(session, params: PartnershipParams) -> PartnershipResult:
+    """Run a partnerships search; only partnerships of published holders, read from the database."""
+    offset = (params.page - 1) * params.per_page
+    hits = get_index().search_partnerships(params.criteria(), offset, params.per_page)
+    results = partnerships_in_order(session, hits.partnership_ids)
+    facets = {name: _facet_entries(name, hits.facets[name], set(params.filters.get(name, [])),
+                                   partial(facet_label, name, labels={}))
+              for name in PARTNERSHIP_FACETS}
+    return PartnershipResult(params=params, total=hits.total, results=results, facets=facets)
+
+
+_PARTNER_ACTOR = Actor.__table__.alias("partner_actor")
+
+
+def partnerships_in_order(session, ids: list[int]) -> list[dict]:
+    """The partnerships of ``ids`` whose holder the database publishes, in that order, as the API gives them.
+
+    Each is the partnership (contract §5, with its holder's slug as ``actor``) and ``holder``: the
+    holder's name, town, département and page. A partner in the directory has its page as ``url``
+    when it is published (else null).
+    """
+    if not ids:
+        return []
+    # By primary keys, one table at a time: joined, SQLite may walk every published actor instead.
+    rows = session.execute(
+        select(Partnership.id, Partnership.actor_id, Partnership.kind, Partnership.status, Partnership.start,
+               Partnership.end, Partnership.domains, Partnership.description, Partnership.source)
+        .where(Partnership.id.in_(ids))).all()
+    holders = {row.id: row for row in session.execute(
+        select(Actor.id, Actor.slug, Actor.name, Actor.town, Actor.department)
+        .where(Actor.id.in_({row.actor_id for row in rows}), Actor.status == "published"))}
+    partner_actor = _PARTNER_ACTOR
+    partners: dict[int, list[dict]] = {}
+    for partnership_id, name, country, locality, slug, status in session.execute(
+            select(PartnershipPartner.partnership_id, PartnershipPartner.name, PartnershipPartner.country,
+                   PartnershipPartner.locality, partner_actor.c.slug, partner_actor.c.status)
+            .outerjoin(partner_actor, partner_actor.c.id == PartnershipPartner.actor_id)
+            .where(PartnershipPartner.partnership_id.in_(ids))
+            .order_by(PartnershipPartner.partnership_id, PartnershipPartner.position)):
+        partners.setdefault(partnership_id, []).append(
+            {"name": name, "country": country, "locality": locality, "actor": slug,
+             "url": actor_url(slug) if status == "published" else None})
+    by_id = {row.id: row for row in rows if row.actor_id in holders}
+    results = []
+    for i in ids:
+        row = by_id.get(i)
+        if row is None:
+            continue
+        holder = holders[row.actor_id]
+        results.append({"id": row.id, "actor": holder.slug, "kind": row.kind, "status": row.status,
+                        "start": row.start, "end": row.end, "partners": partners.get(row.id, []),
+                        "domains": list(row.domains or []), "description": row.description, "source": row.source,
+                        "holder": {"name": holder.name, "town": holder.town, "department": holder.department,
+                                   "url": actor_url(holder.slug)}})
+    return results
 
 
 def published_in_order(session, actor_ids, chunk: int = 500):

@@ -3,7 +3,9 @@
 An engine keeps an index of published actors, each given as an engine-neutral
 document (``documents.index_document``: ``actor_to_dict`` output plus
 ``name_sort``, ``updated_ts`` and taxonomy ``labels``), and answers criteria
-with ordered actor ids and disjunctive facet counts. It follows the ordered
+with ordered actor ids and disjunctive facet counts. An actor's partnerships
+are part of its document: the engine also answers partnership criteria with
+ordered partnership ids and their facets (re-indexing an actor re-indexes them). It follows the ordered
 change log (``outbox``): the position it has applied is its own state,
 recorded with its writes, so that a copied or rebuilt index knows where it
 stands. The outbox, the facade and the CLI use this interface only; an engine
@@ -16,9 +18,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Callable, Hashable, Iterable, Protocol, runtime_checkable
 
-FACETS = ("country", "department", "domain", "activity", "kind")
+FACETS = ("country", "department", "domain", "activity", "kind", "partnership", "network")
+PARTNERSHIP_FACETS = ("kind", "status", "country", "department", "decade")
 ENGINES = ("whoosh",)  # names REPERTOIRE_SEARCH_ENGINE accepts
-PORT_VERSION = 2  # bump on any change below; each engine says the library version it is written against
+PORT_VERSION = 3  # bump on any change below; each engine says the library version it is written against
 
 
 @dataclass
@@ -73,6 +76,27 @@ class Hits:
 
     total: int
     actor_ids: list[int]
+    facets: dict[str, dict[str, int]]
+
+
+@dataclass
+class PartnershipCriteria:
+    """What to look for among partnerships (already validated); ``filters`` keys are ``PARTNERSHIP_FACETS``."""
+
+    q: str = ""
+    actor: str | None = None  # the holder's slug
+    since: int | None = None  # the start year, at least
+    until: int | None = None  # the start year, at most
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class PartnershipHits:
+    """One page of ``partnership_ids`` in order (start year, then holder's name), the ``total`` and
+    disjunctive ``facets`` (facet -> value -> count)."""
+
+    total: int
+    partnership_ids: list[int]
     facets: dict[str, dict[str, int]]
 
 
@@ -153,6 +177,9 @@ class SearchEngine(Protocol):
         """A new empty index built aside; it replaces the live one at once when the block ends."""
 
     def search(self, criteria: Criteria, offset: int, limit: int) -> Hits: ...
+
+    def search_partnerships(self, criteria: PartnershipCriteria, offset: int, limit: int) -> PartnershipHits:
+        """The partnerships (each document's ``partnerships``) of the indexed actors matching ``criteria``."""
 
     def suggest_places(self, prefix: str, limit: int) -> list[tuple[str, int]]:
         """Head-office towns and départements starting like ``prefix``: (name, live actors), most first."""

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import select
 
 from .. import geo
-from .engine import FACETS, Alternative, Criteria
+from ..partnership_fields import KINDS, STATUSES
+from .engine import FACETS, PARTNERSHIP_FACETS, Alternative, Criteria, PartnershipCriteria
 
 SORTS = ("relevance", "name", "updated")
 TEXT_PARAMS = ("q", "name", "place", "intervention")
@@ -17,6 +19,14 @@ DEFAULT_PER_PAGE = 20
 
 class ParamError(ValueError):
     """A search parameter is wrong; the message (French) says which and why."""
+
+    status = 400
+
+
+class UnknownHolder(ParamError):
+    """The partnerships search names a holder (``actor``) that no published actor is: not found."""
+
+    status = 404
 
 
 @dataclass
@@ -140,7 +150,8 @@ def parse_search_params(args, known: dict[str, set[str]]) -> SearchParams:
                                "des virgules).", key=key, max=MAX_VALUES))
 
     labels = {"country": _("pays"), "department": _("département"), "domain": _("domaine"),
-              "activity": _("type d'activité"), "kind": _("type d'acteur")}
+              "activity": _("type d'activité"), "kind": _("type d'acteur"),
+              "partnership": _("type de partenariat"), "network": _("réseau")}
     for name in FACETS:
         chosen = []
         for raw in args.getlist(name):
@@ -153,6 +164,10 @@ def parse_search_params(args, known: dict[str, set[str]]) -> SearchParams:
             elif name == "department":
                 value = value.upper()
                 valid = value in geo.departments()
+            elif name == "partnership":
+                valid = value in KINDS
+            elif name == "network":
+                valid = value in known["network"] if "network" in known else is_published_slug(value)
             else:
                 valid = value in known[name]
             if not valid:
@@ -171,6 +186,116 @@ def parse_search_params(args, known: dict[str, set[str]]) -> SearchParams:
     if not sort or (sort == "relevance" and not params.has_text):
         sort = "relevance" if params.has_text else "name"
     params.sort = sort
+    params.page = _positive_int(args, "page", 1)
+    params.per_page = _positive_int(args, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    return params
+
+
+def network_slugs(session) -> list[str]:
+    """The slugs of the published networks: actors of kind ``reseau`` and actors with members (for OpenAPI)."""
+    from ..models import Actor, Kind, Membership
+
+    members = select(Membership.network_id)
+    return sorted(session.scalars(select(Actor.slug).join(Kind).where(
+        Actor.status == "published", (Kind.slug == "reseau") | Actor.id.in_(members))))
+
+
+def is_published_slug(slug: str) -> bool:
+    """Whether a published actor has this slug (a network, a holder)."""
+    from ..extensions import db
+    from ..models import Actor
+
+    if not slug or len(slug) > 100:
+        return False
+    return db.session.scalar(select(Actor.id).where(Actor.slug == slug, Actor.status == "published")) is not None
+
+
+PARTNERSHIP_FILTER_LABELS = {"kind": _l("type de partenariat"), "status": _l("statut"),
+                             "country": _l("pays du partenaire"), "department": _l("département du porteur"),
+                             "decade": _l("décennie")}
+FIRST_YEAR, LAST_YEAR = 1000, 9999
+
+
+@dataclass
+class PartnershipParams:
+    """The parameters of the partnerships search (``GET /api/partnerships``, ``/partenariats``)."""
+
+    q: str = ""
+    actor: str = ""
+    since: int | None = None
+    until: int | None = None
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.q or self.actor or self.since is not None or self.until is not None
+                    or any(self.filters.values()))
+
+    def criteria(self) -> PartnershipCriteria:
+        return PartnershipCriteria(q=self.q, actor=self.actor or None, since=self.since, until=self.until,
+                                   filters=self.filters)
+
+    def args(self, *, page: int | None = None, drop: tuple[str, str] | None = None,
+             without: str | None = None) -> list[tuple[str, str]]:
+        """Query-string pairs for this search, with one change (for links)."""
+        pairs = [(key, str(value)) for key, value in (("q", self.q), ("actor", self.actor), ("since", self.since),
+                                                     ("until", self.until))
+                 if value not in ("", None) and key != without]
+        for name in PARTNERSHIP_FACETS:
+            pairs += [(name, value) for value in self.filters.get(name, []) if (name, value) != drop]
+        if self.per_page != DEFAULT_PER_PAGE:
+            pairs.append(("per_page", str(self.per_page)))
+        if page and page > 1:
+            pairs.append(("page", str(page)))
+        return pairs
+
+
+def _year(args, key) -> int | None:
+    raw = args.get(key)
+    if raw is None or raw.strip() == "":  # an empty form field
+        return None
+    value = raw.strip()
+    if not (value.isascii() and value.isdigit() and len(value) == 4 and FIRST_YEAR <= int(value) <= LAST_YEAR):
+        raise ParamError(_("Le paramètre %(key)s doit être une année sur 4 chiffres (reçu : « %(value)s »).",
+                           key=key, value=raw[:50]))
+    return int(value)
+
+
+def parse_partnership_params(args) -> PartnershipParams:
+    """Validate the query-string ``args`` of a partnerships search; ParamError (French) for anything wrong."""
+    params = PartnershipParams()
+    q = " ".join(v for v in args.getlist("q") if v.strip()).strip()
+    if len(q) > MAX_TEXT:
+        raise ParamError(_("Le texte du paramètre %(key)s est trop long (%(n)d caractères, %(max)d au plus).",
+                           key="q", n=len(q), max=MAX_TEXT))
+    params.q = q
+    actor = (args.get("actor") or "").strip()
+    if actor and not is_published_slug(actor):
+        raise UnknownHolder(_("Acteur inconnu pour le paramètre actor : « %(value)s ».", value=actor[:50]))
+    params.actor = actor
+    params.since, params.until = _year(args, "since"), _year(args, "until")
+    for name in PARTNERSHIP_FACETS:
+        chosen = []
+        for raw in args.getlist(name):
+            if raw == "":
+                continue
+            value = raw.strip()
+            if name in ("country", "department"):
+                value = value.upper()
+                valid = value in (geo.countries() if name == "country" else geo.departments())
+            elif name == "decade":
+                valid = value.isascii() and value.isdigit() and len(value) == 4 and value.endswith("0")
+            else:
+                valid = value in (KINDS if name == "kind" else STATUSES)
+            if not valid:
+                raise ParamError(_("Valeur inconnue pour le filtre %(key)s (%(label)s) : « %(value)s ».",
+                                   key=name, label=PARTNERSHIP_FILTER_LABELS[name], value=raw[:50]))
+            if value not in chosen:
+                chosen.append(value)
+        if chosen:
+            params.filters[name] = chosen
     params.page = _positive_int(args, "page", 1)
     params.per_page = _positive_int(args, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     return params

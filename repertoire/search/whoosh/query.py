@@ -17,7 +17,7 @@ from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.qparser import plugins as qplugins
 
 from ...text import fold_words
-from ..engine import FACETS, Alternative, Criteria, Hits
+from ..engine import FACETS, PARTNERSHIP_FACETS, Alternative, Criteria, Hits, PartnershipCriteria, PartnershipHits
 from . import bits as bitsets
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def _words_query(schema, fieldname, text):
 MIN_PREFIX = 2  # characters typed before a value is also looked for by its start
 
 
-def _value_query(reader, schema, key_field, text_field, code_field, value: Alternative):
+def _value_query(reader, schema, key_field, text_field, code_fields, value: Alternative):
     """One value of the place or intervention criterion.
 
     The whole value (« Saint-Denis ») if the index holds it; else its words in
@@ -74,7 +74,7 @@ def _value_query(reader, schema, key_field, text_field, code_field, value: Alter
             options.append(words)
         if not value.exact and len(key) >= MIN_PREFIX:
             options.append(wq.Prefix(key_field, key))
-    options.extend(wq.Term(code_field, code) for code in value.codes)
+    options.extend(wq.Term(field, code) for code in value.codes for field in code_fields)
     return wq.Or(options) if options else wq.NullQuery
 
 
@@ -103,8 +103,9 @@ def _text_query(snap: Snapshot, criteria: Criteria):
             parts.append(parsed)
     if criteria.name.strip():
         parts.append(_name_query(reader, schema, criteria.name) or wq.NullQuery)
-    for values, fields in ((criteria.place_values(), ("place_key", "place", "department")),
-                           (criteria.intervention_values(), ("itown_key", "itowns", "country"))):
+    # A country of intervention is also met through a partner's country (pcountry).
+    for values, fields in ((criteria.place_values(), ("place_key", "place", ("department",))),
+                           (criteria.intervention_values(), ("itown_key", "itowns", ("country", "pcountry")))):
         if values:
             parts.append(wq.Or([_value_query(reader, schema, *fields, value) for value in values]))
     if not parts:
@@ -313,3 +314,55 @@ def _in_order(snap, order_name: str, bits: int, count: int, needed: int) -> list
             if len(picked) >= needed:
                 break
     return picked
+
+
+SORTED_AT_MOST = 5000  # matched partnerships sorted directly; more: the snapshot's order is walked
+
+
+def run_partnerships(snap: Snapshot, criteria: PartnershipCriteria, offset: int, limit: int) -> PartnershipHits:
+    """Partnerships of the live documents: text, holder and years restrict; facets are disjunctive."""
+    table = snap.partnerships()
+    base = table.live
+    if criteria.q.strip():
+        for term in set(_tokens(snap.searcher.schema, "text", criteria.q)):
+            base &= table.term_bits(term)
+    if criteria.actor:
+        base &= table.actor_bits(criteria.actor)
+    if criteria.since is not None or criteria.until is not None:
+        base &= table.year_bits(criteria.since, criteria.until)
+    masks = {}
+    for name in PARTNERSHIP_FACETS:
+        values = criteria.filters.get(name) or []
+        if values:
+            mask = 0
+            for value in values:
+                mask |= table.facets[name].get(value, 0)
+            masks[name] = mask
+    matched = base
+    for mask in masks.values():
+        matched &= mask
+    facets = {}
+    for name in PARTNERSHIP_FACETS:
+        scope = base
+        for other, mask in masks.items():
+            if other != name:
+                scope &= mask
+        counts = {value: n for value, bits in table.facets[name].items() if (n := (scope & bits).bit_count())}
+        for value in criteria.filters.get(name) or []:
+            counts.setdefault(value, 0)
+        facets[name] = counts
+    total = matched.bit_count()
+    numbers: list[int] = []
+    if total > offset:
+        needed = offset + limit
+        if total <= SORTED_AT_MOST:
+            numbers = sorted(bitsets.iter_docs(matched), key=table.keys.__getitem__)[offset:needed]
+        else:
+            raw = bitsets.to_bytes(matched)
+            for n in table.order():
+                if bitsets.contains(raw, n):
+                    numbers.append(n)
+                    if len(numbers) >= needed:
+                        break
+            numbers = numbers[offset:]
+    return PartnershipHits(total=total, partnership_ids=[table.ids[n] for n in numbers], facets=facets)

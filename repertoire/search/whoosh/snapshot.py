@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import heapq
+import json
 from collections import OrderedDict
 
-from ..engine import FACETS
+from ..engine import FACETS, PARTNERSHIP_FACETS
 from . import bits as bitsets
 from .query import free_text_parser
 
@@ -23,6 +24,7 @@ class Segment:
         self.terms: OrderedDict[tuple[str, str], int] = OrderedDict()
         if not self.size:
             self.ids, self.name_keys, self.updated = [], [], []
+            self._partnerships = None
             return
         id_col = reader.column_reader("id")
         self.ids = [int(id_col[d]) if id_col[d] else 0 for d in range(self.size)]
@@ -34,6 +36,13 @@ class Segment:
         self.updated = [updated_col[d] or 0 for d in range(self.size)]
         self.by_name = sorted(range(self.size), key=self.name_keys.__getitem__)
         self.by_updated = sorted(range(self.size), key=lambda d: (-self.updated[d], self.name_keys[d]))
+        self._partnerships = None
+
+    def partnerships(self, reader) -> "SegmentPartnerships":
+        """This segment's partnerships (``reader``: one of this segment), read on the first partnerships search."""
+        if self._partnerships is None:
+            self._partnerships = SegmentPartnerships(reader, self.size, self.name_keys)
+        return self._partnerships
 
     def term_bits(self, reader, field: str, text: str) -> int:
         key = (field, text)
@@ -50,6 +59,119 @@ class Segment:
         else:
             self.terms.move_to_end(key)
         return bits
+
+
+class SegmentPartnerships:
+    """The partnerships held by one segment's documents (their ``partnerships`` column), numbered 0…n-1.
+
+    Bitsets here are over partnership numbers, not document numbers.
+    """
+
+    def __init__(self, reader, size: int, name_keys: list):
+        self.ids: list[int] = []
+        self.holders: list[int] = []  # local docnum of each partnership's holder
+        self.keys: list[tuple] = []  # sort key: start year (unknown last), holder's name, id
+        self.facets: dict[str, dict[str, int]] = {name: {} for name in PARTNERSHIP_FACETS}
+        self.actors: dict[str, int] = {}
+        self.years: dict[int, int] = {}
+        self.terms: dict[str, int] = {}
+        self.by_key: list[int] = []
+        if not size:
+            return
+        column = reader.column_reader("partnerships")
+        postings: dict[tuple, list[int]] = {}
+        for d in range(size):
+            raw = column[d]
+            if not raw:
+                continue
+            data = json.loads(raw)
+            for pid, kind, status, year, countries, terms in data["rows"]:
+                n = len(self.ids)
+                self.ids.append(pid)
+                self.holders.append(d)
+                self.keys.append((year is None, year or 0, name_keys[d], pid))
+                values = [("kind", kind), ("status", status), ("department", data["department"]),
+                          ("actor", data["slug"])]
+                values += [("country", c) for c in countries]
+                if year is not None:
+                    values += [("decade", str(year - year % 10)), ("year", year)]
+                values += [("term", t) for t in terms.split()]
+                for key in values:
+                    postings.setdefault(key, []).append(n)
+        targets = {"actor": self.actors, "year": self.years, "term": self.terms}
+        for (name, value), numbers in postings.items():
+            bits = bitsets.from_docs(numbers)
+            (targets[name] if name in targets else self.facets[name])[value] = bits
+        self.by_key = sorted(range(len(self.ids)), key=self.keys.__getitem__)
+
+
+class Partnerships:
+    """The partnerships of a snapshot's live documents, over all its segments (built once per snapshot)."""
+
+    def __init__(self, leaves, live: int):
+        self.parts = []  # (segment partnerships, offset in partnership numbers)
+        self.ids: list[int] = []
+        self.keys: list[tuple] = []
+        self.live = 0
+        raw = bitsets.to_bytes(live)
+        offset = 0
+        for reader, cache, doc_offset in leaves:
+            part = cache.partnerships(reader)
+            self.parts.append((part, offset))
+            self.ids.extend(part.ids)
+            self.keys.extend(part.keys)
+            alive = [n for n, d in enumerate(part.holders) if bitsets.contains(raw, d + doc_offset)]
+            self.live |= bitsets.from_docs(alive) << offset
+            offset += len(part.ids)
+        self.facets = {}
+        for name in PARTNERSHIP_FACETS:
+            merged: dict[str, int] = {}
+            for part, offset in self.parts:
+                for value, bits in part.facets[name].items():
+                    merged[value] = merged.get(value, 0) | (bits << offset)
+            self.facets[name] = {value: bits & self.live for value, bits in merged.items()}
+        self._order = None
+        self._cache: dict[tuple, int] = {}
+
+    def _bits(self, table: str, value) -> int:
+        key = (table, value)
+        if key not in self._cache:
+            bits = 0
+            for part, offset in self.parts:
+                bits |= getattr(part, table).get(value, 0) << offset
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[key] = bits & self.live
+        return self._cache[key]
+
+    def term_bits(self, term: str) -> int:
+        return self._bits("terms", term)
+
+    def actor_bits(self, slug: str) -> int:
+        return self._bits("actors", slug)
+
+    def year_bits(self, since: int | None, until: int | None) -> int:
+        """Partnerships whose start year is known and within [since, until]."""
+        years = {year for part, _ in self.parts for year in part.years
+                 if (since is None or year >= since) and (until is None or year <= until)}
+        bits = 0
+        for year in years:
+            bits |= self._bits("years", year)
+        return bits
+
+    def order(self) -> list[int]:
+        """Live partnership numbers by start year (unknown last), then holder's name."""
+        if self._order is None:
+            raw = bitsets.to_bytes(self.live)
+            streams = [_partnership_stream(part, offset) for part, offset in self.parts if part.ids]
+            merged = heapq.merge(*streams) if len(streams) > 1 else (streams[0] if streams else ())
+            self._order = [n for _, n in merged if bitsets.contains(raw, n)]
+        return self._order
+
+
+def _partnership_stream(part: SegmentPartnerships, offset: int):
+    """(sort key, partnership number) of one segment, in order."""
+    return ((part.keys[n], n + offset) for n in part.by_key)
 
 
 def _sorted_stream(cache: Segment, offset: int, name: str):
@@ -98,6 +220,12 @@ class Snapshot:
         self._orders, self._ranks, self._terms = {}, {}, {}
         self._browse_counts = None
         self.lexicons: dict[str, dict[str, int]] = {}  # kind -> value -> documents (``lexicon``)
+        self._partnerships = None
+
+    def partnerships(self) -> Partnerships:
+        if self._partnerships is None:
+            self._partnerships = Partnerships(self.leaves, self.live)
+        return self._partnerships
 
     def browse_counts(self) -> dict[str, dict[str, int]]:
         """Facet counts over every live document (no text, no filter): the same until the next change."""

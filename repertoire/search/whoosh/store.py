@@ -17,10 +17,10 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
 from ...text import fold_words, sort_key
-from ..engine import Criteria, Hits, IndexUnavailable, WriterBusy
+from ..engine import Criteria, Hits, IndexUnavailable, PartnershipCriteria, PartnershipHits, WriterBusy
 from .bulk import BulkSegmentWriter, read_log_position
 from .parallel import BULK_FROM, build_segments
-from .query import run
+from .query import run, run_partnerships
 from .schema import INDEX_FORMAT, make_schema, to_fields
 from .snapshot import Snapshot
 
@@ -63,7 +63,7 @@ class WhooshEngine:
     and is swapped in at once.
     """
 
-    PORT_VERSION = 2
+    PORT_VERSION = 3
     WRITTEN_AGAINST = WRITTEN_AGAINST
 
     def __init__(self, location: str):
@@ -260,6 +260,11 @@ class WhooshEngine:
         with self._read_lock:
             snap = self._current()
             return run(snap, criteria, offset, limit)
+
+    def search_partnerships(self, criteria: PartnershipCriteria, offset: int, limit: int) -> PartnershipHits:
+        with self._read_lock:
+            snap = self._current()
+            return run_partnerships(snap, criteria, offset, limit)
 
     def suggest_places(self, text: str, limit: int) -> list[tuple[str, int]]:
         """Head-office towns and départements starting like ``text``: (name, live actors), most first."""
