@@ -1,7 +1,7 @@
 from functools import partial
 from urllib.parse import urlencode, urlsplit
 
-from flask import (Response, abort, current_app, flash, redirect, render_template, request, session,
+from flask import (Response, abort, current_app, g, flash, redirect, render_template, request, session,
                    stream_with_context, url_for)
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
@@ -46,12 +46,18 @@ FACET_VISIBLE = 10
 
 
 def search_url(params: SearchParams | None = None, **changes) -> str:
+    """A search's address; inside a network's directory, in that directory (its network filter implied)."""
     pairs = params.args(**changes) if params else []
     return pairs_url(pairs)
 
 
 def pairs_url(pairs) -> str:
-    return url_for("public.index") + ("?" + urlencode(pairs) if pairs else "")
+    """A search's address; inside a network's directory, in that directory (its network filter implied)."""
+    network = g.get("network_scope")
+    if network is None:
+        return url_for("public.index") + ("?" + urlencode(pairs) if pairs else "")
+    pairs = [pair for pair in pairs if pair != ("network", network.slug)]
+    return url_for("public.network_directory", slug=network.slug) + ("?" + urlencode(pairs) if pairs else "")
 
 
 def export_url(params: SearchParams, endpoint: str = "public.export_csv", external: bool = False) -> str:
@@ -62,7 +68,8 @@ def export_url(params: SearchParams, endpoint: str = "public.export_csv", extern
 @bp.app_context_processor
 def helpers():
     """Links to searches and exports, for every template (the search lives in this blueprint)."""
-    return {"search_url": search_url, "export_url": export_url, "facet_titles": FACET_TITLES}
+    return {"search_url": search_url, "export_url": export_url, "facet_titles": FACET_TITLES,
+            "stats_params": lambda name, value: SearchParams(filters={name: [value]})}
 
 
 @bp.get("/")
@@ -230,23 +237,31 @@ def choose_language(lang: str):
 
 @bp.get("/statistiques")
 def statistics():
+    return statistics_page(SearchParams(per_page=1))
+
+
+def statistics_page(params: SearchParams, network=None):
+    """The statistics of a search (everything, or a network's members), each figure a link to its search."""
     vocab = Vocabulary(db.session)
-    result = search_actors(db.session, SearchParams(per_page=1), vocab.labels)
+    result = search_actors(db.session, params, vocab.labels)
+
+    def link(name, code):
+        return search_url(SearchParams(filters={name: [code]}))
     countries = {f["value"]: f["count"] for f in result.facets["country"]}
-    world = world_map(countries, lambda code: url_for("public.index", country=code),
+    world = world_map(countries, lambda code: link("country", code),
                       lambda code, n: (ngettext("%(country)s : %(num)s acteur", "%(country)s : %(num)s acteurs", n,
                                                 country=geo.country_name(code))
                                        if code else _("Carte des pays d'intervention")))
     departments = {f["value"]: f["count"] for f in result.facets["department"]}
-    france = france_map(departments, lambda code: url_for("public.index", department=code),
+    france = france_map(departments, lambda code: link("department", code),
                         lambda code, n: (ngettext("%(department)s (%(code)s) : %(num)s acteur",
                                                   "%(department)s (%(code)s) : %(num)s acteurs", n,
                                                   department=geo.department_name(code), code=code)
                                          if code else _("Carte des acteurs par département du siège")),
                         legend_title=_("Acteurs"))
-    figures, charts = statistics_charts(db.session)
+    figures, charts = statistics_charts(db.session) if network is None else (None, None)
     return render_template("statistics.html", result=result, world=world, france=france, facet_order=FACET_ORDER,
-                           legend=world_legend(), partnerships=figures, charts=charts)
+                           legend=world_legend(), partnerships=figures, charts=charts, network=network)
 
 
 @bp.get("/embed")

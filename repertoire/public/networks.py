@@ -1,0 +1,71 @@
+"""Each network's own directory: the search restricted to its members, its statistics, its exports."""
+from flask import abort, g, redirect, render_template, request, url_for
+
+from ..extensions import db
+from ..operations import public_actor
+from ..search import ParamError, SearchParams, parse_search_params, search_actors
+from ..validation import Vocabulary
+from .page_cache import cache_key, cached_page
+from .views import FACET_ORDER, FACET_VISIBLE, SEARCH_FACET_ORDER, statistics_page
+from . import bp
+
+NETWORKS_PER_PAGE = 50
+
+
+def _network_or_404(slug: str):
+    network, kept = public_actor(db.session, slug=slug)
+    if kept is not None:
+        return None, redirect(url_for(request.endpoint, slug=kept.slug, **request.args), 301)
+    if network is None:
+        abort(404)
+    return network, None
+
+
+def _scoped(params: SearchParams, network) -> SearchParams:
+    params.filters = {**params.filters, "network": [network.slug]}
+    g.network_scope = network  # search_url() links stay inside this network's directory
+    return params
+
+
+@bp.get("/reseaux/")
+def networks():
+    """Every network with published members, largest first (the counts are the search's own facet)."""
+    vocab = Vocabulary(db.session)
+    result = search_actors(db.session, SearchParams(per_page=1), vocab.labels)
+    entries = result.facets["network"]
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and len(page) < 7 and int(page) > 0 else 1
+    pages = max(1, -(-len(entries) // NETWORKS_PER_PAGE))
+    shown = entries[(page - 1) * NETWORKS_PER_PAGE:page * NETWORKS_PER_PAGE]
+    return render_template("networks.html", entries=shown, total=len(entries), page=page, pages=pages)
+
+
+@bp.get("/reseaux/<slug>/")
+def network_directory(slug: str):
+    network, moved = _network_or_404(slug)
+    if moved:
+        return moved
+    vocab = Vocabulary(db.session)
+    try:
+        params = _scoped(parse_search_params(request.args, vocab.slugs()), network)
+    except ParamError as exc:
+        g.network_scope = network
+        return render_template("search.html", error=str(exc), params=SearchParams(), result=None, vocab=vocab,
+                               facet_order=FACET_ORDER, network=network), 400
+
+    def render():
+        result = search_actors(db.session, params, vocab.labels)
+        html = render_template("search.html", params=params, result=result, vocab=vocab, active=[],
+                               facet_order=[n for n in SEARCH_FACET_ORDER if n != "network"],
+                               facet_visible=FACET_VISIBLE, params_expanded=request.args.get("voir"),
+                               error=None, network=network)
+        return html, [actor["id"] for actor in result.results]
+    return cached_page(cache_key(vocab), render)
+
+
+@bp.get("/reseaux/<slug>/statistiques")
+def network_statistics(slug: str):
+    network, moved = _network_or_404(slug)
+    if moved:
+        return moved
+    return statistics_page(_scoped(SearchParams(per_page=1), network), network=network)
