@@ -22,7 +22,8 @@ from .freshness import (confirm_still_accurate, remind_owners, reminders_due, st
 from .importing import ActorImporter, ImportSummary, import_actors  # noqa: E402
 from .moderation import (approve_request, changes_between, claim_actor, edit_own_actor, open_request,  # noqa: E402
                          proposed_input, reject_request, submit_actor)
-from .partnerships import apply_links, find_linked, link_problems, linked_slugs, repoint_links  # noqa: E402
+from .partnerships import (apply_links, find_linked, link_problems, linked_slugs, network_problem,  # noqa: E402
+                           network_members, partner_of, partner_problem, repoint_links)
 from .reads import public_actor, submissions_per_month  # noqa: E402
 from .taxonomy import (TAXONOMIES, add_term, ensure_default_taxonomy, merge_terms, move_term,  # noqa: E402
                        rename_term, set_retired, term_counts)
