@@ -83,6 +83,8 @@ def diff_lines(fieldname: str, old, new, names: dict[str, str]) -> list[tuple[st
             else:
                 lines.append(("+", describe_network(m, names)))
         lines[:0] = [("−", describe_network(m, names)) for m in before.values()]
+        if not lines and old != new:
+            lines.append(("~", _("mêmes réseaux, dans un autre ordre")))
         return lines
 
     def same_partners(a, b):
@@ -105,4 +107,6 @@ def diff_lines(fieldname: str, old, new, names: dict[str, str]) -> list[tuple[st
                               old=_field_text(key, was.get(key)), new=_field_text(key, item.get(key)))
                             for key in CHANGED_LABELS if was.get(key) != item.get(key))
         lines.append(("~", f"{describe(item)} — {details}"))
+    if not lines and old != new:
+        lines.append(("~", _("mêmes partenariats, dans un autre ordre")))
     return lines

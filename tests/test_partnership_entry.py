@@ -381,3 +381,51 @@ def test_a_big_network_shows_fifty_members_and_links_to_the_search(app, client, 
     assert "Membre 00" in body and "Membre 49" in body and "Membre 50" not in body
     assert "Membre en attente" not in body
     assert 'href="/?network=horizons-solidaires">Voir les 53 membres dans la recherche' in page
+
+
+def test_a_forged_choice_of_an_unpublished_actor_is_refused_without_showing_it(app, member_client):
+    add_actor(app, name="Comité secret en attente", town="Lyon", department="69", status="pending")
+    url = "/mon-espace/inscrire"
+    page = member_client.get(url).get_data(as_text=True)
+    response = press(member_client, url, page, "submit", **{
+        **{k: v for k, v in ACTOR_FORM.items() if k != "submit"},
+        "partnerships-0-kind": "partenariat", "partnerships-0-partners-0-name": "Comité",
+        "partnerships-0-partners-0-country": "France",
+        "partnerships-0-partners-0-actor": "comite-secret-en-attente",
+        "networks-0-network": "comite-secret-en-attente"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "aucune fiche « comite-secret-en-attente »" in field_error(page, "partnerships-0-partners-0-actor_query")
+    assert "réseau inconnu" in field_error(page, "networks-0-network_query")
+    assert "Comité secret en attente" not in page
+    # nor does « Chercher » propose it
+    page = press(member_client, url, page, "networks-0-find",
+                 **{"networks-0-network_query": "Comité secret"}).get_data(as_text=True)
+    assert "Comité secret en attente" not in page
+
+
+def test_hostile_numbers_of_rows_are_capped(app, member_client):
+    url = "/mon-espace/inscrire"
+    page = member_client.get(url).get_data(as_text=True)
+    rows = {f"partnerships-{i}-partners-{j}-name": "x" for i in range(0, 600, 7) for j in range(0, 400, 13)}
+    rows.update({f"networks-{i}-since": "1990" for i in range(0, 5000, 3)})
+    response = press(member_client, url, page, "add_partnership", **rows)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'name="partnerships-49-kind"' in page and 'name="partnerships-50-kind"' not in page
+    assert 'name="partnerships-0-partners-19-name"' in page and 'name="partnerships-0-partners-20-name"' not in page
+    assert 'name="networks-99-since"' in page and 'name="networks-100-since"' not in page
+    response = press(member_client, url, page, "submit")
+    assert response.status_code == 200 and "partenariat 50 : le type de partenariat est obligatoire" in text(response)
+
+
+def test_the_history_names_a_change_of_order(app, coordinator_client):
+    from conftest import edit_actor
+    other = {"kind": "amitie", "partners": [{"name": "Akbou", "country": "DZ"}]}
+    actor_id = add_actor(app, name="Ville de Bagnolet", kind="collectivite", town="Bagnolet", department="93",
+                         postcode="93170", partnerships=[TWINNING, other])
+    with app.app_context():
+        first, second = actor_input(db.session.get(Actor, actor_id)).partnerships
+    assert edit_actor(app, actor_id, partnerships=[second, first])
+    body = text(coordinator_client.get(f"/moderation/acteurs/{actor_id}/historique"))
+    assert "~ Modifié : mêmes partenariats, dans un autre ordre" in body
