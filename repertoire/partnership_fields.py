@@ -92,6 +92,34 @@ def status_label(slug: str) -> str:
     return str(STATUSES.get(slug, slug))
 
 
+def check_partner(item) -> tuple[dict | None, list[tuple[str, str]]]:
+    """One partner as typed: clean values (None for an empty row), or ``(key, message)`` in French,
+    ``key`` one of ``PARTNER_KEYS`` (so that a form shows the message beside its field)."""
+    if not isinstance(item, dict):
+        return None, [("name", _("valeur invalide"))]
+    name = clean_line(str(item.get("name") or ""))
+    locality = clean_line(str(item.get("locality") or ""))
+    country_raw = clean_line(str(item.get("country") or ""))
+    partner_actor = clean_line(str(item.get("actor") or "")) or None
+    if not (name or locality or country_raw or partner_actor):
+        return None, []  # an empty row of the form
+    errors = []
+    if not name:
+        errors.append(("name", _("le nom est obligatoire")))
+    elif len(name) > PARTNER_NAME_MAX:
+        errors.append(("name", _("le nom dépasse %(max)d caractères", max=PARTNER_NAME_MAX)))
+    if len(locality) > LOCALITY_MAX:
+        errors.append(("locality", _("la localité dépasse %(max)d caractères", max=LOCALITY_MAX)))
+    country = geo.resolve_country(country_raw) if country_raw else None
+    if not country_raw:
+        errors.append(("country", _("le pays est obligatoire")))
+    elif country is None:
+        errors.append(("country", _("pays inconnu « %(value)s »", value=country_raw[:60])))
+    if partner_actor is not None and not SLUG.match(partner_actor):
+        errors.append(("actor", _("identifiant de fiche invalide « %(value)s »", value=partner_actor[:60])))
+    return {"name": name, "country": country or "", "locality": locality, "actor": partner_actor}, errors
+
+
 def check_partnership(raw: dict, vocab) -> tuple[dict | None, list[tuple[str, str]]]:
     """One partnership as typed (form, CSV row, JSON): clean values, or ``(key, message)`` in French.
 
@@ -142,33 +170,11 @@ def check_partnership(raw: dict, vocab) -> tuple[dict | None, list[tuple[str, st
     if not isinstance(given, list):
         given = []
     for n, item in enumerate(given, 1):
-        if not isinstance(item, dict):
-            errors.append(("partners", _("partenaire %(n)d : valeur invalide", n=n)))
-            continue
-        name = clean_line(str(item.get("name") or ""))
-        locality = clean_line(str(item.get("locality") or ""))
-        country_raw = clean_line(str(item.get("country") or ""))
-        partner_actor = clean_line(str(item.get("actor") or "")) or None
-        if not (name or locality or country_raw or partner_actor):
-            continue  # an empty row of the form
-        if not name:
-            errors.append(("partners", _("partenaire %(n)d : le nom est obligatoire", n=n)))
-        elif len(name) > PARTNER_NAME_MAX:
-            errors.append(("partners", _("partenaire %(n)d : le nom dépasse %(max)d caractères", n=n,
-                                         max=PARTNER_NAME_MAX)))
-        if len(locality) > LOCALITY_MAX:
-            errors.append(("partners", _("partenaire %(n)d : la localité dépasse %(max)d caractères", n=n,
-                                         max=LOCALITY_MAX)))
-        country = geo.resolve_country(country_raw) if country_raw else None
-        if not country_raw:
-            errors.append(("partners", _("partenaire %(n)d : le pays est obligatoire", n=n)))
-        elif country is None:
-            errors.append(("partners", _("partenaire %(n)d : pays inconnu « %(value)s »", n=n,
-                                         value=country_raw[:60])))
-        if partner_actor is not None and not SLUG.match(partner_actor):
-            errors.append(("partners", _("partenaire %(n)d : identifiant de fiche invalide « %(value)s »", n=n,
-                                         value=partner_actor[:60])))
-        partners.append({"name": name, "country": country or "", "locality": locality, "actor": partner_actor})
+        partner, problems = check_partner(item)
+        errors.extend(("partners", _("partenaire %(n)d : %(message)s", n=n, message=message))
+                      for _key, message in problems)
+        if partner is not None:
+            partners.append(partner)
     if not partners and not any(key == "partners" for key, _m in errors):
         errors.append(("partners", _("indiquez au moins un partenaire (nom et pays)")))
 

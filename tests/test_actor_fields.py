@@ -95,9 +95,7 @@ def test_every_field_is_in_the_form_and_its_template(app, coordinator_client):
     actor_id = sample_actor(app)
     page = coordinator_client.get(f"/moderation/acteurs/{actor_id}").get_data(as_text=True)
     for f in FIELDS:
-        if f.name in ("networks", "partnerships"):
-            continue  # TODO(issue 14, entry forms): remove once the form has them
-        assert f'name="{f.name}"' in page or f'name="{f.name}-0"' in page, f.name
+        assert f'name="{f.name}"' in page or f'name="{f.name}-0' in page, f.name
 
 
 def test_every_indexed_field_reaches_the_index_document(app):

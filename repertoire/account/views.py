@@ -249,7 +249,7 @@ def edit_actor(actor_id: int):
     form.fill_choices(vocab)
     errors, conflict = {}, None
     if form.is_submitted() and not form.adding_rows():
-        data, errors = form.check(vocab, need_place=False)
+        data, errors = form.check(vocab, need_place=False, holder_slug=actor.slug)
         if data is not None:
             try:
                 outcome = operations.edit_own_actor(db.session, current_user, actor, data, vocab,

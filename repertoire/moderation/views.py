@@ -9,6 +9,7 @@ from ..auth import role_required
 from ..extensions import db
 from ..forms import ActorForm, form_data
 from ..mail import external_url, in_language_of, send_mail
+from ..partnership_display import diff_lines
 from ..models import STATUSES, Actor, ChangeRequest, Revision, User
 from ..text import fold_words
 from ..validation import Vocabulary
@@ -18,6 +19,15 @@ from .forms import ConfirmForm, RejectForm, RoleForm
 from .paging import paginate
 
 COORDINATORS = ("coordinator", "admin")
+
+
+@bp.app_template_global()
+def link_diff(fieldname: str, old, new) -> list[tuple[str, str]]:
+    """The readable lines of a change of partnerships or networks (see ``partnership_display``)."""
+    slugs = {m["network"] for m in [*(old or []), *(new or [])]} if fieldname == "networks" else set()
+    names = {slug: name for slug, name in db.session.execute(
+        select(Actor.slug, Actor.name).where(Actor.slug.in_(sorted(slugs))))} if slugs else {}
+    return diff_lines(fieldname, old, new, names)
 
 
 def open_requests_count() -> int:
@@ -194,7 +204,7 @@ def edit_actor(actor_id: int):
     form.fill_choices(vocab)
     errors, conflict = {}, None
     if form.is_submitted() and not form.adding_rows():
-        data, errors = form.check(vocab, need_place=False)
+        data, errors = form.check(vocab, need_place=False, holder_slug=actor.slug)
         if data is not None:
             try:
                 changed = operations.edit_actor(db.session, actor, data, vocab, current_user, form.version_number())

@@ -23,7 +23,8 @@ from .importing import ActorImporter, ImportSummary, import_actors, row_outcomes
 from .moderation import (approve_request, changes_between, claim_actor, close_report, edit_own_actor,  # noqa: E402
                          open_request, proposed_input, reject_request, report_error, submit_actor)
 from .privacy import account_data, delete_account  # noqa: E402
-from .partnerships import apply_links, find_linked, link_problems, linked_slugs, repoint_links  # noqa: E402
+from .partnerships import (apply_links, find_linked, link_problems, linked_slugs, network_problem,  # noqa: E402
+                           network_members, partner_of, partner_problem, repoint_links)
 from .reads import PartnershipFigures, partnership_figures, public_actor, submissions_per_month  # noqa: E402
 from .taxonomy import (TAXONOMIES, add_term, ensure_default_taxonomy, merge_terms, move_term,  # noqa: E402
                        rename_term, set_retired, term_counts)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import lazyload
 
 from ..models import Actor, Membership, Partnership, PartnershipPartner
 from ..partnership_fields import year_of
@@ -31,28 +32,38 @@ def find_linked(session, slugs) -> dict[str, Actor]:
     return found
 
 
+def network_problem(slug: str, holder_slug: str | None, known: dict[str, Actor]) -> str | None:
+    """Why this network cannot be one of the holder's, in French; None if it can."""
+    if slug == holder_slug:
+        return _("une fiche ne peut pas être membre d'elle-même")
+    if slug not in known:
+        return _("réseau inconnu « %(slug)s » : aucune fiche publiée ne porte cet identifiant", slug=slug)
+    return None
+
+
+def partner_problem(slug: str, holder_slug: str | None, known: dict[str, Actor]) -> str | None:
+    """Why the actor ``slug`` cannot be a partner of the holder, in French; None if it can."""
+    if slug == holder_slug:
+        return _("le partenaire ne peut pas être la fiche elle-même")
+    if slug not in known:
+        return _("aucune fiche « %(slug)s » dans l'annuaire", slug=slug)
+    return None
+
+
 def link_problems(session, data, holder_slug: str | None = None,
                   known: dict[str, Actor] | None = None) -> list[tuple[str, str]]:
     """``(field, message)`` for each network or partner that is unknown, or is the holder itself."""
     known = find_linked(session, linked_slugs(data)) if known is None else known
     problems = []
     for n in data.networks:
-        if n["network"] == holder_slug:
-            problems.append(("networks", _("une fiche ne peut pas être membre d'elle-même")))
-        elif n["network"] not in known:
-            problems.append(("networks", _("réseau inconnu « %(slug)s » : aucune fiche publiée ne porte cet "
-                                           "identifiant", slug=n["network"])))
+        message = network_problem(n["network"], holder_slug, known)
+        if message:
+            problems.append(("networks", message))
     for i, item in enumerate(data.partnerships, 1):
         for partner in item["partners"]:
-            slug = partner["actor"]
-            if slug is None:
-                continue
-            if slug == holder_slug:
-                problems.append(("partnerships", _("partenariat %(n)d : le partenaire ne peut pas être la fiche "
-                                                   "elle-même", n=i)))
-            elif slug not in known:
-                problems.append(("partnerships", _("partenariat %(n)d : aucune fiche « %(slug)s » dans l'annuaire",
-                                                   n=i, slug=slug)))
+            message = partner["actor"] and partner_problem(partner["actor"], holder_slug, known)
+            if message:
+                problems.append(("partnerships", _("partenariat %(n)d : %(message)s", n=i, message=message)))
     return problems
 
 
@@ -122,3 +133,26 @@ def repoint_links(session, drop: Actor, keep: Actor):
         PartnershipPartner.partnership_id.in_(select(Partnership.id).where(Partnership.actor_id == keep.id)))
         .values(actor_id=None).execution_options(synchronize_session=False))  # keep is not its own partner
     mark_for_index(session, holders | {m.actor_id for m in moving})
+
+
+def network_members(session, network: Actor, limit: int) -> tuple[int, list[tuple[Actor, int | None]]]:
+    """How many published actors are members of ``network`` (one COUNT), and the first ``limit`` by name."""
+    published = (Membership.network_id == network.id, Actor.status == "published")
+    count = session.scalar(select(func.count()).select_from(Membership)
+                           .join(Actor, Membership.actor_id == Actor.id).where(*published))
+    rows = session.execute(select(Actor, Membership.since).join(Membership, Membership.actor_id == Actor.id)
+                           .where(*published).order_by(Actor.name_sort, Actor.id).limit(limit)
+                           .options(lazyload("*"))).all() if count else []
+    return count, rows
+
+
+def partner_of(session, actor: Actor, limit: int) -> tuple[int, list[tuple[Partnership, Actor]]]:
+    """The partnerships of other published actors that name ``actor`` as a partner: how many, the first ones."""
+    naming = (select(PartnershipPartner.partnership_id).where(PartnershipPartner.actor_id == actor.id))
+    where = (Partnership.id.in_(naming), Actor.status == "published", Actor.id != actor.id)
+    count = session.scalar(select(func.count()).select_from(Partnership)
+                           .join(Actor, Partnership.actor_id == Actor.id).where(*where))
+    rows = session.execute(select(Partnership, Actor).join(Actor, Partnership.actor_id == Actor.id).where(*where)
+                           .order_by(Partnership.start_year.is_(None), Partnership.start_year, Actor.name_sort)
+                           .limit(limit).options(lazyload(Actor.kind))).all() if count else []
+    return count, rows

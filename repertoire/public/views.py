@@ -1,4 +1,5 @@
 from functools import partial
+from types import SimpleNamespace
 from urllib.parse import urlencode, urlsplit
 
 from flask import (Response, abort, current_app, g, flash, redirect, render_template, request, session,
@@ -10,7 +11,9 @@ from .. import geo, operations
 from ..auth import limiter, rate
 from ..config import LEGAL_SETTINGS
 from ..extensions import db
-from ..operations import public_actor
+from ..operations import find_linked, linked_slugs, network_members, partner_of, public_actor
+from ..partnership_display import sort_key as partnership_sort_key, years_text
+from ..partnership_fields import kind_label, status_label
 from ..interchange import iter_csv, iter_json
 from ..francemap import france_map
 from ..worldmap import legend as world_legend, world_map
@@ -119,8 +122,10 @@ def actor_page(slug: str):
             back = "/" + (f"?{ref.query}" if ref.query else "")
     vocab = Vocabulary(db.session)
     data = actor_to_dict(actor)
+    links = relations(actor, data)
     return render_template("actor.html", actor=data, vocab=vocab, back=back, confirmed_at=actor.confirmed_at,
-                           jsonld=organization_jsonld(data, vocab), owner_id=actor.owner_id)
+                           jsonld=organization_jsonld(data, vocab, links["networks"]), owner_id=actor.owner_id,
+                           **links)
 
 
 @bp.route("/acteurs/<slug>/signaler", methods=["GET", "POST"])
@@ -174,8 +179,26 @@ def accessibility():
     return _legal_page("legal/accessibility.html")
 
 
-def organization_jsonld(actor: dict, vocab) -> dict:
-    """schema.org Organization, for search engines and partner sites."""
+MEMBERS_SHOWN = 50
+bp.add_app_template_global(years_text, "partnership_years")
+bp.add_app_template_global(kind_label, "partnership_kind")
+bp.add_app_template_global(status_label, "partnership_status")
+
+
+def relations(actor, data: dict) -> dict:
+    """The actor's partnerships (by start), networks, members and the partnerships naming it, for its page."""
+    linked = find_linked(db.session, linked_slugs(SimpleNamespace(networks=data["networks"],
+                                                                   partnerships=data["partnerships"])))
+    members_count, members = network_members(db.session, actor, MEMBERS_SHOWN)
+    partner_of_count, naming = partner_of(db.session, actor, MEMBERS_SHOWN)
+    return {"partnerships": sorted(data["partnerships"], key=partnership_sort_key), "linked": linked,
+            "networks": [(m, linked[m["network"]]) for m in data["networks"] if m["network"] in linked],
+            "members": members, "members_count": members_count,
+            "partner_of": naming, "partner_of_count": partner_of_count}
+
+
+def organization_jsonld(actor: dict, vocab, networks=()) -> dict:
+    """schema.org Organization, for search engines and partner sites (``networks``: (membership, Actor))."""
     page = url_for("public.actor_page", slug=actor["slug"], _external=True)
     data = {
         "@context": "https://schema.org", "@type": "Organization", "@id": page, "mainEntityOfPage": page,
@@ -189,6 +212,19 @@ def organization_jsonld(actor: dict, vocab) -> dict:
     optional = {"alternateName": actor["acronym"], "description": actor["description"],
                 "email": actor["email"], "telephone": actor["phone"]}
     data.update({k: v for k, v in optional.items() if v})
+    places = {(p["locality"] or p["name"], p["country"]) for item in actor["partnerships"] for p in item["partners"]}
+    countries = set(actor["countries"])
+    data["areaServed"] += [{"@type": "Country", "name": geo.country_name(code)}
+                           for code in sorted({c for _n, c in places} - countries)]
+    data["areaServed"] += [{"@type": "Place", "name": name, "address": {"@type": "PostalAddress",
+                                                                       "addressCountry": code}}
+                           for name, code in sorted(places)]
+    if networks:
+        data["memberOf"] = [{"@type": "Organization", "name": network.name,
+                             "url": url_for("public.actor_page", slug=network.slug, _external=True)}
+                            for _membership, network in networks]
+    if actor["founded"]:
+        data["foundingDate"] = str(actor["founded"])
     if actor["postcode"]:
         data["address"]["postalCode"] = actor["postcode"]
     return data
