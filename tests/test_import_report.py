@@ -121,5 +121,5 @@ def test_a_row_without_partnerships_or_networks_columns_does_not_report_them_cha
     response = upload(coordinator_client, "name,kind,town,department\nVille Témoin,collectivite,Caen,14\n")
     report = response.get_data(as_text=True)
     assert response.status_code == 200, report[:300]
-    assert "Partenariats" not in report and "Réseaux" not in report
-    assert "inchangée" in report or "inchangé" in report
+    assert "champs modifiés" not in report
+    assert "1 fiche existante inchangée" in report

@@ -85,7 +85,7 @@ def typed(tmp_path_factory):
     refused, accepted, i = [], [], 0
     for field in FIELDS:
         if field.type in ("networks", "partnerships"):
-            continue  # rows of their own in the form, not one text box: tests/test_partnership_forms.py
+            continue  # rows of their own in the form, not one text box: tests/test_partnership_entry.py
         for how, make in HOSTILE.items():
             i += 1
             actor_id = add_actor(app, name=f"Acteur {i:03d}", acronym=f"A{i:03d}", countries="SN",

@@ -42,7 +42,7 @@ def sample(live):
     """Ids and tokens for pages that need them; a pending request and a duplicate pair."""
     app = live.app
     add_actor(app, name="Association Doublon Témoin", town="Caen", postcode="14000", department="14")
-    add_actor(app, name="Association Doublon Temoin", town="Bayeux", postcode="14400", department="14")
+    add_actor(app, name="Association Doublon Temoin", town="Caen", postcode="14000", department="14")
     add_user(app, "membre-axe@example.org", password=PASSWORD)
     member = app.test_client()
     login(member, "membre-axe@example.org", PASSWORD)
