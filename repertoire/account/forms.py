@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ..forms import HoneypotMixin
@@ -64,6 +65,6 @@ class DeleteAccountForm(FlaskForm):
 
 class NoticeForm(FlaskForm):
     mode = RadioField(_l("Nouvelles fiches de mes réseaux"), choices=[
-        ("each", _l("Un courriel par nouvelle fiche")), ("daily", _l("Un résumé quotidien")),
-        ("none", _l("Aucun courriel"))], validators=[DataRequired(REQUIRED)])
+        SelectChoice("each", _l("Un courriel par nouvelle fiche")), SelectChoice("daily", _l("Un résumé quotidien")),
+        SelectChoice("none", _l("Aucun courriel"))], validators=[DataRequired(REQUIRED)])
     submit = SubmitField(_l("Enregistrer"))
