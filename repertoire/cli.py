@@ -21,7 +21,7 @@ from .generate import generate_actors
 from .importing import check_and_import, check_import
 from .interchange import parse_file, write_csv, write_json
 from .web.transactions import unit_of_work
-from .models import ROLES, Actor
+from .models import ROLES, Actor, User
 from .serialize import actor_to_dict
 
 
@@ -371,6 +371,17 @@ def register_commands(app):
             db.session.commit()
         click.echo(_("Démonstration chargée : %(summary)s ; %(partnerships)s.", summary=_load_summary(summary, actors=True),
                      partnerships=ngettext("%(num)d partenariat", "%(num)d partenariats", held.partnerships)))
+        from .demo import demo_networks
+        production = current_app.config.get("REPERTOIRE_ENV") == "production"
+        with unit_of_work():
+            lines = demo_networks(db.session, accounts=not production)
+        if production:
+            click.echo(_("Réseaux de démonstration prêts, sans comptes : REPERTOIRE_ENV=production refuse les "
+                         "comptes de démonstration (mots de passe publics)."))
+        else:
+            click.echo(_("Réseaux de démonstration (comptes locaux, mots de passe publics) :"))
+        for line in lines:
+            click.echo(f"  {line}")
 
     @app.cli.command("remind")
     @click.option("--dry-run", is_flag=True, help="Affiche les rappels sans les envoyer.")
@@ -385,6 +396,25 @@ def register_commands(app):
         click.echo(reminders + " ; " + ngettext("%(num)d fiche ancienne sans responsable, à vérifier par l'équipe.",
                                                "%(num)d fiches anciennes sans responsable, à vérifier par l'équipe.",
                                                orphans))
+
+    @app.cli.group("notify")
+    def notify_group():
+        """Courriels aux coordinateurs des réseaux."""
+
+    @notify_group.command("digest")
+    def notify_digest_command():
+        """Envoie le résumé quotidien des nouvelles fiches aux coordinateurs qui l'ont choisi (pour cron)."""
+        from .notices import send_digest
+        from .operations.networks import coordinators_of
+        from .models import CuratingNetwork
+        network_ids = list(db.session.scalars(select(CuratingNetwork.actor_id)))
+        users = [user.id for user in coordinators_of(db.session, network_ids, mode="daily")]
+        db.session.rollback()
+        sent = 0
+        for user_id in users:  # one transaction per coordinator: a kill loses at most one digest, never doubles
+            with unit_of_work():
+                sent += bool(send_digest(db.session, db.session.get(User, user_id)))
+        click.echo(f"{sent} résumé(s) envoyé(s) sur {len(users)} coordinateur(s) au résumé quotidien.")
 
     @app.cli.group("user")
     def user_group():

@@ -371,3 +371,47 @@ Index("ix_change_request_status_created_at", ChangeRequest.status, ChangeRequest
 Index("ix_change_request_kind_created_at", ChangeRequest.kind, ChangeRequest.created_at)
 # The statistics page's flows from départements to partners' countries (migration 0013).
 Index("ix_partnership_partner_partnership_country", PartnershipPartner.partnership_id, PartnershipPartner.country)
+
+
+class CuratingNetwork(db.Model):
+    """A network actor (kind ``reseau``) that curates its own entries: coordinators and a territory."""
+
+    __tablename__ = "curating_network"
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[Actor] = relationship(lazy="joined")
+    departments: Mapped[list["NetworkDepartment"]] = relationship(
+        order_by="NetworkDepartment.department", cascade="all, delete-orphan", lazy="selectin")
+    coordinators: Mapped[list["NetworkCoordinator"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class NetworkDepartment(db.Model):
+    """A département of a curating network's territory."""
+
+    __tablename__ = "network_department"
+    network_id: Mapped[int] = mapped_column(ForeignKey("curating_network.actor_id", ondelete="CASCADE"),
+                                            primary_key=True)
+    department: Mapped[str] = mapped_column(String(3), primary_key=True, index=True)
+
+
+class NetworkCoordinator(db.Model):
+    """An account that curates a network's entries."""
+
+    __tablename__ = "network_coordinator"
+    network_id: Mapped[int] = mapped_column(ForeignKey("curating_network.actor_id", ondelete="CASCADE"),
+                                            primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class NoticeSetting(db.Model):
+    """How a network coordinator is told of new submissions: a mail each ("each"), a daily digest ("daily")
+    or not at all ("none"); the digest has mailed every request up to ``digest_through``."""
+
+    __tablename__ = "notice_setting"
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8), default="each")
+    digest_through: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SubmitField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ..forms import HoneypotMixin
@@ -60,3 +61,10 @@ class ClaimForm(FlaskForm):
 class DeleteAccountForm(FlaskForm):
     password = PasswordField(_l("Votre mot de passe, pour confirmer"), validators=[DataRequired(REQUIRED)])
     submit = SubmitField(_l("Supprimer définitivement mon compte"))
+
+
+class NoticeForm(FlaskForm):
+    mode = RadioField(_l("Nouvelles fiches de mes réseaux"), choices=[
+        SelectChoice("each", _l("Un courriel par nouvelle fiche")), SelectChoice("daily", _l("Un résumé quotidien")),
+        SelectChoice("none", _l("Aucun courriel"))], validators=[DataRequired(REQUIRED)])
+    submit = SubmitField(_l("Enregistrer"))

@@ -6,7 +6,9 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from .. import operations
-from ..auth import (actor_id_from_token, confirmation_token, failed_login, limiter, login_account_key, rate,
+from ..notices import tell_networks
+from ..operations import networks
+from ..auth import (actor_id_from_token, is_coordinator, confirmation_token, failed_login, limiter, login_account_key, rate,
                     reset_token, role_required, user_from_token)
 from ..extensions import db
 from ..forms import ActorForm, form_data
@@ -18,7 +20,7 @@ from ..web import local_path
 from . import bp
 from ..moderation.forms import ConfirmForm
 from .forms import (ChangePasswordForm, ClaimForm, DeleteAccountForm, ForgotPasswordForm, LoginForm,
-                    ResetPasswordForm, SignupForm)
+                    NoticeForm, ResetPasswordForm, SignupForm)
 
 ANYONE = ("member", "coordinator", "admin")
 
@@ -190,7 +192,24 @@ def space():
                                 .order_by(Actor.name_sort)).all()
     requests = db.session.scalars(select(ChangeRequest).where(ChangeRequest.user_id == current_user.id)
                                   .order_by(ChangeRequest.created_at.desc())).all()
-    return render_template("account/space.html", actors=actors, requests=requests)
+    notice_form = None
+    if networks.network_ids_of(db.session, current_user):
+        notice_form = NoticeForm(mode=networks.notice_mode(db.session, current_user))
+    return render_template("account/space.html", actors=actors, requests=requests, notice_form=notice_form)
+
+
+@bp.post("/mon-espace/avis")
+@role_required("coordinator")
+def notices():
+    """A network coordinator chooses how new submissions are told: a mail each, a daily digest, or none."""
+    if not networks.network_ids_of(db.session, current_user):
+        abort(403)
+    form = NoticeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    networks.set_notice_mode(db.session, current_user, form.mode.data)
+    flash(_("Votre choix est enregistré."), "success")
+    return redirect(url_for("account.space"))
 
 
 def _actor_form_page(form, errors, duplicates=(), actor=None, conflict=None):
@@ -214,10 +233,19 @@ def submit_actor():
                 return redirect(url_for("account.space"))
             duplicates = operations.find_duplicates(db.session, data)
             if not duplicates or form.not_duplicate.data:
-                operations.submit_actor(db.session, current_user, data, vocab,
-                                        message=form.no_intervention.data or "")
+                message = form.no_intervention.data or ""
+                if is_coordinator(current_user):
+                    actor = operations.coordinator_entry(db.session, current_user._get_current_object(), data, vocab,
+                                                        message)
+                    if actor.is_published:
+                        flash(_("Fiche publiée."), "success")
+                        return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
+                else:
+                    actor = operations.submit_actor(db.session, current_user, data, vocab, message=message)
+                db.session.flush()
+                tell_networks(db.session, operations.open_request(db.session, actor, "new"))
                 flash(_("Merci ! Votre fiche a été envoyée. Elle sera publiée après validation par "
-                        "l'équipe du réseau ; vous serez prévenu par courriel."), "success")
+                      "l'équipe du réseau ; vous serez prévenu par courriel."), "success")
                 return redirect(url_for("account.space"))
     return _actor_form_page(form, errors, duplicates)
 

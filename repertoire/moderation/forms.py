@@ -51,3 +51,21 @@ class UploadForm(FlaskForm):
         SelectChoice("auto", _l("Détecter d'après l'en-tête")), SelectChoice("actors", _l("Acteurs")),
         SelectChoice("partnerships", _l("Partenariats (un partenariat par ligne)"))])
     submit = SubmitField(_l("Vérifier le fichier"))
+
+
+class NetworkForm(FlaskForm):
+    network = StringField(_l("Adresse du réseau dans l'annuaire (son code, par exemple horizons-solidaires)"),
+                          validators=[DataRequired(_l("Indiquez le code du réseau.")), Length(max=100)])
+    submit = SubmitField(_l("Faire modérer ses fiches par ce réseau"))
+
+
+class TerritoryForm(FlaskForm):
+    departments = StringField(_l("Départements du territoire (codes séparés par des espaces, par exemple 14 27 50)"),
+                              validators=[Length(max=2000)])
+    submit = SubmitField(_l("Enregistrer le territoire"))
+
+
+class CoordinatorForm(FlaskForm):
+    email = StringField(_l("Adresse du compte à ajouter comme coordinateur"),
+                        validators=[DataRequired(_l("Indiquez une adresse.")), Length(max=254)])
+    submit = SubmitField(_l("Ajouter"))

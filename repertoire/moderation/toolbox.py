@@ -25,7 +25,8 @@ from ..operations.duplicates import REASONS
 from . import bp
 from .forms import ConfirmForm, MergeTermForm, RenameForm, TermForm, UploadForm
 from .paging import Page, paginate, requested_page
-from .views import COORDINATORS, FIELD_LABELS
+from .views import COORDINATORS, open_requests_count, FIELD_LABELS, check_scope, global_only, scoped
+from ..operations import networks
 
 TAXONOMY_TITLES = {"kind": _l("Types d'acteur"), "domain": _l("Domaines d'intervention"),
                    "activity": _l("Types d'activité")}
@@ -44,6 +45,7 @@ def get_term(name: str, term_id: int):
 @bp.get("/taxonomie")
 @role_required(*COORDINATORS)
 def taxonomy():
+    global_only()
     sections = []
     for name, model in operations.TAXONOMIES.items():
         terms = db.session.scalars(select(model).order_by(model.position, model.id)).all()
@@ -57,6 +59,7 @@ def taxonomy():
 @bp.post("/taxonomie/<name>/ajouter")
 @role_required(*COORDINATORS)
 def add_term(name: str):
+    global_only()
     if name not in operations.TAXONOMIES:
         abort(404)
     form = TermForm()
@@ -75,6 +78,7 @@ def add_term(name: str):
 @bp.post("/taxonomie/<name>/<int(max=2147483647):term_id>/<action>")
 @role_required(*COORDINATORS)
 def change_term(name: str, term_id: int, action: str):
+    global_only()
     term = get_term(name, term_id)
     try:
         if action == "renommer":
@@ -120,11 +124,12 @@ PER_PAGE = 50
 @role_required(*COORDINATORS)
 def duplicates():
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    total = operations.duplicate_count(db.session)
+    within = networks.scoped_actor_ids(db.session, current_user)
+    total = operations.duplicate_count(db.session, within)
     pages = max(1, -(-total // PER_PAGE))
     if page > pages:
         abort(404)
-    return render_template("moderation/duplicates.html", pairs=operations.duplicate_pairs(db.session, page, PER_PAGE),
+    return render_template("moderation/duplicates.html", pairs=operations.duplicate_pairs(db.session, page, PER_PAGE, within),
                            form=ConfirmForm(), page=page, pages=pages, total=total)
 
 
@@ -132,6 +137,8 @@ def get_pair(a_id: int, b_id: int):
     a, b = db.session.get(Actor, a_id), db.session.get(Actor, b_id)
     if a is None or b is None or a.id == b.id:
         abort(404)
+    check_scope(a.id)
+    check_scope(b.id)
     return a, b
 
 
@@ -269,6 +276,7 @@ def _show_report(report: dict, name: str, status: int = 200):
 @bp.get("/import/rapport/<name>")
 @role_required(*COORDINATORS)
 def import_report(name: str):
+    global_only()
     path = os.path.join(upload_dir(), name + REPORT)
     if not re.fullmatch(r"[A-Za-z0-9_-]{22}", name) or not os.path.exists(path):
         abort(404)
@@ -279,6 +287,7 @@ def import_report(name: str):
 @bp.route("/import", methods=["GET", "POST"])
 @role_required(*COORDINATORS)
 def import_file():
+    global_only()
     folder = upload_dir()
     form = UploadForm()
     if form.validate_on_submit():
@@ -394,18 +403,21 @@ def _import_partnerships(token: str, valid_only: bool, path: str, claimed: str):
 @bp.post("/import/<token>")
 @role_required(*COORDINATORS)
 def confirm_import(token: str):
+    global_only()
     return _import_uploaded(token, valid_only=False)
 
 
 @bp.post("/import/<token>/valides")
 @role_required(*COORDINATORS)
 def import_valid_rows(token: str):
+    global_only()
     return _import_uploaded(token, valid_only=True)
 
 
 @bp.get("/import/<token>/refusees.csv")
 @role_required(*COORDINATORS)
 def refused_file(token: str):
+    global_only()
     path = os.path.join(upload_dir(), token + REFUSED)
     if not _TOKEN.fullmatch(token) or not os.path.exists(path):
         abort(404)
@@ -418,17 +430,21 @@ def refused_file(token: str):
 @bp.get("/fraicheur")
 @role_required(*COORDINATORS)
 def freshness():
-    query = operations.stale_actors_query().options(joinedload(Actor.owner), lazyload("*"))
-    return render_template("moderation/freshness.html",
-                           paged=paginate(query, operations.stale_count(db.session), key=Actor.id))
+    query = scoped(operations.stale_actors_query(), Actor.id).options(joinedload(Actor.owner), lazyload("*"))
+    total = db.session.scalar(scoped(operations.stale_actors_query(), Actor.id)
+                              .with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
+    return render_template("moderation/freshness.html", paged=paginate(query, total, key=Actor.id))
 
 
 @bp.get("/tableau-de-bord")
 @role_required(*COORDINATORS)
 def dashboard():
-    counts = {status: n for status, n in db.session.execute(select(Actor.status, func.count()).group_by(Actor.status))}
-    queue = db.session.scalar(select(func.count()).select_from(ChangeRequest).where(ChangeRequest.status == "open"))
-    stale = operations.stale_count(db.session)
-    months = operations.submissions_per_month(db.session)
+    counts = {status: n for status, n in db.session.execute(
+        scoped(select(Actor.status, func.count()), Actor.id).group_by(Actor.status))}
+    queue = open_requests_count()
+    stale = db.session.scalar(scoped(operations.stale_actors_query(), Actor.id)
+                              .with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
+    within = networks.scoped_actor_ids(db.session, current_user)
+    months = operations.submissions_per_month(db.session, within=within)
     return render_template("moderation/dashboard.html", counts=counts, queue=queue, stale=stale, months=months,
-                           duplicates=operations.duplicate_count(db.session))
+                           duplicates=operations.duplicate_count(db.session, within))

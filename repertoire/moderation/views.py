@@ -11,6 +11,8 @@ from ..forms import ActorForm, form_data
 from ..mail import external_url, in_language_of, send_mail
 from ..partnership_display import diff_lines
 from ..models import STATUSES, Actor, ChangeRequest, Revision, User
+from ..notices import tell_owner_of_edit
+from ..operations import networks
 from ..text import fold_words
 from ..validation import Vocabulary
 from ..web.templating import FIELD_LABELS
@@ -30,9 +32,32 @@ def link_diff(fieldname: str, old, new) -> list[tuple[str, str]]:
     return diff_lines(fieldname, old, new, names)
 
 
+def scoped(query, column):
+    """``query`` restricted to the actors the current user curates (``column`` holds an actor id)."""
+    ids = networks.scoped_actor_ids(db.session, current_user)
+    return query if ids is None else query.where(column.in_(ids))
+
+
+def check_scope(actor_id: int):
+    """An actor outside the current user's networks does not exist for them."""
+    if not networks.curates(db.session, current_user, actor_id):
+        abort(404)
+
+
+def global_only():
+    """Shared matters (taxonomy, imports) are for admins and coordinators attached to no network."""
+    if networks.network_ids_of(db.session, current_user):
+        abort(403)
+
+
+@bp.app_context_processor
+def network_scope():
+    return {"bound_to_networks": lambda: bool(networks.network_ids_of(db.session, current_user))}
+
+
 def open_requests_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(ChangeRequest)
-                             .where(ChangeRequest.status == "open"))
+    return db.session.scalar(scoped(select(func.count()).select_from(ChangeRequest)
+                                    .where(ChangeRequest.status == "open"), ChangeRequest.actor_id))
 
 
 @bp.get("/")
@@ -40,7 +65,7 @@ def open_requests_count() -> int:
 def queue():
     # the row shows the actor's name and the member's address: loaded in the same query, without the
     # actor's collections
-    query = (select(ChangeRequest).where(ChangeRequest.status == "open")
+    query = (scoped(select(ChangeRequest).where(ChangeRequest.status == "open"), ChangeRequest.actor_id)
              .options(joinedload(ChangeRequest.actor).lazyload("*"), joinedload(ChangeRequest.user))
              .order_by(ChangeRequest.created_at, ChangeRequest.id))
     return render_template("moderation/queue.html", paged=paginate(query, open_requests_count()))
@@ -50,6 +75,7 @@ def get_request(request_id: int) -> ChangeRequest:
     change = db.session.get(ChangeRequest, request_id)
     if change is None:
         abort(404)
+    check_scope(change.actor_id)
     return change
 
 
@@ -153,7 +179,7 @@ def close_report(request_id: int):
 def actors():
     status = request.args.get("status", "")
     text = request.args.get("q", "").strip()
-    query = select(Actor)
+    query = scoped(select(Actor), Actor.id)
     if status in STATUSES:
         query = query.where(Actor.status == status)
     if text:
@@ -176,6 +202,7 @@ def get_actor(actor_id: int) -> Actor:
     actor = db.session.get(Actor, actor_id)
     if actor is None:
         abort(404)
+    check_scope(actor.id)
     return actor
 
 
@@ -215,6 +242,8 @@ def edit_actor(actor_id: int):
                 conflict = exc
                 form.version.data = str(exc.version)
             else:
+                if changed:
+                    tell_owner_of_edit(actor, current_user)
                 flash(_("Fiche enregistrée.") if changed else _("Aucune modification à enregistrer."), "success")
                 return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
     return render_template("moderation/actor.html", actor=actor, form=form, errors=errors, conflict=conflict,
@@ -263,6 +292,7 @@ def restore_revision(revision_id: int):
     revision = db.session.get(Revision, revision_id)
     if revision is None:
         abort(404)
+    check_scope(revision.actor_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

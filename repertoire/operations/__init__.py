@@ -20,7 +20,8 @@ from .duplicates import (dismiss_pair, duplicate_count, duplicate_pairs, final_a
 from .freshness import (confirm_still_accurate, remind_owners, reminders_due, stale_actors,  # noqa: E402
                         stale_actors_query, stale_count)
 from .importing import ActorImporter, ImportSummary, import_actors, row_outcomes  # noqa: E402
-from .moderation import (approve_request, changes_between, claim_actor, close_report, edit_own_actor,  # noqa: E402
+from .moderation import (approve_request, changes_between, claim_actor, close_report, coordinator_entry,  # noqa: E402
+                         edit_own_actor,
                          open_request, proposed_input, reject_request, report_error, submit_actor)
 from .privacy import account_data, delete_account  # noqa: E402
 from .partnerships import (apply_links, find_linked, link_problems, linked_slugs, network_problem,  # noqa: E402

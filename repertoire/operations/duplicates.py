@@ -480,14 +480,22 @@ def rebuild_pairs(session, progress=None) -> int:
     return session.scalar(select(func.count()).select_from(DuplicatePair))
 
 
-def duplicate_count(session) -> int:
+def _within(query, within):
+    """Only the pairs of two actors of ``within`` (a select of actor ids), if given."""
+    if within is None:
+        return query
+    return query.where(DuplicatePair.actor_a_id.in_(within), DuplicatePair.actor_b_id.in_(within))
+
+
+def duplicate_count(session, within=None) -> int:
     """How many likely pairs wait for a coordinator (one COUNT)."""
-    return session.scalar(select(func.count()).select_from(DuplicatePair))
+    return session.scalar(_within(select(func.count()).select_from(DuplicatePair), within))
 
 
-def duplicate_pairs(session, page: int = 1, per_page: int = 50) -> list[tuple[Actor, Actor, list[str]]]:
+def duplicate_pairs(session, page: int = 1, per_page: int = 50, within=None) -> list[tuple[Actor, Actor, list[str]]]:
     """One page of the stored likely pairs, strongest first (dismissed pairs are never stored)."""
-    rows = session.execute(select(DuplicatePair.actor_a_id, DuplicatePair.actor_b_id, DuplicatePair.reasons)
+    rows = session.execute(_within(select(DuplicatePair.actor_a_id, DuplicatePair.actor_b_id,
+                                          DuplicatePair.reasons), within)
                            .order_by(DuplicatePair.score.desc(), DuplicatePair.id)
                            .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
     actors = {a.id: a for a in session.scalars(select(Actor).where(

@@ -9,7 +9,7 @@ from ..models import Actor, ChangeRequest, User, utcnow
 from ..validation import ActorInput, Vocabulary, validate_actor
 
 from . import OperationError
-from .actors import (_lock_for_edit, set_status, actor_input, create_actor, lock_actors, publish_actor,
+from .actors import (_lock_for_edit, set_status, actor_input, actor_snapshot, create_actor, lock_actors, publish_actor,
                      record_revision, update_actor)
 
 
@@ -20,6 +20,23 @@ def submit_actor(session, user: User, data: ActorInput, vocab: Vocabulary, messa
     actor = create_actor(session, data, vocab, status="pending", user=user, action="submit")
     actor.owner = user
     session.add(ChangeRequest(kind="new", actor=actor, user=user, message=message))
+    return actor
+
+
+def coordinator_entry(session, user: User, data: ActorInput, vocab: Vocabulary, message: str = "") -> Actor:
+    """A coordinator's « Nouvelle fiche »: published at once, with no owner, when they curate it (recorded in
+    the audit log); otherwise (outside their networks) a submission like a member's, for those who curate it."""
+    from .audit import record_action
+    from .networks import curates, networks_holding
+    actor = create_actor(session, data, vocab, status="pending", user=user, action="create")
+    session.flush()
+    if not curates(session, user, actor.id):
+        actor.owner = user
+        session.add(ChangeRequest(kind="new", actor=actor, user=user, message=message))
+        return actor
+    publish_actor(session, actor, user)
+    record_action(session, user, "publish-own", actor, None, actor_snapshot(actor),
+                  networks_holding(session, actor))
     return actor
 
 

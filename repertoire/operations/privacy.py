@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
-from ..models import Actor, ChangeRequest, DuplicateDismissal, Revision, User, utcnow
+from ..models import (Actor, ChangeRequest, DuplicateDismissal, NetworkCoordinator, NoticeSetting, Revision, User,
+                      utcnow)
 from ..serialize import actor_to_dict
 
 from . import OperationError
@@ -81,6 +82,8 @@ def delete_account(session, user: User):
         revision.data = {**revision.data, "owner_id": None}
     session.execute(update(DuplicateDismissal).where(DuplicateDismissal.user_id == user.id)
                     .values(user_id=None).execution_options(**quiet))
+    session.execute(delete(NetworkCoordinator).where(NetworkCoordinator.user_id == user.id))
+    session.execute(delete(NoticeSetting).where(NoticeSetting.user_id == user.id))
     session.delete(user)
     session.flush()
     session.expire_all()

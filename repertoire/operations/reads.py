@@ -13,7 +13,7 @@ from .duplicates import merged_into
 
 # -- figures ---------------------------------------------------------------
 
-def submissions_per_month(session, months: int = 12) -> list[tuple[str, int]]:
+def submissions_per_month(session, months: int = 12, within=None) -> list[tuple[str, int]]:
     """("2026-11", n) for the last ``months`` months, oldest first, zeros included."""
     now = utcnow()
     keys = []
@@ -27,9 +27,11 @@ def submissions_per_month(session, months: int = 12) -> list[tuple[str, int]]:
     bounds.append(datetime(now.year + (now.month == 12), now.month % 12 + 1, 1, tzinfo=timezone.utc))
     in_month = [func.count().filter(ChangeRequest.created_at >= start, ChangeRequest.created_at < end)
                 for start, end in zip(bounds, bounds[1:])]
-    row = session.execute(select(*in_month).where(ChangeRequest.kind == "new",
-                                                  ChangeRequest.created_at >= bounds[0],
-                                                  ChangeRequest.created_at < bounds[-1])).one()
+    query = select(*in_month).where(ChangeRequest.kind == "new", ChangeRequest.created_at >= bounds[0],
+                                    ChangeRequest.created_at < bounds[-1])
+    if within is not None:  # a select of the actor ids a network coordinator curates
+        query = query.where(ChangeRequest.actor_id.in_(within))
+    row = session.execute(query).one()
     return list(zip(keys, (int(n or 0) for n in row)))
 
 

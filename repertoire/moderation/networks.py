@@ -1,0 +1,81 @@
+"""Admins: which networks curate their own entries, their territory and their coordinators."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import operations
+from ..auth import role_required
+from ..extensions import db
+from ..geo import department_name, resolve_department
+from ..models import Actor, CuratingNetwork
+from ..operations import networks
+from . import bp
+from .forms import ConfirmForm, CoordinatorForm, NetworkForm, TerritoryForm
+
+
+def get_curating(network_id: int) -> CuratingNetwork:
+    curating = db.session.get(CuratingNetwork, network_id)
+    if curating is None:
+        abort(404)
+    return curating
+
+
+@bp.route("/reseaux", methods=["GET", "POST"])
+@role_required("admin")
+def networks_page():
+    form = NetworkForm()
+    if form.validate_on_submit():
+        actor = db.session.scalar(select(Actor).where(Actor.slug == form.network.data.strip().lower()))
+        if actor is None:
+            form.network.errors.append(_("Aucune fiche n'a ce code."))
+        else:
+            try:
+                networks.make_curating(db.session, actor)
+            except operations.OperationError as exc:
+                form.network.errors.append(str(exc))
+            else:
+                flash(_("« %(name)s » modère désormais ses fiches : indiquez son territoire et ses "
+                        "coordinateurs.", name=actor.name), "success")
+                return redirect(url_for("moderation.network_detail", network_id=actor.id))
+    curating = db.session.scalars(select(CuratingNetwork).join(CuratingNetwork.actor)
+                                  .order_by(Actor.name_sort)).all()
+    return render_template("moderation/networks.html", curating=curating, form=form), \
+        400 if form.is_submitted() and form.errors else 200
+
+
+@bp.route("/reseaux/<int(max=2147483647):network_id>", methods=["GET", "POST"])
+@role_required("admin")
+def network_detail(network_id: int):
+    curating = get_curating(network_id)
+    territory = TerritoryForm(prefix="territory")
+    coordinator = CoordinatorForm(prefix="coordinator")
+    if request.method == "GET":
+        territory.departments.data = " ".join(d.department for d in curating.departments)
+    elif "territory-submit" in request.form and territory.validate_on_submit():
+        words = territory.departments.data.replace(",", " ").replace(";", " ").split()
+        codes = [resolve_department(word) for word in words]
+        unknown = [word for word, code in zip(words, codes) if code is None]
+        if unknown:
+            territory.departments.errors.append(_("Départements inconnus : %(codes)s", codes=", ".join(unknown)))
+        else:
+            networks.set_territory(db.session, curating, codes)
+            flash(_("Territoire enregistré."), "success")
+            return redirect(url_for("moderation.network_detail", network_id=network_id))
+    elif "coordinator-submit" in request.form and coordinator.validate_on_submit():
+        try:
+            user = networks.add_coordinator(db.session, curating, coordinator.email.data)
+        except operations.OperationError as exc:
+            coordinator.email.errors.append(str(exc))
+        else:
+            flash(_("%(email)s coordonne désormais ce réseau.", email=user.email), "success")
+            return redirect(url_for("moderation.network_detail", network_id=network_id))
+    elif "remove" in request.form and ConfirmForm().validate_on_submit():
+        networks.remove_coordinator(db.session, curating, request.form.get("remove", type=int) or 0)
+        flash(_("Coordinateur retiré de ce réseau."), "success")
+        return redirect(url_for("moderation.network_detail", network_id=network_id))
+    elif request.method == "POST" and not (territory.errors or coordinator.errors):
+        abort(400)
+    status = 400 if territory.errors or coordinator.errors else 200
+    return render_template("moderation/network.html", curating=curating, territory=territory,
+                           coordinator=coordinator, confirm_form=ConfirmForm(),
+                           department_name=department_name), status
