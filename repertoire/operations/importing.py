@@ -12,6 +12,7 @@ from .duplicates import likely_duplicates, mark_for_duplicates
 from ..validation import ActorInput, Vocabulary, actor_key
 
 from .actors import SlugAllocator, publish_actor, update_actor
+from .audit import record_action
 
 
 # -- what an import would do, row by row -------------------------------------
@@ -54,11 +55,19 @@ class ImportSummary:
 
 
 def import_actors(session, rows: list[ActorInput], vocab: Vocabulary, progress=None,
-                  batch_size: int = 1000) -> ImportSummary:
+                  batch_size: int = 1000, user=None, source: str = "") -> ImportSummary:
     """Create or update (matched on name, town and département) and publish each row."""
     importer = ActorImporter(session, vocab, batch_size)
     importer.add(rows, progress)
+    record_import(session, user, importer.summary, source)
     return importer.summary
+
+
+def record_import(session, user, summary: ImportSummary, source: str = ""):
+    """The import in the audit log: counts, the file's name; ``user`` None is the command line."""
+    record_action(session, user, "import", ("import", None, source),
+                  None, {"created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged,
+                         "file": source}, [])
 
 
 class ActorImporter:

@@ -17,7 +17,8 @@ ACTION_LABELS = {
     "update": _l("modification"), "publish": _l("publication"), "archive": _l("archivage"),
     "restore": _l("restauration"), "reject": _l("refus"), "resubmit": _l("nouvel envoi"),
     "approve-change": _l("modification validée"), "owner": _l("rattachement"),
-    "revert": _l("retour à une version antérieure"),
+    "revert": _l("retour à une version antérieure"), "undo": _l("annulation depuis le journal"),
+    "bulk-network": _l("ajout en lot à un réseau"),
 }
 KIND_LABELS = {"new": _l("Nouvelle fiche"), "change": _l("Modification proposée"), "claim": _l("Revendication"),
                "report": _l("Signalement d'erreur")}
