@@ -68,7 +68,9 @@ def _filters() -> dict:
 
 
 def _people(events) -> dict:
-    ids = {e.user_id for e in events if e.user_id is not None}
+    """Account id -> address, for the authors and the accounts acted upon."""
+    ids = {e.user_id for e in events if e.user_id is not None} | \
+        {e.target_id for e in events if e.target_type == "account" and e.target_id is not None}
     return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all()) if ids else {}
 
 
@@ -76,6 +78,12 @@ def person_label(people: dict, user_id) -> str:
     if user_id is None:
         return _("ligne de commande")
     return people.get(user_id) or _("compte supprimé n° %(id)d", id=user_id)
+
+
+def target_label(people: dict, event: AuditEvent) -> str:
+    if event.target_type == "account" and event.target_id is not None:
+        return person_label(people, event.target_id)
+    return event.target_label
 
 
 @bp.get("/journal")
@@ -94,7 +102,7 @@ def journal():
     staff = db.session.execute(select(User.id, User.email).where(User.role.in_(COORDINATORS))
                                .order_by(User.email)).all()
     return render_template("moderation/journal.html", events=events, next_url=next_url, kinds=KINDS,
-                           people=_people(events), person_label=person_label, undone=undone,
+                           people=_people(events), person_label=person_label, target_label=target_label, undone=undone,
                            undoable=operations.UNDOABLE, networks=networks, staff=staff, args=request.args,
                            first_page="avant" in request.args, latest_url=url_for("moderation.journal", **args), export_url=url_for("moderation.journal_csv", **args),
                            form=ConfirmForm())
@@ -122,7 +130,7 @@ def journal_csv():
                 writer.writerow(spreadsheet_safe({
                     "id": e.id, "date": e.created_at.isoformat(), "person": person_label(people, e.user_id),
                     "kind": e.kind, "target_type": e.target_type, "target_id": e.target_id or "",
-                    "target": e.target_label, "networks": ";".join(str(n) for n in e.networks or []),
+                    "target": target_label(people, e), "networks": ";".join(str(n) for n in e.networks or []),
                     "before": _json(e.before), "after": _json(e.after), "undoes": e.undo_of_id or ""}))
             yield buffer.getvalue()
             buffer.seek(0)
@@ -151,8 +159,10 @@ def get_event(event_id: int) -> AuditEvent:
 def journal_event(event_id: int):
     event = get_event(event_id)
     undo = db.session.scalar(select(AuditEvent).where(AuditEvent.undo_of_id == event.id))
+    people = _people([event])
     return render_template("moderation/journal_event.html", event=event, kinds=KINDS, undo=undo,
-                           person=person_label(_people([event]), event.user_id), json=_json,
+                           person=person_label(people, event.user_id), target=target_label(people, event),
+                           json=_json,
                            can_undo=event.kind in operations.UNDOABLE and undo is None, form=ConfirmForm())
 
 

@@ -38,8 +38,8 @@ def _describe(session, target) -> tuple[str, int | None, str, list[int]]:
         networks = list(session.scalars(select(Membership.network_id).where(Membership.actor_id == target.id)
                                         .order_by(Membership.position))) if target.id else []
         return "actor", target.id, target.name[:300], networks
-    if isinstance(target, User):
-        return "account", target.id, target.email, []
+    if isinstance(target, User):  # no address kept: the journal shows the account's while it exists
+        return "account", target.id, "", []
     if isinstance(target, (Kind, Domain, Activity)):
         return type(target).__tablename__, target.id, f"{target.label} ({target.slug})"[:300], []
     raise TypeError(f"no audit target for {type(target).__name__}")

@@ -37,7 +37,8 @@ def upgrade():
                     sa.Column('event_id', sa.Integer(), primary_key=True))
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("""CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-                      BEGIN RAISE EXCEPTION 'the audit log is append-only (%% refused on %%)', TG_OP, TG_TABLE_NAME;
+                      BEGIN RAISE EXCEPTION USING MESSAGE = 'the audit log is append-only (' || TG_OP
+                                                               || ' refused on ' || TG_TABLE_NAME || ')';
                       END $$""")
         for table in TABLES:
             op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
