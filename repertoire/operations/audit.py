@@ -154,13 +154,13 @@ def _undo_term_retire(session, event, user):
 
 
 def _undo_bulk_archive(session, event, user):
-    from .actors import lock_actors, set_status
+    from .actors import set_status
+    from .bulk import lock_batch
     undone = skipped = 0
     previous = dict((int(i), status) for i, status in event.before["actors"])
     ids = sorted(previous)
     for start in range(0, len(ids), 500):
-        for actor in session.scalars(select(Actor).where(Actor.id.in_(ids[start:start + 500]))):
-            lock_actors(session, actor)
+        for actor in lock_batch(session, ids[start:start + 500]):
             if actor.status == "archived" and not actor.merged_into_id:
                 set_status(session, actor, previous[actor.id], user, "undo")
                 undone += 1
@@ -171,15 +171,15 @@ def _undo_bulk_archive(session, event, user):
 
 
 def _undo_bulk_network(session, event, user):
-    from .actors import actor_input, lock_actors, update_actor
+    from .actors import actor_input, update_actor
+    from .bulk import lock_batch
     from ..validation import Vocabulary
     vocab = Vocabulary(session)
     network = session.get(Actor, event.before["network"])
     undone = skipped = 0
     ids = sorted(event.before["actors"])
     for start in range(0, len(ids), 500):
-        for actor in session.scalars(select(Actor).where(Actor.id.in_(ids[start:start + 500]))):
-            lock_actors(session, actor)
+        for actor in lock_batch(session, ids[start:start + 500]):
             data = actor_input(actor)
             kept = [n for n in data.networks if network is None or n["network"] != network.slug]
             if len(kept) == len(data.networks):

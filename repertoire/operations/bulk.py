@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..models import Actor, Membership, User
 from ..validation import Vocabulary
 
 from . import OperationError
-from .actors import actor_input, lock_actors, set_status, update_actor
+from .actors import actor_input, set_status, update_actor
 from .audit import record_action
 
 BATCH = 500
@@ -22,10 +22,20 @@ def _batches(session, ids: list[int]):
     (one transaction for all: a failure anywhere leaves nothing changed)."""
     ids = sorted(ids)
     for start in range(0, len(ids), BATCH):
-        actors = session.scalars(select(Actor).where(Actor.id.in_(ids[start:start + BATCH])).order_by(Actor.id)).all()
-        lock_actors(session, *actors)
-        yield actors
+        yield lock_batch(session, ids[start:start + BATCH])
         session.flush()
+
+
+def lock_batch(session, ids: list[int]) -> list[Actor]:
+    """Lock these actors' rows as ``lock_actors`` does, a batch at a time (in id order against deadlocks),
+    then read them afresh."""
+    if session.connection().dialect.name == "postgresql":
+        session.execute(select(Actor.id).where(Actor.id.in_(ids)).order_by(Actor.id).with_for_update())
+    else:  # SQLite: any write takes the database's one write lock
+        session.execute(update(Actor).where(Actor.id.in_(ids)).values(status=Actor.status)
+                        .execution_options(synchronize_session=False))
+    return session.scalars(select(Actor).where(Actor.id.in_(ids)).order_by(Actor.id)
+                           .execution_options(populate_existing=True)).all()
 
 
 def selection_impact(session, ids: list[int]) -> dict:
