@@ -137,6 +137,14 @@ def test_journal_filters_page_by_keyset_and_refuses_bad_values(app, coordinator_
     login(member, "m@example.org")
     assert member.get("/moderation/journal").status_code == 403
     assert member.get("/moderation/journal.csv").status_code == 403
+    some = events(app)[0].id
+    for url in (f"/moderation/journal/{some}", "/moderation/acteurs/lot?action=archiver",
+                "/moderation/taxonomie/domain/1/fusionner", "/moderation/taxonomie/domain/1/retirer"):
+        assert member.get(url).status_code == 403, url
+    for url in (f"/moderation/journal/{some}/annuler", "/moderation/acteurs/lot"):
+        token = csrf_token(member.get("/mon-espace/inscrire").get_data(as_text=True))
+        assert member.post(url, data={"action": "archiver", "csrf_token": token}).status_code == 403, url
+    assert len(events(app, "undo")) == 0
 
 
 def test_journal_csv_is_formula_safe_and_filtered(app, coordinator_client):
