@@ -129,7 +129,8 @@ def test_journal_filters_page_by_keyset_and_refuses_bad_values(app, coordinator_
     today = events(app)[-1].created_at.date().isoformat()
     assert coordinator_client.get(f"/moderation/journal?du={today}&au={today}&type=term.add") \
         .get_data(as_text=True).count("Voir l'action n°") == 50
-    for bad in ("type=nimporte", "du=hier", "reseau=-1", "personne=x", "avant=99999999999999"):
+    assert "Aucune action" in text(coordinator_client.get("/moderation/journal?type=network.other"))
+    for bad in ("type=%3Cscript%3E", "du=hier", "reseau=-1", "personne=x", "avant=99999999999999"):
         assert coordinator_client.get(f"/moderation/journal?{bad}").status_code == 400, bad
     assert app.test_client().get("/moderation/journal").status_code in (302, 401, 403)
     add_user(app, "m@example.org")

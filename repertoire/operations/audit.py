@@ -42,7 +42,12 @@ def _describe(session, target) -> tuple[str, int | None, str, list[int]]:
         return "account", target.id, "", []
     if isinstance(target, (Kind, Domain, Activity)):
         return type(target).__tablename__, target.id, f"{target.label} ({target.slug})"[:300], []
-    raise TypeError(f"no audit target for {type(target).__name__}")
+    if isinstance(target, str):
+        return "", None, target[:300], []
+    # any other model object: its table and id
+    kind = getattr(target, "__tablename__", type(target).__name__.lower())[:20]
+    label = getattr(target, "name", None) or getattr(target, "label", None) or ""
+    return kind, getattr(target, "id", None), str(label)[:300], []
 
 
 def record_action(session, user, kind, target, before, after, networks):
@@ -51,7 +56,7 @@ def record_action(session, user, kind, target, before, after, networks):
     concerns (the target actor's networks are added). Returns the event (flushed)."""
     target_type, target_id, label, own = _describe(session, target)
     concerned = list(dict.fromkeys([int(n) for n in (networks or [])] + own))
-    event = AuditEvent(created_at=utcnow(), user_id=user.id if user is not None else None, kind=kind,
+    event = AuditEvent(created_at=utcnow(), user_id=getattr(user, "id", None), kind=kind[:40],
                        target_type=target_type, target_id=target_id, target_label=label,
                        before=_plain(before), after=_plain(after), networks=concerned)
     session.add(event)
