@@ -34,6 +34,7 @@ COORDINATOR, ADMIN = "coordination@bench.invalid", "admin@bench.invalid"
 ACCOUNTS = 2000
 REVISIONS = 40
 IMPORT_ROWS = 1000
+AUDIT_EVENTS = 1_000_000  # issue 16 point 4: the journal, fast at a million events
 TARGETS = {100_000: 200, 1_000_000: 500}  # ms, issue 15 point 1
 
 
@@ -68,6 +69,7 @@ def prepare(app, directory: str, seed: int) -> dict:
         if operations.find_user(session, COORDINATOR) is None:
             _add_data(session, vocab=Vocabulary(session))
         partnerships = _add_partnerships(session, seed)
+        audit = _add_audit(session)
         actor = session.scalars(select(Actor).where(Actor.status == "published")
                                 .order_by(Actor.id.desc()).limit(1)).one()
         request_id = session.scalar(select(ChangeRequest.id).where(ChangeRequest.status == "open")
@@ -78,7 +80,7 @@ def prepare(app, directory: str, seed: int) -> dict:
         holder = session.scalar(select(Actor.slug).join(Partnership, Partnership.actor_id == Actor.id)
                                 .where(Actor.status == "published").group_by(Actor.id, Actor.slug)
                                 .order_by(func.count().desc(), Actor.id).limit(1))
-        return {"partnerships": partnerships, "holder_slug": holder, "history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
+        return {**audit, "partnerships": partnerships, "holder_slug": holder, "history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
                 "total": total, "pending": pending, "csv": csv_path, "prepare_s": time.perf_counter() - started}
 
 
@@ -182,6 +184,41 @@ def _add_partnerships(session, seed: int) -> int:
     return len(rows)
 
 
+def _add_audit(session) -> dict:
+    """A million audit events (once): a tenth concern one of ten networks, one in a hundred is by the
+    command line, spread over two years; returns what the journal's URLs need."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from repertoire.database import insert_rows
+    from repertoire.models import AuditEvent, AuditEventNetwork, User, utcnow
+
+    coordinator = session.scalar(select(User.id).where(User.email == COORDINATOR))
+    base = session.scalar(select(func.max(AuditEvent.id))) or 0
+    if session.scalar(select(func.count()).select_from(AuditEvent)) < AUDIT_EVENTS:  # else added already
+        kinds = ("actor.edit", "request.approve", "request.reject", "actor.archive", "term.rename", "import")
+        start = utcnow() - timedelta(days=730)
+        connection = session.connection()
+        step = timedelta(days=730) / AUDIT_EVENTS
+        for first in range(1, AUDIT_EVENTS + 1, 50_000):
+            events, links = [], []
+            for i in range(first, min(first + 50_000, AUDIT_EVENTS + 1)):
+                network = [1 + i % 10] if i % 10 == 0 else []
+                events.append((base + i, start + step * i, None if i % 100 == 0 else coordinator, kinds[i % len(kinds)],
+                               "actor", i % 50_000, f"Acteur {i % 50_000}", {"name": "avant"}, {"name": "après"},
+                               network))
+                links += [(n, base + i) for n in network]
+            insert_rows(connection, AuditEvent.__table__, ("id", "created_at", "user_id", "kind", "target_type",
+                                                           "target_id", "target_label", "before", "after",
+                                                           "networks"), events)
+            insert_rows(connection, AuditEventNetwork.__table__, ("network_id", "event_id"), links)
+        session.commit()
+    middle = base + AUDIT_EVENTS // 2 if base < AUDIT_EVENTS else base // 2
+    day = (utcnow() - timedelta(days=365)).date().isoformat()
+    return {"audit_middle": middle, "audit_user": coordinator, "audit_day": day}
+
+
 def pages(info: dict) -> list[dict]:
     """(label, method, url, role, N): role None is an anonymous visitor."""
     deep = max(1, info["total"] // 50 // 2)
@@ -214,6 +251,19 @@ def pages(info: dict) -> list[dict]:
     ("back-office", "import page", "/moderation/import", "coordinator", 10),
     ("back-office", f"import report ({IMPORT_ROWS} rows)", "POST /moderation/import", "coordinator", 5),
     ("back-office", f"accounts ({ACCOUNTS + 2})", "/moderation/comptes", "admin", 10),
+    ("back-office", "journal, newest", "/moderation/journal", "coordinator", 10),
+    ("back-office", "journal, deep (keyset)", f"/moderation/journal?avant={info['audit_middle']}", "coordinator", 10),
+    ("back-office", "journal by kind", "/moderation/journal?type=term.rename", "coordinator", 10),
+    ("back-office", "journal by person, deep", f"/moderation/journal?personne={info['audit_user']}"
+     f"&avant={info['audit_middle']}", "coordinator", 10),
+    ("back-office", "journal by command line", "/moderation/journal?personne=cli", "coordinator", 10),
+    ("back-office", "journal by network", "/moderation/journal?reseau=1", "coordinator", 10),
+    ("back-office", "journal, one day a year ago", f"/moderation/journal?du={info['audit_day']}"
+     f"&au={info['audit_day']}", "coordinator", 10),
+    ("back-office", "journal, one day, by kind", f"/moderation/journal?du={info['audit_day']}"
+     f"&au={info['audit_day']}&type=import", "coordinator", 10),
+    ("back-office", "journal.csv (one kind, streamed)", "/moderation/journal.csv?type=term.rename",
+     "coordinator", 3),
     ("back-office", f"history ({REVISIONS + 1} revisions)",
      f"/moderation/acteurs/{info['history_actor']}/historique", "coordinator", 10),
     ]

@@ -100,14 +100,14 @@ def published_actors():
         db.session.expunge_all()
 
 
-def load_file(parsed, dry_run: bool, label: str = "Import"):
+def load_file(parsed, dry_run: bool, label: str = "Import", source: str = ""):
     """Check every row of ``parsed``; unless ``dry_run`` or errors, import them all and commit."""
     processes = min(4, os.cpu_count() or 1)
     if dry_run:
         with progress(len(parsed.rows), "Vérification") as bar:
             return check_import(db.session, parsed, bar, processes=processes), None
     with progress(len(parsed.rows), label) as bar:
-        check, summary = check_and_import(db.session, parsed, bar, processes=processes)
+        check, summary = check_and_import(db.session, parsed, bar, processes=processes, source=source)
     if summary is None:
         db.session.rollback()
         return check, None
@@ -151,7 +151,7 @@ def register_commands(app):
         parsed = parse_file(file)
         if parsed.detected:
             click.echo(parsed.detected, err=True)  # stderr: stdout stays "line N: reason" or the summary
-        check, summary = load_file(parsed, dry_run)
+        check, summary = load_file(parsed, dry_run, source=os.path.basename(file))
         if not check.ok:
             _refuse(check)
         if summary is None:

@@ -170,8 +170,8 @@ def report_rows(parsed: ParsedFile, check: ImportCheck) -> list[list]:
     return rows
 
 
-def check_and_import(session, parsed: ParsedFile, progress=None, processes: int = 1, batch_size: int = 1000
-                     ) -> tuple[ImportCheck, operations.ImportSummary | None]:
+def check_and_import(session, parsed: ParsedFile, progress=None, processes: int = 1, batch_size: int = 1000,
+                     user=None, source: str = "") -> tuple[ImportCheck, operations.ImportSummary | None]:
     """``check_import`` then ``apply_import`` in one pass: rows are written as soon as checked.
 
     The writing overlaps the checking (done by other processes when
@@ -203,6 +203,7 @@ def check_and_import(session, parsed: ParsedFile, progress=None, processes: int 
         check.errors.sort()
         return check, None
     importer.finish()
+    operations.record_import(session, user, importer.summary, source)
     check.to_update = importer.summary.updated + importer.summary.unchanged
     check.to_create = importer.summary.created
     return check, importer.summary
@@ -282,10 +283,11 @@ def refused_rows(parsed: ParsedFile, check: ImportCheck) -> tuple[list[str], lis
     return columns + ["motif"], rows
 
 
-def apply_import(session, check: ImportCheck, progress=None, valid_only: bool = False) -> operations.ImportSummary:
+def apply_import(session, check: ImportCheck, progress=None, valid_only: bool = False, user=None,
+                 source: str = "") -> operations.ImportSummary:
     """Import a check without errors, or only its valid rows with ``valid_only`` (the caller commits)."""
     if not check.ok and not valid_only:
         raise operations.OperationError(_("Le fichier contient des lignes invalides : rien n'a été importé."))
     progress = progress or _Silent()
     return operations.import_actors(session, [d for _, d in check.valid], Vocabulary(session),
-                                    progress=progress.update)
+                                    progress=progress.update, user=user, source=source)

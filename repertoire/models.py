@@ -361,6 +361,36 @@ class IndexPosition(db.Model):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+
+class AuditEvent(db.Model):
+    """One coordinator's or admin's action: who, when, what, before/after. Append-only: the database
+    refuses UPDATE and DELETE on it (triggers of migration 0014). No foreign keys, so that deleting an
+    account or an actor never has to touch it; ``user_id`` None is the command line."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(20), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    target_label: Mapped[str] = mapped_column(String(300), default="")
+    before: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
+    networks: Mapped[list] = mapped_column(JSON, default=list)  # network actor ids
+    undo_of_id: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)  # one undo per event
+
+
+class AuditEventNetwork(db.Model):
+    """The networks an event concerns, one row each, for the journal's network filter."""
+
+    __tablename__ = "audit_event_network"
+
+    network_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 # Indexes the back-office lists and counts read through (migration 0010).
 Index("ix_actor_status_name_sort", Actor.status, Actor.name_sort)
 Index("ix_actor_status_confirmed_at", Actor.status, Actor.confirmed_at)
@@ -415,3 +445,8 @@ class NoticeSetting(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     mode: Mapped[str] = mapped_column(String(8), default="each")
     digest_through: Mapped[int] = mapped_column(Integer, default=0)
+
+
+Index("ix_audit_event_user_id_id", AuditEvent.user_id, AuditEvent.id)
+Index("ix_audit_event_kind_id", AuditEvent.kind, AuditEvent.id)
+Index("ix_audit_event_target", AuditEvent.target_type, AuditEvent.target_id)

@@ -86,6 +86,9 @@ ROUTES = {  # every back-office endpoint: what it needs
     "moderation.taxonomy": SHARED, "moderation.add_term": SHARED, "moderation.change_term": SHARED,
     "moderation.import_file": SHARED, "moderation.confirm_import": SHARED,
     "moderation.import_valid_rows": SHARED, "moderation.refused_file": SHARED, "moderation.import_report": SHARED,
+    "moderation.journal": SHARED, "moderation.journal_csv": SHARED, "moderation.journal_event": SHARED,
+    "moderation.undo_event": SHARED, "moderation.confirm_term": SHARED, "moderation.bulk": SHARED,
+    "moderation.bulk_apply": SHARED,
     "moderation.users": ADMIN, "moderation.networks_page": ADMIN, "moderation.network_detail": ADMIN,
 }
 ROLES = {  # who: (the account, what each kind of route answers them about network A's entries)

@@ -65,7 +65,8 @@ def add_term(name: str):
     form = TermForm()
     if form.validate_on_submit():
         try:
-            term = operations.add_term(db.session, name, form.label.data, form.slug.data, form.label_en.data)
+            term = operations.add_term(db.session, name, form.label.data, form.slug.data, form.label_en.data,
+                                       user=current_user)
         except operations.OperationError as exc:
             flash(str(exc), "error")
         else:
@@ -85,17 +86,17 @@ def change_term(name: str, term_id: int, action: str):
             form = RenameForm()
             if not form.validate_on_submit():
                 raise operations.OperationError(_("Indiquez un libellé."))
-            operations.rename_term(db.session, name, term, form.label.data, form.label_en.data)
+            operations.rename_term(db.session, name, term, form.label.data, form.label_en.data, user=current_user)
             message = _("Libellé modifié ; le code « %(slug)s » ne change pas.", slug=term.slug)
         elif action in ("monter", "descendre"):
             if not ConfirmForm().validate_on_submit():
                 abort(400)
-            operations.move_term(db.session, name, term, -1 if action == "monter" else 1)
+            operations.move_term(db.session, name, term, -1 if action == "monter" else 1, user=current_user)
             message = _("Ordre modifié.")
         elif action in ("retirer", "retablir"):
             if not ConfirmForm().validate_on_submit():
                 abort(400)
-            operations.set_retired(db.session, name, term, action == "retirer")
+            operations.set_retired(db.session, name, term, action == "retirer", user=current_user)
             message = _("« %(label)s » n'est plus proposé dans les formulaires.", label=term.label) \
                 if action == "retirer" else _("« %(label)s » est de nouveau proposé.", label=term.label)
         elif action == "fusionner":
@@ -357,7 +358,8 @@ def _import_uploaded(token: str, valid_only: bool):
         elif not check.ok:
             os.remove(claimed)
             return _report(check, parsed, None, token, 400)
-        summary = apply_import(db.session, check, valid_only=valid_only)
+        summary = apply_import(db.session, check, valid_only=valid_only, user=current_user,
+                               source=token)
         db.session.commit()
     except BaseException:
         if os.path.exists(claimed):

@@ -179,11 +179,7 @@ def close_report(request_id: int):
 def actors():
     status = request.args.get("status", "")
     text = request.args.get("q", "").strip()
-    query = scoped(select(Actor), Actor.id)
-    if status in STATUSES:
-        query = query.where(Actor.status == status)
-    if text:
-        query = query.where(Actor.name_sort.contains(fold_words(text)))
+    query = filtered_actors(status, text)
     sort = request.args.get("sort", "name")
     if sort not in actor_fields.SORTABLE:
         sort = "name"
@@ -196,6 +192,16 @@ def actors():
     shown = [name for name in actor_fields.SORTABLE if name not in ("name", "town")]  # columns of their own
     return render_template("moderation/actors.html", paged=paged, status=status, q=text, statuses=STATUSES,
                            sort=sort, sortable=actor_fields.SORTABLE, shown=shown)
+
+
+def filtered_actors(status: str, text: str):
+    """The actors list's selection (also the one bulk actions act on), within the user's networks."""
+    query = scoped(select(Actor), Actor.id)
+    if status in STATUSES:
+        query = query.where(Actor.status == status)
+    if text:
+        query = query.where(Actor.name_sort.contains(fold_words(text)))
+    return query
 
 
 def get_actor(actor_id: int) -> Actor:

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..models import ROLES, User, utcnow
 
 from . import OperationError
+from .audit import record_action
 
 
 # -- accounts --------------------------------------------------------------
@@ -33,6 +34,8 @@ def create_user(session, email: str, password: str, role: str = "member",
                 confirmed_at=utcnow() if confirmed else None, locale=locale)
     session.add(user)
     session.flush()
+    if role != "member":  # accounts with rights are made by an admin, on the command line
+        record_action(session, None, "account.create", user, None, {"role": role}, [])
     return user
 
 
@@ -87,6 +90,8 @@ def set_role(session, user: User, role: str, acting: User):
         raise OperationError(_("Rôle inconnu."))
     if user.id == acting.id and role != "admin":
         raise OperationError(_("Vous ne pouvez pas retirer vos propres droits d'administration."))
+    if user.role != role:
+        record_action(session, acting, "account.role", user, {"role": user.role}, {"role": role}, [])
     user.role = role
 
 
@@ -94,4 +99,7 @@ def set_active(session, user: User, active: bool, acting: User):
     """Close or reopen an account (a closed one cannot log in; its entries stay)."""
     if user.id == acting.id and not active:
         raise OperationError(_("Vous ne pouvez pas fermer votre propre compte."))
+    if user.active != active:
+        record_action(session, acting, "account.activate" if active else "account.close", user,
+                      {"active": user.active}, {"active": active}, [])
     user.active = active

@@ -10,6 +10,7 @@ from ..text import slugify, sort_key
 from ..validation import ActorInput, Vocabulary, validate_actor
 
 from . import OperationError
+from .audit import record_action
 from .partnerships import apply_links
 
 
@@ -160,7 +161,11 @@ def _lock_for_edit(session, actor: Actor, version: int | None):
 def edit_actor(session, actor: Actor, data: ActorInput, vocab: Vocabulary, user: User, version: int | None) -> bool:
     """A coordinator's edit of the form opened on ``version``; return whether anything changed."""
     _lock_for_edit(session, actor, version)
-    return update_actor(session, actor, data, vocab, user)
+    before, was = actor_snapshot(actor), [m.network_id for m in actor.memberships]
+    changed = update_actor(session, actor, data, vocab, user)
+    if changed:  # the networks it left are concerned too
+        record_action(session, user, "actor.edit", actor, before, actor_snapshot(actor), was)
+    return changed
 
 
 def set_status(session, actor: Actor, status: str, user: User | None, action: str) -> bool:
@@ -183,12 +188,16 @@ def publish_actor(session, actor: Actor, user: User | None = None):
 
 
 def archive_actor(session, actor: Actor, user: User | None = None):
-    set_status(session, actor, "archived", user, "archive")
+    before = actor.status
+    if set_status(session, actor, "archived", user, "archive"):
+        record_action(session, user, "actor.archive", actor, {"status": before}, {"status": "archived"}, [])
 
 
 def restore_actor(session, actor: Actor, user: User | None = None):
     """Bring an archived (or rejected) actor back to the public directory."""
-    set_status(session, actor, "published", user, "restore")
+    before = actor.status
+    if set_status(session, actor, "published", user, "restore"):
+        record_action(session, user, "actor.restore", actor, {"status": before}, {"status": "published"}, [])
 
 
 def restore_revision(session, revision: Revision, vocab: Vocabulary, user: User) -> bool:
@@ -198,4 +207,9 @@ def restore_revision(session, revision: Revision, vocab: Vocabulary, user: User)
     if errors:
         raise OperationError(_("Cette version ne peut plus être restaurée : %(why)s",
                                why=errors[0][1]))
-    return update_actor(session, revision.actor, data, vocab, user, action="revert")
+    actor = revision.actor
+    before, was = actor_snapshot(actor), [m.network_id for m in actor.memberships]
+    changed = update_actor(session, actor, data, vocab, user, action="revert")
+    if changed:
+        record_action(session, user, "actor.revert", actor, before, actor_snapshot(actor), was)
+    return changed

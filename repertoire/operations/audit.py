@@ -1,6 +1,229 @@
-"""The audit log of coordinators' and admins' actions (built by the audit log's own work; a no-op here)."""
+"""The audit log: every coordinator's and admin's action, append-only; undoing the actions that can be undone."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, false, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from ..models import (Activity, Actor, AuditEvent, AuditEventNetwork, ChangeRequest, Domain, Kind, Membership,
+                      User, utcnow)
+
+from . import OperationError
+
+UNDO_LOCK = 0x554E444F  # PostgreSQL advisory lock key (with the event id) serialising undos
+UNDOABLE = ("term.merge", "term.retire", "bulk.archive", "bulk.network")
+
+
+def _plain(value):
+    """A JSON-safe copy (dates as ISO strings)."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
+
+
+def _describe(session, target) -> tuple[str, int | None, str, list[int]]:
+    """(type, id, label, networks of the target actor) of what an action was about."""
+    if target is None:
+        return "", None, "", []
+    if isinstance(target, tuple):
+        kind, target_id, label = target
+        return kind, target_id, str(label)[:300], []
+    if isinstance(target, ChangeRequest):
+        kind, target_id, label, networks = _describe(session, target.actor)
+        return "request", target.id, label, networks
+    if isinstance(target, Actor):
+        networks = list(session.scalars(select(Membership.network_id).where(Membership.actor_id == target.id)
+                                        .order_by(Membership.position))) if target.id else []
+        return "actor", target.id, target.name[:300], networks
+    if isinstance(target, User):  # no address kept: the journal shows the account's while it exists
+        return "account", target.id, "", []
+    if isinstance(target, (Kind, Domain, Activity)):
+        return type(target).__tablename__, target.id, f"{target.label} ({target.slug})"[:300], []
+    if isinstance(target, str):
+        return "", None, target[:300], []
+    # any other model object: its table and id
+    kind = getattr(target, "__tablename__", type(target).__name__.lower())[:20]
+    label = getattr(target, "name", None) or getattr(target, "label", None) or ""
+    return kind, getattr(target, "id", None), str(label)[:300], []
 
 
 def record_action(session, user, kind, target, before, after, networks):
-    """Record that ``user`` did ``kind`` to ``target`` (values ``before`` and ``after``), within ``networks``
-    (the ids of the curating networks concerned). A no-op until the audit log exists."""
+    """Record one action: who (``user``, None for the command line), what (``kind``, ``target``: a model
+    object or ``(type, id, label)``), the values ``before`` and ``after`` (JSON), the network actor ids it
+    concerns (the target actor's networks are added). Returns the event (flushed)."""
+    target_type, target_id, label, own = _describe(session, target)
+    concerned = list(dict.fromkeys([int(n) for n in (networks or [])] + own))
+    event = AuditEvent(created_at=utcnow(), user_id=getattr(user, "id", None), kind=kind[:40],
+                       target_type=target_type, target_id=target_id, target_label=label,
+                       before=_plain(before), after=_plain(after), networks=concerned)
+    session.add(event)
+    session.flush()
+    session.add_all(AuditEventNetwork(network_id=n, event_id=event.id) for n in concerned)
+    return event
+
+
+def is_undone(session, event: AuditEvent) -> bool:
+    return session.scalar(select(exists().where(AuditEvent.undo_of_id == event.id)))
+
+
+def can_undo(session, event: AuditEvent) -> bool:
+    return event.kind in UNDOABLE and not is_undone(session, event)
+
+
+def undo_event(session, event: AuditEvent, user: User) -> AuditEvent:
+    """Undo ``event`` once; the undo is itself an event. Actors changed again since the event keep their
+    later values (they are counted as ``skipped`` in the undo's ``after``).
+
+    The undo event's ``undo_of_id`` is unique: of two undos at once, the second fails on writing it and
+    its transaction, changes included, is rolled back by the caller."""
+    if event.kind not in UNDOABLE:
+        raise OperationError(_("Cette action ne peut pas être annulée."))
+    _lock_undos(session, event)
+    if is_undone(session, event):
+        raise OperationError(_("Cette action a déjà été annulée."))
+    undone, skipped = _UNDO[event.kind](session, event, user)
+    undo = AuditEvent(created_at=utcnow(), user_id=user.id, kind="undo", target_type=event.target_type,
+                      target_id=event.target_id, target_label=event.target_label,
+                      before={"event": event.id, "kind": event.kind}, after={"undone": undone, "skipped": skipped},
+                      networks=list(event.networks or []), undo_of_id=event.id)
+    session.add(undo)
+    try:
+        session.flush()
+    except IntegrityError:  # undone by another request meanwhile: the caller rolls everything back
+        raise OperationError(_("Cette action a déjà été annulée.")) from None
+    session.add_all(AuditEventNetwork(network_id=n, event_id=undo.id) for n in undo.networks)
+    session.flush()
+    return undo
+
+
+def _lock_undos(session, event: AuditEvent):
+    """Hold the undos of ``event`` until this transaction ends: a second one waits, then finds it undone."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key, :event)"), {"key": UNDO_LOCK, "event": event.id})
+    else:  # SQLite: a write takes the database's one write lock (this one changes no row: the triggers allow it)
+        connection.execute(update(AuditEvent).where(AuditEvent.id == event.id, false()).values(kind=AuditEvent.kind))
+
+
+def _undo_term_merge(session, event, user):
+    from .actors import actor_input, update_actor
+    from .taxonomy import TAXONOMIES
+    from ..validation import Vocabulary
+    name = event.before["taxonomy"]
+    model = TAXONOMIES[name]
+    source = session.scalar(select(model).where(model.slug == event.before["source"]))
+    target = session.scalar(select(model).where(model.slug == event.before["target"]))
+    source.retired = event.before.get("source_retired", False)
+    session.flush()
+    vocab = Vocabulary(session)
+    had_target = set(event.before.get("had_target", []))
+    undone = skipped = 0
+    for actor_id in event.before["actors"]:
+        actor = session.get(Actor, actor_id)
+        data = actor_input(actor) if actor is not None else None
+        if data is None:
+            skipped += 1
+            continue
+        if name == "kind":
+            if data.kind != target.slug:
+                skipped += 1
+                continue
+            data.kind = source.slug
+        else:
+            field = "domains" if name == "domain" else "activities"
+            values = getattr(data, field)
+            if target.slug not in values or source.slug in values:
+                skipped += 1
+                continue
+            values = values + [source.slug]
+            if actor_id not in had_target:
+                values.remove(target.slug)
+            order = list(vocab.terms[name])
+            setattr(data, field, sorted(values, key=order.index))
+        update_actor(session, actor, data, vocab, user, action="undo")
+        undone += 1
+    return undone, skipped
+
+
+def _undo_term_retire(session, event, user):
+    from .taxonomy import TAXONOMIES
+    model = TAXONOMIES[event.before["taxonomy"]]
+    term = session.get(model, event.target_id)
+    if term is None or not term.retired:
+        return 0, 1
+    term.retired = False
+    return 1, 0
+
+
+def _undo_bulk_archive(session, event, user):
+    from .actors import set_status
+    from .bulk import lock_batch
+    undone = skipped = 0
+    previous = dict((int(i), status) for i, status in event.before["actors"])
+    ids = sorted(previous)
+    for start in range(0, len(ids), 500):
+        for actor in lock_batch(session, ids[start:start + 500]):
+            if actor.status == "archived" and not actor.merged_into_id:
+                set_status(session, actor, previous[actor.id], user, "undo")
+                undone += 1
+            else:
+                skipped += 1
+        session.flush()
+    return undone, len(ids) - undone
+
+
+def _undo_bulk_network(session, event, user):
+    from .actors import actor_input, update_actor
+    from .bulk import lock_batch
+    from ..validation import Vocabulary
+    vocab = Vocabulary(session)
+    network = session.get(Actor, event.before["network"])
+    undone = skipped = 0
+    ids = sorted(event.before["actors"])
+    for start in range(0, len(ids), 500):
+        for actor in lock_batch(session, ids[start:start + 500]):
+            data = actor_input(actor)
+            kept = [n for n in data.networks if network is None or n["network"] != network.slug]
+            if len(kept) == len(data.networks):
+                skipped += 1
+                continue
+            data.networks = kept
+            update_actor(session, actor, data, vocab, user, action="undo")
+            undone += 1
+        session.flush()
+    return undone, len(ids) - undone
+
+
+_UNDO = {"term.merge": _undo_term_merge, "term.retire": _undo_term_retire,
+         "bulk.archive": _undo_bulk_archive, "bulk.network": _undo_bulk_network}
+
+
+# -- reading the log ---------------------------------------------------------
+
+def audit_query(network: int | None = None, user: int | str | None = None, kind: str | None = None,
+                since: datetime | None = None, until: datetime | None = None, before: int | None = None):
+    """The events matching the filters, newest first, for keyset paging (``before``: the last id shown).
+
+    Each filter has its index ending in the id: (network, event), (user, id), (kind, id), created_at.
+    ``user`` "cli" is the command line."""
+    query = select(AuditEvent)
+    if network is not None:
+        query = query.join(AuditEventNetwork, AuditEventNetwork.event_id == AuditEvent.id).where(
+            AuditEventNetwork.network_id == network)
+    if user == "cli":
+        query = query.where(AuditEvent.user_id.is_(None))
+    elif user is not None:
+        query = query.where(AuditEvent.user_id == user)
+    if kind:
+        query = query.where(AuditEvent.kind == kind)
+    if since is not None:
+        query = query.where(AuditEvent.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.created_at < until)
+    key = AuditEventNetwork.event_id if network is not None else AuditEvent.id  # walk the filter's index
+    if before is not None:
+        query = query.where(key < before)
+    return query.order_by(key.desc())

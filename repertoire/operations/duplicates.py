@@ -13,14 +13,17 @@ from sqlalchemy.orm import Session
 
 from ..actor_fields import LIST_FIELDS, MERGEABLE
 from ..database import insert_rows
-from ..models import Actor, ChangeRequest, DuplicateDismissal, DuplicateKey, DuplicatePair, User, utcnow
+from ..models import (Actor, ChangeRequest, DuplicateDismissal, DuplicateKey, DuplicatePair, Membership, User,
+                      utcnow)
 from ..search.outbox import LOG_LOCK
 from ..text import fold_words
 from ..validation import ActorInput, Vocabulary
 
 from . import OperationError
 from .partnerships import repoint_links
-from .actors import actor_input, check_version, lock_actors, record_revision, set_status, update_actor
+from .actors import (actor_input, actor_snapshot, check_version, lock_actors, record_revision, set_status,
+                     update_actor)
+from .audit import record_action
 
 
 # -- the detector -----------------------------------------------------------
@@ -508,6 +511,8 @@ def dismiss_pair(session, a: Actor, b: Actor, user: User | None):
     low, high = sorted((a.id, b.id))
     if (low, high) not in dismissed_pairs(session):
         session.add(DuplicateDismissal(actor_a_id=low, actor_b_id=high, user_id=user.id if user else None))
+        record_action(session, user, "duplicate.dismiss", ("pair", low, f"{a.name} / {b.name}"),
+                      None, {"actors": [low, high]}, _networks_of(session, a, b))
     session.execute(delete(DuplicatePair).where(DuplicatePair.actor_a_id == low, DuplicatePair.actor_b_id == high))
 
 
@@ -533,6 +538,8 @@ def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], use
             check_version(session, actor, version)
     vocab = Vocabulary(session)
     mine, theirs = actor_input(keep).as_dict(), actor_input(drop).as_dict()
+    before = {"kept": actor_snapshot(keep), "merged": {**actor_snapshot(drop), "id": drop.id}}
+    networks = _networks_of(session, keep, drop)
     values = {}
     for field in MERGEABLE:
         choice = choices.get(field, "keep")
@@ -563,7 +570,14 @@ def merge_actors(session, keep: Actor, drop: Actor, choices: dict[str, str], use
         request.status = "withdrawn"
         request.reason = _("Fiche fusionnée avec « %(name)s ».", name=keep.name)
     session.flush()
+    record_action(session, user, "actor.merge", keep, before, {"kept": actor_snapshot(keep), "choices": choices},
+                  networks)
     return keep
+
+
+def _networks_of(session, *actors: Actor) -> list[int]:
+    return list(dict.fromkeys(session.scalars(select(Membership.network_id)
+                                              .where(Membership.actor_id.in_([a.id for a in actors])))))
 
 
 def _claims_for_kept(session, keep: Actor, drop: Actor):

@@ -14,6 +14,7 @@ from ..validation import ActorInput, Vocabulary, actor_key
 from . import OperationError
 from .actors import SlugAllocator, actor_input, publish_actor, update_actor
 from .partnerships import apply_links, find_linked, linked_slugs
+from .audit import record_action
 
 
 # -- what an import would do, row by row -------------------------------------
@@ -57,12 +58,20 @@ class ImportSummary:
 
 
 def import_actors(session, rows: list[ActorInput], vocab: Vocabulary, progress=None,
-                  batch_size: int = 1000) -> ImportSummary:
+                  batch_size: int = 1000, user=None, source: str = "") -> ImportSummary:
     """Create or update (matched on name, town and département) and publish each row."""
     importer = ActorImporter(session, vocab, batch_size)
     importer.add(rows, progress)
     importer.finish()
+    record_import(session, user, importer.summary, source)
     return importer.summary
+
+
+def record_import(session, user, summary: ImportSummary, source: str = ""):
+    """The import in the audit log: counts, the file's name; ``user`` None is the command line."""
+    record_action(session, user, "import", ("import", None, source),
+                  None, {"created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged,
+                         "file": source}, [])
 
 
 class ActorImporter:

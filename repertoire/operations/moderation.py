@@ -9,6 +9,7 @@ from ..models import Actor, ChangeRequest, User, utcnow
 from ..validation import ActorInput, Vocabulary, validate_actor
 
 from . import OperationError
+from .audit import record_action
 from .actors import (_lock_for_edit, set_status, actor_input, actor_snapshot, create_actor, lock_actors, publish_actor,
                      record_revision, update_actor)
 
@@ -145,6 +146,7 @@ def close_report(session, request: ChangeRequest, moderator: User):
     if request.kind != "report":
         raise OperationError(_("Seul un signalement se clôt ; une demande s'accepte ou se refuse."))
     _close_request(session, request, moderator, "closed")
+    record_action(session, moderator, "report.close", request, {"status": "open"}, {"status": "closed"}, [])
 
 
 def approve_request(session, request: ChangeRequest, moderator: User, vocab: Vocabulary):
@@ -157,6 +159,7 @@ def approve_request(session, request: ChangeRequest, moderator: User, vocab: Voc
             raise OperationError(_("La modification proposée n'est plus valide : %(why)s", why=errors[0][1]))
     _close_request(session, request, moderator, "approved")
     actor = request.actor
+    before = actor_snapshot(actor)
     if request.kind == "new":
         publish_actor(session, actor, moderator)
     elif request.kind == "change":
@@ -166,6 +169,8 @@ def approve_request(session, request: ChangeRequest, moderator: User, vocab: Voc
     elif request.kind == "claim":
         actor.owner_id = request.user_id
         record_revision(session, actor, moderator, "owner")
+    record_action(session, moderator, "request.approve", request, before,
+                  {**actor_snapshot(actor), "request": request.kind}, [])
 
 
 def reject_request(session, request: ChangeRequest, moderator: User, reason: str):
@@ -175,8 +180,11 @@ def reject_request(session, request: ChangeRequest, moderator: User, reason: str
     if not reason:
         raise OperationError(_("Indiquez la raison du refus : elle sera envoyée au demandeur."))
     _close_request(session, request, moderator, "rejected", reason=reason)
+    before = {"status": request.actor.status}
     if request.kind == "new" and request.actor.status == "pending":
         set_status(session, request.actor, "rejected", moderator, "reject")
+    record_action(session, moderator, "request.reject", request, before,
+                  {"status": request.actor.status, "request": request.kind, "reason": reason}, [])
 
 
 def changes_between(before: dict | None, after: dict) -> list[tuple[str, object, object]]:

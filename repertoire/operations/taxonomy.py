@@ -6,13 +6,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .. import taxonomy
-from ..models import STATUSES, Activity, Actor, Domain, Kind, User, actor_activity, actor_domain
+from ..models import STATUSES, Activity, Actor, Domain, Kind, Membership, User, actor_activity, actor_domain
 from ..search import mark_for_index
 from ..text import slugify
 from ..validation import Vocabulary
 
 from . import OperationError
 from .actors import actor_input, update_actor
+from .audit import record_action
 
 
 # -- taxonomy --------------------------------------------------------------
@@ -70,7 +71,7 @@ def term_counts(session, name: str) -> dict[int, tuple[int, int]]:
     return {term_id: tuple(counts[term_id]) for term_id in session.scalars(select(model.id))}
 
 
-def add_term(session, name: str, label: str, slug: str = "", label_en: str = ""):
+def add_term(session, name: str, label: str, slug: str = "", label_en: str = "", user: User | None = None):
     model = TAXONOMIES[name]
     label = " ".join(label.split())
     label_en = " ".join((label_en or "").split()) or None
@@ -83,35 +84,74 @@ def add_term(session, name: str, label: str, slug: str = "", label_en: str = "")
     term = model(slug=slug, label=label, label_en=label_en, position=position)
     session.add(term)
     session.flush()
+    record_action(session, user, "term.add", term, None, _term_values(name, term), [])
     return term
 
 
-def rename_term(session, name: str, term, label: str, label_en: str = ""):
+def _term_values(name: str, term) -> dict:
+    return {"taxonomy": name, "slug": term.slug, "label": term.label, "label_en": term.label_en,
+            "position": term.position, "retired": term.retired}
+
+
+def rename_term(session, name: str, term, label: str, label_en: str = "", user: User | None = None):
     """New labels, same slug; the actors using it are reindexed (French labels are searchable)."""
     label = " ".join(label.split())
     if not label:
         raise OperationError(_("Indiquez un libellé."))
+    before = _term_values(name, term)
     term.label_en = " ".join((label_en or "").split()) or None
     if label != term.label:
         term.label = label
         mark_for_index(session, _actor_ids_with(session, name, term))
+    if _term_values(name, term) != before:
+        record_action(session, user, "term.rename", term, before, _term_values(name, term), [])
 
 
-def move_term(session, name: str, term, offset: int):
+def move_term(session, name: str, term, offset: int, user: User | None = None):
     """Move a term up (-1) or down (+1) in the lists."""
     model = TAXONOMIES[name]
     terms = list(session.scalars(select(model).order_by(model.position, model.id)))
     index = terms.index(term)
+    before = [t.slug for t in terms]
     other = index + offset
     if 0 <= other < len(terms):
         terms[index], terms[other] = terms[other], terms[index]
     for position, item in enumerate(terms):
         item.position = position
+    if [t.slug for t in terms] != before:
+        record_action(session, user, "term.move", term, {"taxonomy": name, "order": before},
+                      {"taxonomy": name, "order": [t.slug for t in terms]}, [])
 
 
-def set_retired(session, name: str, term, retired: bool):
+def set_retired(session, name: str, term, retired: bool, user: User | None = None):
     """A retired term is no longer offered in forms; actors keep it until merged."""
+    if term.retired == retired:
+        return
+    record_action(session, user, "term.retire" if retired else "term.unretire", term,
+                  {"taxonomy": name, "retired": term.retired}, {"taxonomy": name, "retired": retired},
+                  term_impact(session, name, term)["network_ids"])
     term.retired = retired
+
+
+def term_impact(session, name: str, term) -> dict:
+    """What merging or retiring ``term`` touches: how many actors (all, published), in which networks
+    (network actor ids, and (name, members concerned) by count)."""
+    ids = _actor_ids_with(session, name, term)
+    published = 0
+    counts: dict[int, int] = defaultdict(int)
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        published += session.scalar(select(func.count()).select_from(Actor)
+                                    .where(Actor.id.in_(part), Actor.status == "published"))
+        for network_id, n in session.execute(select(Membership.network_id, func.count())
+                                             .where(Membership.actor_id.in_(part))
+                                             .group_by(Membership.network_id)):
+            counts[network_id] += n
+    names = dict(session.execute(select(Actor.id, Actor.name).where(Actor.id.in_(list(counts)))).all()) \
+        if counts else {}
+    networks = sorted(((names.get(i, str(i)), n) for i, n in counts.items()), key=lambda x: (-x[1], x[0]))
+    return {"actors": len(ids), "published": published, "networks": networks,
+            "network_ids": sorted(counts), "actor_ids": ids}
 
 
 def merge_terms(session, name: str, source, target, user: User | None = None) -> int:
@@ -120,7 +160,13 @@ def merge_terms(session, name: str, source, target, user: User | None = None) ->
         raise OperationError(_("Choisissez deux valeurs différentes."))
     vocab = Vocabulary(session)
     moved = 0
-    for actor_id in _actor_ids_with(session, name, source):
+    impact = term_impact(session, name, source)
+    before = {"taxonomy": name, "source": source.slug, "target": target.slug, "source_retired": source.retired,
+              "actors": impact["actor_ids"], "had_target": []}
+    if name != "kind":
+        had = set(_actor_ids_with(session, name, target))
+        before["had_target"] = [i for i in impact["actor_ids"] if i in had]
+    for actor_id in impact["actor_ids"]:
         actor = session.get(Actor, actor_id)
         data = actor_input(actor)
         if name == "kind":
@@ -133,4 +179,6 @@ def merge_terms(session, name: str, source, target, user: User | None = None) ->
         moved += update_actor(session, actor, data, vocab, user, action="merge-term")
     source.retired = True
     session.flush()
+    record_action(session, user, "term.merge", source, before, {"moved": moved, "target": target.slug},
+                  impact["network_ids"])
     return moved

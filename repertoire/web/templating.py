@@ -20,6 +20,8 @@ ACTION_LABELS = {
     "approve-change": _l("modification validée"), "owner": _l("rattachement"),
     "revert": _l("retour à une version antérieure"), "merge": _l("fusion d'un doublon"),
     "merged-away": _l("fusionnée dans une autre fiche"), "merge-term": _l("fusion de deux termes de la taxonomie"),
+    "revert": _l("retour à une version antérieure"), "undo": _l("annulation depuis le journal"),
+    "bulk-network": _l("ajout en lot à un réseau"),
 }
 ROLE_LABELS = {"member": _l("membre"), "coordinator": _l("coordinateur"), "admin": _l("administrateur")}
 KIND_LABELS = {"new": _l("Nouvelle fiche"), "change": _l("Modification proposée"), "claim": _l("Revendication"),

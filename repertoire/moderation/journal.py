@@ -1,0 +1,193 @@
+"""The audit log in the back office: browse, filter, export, undo (routes only; rules in operations.audit)."""
+import csv
+import io
+import json
+import re
+from datetime import datetime, time, timedelta, timezone
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import operations
+from ..auth import role_required
+from .views import global_only
+from ..extensions import db
+from ..interchange import spreadsheet_safe
+from ..models import Actor, AuditEvent, Kind, User
+from . import bp
+from .forms import ConfirmForm
+from .views import COORDINATORS
+
+PER_PAGE = 50
+KINDS = {
+    "request.approve": _l("Demande acceptée"), "request.reject": _l("Demande refusée"),
+    "report.close": _l("Signalement clôturé"), "actor.edit": _l("Fiche modifiée"),
+    "actor.revert": _l("Version restaurée"), "actor.merge": _l("Fiches fusionnées"),
+    "actor.archive": _l("Fiche archivée"), "actor.restore": _l("Fiche restaurée"),
+    "actor.publish": _l("Fiche publiée"), "duplicate.dismiss": _l("Doublon écarté"),
+    "term.add": _l("Valeur ajoutée"), "term.rename": _l("Valeur renommée"), "term.move": _l("Valeur déplacée"),
+    "term.retire": _l("Valeur retirée"), "term.unretire": _l("Valeur rétablie"),
+    "term.merge": _l("Valeurs fusionnées"), "import": _l("Import"), "account.role": _l("Rôle changé"),
+    "account.activate": _l("Compte rouvert"), "account.close": _l("Compte fermé"),
+    "account.create": _l("Compte créé"), "bulk.archive": _l("Archivage en lot"),
+    "bulk.network": _l("Ajout en lot à un réseau"), "bulk.export": _l("Export en lot"),
+    "undo": _l("Annulation"),
+}
+CSV_COLUMNS = ("id", "date", "person", "kind", "target_type", "target_id", "target", "networks", "before", "after",
+               "undoes")
+
+
+def _filters() -> dict:
+    """The journal's filters from the query string; 400 on a value that is not one."""
+    args, filters = request.args, {}
+    for name, key in (("reseau", "network"), ("avant", "before")):
+        value = args.get(name, "")
+        if value:
+            if not value.isdigit() or int(value) > 2**31:
+                abort(400)
+            filters[key] = int(value)
+    person = args.get("personne", "")
+    if person:
+        if person != "cli" and (not person.isdigit() or int(person) > 2**31):
+            abort(400)
+        filters["user"] = person if person == "cli" else int(person)
+    kind = args.get("type", "")
+    if kind:
+        if not re.fullmatch(r"[a-z0-9._-]{1,40}", kind):  # kinds other features add are filterable too
+            abort(400)
+        filters["kind"] = kind
+    for name, key, shift in (("du", "since", 0), ("au", "until", 1)):
+        value = args.get(name, "")
+        if value:
+            try:
+                day = datetime.strptime(value, "%Y-%m-%d").date()
+            except ValueError:
+                abort(400)
+            filters[key] = datetime.combine(day, time(), timezone.utc) + timedelta(days=shift)
+    return filters
+
+
+def _people(events) -> dict:
+    """Account id -> address, for the authors and the accounts acted upon."""
+    ids = {e.user_id for e in events if e.user_id is not None} | \
+        {e.target_id for e in events if e.target_type == "account" and e.target_id is not None}
+    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all()) if ids else {}
+
+
+def person_label(people: dict, user_id) -> str:
+    if user_id is None:
+        return _("ligne de commande")
+    return people.get(user_id) or _("compte supprimé n° %(id)d", id=user_id)
+
+
+def target_label(people: dict, event: AuditEvent) -> str:
+    if event.target_type == "account" and event.target_id is not None:
+        return person_label(people, event.target_id)
+    return event.target_label
+
+
+@bp.get("/journal")
+@role_required(*COORDINATORS)
+def journal():
+    global_only()  # shared with every network: for admins and coordinators bound to none
+    filters = _filters()
+    events = db.session.scalars(operations.audit_query(**filters).limit(PER_PAGE + 1)).all()
+    more = len(events) > PER_PAGE
+    events = events[:PER_PAGE]
+    args = {k: v for k, v in request.args.items() if k != "avant"}
+    next_url = url_for("moderation.journal", **args, avant=events[-1].id) if more else None
+    undone = set(db.session.scalars(select(AuditEvent.undo_of_id).where(
+        AuditEvent.undo_of_id.in_([e.id for e in events])))) if events else set()
+    networks = db.session.execute(select(Actor.id, Actor.name).where(Actor.kind_id == select(Kind.id).where(Kind.slug == "reseau").scalar_subquery())
+                                  .order_by(Actor.name_sort)).all()
+    staff = db.session.execute(select(User.id, User.email).where(User.role.in_(COORDINATORS))
+                               .order_by(User.email)).all()
+    return render_template("moderation/journal.html", events=events, next_url=next_url, kinds=KINDS,
+                           people=_people(events), person_label=person_label, target_label=target_label, undone=undone,
+                           undoable=operations.UNDOABLE, networks=networks, staff=staff, args=request.args,
+                           first_page="avant" in request.args, latest_url=url_for("moderation.journal", **args), export_url=url_for("moderation.journal_csv", **args),
+                           form=ConfirmForm())
+
+
+@bp.get("/journal.csv")
+@role_required(*COORDINATORS)
+def journal_csv():
+    """Every event matching the filters, newest first, streamed; cells safe to open in a spreadsheet."""
+    global_only()  # shared with every network: for admins and coordinators bound to none
+    filters = _filters()
+    filters.pop("before", None)
+
+    def rows():
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+        writer.writeheader()
+        before = None
+        while True:
+            batch = db.session.scalars(operations.audit_query(**filters, before=before).limit(1000)).all()
+            if not batch:
+                break
+            people = _people(batch)
+            for e in batch:
+                writer.writerow(spreadsheet_safe({
+                    "id": e.id, "date": e.created_at.isoformat(), "person": person_label(people, e.user_id),
+                    "kind": e.kind, "target_type": e.target_type, "target_id": e.target_id or "",
+                    "target": target_label(people, e), "networks": ";".join(str(n) for n in e.networks or []),
+                    "before": _json(e.before), "after": _json(e.after), "undoes": e.undo_of_id or ""}))
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            before = batch[-1].id
+            db.session.expunge_all()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=journal.csv"})
+
+
+def _json(value) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def get_event(event_id: int) -> AuditEvent:
+    event = db.session.get(AuditEvent, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+@bp.get("/journal/<int(max=2147483647):event_id>")
+@role_required(*COORDINATORS)
+def journal_event(event_id: int):
+    global_only()  # shared with every network: for admins and coordinators bound to none
+    event = get_event(event_id)
+    undo = db.session.scalar(select(AuditEvent).where(AuditEvent.undo_of_id == event.id))
+    people = _people([event])
+    return render_template("moderation/journal_event.html", event=event, kinds=KINDS, undo=undo,
+                           person=person_label(people, event.user_id), target=target_label(people, event),
+                           json=_json,
+                           can_undo=event.kind in operations.UNDOABLE and undo is None, form=ConfirmForm())
+
+
+@bp.post("/journal/<int(max=2147483647):event_id>/annuler")
+@role_required(*COORDINATORS)
+def undo_event(event_id: int):
+    global_only()  # shared with every network: for admins and coordinators bound to none
+    event = get_event(event_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        undo = operations.undo_event(db.session, event, current_user)
+    except operations.OperationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("moderation.journal_event", event_id=event_id))
+    skipped = undo.after["skipped"]
+    message = _("Action annulée.")
+    if skipped:
+        message += " " + ngettext("%(num)d élément modifié depuis garde ses valeurs actuelles.",
+                                  "%(num)d éléments modifiés depuis gardent leurs valeurs actuelles.", skipped)
+    flash(message, "success")
+    return redirect(url_for("moderation.journal_event", event_id=undo.id))
