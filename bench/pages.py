@@ -251,6 +251,7 @@ def pages(info: dict) -> list[dict]:
     ("back-office", "import page", "/moderation/import", "coordinator", 10),
     ("back-office", f"import report ({IMPORT_ROWS} rows)", "POST /moderation/import", "coordinator", 5),
     ("back-office", f"accounts ({ACCOUNTS + 2})", "/moderation/comptes", "admin", 10),
+    ("back-office", "networks that moderate (admin)", "/moderation/reseaux", "admin", 10),
     ("back-office", "journal, newest", "/moderation/journal", "coordinator", 10),
     ("back-office", "journal, deep (keyset)", f"/moderation/journal?avant={info['audit_middle']}", "coordinator", 10),
     ("back-office", "journal by kind", "/moderation/journal?type=term.rename", "coordinator", 10),
