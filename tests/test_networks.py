@@ -110,7 +110,9 @@ def url_for_rule(rule, world):
     """The rule's URL naming network A's entries (its pending request, a Normandy actor and pair)."""
     values = {"request_id": world["request"].id, "actor_id": world["actor"], "revision_id": world["revision"],
               "a_id": world["pair"][0], "b_id": world["pair"][1], "name": "kind", "term_id": world["kind"],
-              "action": "monter", "token": "A" * 22 + ".csv", "network_id": world["a"]}
+              "action": "monter", "token": "A" * 22 + ".csv", "network_id": world["a"], "event_id": 1}
+    if rule.endpoint == "moderation.confirm_term":
+        values = {**values, "action": "retirer"}
     return rule.build({name: values[name] for name in rule.arguments})[1]
 
 

@@ -21,6 +21,11 @@ def list_actors():
     except ParamError as exc:
         return json_error(str(exc), 400)
     result = search_actors(db.session, params, vocab.labels)
+    return _paged(result, params, FACETS)
+
+
+def _paged(result, params, facets):
+    """The contract's answer to a search (§4, §5): the page, its results and the facets' values."""
     return jsonify({
         "total": result.total,
         "page": params.page,
@@ -28,7 +33,7 @@ def list_actors():
         "pages": result.pages,
         "results": result.results,
         "facets": {name: [{"value": f["value"], "label": f["label"], "count": f["count"]}
-                          for f in result.facets[name]] for name in FACETS},
+                          for f in result.facets[name]] for name in facets},
     })
 
 
@@ -39,15 +44,7 @@ def list_partnerships():
     except ParamError as exc:
         return json_error(str(exc), exc.status)
     result = search_partnerships(db.session, params)
-    return jsonify({
-        "total": result.total,
-        "page": params.page,
-        "per_page": params.per_page,
-        "pages": result.pages,
-        "results": result.results,
-        "facets": {name: [{"value": f["value"], "label": f["label"], "count": f["count"]}
-                          for f in result.facets[name]] for name in PARTNERSHIP_FACETS},
-    })
+    return _paged(result, params, PARTNERSHIP_FACETS)
 
 
 @bp.get("/actors/<int(max=2147483647):actor_id>")
