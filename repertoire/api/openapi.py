@@ -14,6 +14,27 @@ def _text(name, description):
             "schema": {"type": "string", "maxLength": MAX_TEXT, "pattern": NO_NUL}}
 
 
+PAGING = (
+    {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "per_page", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE}},
+)
+
+
+def _paged_response(item: str, facets) -> dict:
+    """A search's answer (contract §4, §5): one page of ``item`` and the facets' values."""
+    return {"description": "Résultats et facettes.", "content": {"application/json": {"schema": {
+        "type": "object",
+        "required": ["total", "page", "per_page", "pages", "results", "facets"],
+        "properties": {
+            "total": {"type": "integer"}, "page": {"type": "integer"},
+            "per_page": {"type": "integer"}, "pages": {"type": "integer"},
+            "results": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            "facets": {"type": "object", "properties": {
+                name: {"$ref": "#/components/schemas/Facet"} for name in facets}},
+        }}}}}
+
+
 def _filter(name, description, enum=None):
     item = {"type": "string", "pattern": NO_NUL}
     if enum is not None:
@@ -97,25 +118,11 @@ def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
                                        "donne une erreur 400.", slugs.get("network", [])),
                     {"name": "sort", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": ["", *SORTS]}},
-                    {"name": "page", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "default": 1}},
-                    {"name": "per_page", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
-                                "default": DEFAULT_PER_PAGE}},
+                    *PAGING,
                 ],
                 "responses": {
-                    "200": {"description": "Résultats et facettes.", "content": {"application/json": {"schema": {
-                        "type": "object",
-                        "required": ["total", "page", "per_page", "pages", "results", "facets"],
-                        "properties": {
-                            "total": {"type": "integer"}, "page": {"type": "integer"},
-                            "per_page": {"type": "integer"}, "pages": {"type": "integer"},
-                            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Actor"}},
-                            "facets": {"type": "object", "properties": {
-                                name: {"$ref": "#/components/schemas/Facet"}
-                                for name in ("country", "department", "domain", "activity", "kind",
-                                             "partnership", "network")}},
-                        }}}}},
+                    "200": _paged_response("Actor", ("country", "department", "domain", "activity", "kind",
+                                             "partnership", "network")),
                     "400": error,
                 },
             }},
@@ -140,24 +147,10 @@ def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
                        "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}}
                       for name, description in (("since", "Commencé cette année ou après."),
                                                 ("until", "Commencé cette année ou avant."))),
-                    {"name": "page", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "default": 1}},
-                    {"name": "per_page", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
-                                "default": DEFAULT_PER_PAGE}},
+                    *PAGING,
                 ],
                 "responses": {
-                    "200": {"description": "Résultats et facettes.", "content": {"application/json": {"schema": {
-                        "type": "object",
-                        "required": ["total", "page", "per_page", "pages", "results", "facets"],
-                        "properties": {
-                            "total": {"type": "integer"}, "page": {"type": "integer"},
-                            "per_page": {"type": "integer"}, "pages": {"type": "integer"},
-                            "results": {"type": "array", "items": {"$ref": "#/components/schemas/PartnershipHit"}},
-                            "facets": {"type": "object", "properties": {
-                                name: {"$ref": "#/components/schemas/Facet"}
-                                for name in ("kind", "status", "country", "department", "decade")}},
-                        }}}}},
+                    "200": _paged_response("PartnershipHit", ("kind", "status", "country", "department", "decade")),
                     "400": error,
                     "404": {"description": "Acteur porteur (actor) inconnu.", "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Error"}}}},

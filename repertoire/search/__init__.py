@@ -63,7 +63,7 @@ def get_index() -> SearchEngine:
 
 @dataclass
 class SearchResult:
-    params: SearchParams
+    params: SearchParams | PartnershipParams
     total: int
     results: list[dict]
     facets: dict[str, list[dict]]
@@ -132,19 +132,7 @@ def did_you_mean(params: SearchParams) -> tuple[SearchParams, list[str]] | None:
     return spelling.did_you_mean(get_index(), params)
 
 
-@dataclass
-class PartnershipResult:
-    params: PartnershipParams
-    total: int
-    results: list[dict]
-    facets: dict[str, list[dict]]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.params.per_page))
-
-
-def search_partnerships(session, params: PartnershipParams) -> PartnershipResult:
+def search_partnerships(session, params: PartnershipParams) -> SearchResult:
     """Run a partnerships search; only partnerships of published holders, read from the database."""
     offset = (params.page - 1) * params.per_page
     hits = get_index().search_partnerships(params.criteria(), offset, params.per_page)
@@ -152,7 +140,7 @@ def search_partnerships(session, params: PartnershipParams) -> PartnershipResult
     facets = {name: _facet_entries(name, hits.facets[name], set(params.filters.get(name, [])),
                                    partial(facet_label, name, labels={}))
               for name in PARTNERSHIP_FACETS}
-    return PartnershipResult(params=params, total=hits.total, results=results, facets=facets)
+    return SearchResult(params=params, total=hits.total, results=results, facets=facets)
 
 
 _PARTNER_ACTOR = Actor.__table__.alias("partner_actor")
