@@ -427,7 +427,8 @@ def register_commands(app):
         """Exécute les tâches en attente (et reprend celles d'un travailleur arrêté), par lots validés un à un."""
         from .jobs import work
         done = work(once=once, poll=poll)
-        click.echo(ngettext("%(num)d tâche exécutée.", "%(num)d tâches exécutées.", done))
+        click.echo(ngettext("%(num)d tâche exécutée.", "%(num)d tâches exécutées.", done) if done
+                   else _("Aucune tâche en attente."))
 
     @app.cli.group("user")
     def user_group():

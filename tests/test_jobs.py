@@ -77,7 +77,7 @@ def test_queue_then_work_then_done_with_progress_page_states(app, coordinator_cl
     [event] = [e for e in AuditEventList(app) if e.kind == "bulk.archive"]
     assert f'/moderation/journal/{event.id}"' in html  # the undo is in the journal
     assert app.test_client().get("/api/actors?q=forages").get_json()["total"] == 0
-    assert "0 tâches exécutées." in runner.invoke(args=["jobs", "work", "--once"]).output  # nothing left
+    assert "Aucune tâche en attente." in runner.invoke(args=["jobs", "work", "--once"]).output  # nothing left
     listing = text(coordinator_client.get("/moderation/taches"))
     assert f"Tâche n° {job_id}" in listing and "Archivage en lot" in listing and "1 tâche" in listing
 
@@ -138,7 +138,7 @@ def test_a_killed_worker_leaves_a_job_that_resumes_without_double_effect(app, co
     body = text(coordinator_client.get(f"/moderation/taches/{job_id}"))
     assert "en cours" in body and "2 fiches traitées sur 5" in body
     # its heartbeat is fresh: another worker leaves it alone
-    assert "0 tâches exécutées." in runner.invoke(args=["jobs", "work", "--once"]).output
+    assert "Aucune tâche en attente." in runner.invoke(args=["jobs", "work", "--once"]).output
     app.config["REPERTOIRE_JOBS_STALE_SECONDS"] = 0  # time passes: the heartbeat is stale
     assert "1 tâche exécutée." in runner.invoke(args=["jobs", "work", "--once"]).output
     job = job_of(app, job_id)
@@ -216,7 +216,7 @@ def test_cancel_a_waiting_job_and_not_a_finished_one(app, coordinator_client, ru
     url = f"/moderation/taches/{job_id}"
     done = submit(coordinator_client, f"{url}/annuler", {}, form_url=url, follow_redirects=True)
     assert "Tâche annulée : rien n'a été modifié." in text(done) and "annulée" in text(done)
-    assert "0 tâches exécutées." in runner.invoke(args=["jobs", "work", "--once"]).output
+    assert "Aucune tâche en attente." in runner.invoke(args=["jobs", "work", "--once"]).output
     assert app.test_client().get("/api/actors?q=forages").get_json()["total"] == 1
     job_id = job_id_of(queue(coordinator_client, "archiver", q="forages"))
     url = f"/moderation/taches/{job_id}"
