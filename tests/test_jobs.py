@@ -93,6 +93,23 @@ def AuditEventList(app):
         return events
 
 
+def test_the_confirmation_sent_twice_queues_one_job(app, coordinator_client, runner):
+    for n in range(3):
+        add_actor(app, name=f"Forages {n}")
+    page = coordinator_client.get("/moderation/acteurs/lot?action=archiver&q=forages")
+    data = {"csrf_token": csrf_token(page.get_data(as_text=True)), "action": "archiver", "q": "forages",
+            "status": "", "count": 3}
+    first = job_id_of(coordinator_client.post("/moderation/acteurs/lot", data=data))
+    assert job_id_of(coordinator_client.post("/moderation/acteurs/lot", data=data)) == first  # replayed
+    runner.invoke(args=["jobs", "work", "--once"])
+    assert "3 fiches archivées." in text(coordinator_client.get(f"/moderation/taches/{first}"))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 1
+    # once done, the same form again is a new job, which finds nothing left to do
+    again = job_id_of(coordinator_client.post("/moderation/acteurs/lot", data={**data, "status": "archived"}))
+    assert again != first
+
+
 def test_one_actor_in_the_singular(app, coordinator_client, runner):
     add_actor(app, name="Puits Unique")
     job_id = job_id_of(queue(coordinator_client, "archiver", q="unique"))

@@ -23,7 +23,7 @@ from ..validation import Vocabulary
 from . import OperationError
 from .actors import actor_input, set_status, update_actor
 from .audit import record_action
-from .jobs import JobKind, export_path, queue_job, register_kind
+from .jobs import JobKind, active_job_like, export_path, queue_job, register_kind
 from .networks import scope_of_networks
 
 BULK_KINDS = ("bulk.archive", "bulk.network", "bulk.export")
@@ -140,6 +140,9 @@ def queue_bulk(session, kind: str, ids: list[int], user: User, selection: dict, 
     if kind == "bulk.network":
         check_network(network)
         params["network"] = network.id
+    same = active_job_like(session, kind, {**params, "ids": list(ids)}, user)
+    if same is not None:  # the confirmation sent twice (a double click, a replayed form): one job
+        return same
     return queue_job(session, kind, params, ids, user, networks)
 
 

@@ -63,6 +63,15 @@ def queue_job(session, kind: str, params: dict, ids: list[int], user, networks: 
     return job
 
 
+def active_job_like(session, kind: str, params: dict, user) -> Job | None:
+    """A job of ``user`` still waiting or running with the same kind and parameters, if there is one."""
+    for job in session.scalars(select(Job).where(Job.status.in_(ACTIVE), Job.kind == kind,
+                                                 Job.user_id == getattr(user, "id", None)).order_by(Job.id)):
+        if job.params == params:
+            return job
+    return None
+
+
 def visible_jobs(session, user):
     """A select of the jobs ``user`` may see: all for admins and coordinators bound to no network; for a
     network's coordinator, those whose whole scope is within their networks."""
