@@ -208,9 +208,9 @@ def test_two_workers_never_run_one_job_twice(app, coordinator_client):
 
 
 def test_two_claims_at_once_get_one_job_once(app, coordinator_client):
-    add_actor(app, name="Forages 1")
-    for _ in range(3):
-        job_id = job_id_of(queue(coordinator_client, "exporter", q="forages"))
+    for n in range(3):
+        add_actor(app, name=f"Forages {n}")
+        job_id = job_id_of(queue(coordinator_client, "exporter", q=f"forages {n}"))
         got = []
         start = threading.Barrier(2)
 
@@ -336,3 +336,47 @@ def test_an_actor_leaving_the_scope_before_the_worker_runs_is_left_alone(app, ne
     runner.invoke(args=["jobs", "work", "--once"])
     assert "2 fiches archivées." in text(coord_a.get(f"/moderation/taches/{job_id}"))
     assert app.test_client().get(f"/api/actors/{moved}").status_code == 200  # still published
+
+
+def test_a_worker_process_killed_with_sigkill_leaves_a_job_the_next_one_finishes(app, coordinator_client,
+                                                                                 tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from conftest import new_actor
+    from repertoire.validation import Vocabulary
+    from test_consistency import child_env
+    many = 300
+    with app.app_context():
+        vocab = Vocabulary(db.session)
+        for n in range(many):
+            new_actor(vocab, name=f"Forages {n:03d}")
+        db.session.commit()
+    job_id = job_id_of(queue(coordinator_client, "archiver", q="forages"))
+    command = [str(Path(sys.executable).with_name("repertoire")), "jobs", "work", "--once"]
+    env = {**child_env(tmp_path), "REPERTOIRE_JOBS_CHUNK": "1"}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while process.poll() is None and job_of(app, job_id).done < 3:  # a few chunks committed
+            time.sleep(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait() == -9, process.stderr.read().decode()[-2000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stderr.close()
+    job = job_of(app, job_id)
+    assert job.status == "running" and 3 <= job.done < many
+    again = subprocess.run(command, env={**env, "REPERTOIRE_JOBS_STALE_SECONDS": "0", "REPERTOIRE_JOBS_CHUNK": "50"},
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "1 tâche exécutée." in again.stdout, again.stderr[-2000:]
+    job = job_of(app, job_id)
+    assert job.status == "done" and job.done == many and job.attempts == 2
+    assert archive_revisions(app, "Forages") == {f"Forages {n:03d}": 1 for n in range(many)}
+    [event] = [e for e in AuditEventList(app) if e.kind == "bulk.archive"]
+    assert event.after == {"archived": many}
