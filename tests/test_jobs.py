@@ -380,3 +380,20 @@ def test_a_worker_process_killed_with_sigkill_leaves_a_job_the_next_one_finishes
     assert archive_revisions(app, "Forages") == {f"Forages {n:03d}": 1 for n in range(many)}
     [event] = [e for e in AuditEventList(app) if e.kind == "bulk.archive"]
     assert event.after == {"archived": many}
+
+
+def test_a_worker_whose_job_was_taken_over_stops_and_changes_nothing(app, coordinator_client, runner):
+    from repertoire.jobs import run
+    for n in range(3):
+        add_actor(app, name=f"Forages {n}")
+    job_id = job_id_of(queue(coordinator_client, "archiver", q="forages"))
+    with app.app_context():  # a first worker claims it, then stalls (its heartbeat goes stale)
+        assert job_operations.claim_job(db.session, "slow-worker", 120) == job_id
+        db.session.commit()
+    app.config["REPERTOIRE_JOBS_STALE_SECONDS"] = 0
+    assert "1 tâche exécutée." in runner.invoke(args=["jobs", "work", "--once"]).output
+    app.config["REPERTOIRE_JOBS_STALE_SECONDS"] = 120
+    with app.app_context():  # the slow worker wakes up: the job is no longer its own
+        assert run(job_id, "slow-worker") == "lost"
+    assert [e.after for e in AuditEventList(app) if e.kind == "bulk.archive"] == [{"archived": 3}]
+    assert archive_revisions(app, "Forages") == {f"Forages {n}": 1 for n in range(3)}
