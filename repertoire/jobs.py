@@ -65,8 +65,8 @@ def run(job_id: int, worker: str) -> str:
                 break
             ids = job.params["ids"][job.done:job.done + chunk_size]
             with unit_of_work():  # the chunk's effects and the progress together, mails after the commit
-                state = kind.chunk(session, job, ids, operations.job_user(session, job))
-                operations.advance(session, job_id, worker, job.done + len(ids), state)
+                chunk = kind.chunk(session, job, ids, operations.job_user(session, job))
+                operations.advance(session, job, worker, len(ids), chunk)
         with unit_of_work():
             job = session.get(Job, job_id, populate_existing=True)
             result = kind.finish(session, job, operations.job_user(session, job))

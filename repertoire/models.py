@@ -459,8 +459,8 @@ class Job(db.Model):
     """Work done outside the request, in committed chunks (``operations/jobs.py``): a bulk action on many actors.
 
     ``params`` fix what to do when it is queued (the selection's ids, the target); ``done``/``total`` the
-    progress, committed with each chunk's effects; ``state`` what the chunks gathered so far (for the final
-    summary: previous statuses, members added, bytes written); ``result`` the summary once done. A worker claims
+    progress, committed with each chunk's effects; ``state`` a small running state (an export's bytes and rows
+    written), the chunks' findings being rows of ``job_chunk``; ``result`` the summary once done. A worker claims
     it by writing its token in ``worker``; a "running" job whose ``heartbeat_at`` is stale is claimed again and
     continues from ``done``. ``networks``: the network scope of who queued it (empty: everything)."""
 
@@ -483,6 +483,18 @@ class Job(db.Model):
     state: Mapped[dict] = mapped_column(JSON, default=dict)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class JobChunk(db.Model):
+    """What one committed chunk of a job gathered (e.g. the archived actors and their previous statuses),
+    written with the chunk's progress; the job's ``finish`` reads them all, in order. One row per chunk, so a
+    chunk costs the same at the end of 1,000,000 actors as at the start."""
+
+    __tablename__ = "job_chunk"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # the job's progress before the chunk
+    items: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class JobNetwork(db.Model):

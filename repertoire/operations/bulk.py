@@ -23,7 +23,7 @@ from ..validation import Vocabulary
 from . import OperationError
 from .actors import actor_input, set_status, update_actor
 from .audit import record_action
-from .jobs import JobKind, active_job_like, export_path, queue_job, register_kind
+from .jobs import ChunkDone, JobKind, active_job_like, export_path, job_items, queue_job, register_kind
 from .networks import scope_of_networks
 
 BULK_KINDS = ("bulk.archive", "bulk.network", "bulk.export")
@@ -162,11 +162,11 @@ def _in_scope(session, job: Job, ids: list[int]) -> set[int] | None:
 
 
 def _archive_chunk(session, job, ids, user):
-    return {"actors": job.state.get("actors", []) + _archive(session, _job_actors(session, job, ids), user)}
+    return ChunkDone(_archive(session, _job_actors(session, job, ids), user))
 
 
 def _archive_finish(session, job, user):
-    event = _record_archive(session, user, job.params["ids"], job.params["selection"], job.state.get("actors", []))
+    event = _record_archive(session, user, job.params["ids"], job.params["selection"], job_items(session, job))
     return {"event": event.id, "count": event.after["archived"]}
 
 
@@ -178,15 +178,14 @@ def _job_network(session, job) -> Actor:
 
 def _network_chunk(session, job, ids, user):
     network = _job_network(session, job)
-    added = _add_to_network(session, _job_actors(session, job, ids), network, Vocabulary(session), user)
-    return {"actors": job.state.get("actors", []) + added}
+    return ChunkDone(_add_to_network(session, _job_actors(session, job, ids), network, Vocabulary(session), user))
 
 
 def _network_finish(session, job, user):
     network = session.get(Actor, job.params["network"])
     if network is None:
         raise OperationError(_("Le réseau doit être une fiche publiée."))
-    event = _record_network(session, user, network, job.params["selection"], job.state.get("actors", []))
+    event = _record_network(session, user, network, job.params["selection"], job_items(session, job))
     return {"event": event.id, "count": event.after["added"], "network": network.name}
 
 
@@ -225,7 +224,7 @@ def _export_chunk(session, job, ids, user):
         f.seek(size)
         f.truncate()
         f.write(data)
-    return {"size": size + len(data), "rows": job.state.get("rows", 0) + rows}
+    return ChunkDone([], {"size": size + len(data), "rows": job.state.get("rows", 0) + rows})
 
 
 def _export_finish(session, job, user):

@@ -9,8 +9,9 @@ The rules that make it safe:
 - **resumable**: a job "running" whose heartbeat (written with each chunk) is older than the stale delay was left
   by a killed worker; it is claimed again and continues from ``done``.
 
-A kind of job (``JobKind``) gives ``chunk`` (do the work on some ids, return the new ``state``), ``finish`` (the
-summary, once all chunks are done; it records the audit event) and optionally ``resume`` (before going on).
+A kind of job (``JobKind``) gives ``chunk`` (do the work on some ids; return a ``ChunkDone``: the items it found,
+kept in a ``job_chunk`` row, and the job's new small ``state``), ``finish`` (the summary, once all chunks are done,
+from ``job_items``; it records the audit event) and optionally ``resume`` (before going on).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from typing import Callable
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, update
 
-from ..models import Job, JobNetwork, User, utcnow
+from ..models import Job, JobChunk, JobNetwork, User, utcnow
 from . import OperationError
 from .networks import network_ids_of
 
@@ -30,8 +31,14 @@ ACTIVE = ("queued", "running")
 
 
 @dataclass
+class ChunkDone:
+    items: list  # what the chunk found, kept for ``finish`` (``job_items``)
+    state: dict | None = None  # the job's new state (None: unchanged)
+
+
+@dataclass
 class JobKind:
-    chunk: Callable  # (session, job, ids, user) -> new state (dict)
+    chunk: Callable  # (session, job, ids, user) -> ChunkDone
     finish: Callable  # (session, job, user) -> result summary (dict)
     resume: Callable | None = None  # (session, job) before the first chunk of a run
 
@@ -126,14 +133,28 @@ def claim_job(session, worker: str, stale_after: float) -> int | None:
                           .execution_options(synchronize_session=False))
 
 
-def advance(session, job_id: int, worker: str, done: int, state: dict) -> None:
-    """Record a chunk's progress in its own transaction, if the job is still this worker's (else ``JobLost``:
-    the caller rolls the chunk back)."""
-    changed = session.execute(update(Job).where(Job.id == job_id, Job.worker == worker, Job.status == "running")
-                              .values(done=done, state=state, heartbeat_at=utcnow())
-                              .execution_options(synchronize_session=False)).rowcount
+def advance(session, job: Job, worker: str, size: int, chunk: ChunkDone) -> None:
+    """Record a chunk (its items, the new progress and state) in the chunk's transaction, if the job is still
+    this worker's (else ``JobLost``: the caller rolls the chunk back)."""
+    values = {"done": job.done + size, "heartbeat_at": utcnow()}
+    if chunk.state is not None:
+        values["state"] = chunk.state
+    changed = session.execute(update(Job).where(Job.id == job.id, Job.worker == worker, Job.status == "running")
+                              .values(**values).execution_options(synchronize_session=False)).rowcount
     if not changed:
-        raise JobLost(job_id)
+        raise JobLost(job.id)
+    if chunk.items:
+        session.add(JobChunk(job_id=job.id, position=job.done, items=chunk.items))
+        session.flush()
+
+
+def job_items(session, job: Job) -> list:
+    """Every item the job's committed chunks found, in order."""
+    items = []
+    for rows in session.scalars(select(JobChunk.items).where(JobChunk.job_id == job.id)
+                                .order_by(JobChunk.position)):
+        items += rows
+    return items
 
 
 def complete(session, job_id: int, worker: str, status: str, result: dict | None = None, error: str = ""):

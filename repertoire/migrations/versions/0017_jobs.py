@@ -32,6 +32,11 @@ def upgrade():
                     sa.Column('result', sa.JSON(), nullable=True),
                     sa.Column('error', sa.Text(), nullable=False))
     op.create_index('ix_job_status_id', 'job', ['status', 'id'])
+    op.create_table('job_chunk',
+                    sa.Column('job_id', sa.Integer(), sa.ForeignKey('job.id', ondelete='CASCADE'),
+                              primary_key=True),
+                    sa.Column('position', sa.Integer(), primary_key=True),
+                    sa.Column('items', sa.JSON(), nullable=False))
     op.create_table('job_network',
                     sa.Column('job_id', sa.Integer(), sa.ForeignKey('job.id', ondelete='CASCADE'),
                               primary_key=True),
@@ -41,4 +46,5 @@ def upgrade():
 
 def downgrade():
     op.drop_table('job_network')
+    op.drop_table('job_chunk')
     op.drop_table('job')
