@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from ..files import private_dir, private_open
+from ..files import private_dir, private_open, remove_older_than
 from ..models import Actor, Job, Kind, Membership, User
 from ..validation import Vocabulary
 
@@ -27,6 +27,7 @@ from .jobs import ChunkDone, JobKind, active_job_like, export_path, job_items, q
 from .networks import scope_of_networks
 
 BULK_KINDS = ("bulk.archive", "bulk.network", "bulk.export")
+EXPORT_KEPT_DAYS = 7  # an export job's file is removed by the first export a week later
 
 BATCH = 500
 
@@ -210,6 +211,7 @@ def _export_chunk(session, job, ids, user):
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     size = job.state.get("size", 0)
     if size == 0:
+        remove_older_than(os.path.dirname(path), EXPORT_KEPT_DAYS * 86400)  # the files of older exports
         buffer.write("\ufeff")
         writer.writeheader()
     rows = 0
