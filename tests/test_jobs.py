@@ -397,3 +397,20 @@ def test_a_worker_whose_job_was_taken_over_stops_and_changes_nothing(app, coordi
         assert run(job_id, "slow-worker") == "lost"
     assert [e.after for e in AuditEventList(app) if e.kind == "bulk.archive"] == [{"archived": 3}]
     assert archive_revisions(app, "Forages") == {f"Forages {n}": 1 for n in range(3)}
+
+
+def test_two_coordinators_confirming_the_same_archive_archive_it_once(app, coordinator_client, runner):
+    for n in range(3):
+        add_actor(app, name=f"Forages {n}")
+    add_user(app, "admin@example.org", role="admin")
+    admin = client_of(app, "admin@example.org")
+    pages = [client.get("/moderation/acteurs/lot?action=archiver&q=forages") for client in (coordinator_client, admin)]
+    first, second = (job_id_of(client.post("/moderation/acteurs/lot", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "action": "archiver", "q": "forages", "status": "",
+        "count": 3})) for client, page in zip((coordinator_client, admin), pages))
+    assert first != second
+    runner.invoke(args=["jobs", "work", "--once"])
+    assert "3 fiches archivées." in text(coordinator_client.get(f"/moderation/taches/{first}"))
+    late = text(admin.get(f"/moderation/taches/{second}"))
+    assert "3 fiches étaient déjà dans cet état ou hors de votre périmètre." in late
+    assert archive_revisions(app, "Forages") == {f"Forages {n}": 1 for n in range(3)}
