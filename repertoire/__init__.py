@@ -27,7 +27,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     compile_catalogues()
     babel.init_app(app, locale_selector=select_locale)
 
-    from . import database, search  # noqa: F401  (database: SQLite settings for several processes)
+    from . import database, jobs, search  # noqa: F401  (database: SQLite settings for several processes)
     search.init_app(app)
 
     from .auth import init_auth

@@ -416,6 +416,20 @@ def register_commands(app):
                 sent += bool(send_digest(db.session, db.session.get(User, user_id)))
         click.echo(f"{sent} résumé(s) envoyé(s) sur {len(users)} coordinateur(s) au résumé quotidien.")
 
+    @app.cli.group("jobs")
+    def jobs_group():
+        """Tâches de fond (actions en lot)."""
+
+    @jobs_group.command("work")
+    @click.option("--once", is_flag=True, help="S'arrête quand plus aucune tâche n'attend.")
+    @click.option("--poll", default=2.0, show_default=True, help="Secondes entre deux regards sur la file.")
+    def jobs_work_command(once, poll):
+        """Exécute les tâches en attente (et reprend celles d'un travailleur arrêté), par lots validés un à un."""
+        from .jobs import work
+        done = work(once=once, poll=poll)
+        click.echo(ngettext("%(num)d tâche exécutée.", "%(num)d tâches exécutées.", done) if done
+                   else _("Aucune tâche en attente."))
+
     @app.cli.group("user")
     def user_group():
         """Gestion des comptes."""

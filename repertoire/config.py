@@ -31,6 +31,10 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REPERTOIRE_INDEX_DIR": os.path.abspath(index_dir),
         "REPERTOIRE_SEARCH_ENGINE": os.environ.get("REPERTOIRE_SEARCH_ENGINE", "whoosh"),  # see search.engine
+        # jobs (repertoire/jobs.py): a thread of the web process runs them unless "0" (default: "0" in production)
+        "REPERTOIRE_JOBS_INLINE": os.environ.get("REPERTOIRE_JOBS_INLINE") or None,
+        "REPERTOIRE_JOBS_CHUNK": int(os.environ.get("REPERTOIRE_JOBS_CHUNK") or 500),
+        "REPERTOIRE_JOBS_STALE_SECONDS": float(os.environ.get("REPERTOIRE_JOBS_STALE_SECONDS") or 120),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "WTF_CSRF_TIME_LIMIT": None,
@@ -101,6 +105,11 @@ def finish(config: dict, instance_path: str):
     if config.get("TRUSTED_HOSTS") is None:
         config["TRUSTED_HOSTS"] = trusted_hosts(config)
     check_production(config)
+    inline = config.get("REPERTOIRE_JOBS_INLINE")
+    if inline is None:
+        inline = config.get("REPERTOIRE_ENV") != "production"
+    config["REPERTOIRE_JOBS_INLINE"] = inline if isinstance(inline, bool) else \
+        str(inline).strip().lower() not in ("0", "false", "no", "non", "")
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = generated_secret(instance_path)
 

@@ -450,3 +450,60 @@ class NoticeSetting(db.Model):
 Index("ix_audit_event_user_id_id", AuditEvent.user_id, AuditEvent.id)
 Index("ix_audit_event_kind_id", AuditEvent.kind, AuditEvent.id)
 Index("ix_audit_event_target", AuditEvent.target_type, AuditEvent.target_id)
+
+
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class Job(db.Model):
+    """Work done outside the request, in committed chunks (``operations/jobs.py``): a bulk action on many actors.
+
+    ``params`` fix what to do when it is queued (the selection's ids, the target); ``done``/``total`` the
+    progress, committed with each chunk's effects; ``state`` a small running state (an export's bytes and rows
+    written), the chunks' findings being rows of ``job_chunk``; ``result`` the summary once done. A worker claims
+    it by writing its token in ``worker``; a "running" job whose ``heartbeat_at`` is stale is claimed again and
+    continues from ``done``. ``networks``: the network scope of who queued it (empty: everything)."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    networks: Mapped[list] = mapped_column(JSON, default=list)  # network actor ids; empty: global
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    worker: Mapped[str] = mapped_column(String(40), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class JobChunk(db.Model):
+    """What one committed chunk of a job gathered (e.g. the archived actors and their previous statuses),
+    written with the chunk's progress; the job's ``finish`` reads them all, in order. One row per chunk, so a
+    chunk costs the same at the end of 1,000,000 actors as at the start."""
+
+    __tablename__ = "job_chunk"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # the job's progress before the chunk
+    items: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class JobNetwork(db.Model):
+    """The networks of a job's scope, one row each, so that a network's coordinators list its jobs in SQL."""
+
+    __tablename__ = "job_network"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    network_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
+Index("ix_job_status_id", Job.status, Job.id)

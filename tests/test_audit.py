@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text as sql
 
 from conftest import add_actor, add_user, edit_actor, login
 from repertoire.extensions import db
+from repertoire.jobs import wait_inline
 from repertoire.models import Actor, AuditEvent, ChangeRequest, Domain, Membership, User
 from repertoire.operations import record_action
 from web import ACTOR_FORM, csrf_token, submit, text
@@ -312,10 +313,12 @@ def test_bulk_archive_of_a_search_confirms_then_undoes(app, coordinator_client):
     stale = coordinator_client.post("/moderation/acteurs/lot", data={"csrf_token": token, "action": "archiver",
                                                                      "q": "puits", "status": "published", "count": 2})
     assert stale.status_code == 409 and "3 fiches sélectionnées" in text(stale)
-    done = coordinator_client.post("/moderation/acteurs/lot", data={"csrf_token": token, "action": "archiver",
-                                                                    "q": "puits", "status": "published", "count": 3},
-                                   follow_redirects=True)
-    assert "3 fiches archivées." in text(done)
+    queued = coordinator_client.post("/moderation/acteurs/lot", data={"csrf_token": token, "action": "archiver",
+                                                                      "q": "puits", "status": "published", "count": 3})
+    assert queued.status_code == 302 and "/moderation/taches/" in queued.headers["Location"]
+    wait_inline(app)  # the job ran in a thread started after the commit
+    done = coordinator_client.get(queued.headers["Location"])
+    assert "3 fiches archivées." in text(done) and "terminée" in text(done)
     public = app.test_client()
     assert public.get("/api/actors?q=puits").get_json()["total"] == 0
     [bulk] = events(app, "bulk.archive")
@@ -341,8 +344,9 @@ def test_bulk_add_to_network_and_export(app, coordinator_client):
         ['<option value="" selected']
     data = {"csrf_token": csrf_token(html), "action": "reseau", "q": "forages", "status": "", "count": 3}
     assert coordinator_client.post("/moderation/acteurs/lot", data=data).status_code == 400  # no network chosen
-    done = coordinator_client.post("/moderation/acteurs/lot", data={**data, "network": network},
-                                   follow_redirects=True)
+    queued = coordinator_client.post("/moderation/acteurs/lot", data={**data, "network": network})
+    wait_inline(app)
+    done = coordinator_client.get(queued.headers["Location"])
     assert "3 fiches ajoutées au réseau." in text(done)
     public = app.test_client()
     assert public.get(f"/api/actors/{ids[0]}").get_json()["networks"] == [{"network": "reseau-normand",
@@ -353,7 +357,12 @@ def test_bulk_add_to_network_and_export(app, coordinator_client):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
 
-    export = coordinator_client.post("/moderation/acteurs/lot", data={**data, "action": "exporter"})
+    queued = coordinator_client.post("/moderation/acteurs/lot", data={**data, "action": "exporter"})
+    wait_inline(app)
+    page = coordinator_client.get(queued.headers["Location"])
+    assert "3 fiches exportées." in text(page)
+    file_url = re.search(r'href="([^"]*/fichier)"', page.get_data(as_text=True)).group(1)
+    export = coordinator_client.get(file_url)
     assert export.status_code == 200 and export.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
     assert sorted(r["name"] for r in rows) == ["Forages 0", "Forages 1", "Forages 2"]

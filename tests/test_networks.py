@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from conftest import add_actor, add_user, login
 from repertoire.extensions import db
+from repertoire.jobs import wait_inline
 from repertoire.models import Actor, ChangeRequest, DuplicatePair, Kind, Revision, User
 from web import ACTOR_FORM, csrf_token, outbox, submit, text
 
@@ -68,7 +69,12 @@ def world(app):
         pair = db.session.scalar(select(DuplicatePair))
         assert pair is not None and {pair.actor_a_id, pair.actor_b_id} == {rouen, rouen_again}
         kind_id = db.session.scalar(select(Kind.id).where(Kind.slug == "association"))
-    return {"a": a, "b": b, "request": request_of(app, "Association Puits du Sahel"),
+        from repertoire.operations import queue_bulk
+        coord_a = db.session.scalar(select(User).where(User.email == "coord.a@example.org"))
+        job = queue_bulk(db.session, "bulk.export", [rouen], coord_a, {"q": "rouen"}, [a]).id  # network A's export
+        db.session.commit()
+    wait_inline(app)
+    return {"job": job, "a": a, "b": b, "request": request_of(app, "Association Puits du Sahel"),
             "lyon_request": request_of(app, "Lyon Solidarité Sahel"), "actor": rouen, "pair": (rouen, rouen_again),
             "revision": revision, "kind": kind_id, "member": member}
 
@@ -87,8 +93,9 @@ ROUTES = {  # every back-office endpoint: what it needs
     "moderation.import_file": SHARED, "moderation.confirm_import": SHARED,
     "moderation.import_valid_rows": SHARED, "moderation.refused_file": SHARED, "moderation.import_report": SHARED,
     "moderation.journal": SHARED, "moderation.journal_csv": SHARED, "moderation.journal_event": SHARED,
-    "moderation.undo_event": SHARED, "moderation.confirm_term": SHARED, "moderation.bulk": SHARED,
-    "moderation.bulk_apply": SHARED,
+    "moderation.undo_event": SHARED, "moderation.confirm_term": SHARED,
+    "moderation.bulk": LIST, "moderation.bulk_apply": LIST, "moderation.jobs": LIST,
+    "moderation.job_detail": SCOPED, "moderation.job_file": SCOPED, "moderation.cancel_job": SCOPED,
     "moderation.users": ADMIN, "moderation.networks_page": ADMIN, "moderation.network_detail": ADMIN,
 }
 ROLES = {  # who: (the account, what each kind of route answers them about network A's entries)
@@ -110,7 +117,8 @@ def url_for_rule(rule, world):
     """The rule's URL naming network A's entries (its pending request, a Normandy actor and pair)."""
     values = {"request_id": world["request"].id, "actor_id": world["actor"], "revision_id": world["revision"],
               "a_id": world["pair"][0], "b_id": world["pair"][1], "name": "kind", "term_id": world["kind"],
-              "action": "monter", "token": "A" * 22 + ".csv", "network_id": world["a"], "event_id": 1}
+              "action": "monter", "token": "A" * 22 + ".csv", "network_id": world["a"], "event_id": 1,
+              "job_id": world["job"]}
     if rule.endpoint == "moderation.confirm_term":
         values = {**values, "action": "retirer"}
     return rule.build({name: values[name] for name in rule.arguments})[1]

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
-from . import bulk, journal, networks, toolbox, views  # noqa: E402,F401
+from . import bulk, jobs, journal, networks, toolbox, views  # noqa: E402,F401

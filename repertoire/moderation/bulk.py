@@ -1,6 +1,7 @@
 """Confirmation pages before changes that touch many actors: merging or retiring a term, bulk actions on the
-actors list (archive, add to a network, export). Routes only; rules in operations."""
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+actors list (archive, add to a network, export), queued as jobs (``moderation/jobs.py`` shows them). Routes only;
+rules in operations."""
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,15 +10,14 @@ from .. import operations
 from ..auth import role_required
 from .views import global_only
 from ..extensions import db
-from ..interchange import iter_csv
-from ..models import Actor, Kind
-from ..serialize import actor_to_dict
+from ..models import Actor
+from ..operations import networks
 from . import bp
 from .forms import ConfirmForm
 from .toolbox import get_term
 from .views import COORDINATORS, filtered_actors
 
-BULK_ACTIONS = ("archiver", "reseau", "exporter")
+BULK_ACTIONS = {"archiver": "bulk.archive", "reseau": "bulk.network", "exporter": "bulk.export"}  # form → job kind
 
 
 # -- taxonomy: merge or retire, impact first ---------------------------------
@@ -48,10 +48,8 @@ def _selection() -> tuple[dict, list[int]]:
 
 
 def _networks():
-    reseau = select(Kind.id).where(Kind.slug == "reseau").scalar_subquery()
-    return db.session.execute(select(Actor.id, Actor.name).where(Actor.kind_id == reseau,
-                                                                 Actor.status == "published")
-                              .order_by(Actor.name_sort)).all()
+    """The networks a selection may be added to: a network's coordinator, only theirs."""
+    return operations.network_choices(db.session, networks.network_ids_of(db.session, current_user) or None)
 
 
 def _confirm_page(action: str, selection: dict, ids: list[int], status: int = 200):
@@ -63,7 +61,7 @@ def _confirm_page(action: str, selection: dict, ids: list[int], status: int = 20
 @bp.get("/acteurs/lot")
 @role_required(*COORDINATORS)
 def bulk():
-    global_only()  # shared with every network: for admins and coordinators bound to none
+    """The confirmation page; a network's coordinator acts on their networks' actors only (``filtered_actors``)."""
     action = request.args.get("action", "")
     if action not in BULK_ACTIONS:
         abort(400)
@@ -74,7 +72,7 @@ def bulk():
 @bp.post("/acteurs/lot")
 @role_required(*COORDINATORS)
 def bulk_apply():
-    global_only()  # shared with every network: for admins and coordinators bound to none
+    """Queue the confirmed action as a job, then show its progress."""
     action = request.form.get("action", "")
     if action not in BULK_ACTIONS or not ConfirmForm().validate_on_submit():
         abort(400)
@@ -84,35 +82,21 @@ def bulk_apply():
         return _confirm_page(action, selection, ids, 409)
     if not ids:
         abort(400)
-    if action == "exporter":
-        operations.record_export(db.session, current_user, ids, selection)
-        db.session.commit()  # recorded before anything leaves
-        return Response(stream_with_context(iter_csv(_actor_dicts(ids), excel=True)),
-                        mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="repertoire-selection.csv"'})
+    mine = networks.network_ids_of(db.session, current_user)
+    network = None
+    if action == "reseau":
+        network_id = request.form.get("network", type=int)
+        if not network_id:
+            flash(_("Choisissez un réseau."), "error")
+            return _confirm_page(action, selection, ids, 400)
+        if mine and network_id not in mine:  # another network's id, forged in the form
+            abort(403)
+        network = db.session.get(Actor, network_id)
     try:
-        if action == "archiver":
-            event = operations.bulk_archive(db.session, ids, current_user, selection)
-            done = event.after["archived"]
-            message = ngettext("%(num)d fiche archivée.", "%(num)d fiches archivées.", done)
-        else:
-            network = db.session.get(Actor, request.form.get("network", type=int) or 0)
-            if network is None:
-                flash(_("Choisissez un réseau."), "error")
-                return _confirm_page(action, selection, ids, 400)
-            event = operations.bulk_add_to_network(db.session, ids, network, current_user, selection)
-            done = event.after["added"]
-            message = ngettext("%(num)d fiche ajoutée au réseau.", "%(num)d fiches ajoutées au réseau.", done)
+        job = operations.queue_bulk(db.session, BULK_ACTIONS[action], ids, current_user, selection, mine, network)
     except operations.OperationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return _confirm_page(action, selection, ids, 400)
-    flash(message + " " + _("Vous pouvez annuler cette action depuis le journal."), "success")
-    return redirect(url_for("moderation.journal_event", event_id=event.id))
-
-
-def _actor_dicts(ids: list[int]):
-    for start in range(0, len(ids), 500):
-        for actor in db.session.scalars(select(Actor).where(Actor.id.in_(ids[start:start + 500])).order_by(Actor.id)):
-            yield actor_to_dict(actor)
-        db.session.expunge_all()
+    flash(ngettext("Tâche lancée sur %(num)d fiche.", "Tâche lancée sur %(num)d fiches.", len(ids)), "success")
+    return redirect(url_for("moderation.job_detail", job_id=job.id))

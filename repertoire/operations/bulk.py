@@ -1,18 +1,33 @@
 """Bulk actions on a back-office selection of actors: archive, add to a network, export — each one event
-in the audit log (archive and network can be undone from it)."""
+in the audit log (archive and network can be undone from it).
+
+They run as jobs (``operations/jobs.py``): ``queue_bulk`` freezes the confirmed selection's ids; the worker calls
+each kind's ``chunk`` on 500 ids at a time (each chunk committed with the job's progress) and its ``finish``, which
+records the one audit event of the whole action. ``bulk_archive`` and ``bulk_add_to_network`` do all of it in the
+caller's transaction."""
 from __future__ import annotations
 
+import csv
+import io
+import os
 from collections import Counter
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from ..models import Actor, Membership, User
+from ..files import private_dir, private_open, remove_older_than
+from ..models import Actor, Job, Kind, Membership, User
 from ..validation import Vocabulary
 
 from . import OperationError
 from .actors import actor_input, set_status, update_actor
 from .audit import record_action
+from .jobs import ChunkDone, JobKind, active_job_like, export_path, job_items, queue_job, register_kind
+from .networks import scope_of_networks
+
+BULK_KINDS = ("bulk.archive", "bulk.network", "bulk.export")
+EXPORT_KEPT_DAYS = 7  # an export job's file is removed by the first export a week later
 
 BATCH = 500
 
@@ -52,42 +67,196 @@ def selection_impact(session, ids: list[int]) -> dict:
             "network_ids": sorted(counts)}
 
 
-def bulk_archive(session, ids: list[int], user: User, selection: dict):
-    """Archive every actor of ``ids`` not archived yet; the event keeps each one's previous status."""
+def _archive(session, actors, user) -> list:
     previous = []
-    for actors in _batches(session, ids):
-        for actor in actors:
-            status = actor.status
-            if set_status(session, actor, "archived", user, "archive"):
-                previous.append([actor.id, status])
+    for actor in actors:
+        status = actor.status
+        if set_status(session, actor, "archived", user, "archive"):
+            previous.append([actor.id, status])
+    return previous
+
+
+def _record_archive(session, user, ids, selection, previous):
     impact = selection_impact(session, ids)
     return record_action(session, user, "bulk.archive", ("selection", None, _selection_label(selection)),
                          {"actors": previous, "selection": selection}, {"archived": len(previous)},
                          impact["network_ids"])
 
 
-def bulk_add_to_network(session, ids: list[int], network: Actor, user: User, selection: dict):
-    """Make every actor of ``ids`` a member of ``network`` (a published actor, not one of them)."""
-    if not network.is_published or network.merged_into_id:
-        raise OperationError(_("Le réseau doit être une fiche publiée."))
-    vocab = Vocabulary(session)
-    added = []
+def bulk_archive(session, ids: list[int], user: User, selection: dict):
+    """Archive every actor of ``ids`` not archived yet; the event keeps each one's previous status."""
+    previous = []
     for actors in _batches(session, ids):
-        for actor in actors:
-            data = actor_input(actor)
-            if actor.id == network.id or any(n["network"] == network.slug for n in data.networks):
-                continue
-            data.networks = data.networks + [{"network": network.slug, "since": None}]
-            update_actor(session, actor, data, vocab, user, action="bulk-network")
-            added.append(actor.id)
+        previous += _archive(session, actors, user)
+    return _record_archive(session, user, ids, selection, previous)
+
+
+def check_network(network: Actor | None):
+    if network is None or not network.is_published or network.merged_into_id or network.kind_slug != "reseau":
+        raise OperationError(_("Le réseau doit être une fiche publiée."))
+
+
+def _add_to_network(session, actors, network, vocab, user) -> list[int]:
+    added = []
+    for actor in actors:
+        data = actor_input(actor)
+        if actor.id == network.id or any(n["network"] == network.slug for n in data.networks):
+            continue
+        data.networks = data.networks + [{"network": network.slug, "since": None}]
+        update_actor(session, actor, data, vocab, user, action="bulk-network")
+        added.append(actor.id)
+    return added
+
+
+def _record_network(session, user, network, selection, added):
     return record_action(session, user, "bulk.network", network,
                          {"actors": added, "network": network.id, "selection": selection},
                          {"added": len(added)}, [network.id])
 
 
+def bulk_add_to_network(session, ids: list[int], network: Actor, user: User, selection: dict):
+    """Make every actor of ``ids`` a member of ``network`` (a published actor, not one of them)."""
+    check_network(network)
+    vocab = Vocabulary(session)
+    added = []
+    for actors in _batches(session, ids):
+        added += _add_to_network(session, actors, network, vocab, user)
+    return _record_network(session, user, network, selection, added)
+
+
 def record_export(session, user: User, ids: list[int], selection: dict):
-    record_action(session, user, "bulk.export", ("selection", None, _selection_label(selection)),
-                  {"selection": selection}, {"exported": len(ids)}, selection_impact(session, ids)["network_ids"])
+    return record_action(session, user, "bulk.export", ("selection", None, _selection_label(selection)),
+                         {"selection": selection}, {"exported": len(ids)},
+                         selection_impact(session, ids)["network_ids"])
+
+
+# -- as jobs -------------------------------------------------------------------
+
+def queue_bulk(session, kind: str, ids: list[int], user: User, selection: dict, networks: list[int],
+               network: Actor | None = None) -> Job:
+    """Queue the bulk action ``kind`` on the confirmed selection ``ids`` (``networks``: the scope of who asks)."""
+    if kind not in BULK_KINDS or not ids:
+        raise OperationError(_("Aucune fiche sélectionnée."))
+    params = {"selection": selection}
+    if kind == "bulk.network":
+        check_network(network)
+        params["network"] = network.id
+    same = active_job_like(session, kind, {**params, "ids": list(ids)}, user)
+    if same is not None:  # the confirmation sent twice (a double click, a replayed form): one job
+        return same
+    return queue_job(session, kind, params, ids, user, networks)
+
+
+def _job_actors(session, job: Job, ids: list[int]) -> list[Actor]:
+    """The chunk's actors, locked, and still within the scope of who queued the job (a network's coordinator
+    never acts on an actor that left their networks meanwhile)."""
+    actors = lock_batch(session, ids)
+    inside = _in_scope(session, job, ids)
+    return actors if inside is None else [a for a in actors if a.id in inside]
+
+
+def _in_scope(session, job: Job, ids: list[int]) -> set[int] | None:
+    """Which of ``ids`` are within the job's network scope (None: a global job, all of them)."""
+    if not job.networks:
+        return None
+    return set(session.scalars(select(Actor.id).where(Actor.id.in_(ids), scope_of_networks(job.networks))))
+
+
+def _archive_chunk(session, job, ids, user):
+    return ChunkDone(_archive(session, _job_actors(session, job, ids), user))
+
+
+def _archive_finish(session, job, user):
+    event = _record_archive(session, user, job.params["ids"], job.params["selection"], job_items(session, job))
+    return {"event": event.id, "count": event.after["archived"]}
+
+
+def _job_network(session, job) -> Actor:
+    network = session.get(Actor, job.params["network"])
+    check_network(network)
+    return network
+
+
+def _network_chunk(session, job, ids, user):
+    network = _job_network(session, job)
+    return ChunkDone(_add_to_network(session, _job_actors(session, job, ids), network, Vocabulary(session), user))
+
+
+def _network_finish(session, job, user):
+    network = session.get(Actor, job.params["network"])
+    if network is None:
+        raise OperationError(_("Le réseau doit être une fiche publiée."))
+    event = _record_network(session, user, network, job.params["selection"], job_items(session, job))
+    return {"event": event.id, "count": event.after["added"], "network": network.name}
+
+
+def _export_file(job) -> str:
+    return export_path(current_app.instance_path, job)
+
+
+def _export_resume(session, job):
+    """Cut what a killed worker wrote after its last committed chunk."""
+    path = _export_file(job)
+    size = job.state.get("size", 0)
+    if os.path.exists(path) and os.path.getsize(path) > size:
+        with open(path, "r+b") as f:
+            f.truncate(size)
+
+
+def _export_chunk(session, job, ids, user):
+    from ..interchange import CSV_COLUMNS, csv_row, spreadsheet_safe
+    from ..serialize import actor_to_dict
+    path = _export_file(job)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    size = job.state.get("size", 0)
+    if size == 0:
+        remove_older_than(os.path.dirname(path), EXPORT_KEPT_DAYS * 86400)  # the files of older exports
+        buffer.write("\ufeff")
+        writer.writeheader()
+    rows = 0
+    inside = _in_scope(session, job, ids)
+    for actor in session.scalars(select(Actor).where(Actor.id.in_(ids)).order_by(Actor.id)):
+        if inside is None or actor.id in inside:
+            writer.writerow(spreadsheet_safe(csv_row(actor_to_dict(actor))))
+            rows += 1
+    data = buffer.getvalue().encode("utf-8")
+    private_dir(os.path.dirname(path))
+    with (private_open(path, "wb") if size == 0 else open(path, "r+b")) as f:
+        f.seek(size)
+        f.truncate()
+        f.write(data)
+    return ChunkDone([], {"size": size + len(data), "rows": job.state.get("rows", 0) + rows})
+
+
+def _export_finish(session, job, user):
+    rows = job.state.get("rows", 0)
+    event = record_action(session, user, "bulk.export",
+                          ("selection", None, _selection_label(job.params["selection"])),
+                          {"selection": job.params["selection"]}, {"exported": rows},
+                          selection_impact(session, job.params["ids"])["network_ids"])
+    return {"event": event.id, "count": rows, "file": True}
+
+
+def export_file_of(job: Job) -> str | None:
+    """The finished export's file, if it is there."""
+    path = _export_file(job)
+    return path if job.kind == "bulk.export" and job.status == "done" and os.path.exists(path) else None
+
+
+def network_choices(session, network_ids: list[int] | None = None):
+    """(id, name) of the published networks a selection may be added to (only ``network_ids`` if given)."""
+    reseau = select(Kind.id).where(Kind.slug == "reseau").scalar_subquery()
+    query = select(Actor.id, Actor.name).where(Actor.kind_id == reseau, Actor.status == "published",
+                                               Actor.merged_into_id.is_(None))
+    if network_ids:
+        query = query.where(Actor.id.in_(network_ids))
+    return session.execute(query.order_by(Actor.name_sort)).all()
+
+
+register_kind("bulk.archive", JobKind(chunk=_archive_chunk, finish=_archive_finish))
+register_kind("bulk.network", JobKind(chunk=_network_chunk, finish=_network_finish))
+register_kind("bulk.export", JobKind(chunk=_export_chunk, finish=_export_finish, resume=_export_resume))
 
 
 def _selection_label(selection: dict) -> str:

@@ -1,0 +1,160 @@
+"""The job worker: claims queued jobs (``operations/jobs.py``) and runs them chunk by chunk, one transaction each.
+
+Two ways to run it:
+- ``repertoire jobs work`` (a process beside gunicorn, as many as wanted; ``--once``: until the queue is empty);
+- inline, for ``make run`` and small instances: with ``REPERTOIRE_JOBS_INLINE`` true (the default outside
+  production), the commit that queued a job starts a thread of this process that works until the queue is empty.
+
+A worker killed half-way leaves its job "running" with a heartbeat that grows stale
+(``REPERTOIRE_JOBS_STALE_SECONDS``); the next worker, or the next inline thread (queuing a job, or opening the
+job's page, starts one), takes it over and continues from its committed progress.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from . import operations
+from .extensions import db
+from .models import Job
+from .operations.jobs import KINDS, JobLost
+from .web.transactions import unit_of_work
+
+
+def worker_token() -> str:
+    return f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def settings() -> tuple[int, float]:
+    config = current_app.config
+    return int(config.get("REPERTOIRE_JOBS_CHUNK", 500)), float(config.get("REPERTOIRE_JOBS_STALE_SECONDS", 120))
+
+
+def claim(worker: str) -> int | None:
+    """Claim one job in a transaction of its own."""
+    session = db.session
+    session.rollback()  # the claim starts its transaction (SQLite: waits for the write lock, never a stale read)
+    try:
+        job_id = operations.claim_job(session, worker, settings()[1])
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return job_id
+
+
+def run(job_id: int, worker: str) -> str:
+    """Run a claimed job to its end; return its final status ("lost": another worker has it, or it was cancelled)."""
+    session = db.session
+    chunk_size = settings()[0]
+    job = session.get(Job, job_id, populate_existing=True)
+    kind = KINDS[job.kind]
+    try:
+        if kind.resume:
+            kind.resume(session, job)
+        while True:
+            job = session.get(Job, job_id, populate_existing=True)
+            if job.done >= job.total:
+                break
+            ids = job.params["ids"][job.done:job.done + chunk_size]
+            with unit_of_work():  # the chunk's effects and the progress together, mails after the commit
+                chunk = kind.chunk(session, job, ids, operations.job_user(session, job))
+                operations.advance(session, job, worker, len(ids), chunk)
+        with unit_of_work():
+            job = session.get(Job, job_id, populate_existing=True)
+            result = kind.finish(session, job, operations.job_user(session, job))
+            operations.complete(session, job_id, worker, "done", result)
+        return "done"
+    except JobLost:
+        return "lost"
+    except Exception as exc:  # a broken rule or a bug: what is committed stays, recorded so it can be undone
+        session.rollback()
+        current_app.logger.exception("job %s failed", job_id)
+        return _fail(job_id, worker, kind, exc)
+
+
+def _fail(job_id: int, worker: str, kind, exc: Exception) -> str:
+    session = db.session
+    message = str(exc) if isinstance(exc, operations.OperationError) else repr(exc)
+    result = None
+    try:
+        with unit_of_work():
+            job = session.get(Job, job_id, populate_existing=True)
+            if job.done:  # the chunks done are in the journal, and can be undone from it
+                result = kind.finish(session, job, operations.job_user(session, job))
+            operations.complete(session, job_id, worker, "failed", result, message)
+    except JobLost:
+        return "lost"
+    except Exception:
+        session.rollback()
+        current_app.logger.exception("job %s: recording the failure failed", job_id)
+        with unit_of_work():
+            operations.complete(session, job_id, worker, "failed", None, message)
+    return "failed"
+
+
+def work(once: bool = False, poll: float = 2.0, stop: threading.Event | None = None) -> int:
+    """Claim and run jobs; with ``once``, return when none is left. Returns how many jobs were run."""
+    worker = worker_token()
+    handled = 0
+    while stop is None or not stop.is_set():
+        job_id = claim(worker)
+        if job_id is None:
+            if once:
+                break
+            time.sleep(poll)
+            continue
+        run(job_id, worker)
+        handled += 1
+    db.session.remove()
+    return handled
+
+
+# -- inline: a thread of the web process -----------------------------------
+
+def start_inline(app) -> threading.Thread:
+    """Work in a thread of this process until the queue is empty."""
+    threads = app.extensions.setdefault("repertoire.jobs", [])
+    threads[:] = [t for t in threads if t.is_alive()]
+    thread = threading.Thread(target=_inline, args=(app,), name="repertoire-jobs", daemon=True)
+    threads.append(thread)
+    thread.start()
+    return thread
+
+
+def _inline(app):
+    with app.app_context():
+        try:
+            work(once=True)
+        except Exception:
+            app.logger.exception("inline job worker")
+        finally:
+            db.session.remove()
+
+
+def wait_inline(app):
+    """Wait for this process's inline workers (tests, and a clean shutdown)."""
+    for thread in list(app.extensions.get("repertoire.jobs", [])):
+        thread.join()
+
+
+def inline_enabled(app) -> bool:
+    return bool(app.config.get("REPERTOIRE_JOBS_INLINE"))
+
+
+@event.listens_for(Session, "after_commit")
+def _start_after_commit(session):
+    if session.info.pop("jobs_queued", False) and has_app_context() and inline_enabled(current_app):
+        start_inline(current_app._get_current_object())
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_queued(session):
+    session.info.pop("jobs_queued", None)

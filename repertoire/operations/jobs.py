@@ -1,0 +1,175 @@
+"""Jobs: work too long for a request (a bulk action on 100,000 actors), queued here and done by a worker
+(``repertoire/jobs.py``) in chunks, each committed with the job's progress.
+
+The rules that make it safe:
+- **one runner**: a worker claims a job atomically (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: one
+  ``UPDATE … WHERE status = 'queued'``, writers being serialised) and writes its token in ``worker``;
+- **exactly once per chunk**: a chunk's effects and the job's new progress are written in one transaction, and
+  the progress only if the job is still this worker's (``advance``); otherwise the chunk is rolled back;
+- **resumable**: a job "running" whose heartbeat (written with each chunk) is older than the stale delay was left
+  by a killed worker; it is claimed again and continues from ``done``.
+
+A kind of job (``JobKind``) gives ``chunk`` (do the work on some ids; return a ``ChunkDone``: the items it found,
+kept in a ``job_chunk`` row, and the job's new small ``state``), ``finish`` (the summary, once all chunks are done,
+from ``job_items``; it records the audit event) and optionally ``resume`` (before going on).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, or_, select, update
+
+from ..models import Job, JobChunk, JobNetwork, User, utcnow
+from . import OperationError
+from .networks import network_ids_of
+
+ACTIVE = ("queued", "running")
+
+
+@dataclass
+class ChunkDone:
+    items: list  # what the chunk found, kept for ``finish`` (``job_items``)
+    state: dict | None = None  # the job's new state (None: unchanged)
+
+
+@dataclass
+class JobKind:
+    chunk: Callable  # (session, job, ids, user) -> ChunkDone
+    finish: Callable  # (session, job, user) -> result summary (dict)
+    resume: Callable | None = None  # (session, job) before the first chunk of a run
+
+
+KINDS: dict[str, JobKind] = {}
+
+
+def register_kind(name: str, kind: JobKind):
+    KINDS[name] = kind
+
+
+class JobLost(Exception):
+    """The job is no longer this worker's (cancelled, or taken over after a stale heartbeat)."""
+
+
+def queue_job(session, kind: str, params: dict, ids: list[int], user, networks: list[int]) -> Job:
+    """Queue a job on ``ids`` (kept in ``params["ids"]``); ``networks`` is the scope of who asked (empty:
+    everything). The worker starts after the commit (``repertoire/jobs.py``)."""
+    if kind not in KINDS:
+        raise OperationError(_("Type de tâche inconnu."))
+    job = Job(kind=kind, params={**params, "ids": list(ids)}, status="queued", done=0, total=len(ids),
+              user_id=getattr(user, "id", None), networks=sorted(set(networks)), created_at=utcnow(),
+              worker="", attempts=0, state={}, error="")
+    session.add(job)
+    session.flush()
+    session.add_all(JobNetwork(job_id=job.id, network_id=n) for n in job.networks)
+    session.flush()
+    session.info["jobs_queued"] = True
+    return job
+
+
+def active_job_like(session, kind: str, params: dict, user) -> Job | None:
+    """A job of ``user`` still waiting or running with the same kind and parameters, if there is one."""
+    for job in session.scalars(select(Job).where(Job.status.in_(ACTIVE), Job.kind == kind,
+                                                 Job.user_id == getattr(user, "id", None)).order_by(Job.id)):
+        if job.params == params:
+            return job
+    return None
+
+
+def visible_jobs(session, user):
+    """A select of the jobs ``user`` may see: all for admins and coordinators bound to no network; for a
+    network's coordinator, those whose whole scope is within their networks."""
+    mine = network_ids_of(session, user)
+    query = select(Job)
+    if mine:
+        query = query.where(exists().where(JobNetwork.job_id == Job.id),
+                            ~exists().where(JobNetwork.job_id == Job.id, JobNetwork.network_id.notin_(mine)))
+    return query
+
+
+def may_see_job(session, user, job: Job) -> bool:
+    mine = network_ids_of(session, user)
+    return not mine or (bool(job.networks) and set(job.networks) <= set(mine))
+
+
+def cancel_job(session, job: Job) -> None:
+    """Cancel a job still waiting (a running one goes to its end: its chunks are committed)."""
+    changed = session.execute(update(Job).where(Job.id == job.id, Job.status == "queued")
+                              .values(status="cancelled", finished_at=utcnow())
+                              .execution_options(synchronize_session=False)).rowcount
+    session.expire(job)
+    if not changed:
+        raise OperationError(_("Cette tâche a déjà commencé : elle ne peut plus être annulée."))
+
+
+def is_stale(job: Job, stale_after: float) -> bool:
+    return job.status == "running" and (job.heartbeat_at is None
+                                        or job.heartbeat_at < utcnow() - timedelta(seconds=stale_after))
+
+
+def claim_job(session, worker: str, stale_after: float) -> int | None:
+    """Take the oldest queued job, or a running one left by a dead worker; return its id (None: nothing to do).
+    Two workers never get the same job. The caller commits at once."""
+    now = utcnow()
+    claimable = or_(Job.status == "queued",
+                    and_(Job.status == "running", or_(Job.heartbeat_at.is_(None),
+                                                      Job.heartbeat_at < now - timedelta(seconds=stale_after))))
+    values = {"status": "running", "worker": worker, "heartbeat_at": now, "attempts": Job.attempts + 1,
+              "started_at": func.coalesce(Job.started_at, now)}
+    if session.connection().dialect.name == "postgresql":
+        job_id = session.scalar(select(Job.id).where(claimable).order_by(Job.id).limit(1)
+                                .with_for_update(skip_locked=True))
+        if job_id is None:
+            return None
+        session.execute(update(Job).where(Job.id == job_id).values(**values)
+                        .execution_options(synchronize_session=False))
+        return job_id
+    # SQLite: the UPDATE takes the database's one write lock; a second worker's waits, then finds it taken
+    first = select(Job.id).where(claimable).order_by(Job.id).limit(1).scalar_subquery()
+    return session.scalar(update(Job).where(Job.id == first, claimable).values(**values).returning(Job.id)
+                          .execution_options(synchronize_session=False))
+
+
+def advance(session, job: Job, worker: str, size: int, chunk: ChunkDone) -> None:
+    """Record a chunk (its items, the new progress and state) in the chunk's transaction, if the job is still
+    this worker's (else ``JobLost``: the caller rolls the chunk back)."""
+    values = {"done": job.done + size, "heartbeat_at": utcnow()}
+    if chunk.state is not None:
+        values["state"] = chunk.state
+    changed = session.execute(update(Job).where(Job.id == job.id, Job.worker == worker, Job.status == "running")
+                              .values(**values).execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        raise JobLost(job.id)
+    if chunk.items:
+        session.add(JobChunk(job_id=job.id, position=job.done, items=chunk.items))
+        session.flush()
+
+
+def job_items(session, job: Job) -> list:
+    """Every item the job's committed chunks found, in order."""
+    items = []
+    for rows in session.scalars(select(JobChunk.items).where(JobChunk.job_id == job.id)
+                                .order_by(JobChunk.position)):
+        items += rows
+    return items
+
+
+def complete(session, job_id: int, worker: str, status: str, result: dict | None = None, error: str = ""):
+    changed = session.execute(update(Job).where(Job.id == job_id, Job.worker == worker, Job.status == "running")
+                              .values(status=status, result=result, error=error[:2000], finished_at=utcnow(),
+                                      heartbeat_at=utcnow())
+                              .execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        raise JobLost(job_id)
+
+
+def job_user(session, job: Job) -> User | None:
+    return session.get(User, job.user_id) if job.user_id else None
+
+
+def export_path(instance_path: str, job: Job) -> str:
+    """Where an export job writes its file (private, under the instance folder)."""
+    return os.path.join(instance_path, "jobs", f"job-{job.id}.csv")
