@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import text
 
 from . import operations
 from .interchange import ParsedFile
@@ -64,18 +64,29 @@ def existing_slugs(session, keys: set[tuple[str, str, str]], chunk: int = 100) -
     return {key: slug for key, (_id, slug) in existing_actors(session, keys, chunk).items()}
 
 
-def existing_actors(session, keys: set[tuple[str, str, str]], chunk: int = 100) -> dict[tuple, tuple[int, str]]:
+def existing_actors(session, keys: set[tuple[str, str, str]], chunk: int = 200) -> dict[tuple, tuple[int, str]]:
     """The id and slug of the actor that has each of ``keys``: actors looked up by their folded name, over the
-    index on ``name_sort`` (the folded name, then \x01), not by folding the whole directory."""
-    column = Actor.name_sort
-    if session.get_bind().dialect.name != "sqlite":  # a byte-wise range whatever the database's collation
-        column = column.collate("C")
+    index on ``name_sort`` (the folded name, then \x01), not by folding the whole directory.
+
+    The ranges are written as SQL text with bound values: building a thousand-term expression with
+    SQLAlchemy's operators costs more than running the query (70 ms for a 1,000-row file)."""
     names = sorted({name for name, _town, _department in keys})
+    if not names:
+        return {}
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    column = quote("name_sort")
+    if dialect.name != "sqlite":  # a byte-wise range whatever the database's collation
+        column += ' COLLATE "C"'
+    table = quote(Actor.__table__.name)
     found = {}
     for start in range(0, len(names), chunk):
-        ranges = [(column >= f"{name}\x01") & (column < f"{name}\x02") for name in names[start:start + chunk]]
-        rows = session.execute(select(Actor.id, Actor.name, Actor.town, Actor.department, Actor.slug)
-                               .where(or_(*ranges)))
+        part = names[start:start + chunk]
+        ranges = " OR ".join(f"({column} >= :a{n} AND {column} < :b{n})" for n in range(len(part)))
+        values = {f"a{n}": f"{name}\x01" for n, name in enumerate(part)}
+        values.update((f"b{n}", f"{name}\x02") for n, name in enumerate(part))
+        rows = session.execute(text(f"SELECT id, name, town, department, slug FROM {table} WHERE {ranges}"),
+                                  values)
         for actor_id, name, town, department, slug in rows:
             key = actor_key(name, town, department)
             if key in keys:
