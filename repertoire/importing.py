@@ -117,13 +117,17 @@ def link_errors(session, valid: list[tuple[int, ActorInput]], slug_of: dict[tupl
     return errors
 
 
-def predicted_slugs(session, valid: list[tuple[int, ActorInput]]) -> dict[tuple, str]:
-    """The slug each row's actor has (an update) or will get (a creation, allocated in file order)."""
-    slug_of = existing_slugs(session, {d.key for _, d in valid})
-    allocator = operations.SlugAllocator(session)
-    for _line, data in valid:
-        if data.key not in slug_of:
-            slug_of[data.key] = allocator.allocate(data.name, data.town, data.slug)
+def predicted_slugs(session, valid: list[tuple[int, ActorInput]], existing: dict[tuple, tuple[int, str]] | None = None
+                    ) -> dict[tuple, str]:
+    """The slug each row's actor has (an update) or will get (a creation, allocated in file order).
+    ``existing``: ``existing_actors`` of the rows' keys, if read already."""
+    if existing is None:
+        existing = existing_actors(session, {d.key for _, d in valid})
+    slug_of = {key: slug for key, (_id, slug) in existing.items()}
+    fresh = [d for _line, d in valid if d.key not in slug_of]
+    allocator = operations.SlugAllocator(session, only=[(d.name, d.town, d.slug) for d in fresh])
+    for data in fresh:
+        slug_of[data.key] = allocator.allocate(data.name, data.town, data.slug)
     return slug_of
 
 
@@ -150,10 +154,11 @@ def check_import(session, parsed: ParsedFile, progress=None, processes: int = 1,
             check.errors.append((line, error))
         else:
             check.valid.append((line, _carried(parsed, line, data)))
+    found = existing_actors(session, {d.key for _, d in check.valid})
     if any(operations.linked_slugs(d) for _line, d in check.valid):
-        _drop_invalid(check, link_errors(session, check.valid, predicted_slugs(session, check.valid)))
+        _drop_invalid(check, link_errors(session, check.valid, predicted_slugs(session, check.valid, found)))
     check.errors.sort()
-    existing = existing_ids(session, {d.key for _, d in check.valid})
+    existing = {key: actor_id for key, (actor_id, _slug) in found.items()}
     check.to_update = sum(d.key in existing for _, d in check.valid)
     check.to_create = len(check.valid) - check.to_update
     if rows:
