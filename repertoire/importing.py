@@ -107,7 +107,7 @@ def link_errors(session, valid: list[tuple[int, ActorInput]], slug_of: dict[tupl
     wanted = set()
     for _line, data in valid:
         wanted |= operations.linked_slugs(data)
-    known = {**operations.find_linked(session, wanted - set(in_file)), **in_file}
+    known = {**dict.fromkeys(operations.published_slugs(session, wanted - set(in_file))), **in_file}
     errors = []
     for line, data in valid:
         if operations.linked_slugs(data):

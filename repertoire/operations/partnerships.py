@@ -32,6 +32,15 @@ def find_linked(session, slugs) -> dict[str, Actor]:
     return found
 
 
+def published_slugs(session, slugs) -> set[str]:
+    """Those of these slugs that published actors bear: what checking links needs, without loading the actors."""
+    slugs, found = sorted(slugs), set()
+    for start in range(0, len(slugs), 500):
+        found.update(session.scalars(select(Actor.slug).where(Actor.slug.in_(slugs[start:start + 500]),
+                                                              Actor.status == "published")))
+    return found
+
+
 def network_problem(slug: str, holder_slug: str | None, known: dict[str, Actor]) -> str | None:
     """Why this network cannot be one of the holder's, in French; None if it can."""
     if slug == holder_slug:
