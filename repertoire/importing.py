@@ -8,6 +8,7 @@ import gc
 import multiprocessing
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import text
@@ -71,27 +72,27 @@ def existing_actors(session, keys: set[tuple[str, str, str]], chunk: int = 200) 
     The ranges are written as SQL text with bound values: building a thousand-term expression with
     SQLAlchemy's operators costs more than running the query (70 ms for a 1,000-row file)."""
     names = sorted({name for name, _town, _department in keys})
-    if not names:
-        return {}
-    dialect = session.get_bind().dialect
-    quote = dialect.identifier_preparer.quote
-    column = quote("name_sort")
-    if dialect.name != "sqlite":  # a byte-wise range whatever the database's collation
-        column += ' COLLATE "C"'
-    table = quote(Actor.__table__.name)
+    dialect = session.get_bind().dialect.name
     found = {}
     for start in range(0, len(names), chunk):
         part = names[start:start + chunk]
-        ranges = " OR ".join(f"({column} >= :a{n} AND {column} < :b{n})" for n in range(len(part)))
+        size = min(n for n in (8, 32, chunk) if n >= len(part))  # a few shapes of query: padded with the last
+        part += [part[-1]] * (size - len(part))
         values = {f"a{n}": f"{name}\x01" for n, name in enumerate(part)}
         values.update((f"b{n}", f"{name}\x02") for n, name in enumerate(part))
-        rows = session.execute(text(f"SELECT id, name, town, department, slug FROM {table} WHERE {ranges}"),
-                                  values)
-        for actor_id, name, town, department, slug in rows:
+        for actor_id, name, town, department, slug in session.execute(_by_names(dialect, len(part)), values):
             key = actor_key(name, town, department)
             if key in keys:
                 found[key] = (actor_id, slug)
     return found
+
+
+@lru_cache(maxsize=16)
+def _by_names(dialect: str, count: int):
+    """The query of ``existing_actors`` for ``count`` names (made once: parsing it costs as much as running it)."""
+    column = "name_sort" + (' COLLATE "C"' if dialect != "sqlite" else "")  # byte-wise, whatever the collation
+    ranges = " OR ".join(f"({column} >= :a{n} AND {column} < :b{n})" for n in range(count))
+    return text(f"SELECT id, name, town, department, slug FROM {Actor.__table__.name} WHERE {ranges}")
 
 
 def _carried(parsed: ParsedFile, line: int, data: ActorInput) -> ActorInput:

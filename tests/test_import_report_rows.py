@@ -203,3 +203,31 @@ def test_a_row_naming_a_network_by_the_slug_it_would_not_get_is_refused(app, coo
     assert [(line, state) for line, _name, state, _detail in shown] == [
         ("2", "à créer"), ("3", "à créer"), ("4", "refusée")]
     assert "réseau inconnu « reseau-normand-lisieux-2 »" in shown[2][3]
+
+
+def test_addresses_are_checked_as_email_validator_checks_them():
+    """normalize_email checks a plain address's domain once per domain: the answers stay email-validator's."""
+    from email_validator import EmailNotValidError, validate_email
+    from repertoire.validation import normalize_email
+
+    def reference(value):
+        value = value.strip()
+        if not value:
+            return ""
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError:
+            return None
+
+    locals_ = ["jean.dupont", "Jean.Dupont", "a", "a+b", "a_b%c", "a-b", "a..b", ".a", "a.", "x" * 64, "x" * 65,
+               "Postmaster", "info", "INFO", "j'aime", "é", "a b", '"a@b"', "", "a@b"]
+    domains = ["example.org", "Example.ORG", "sub.domain.fr", "b.test", "localhost", "b.c0m", "123.456", "-b.fr",
+               "b-.fr", "b_c.fr", "XN--BCHER-KVA.ch", "bücher.ch", "b..fr", "b.fr.", "[127.0.0.1]", "a" * 64 + ".fr",
+               "a" * 63 + ".fr", ("a" * 60 + ".") * 4 + "fr", "", "exa mple.org", "b.invalid", "b.local", "b.onion",
+               "mairie-caen.fr", "b.example"]
+    for local in locals_:
+        for domain in domains:
+            for value in (f"{local}@{domain}", f" {local}@{domain} "):
+                assert normalize_email(value) == reference(value), value
+    for value in ("", "  ", "pas-une-adresse", "Jean <jean@example.org>", "@example.org", "jean@", "a@b@c.fr"):
+        assert normalize_email(value) == reference(value), value

@@ -236,7 +236,7 @@ def _report(check, parsed, token, filename, status=200):
               "verdict": _verdict(check), "ok": check.ok, "rows": report_rows(parsed, check)}
     name = secrets.token_urlsafe(16)
     with private_open(os.path.join(upload_dir(), name + REPORT), "w", encoding="utf-8") as f:
-        json.dump(report, f, ensure_ascii=False, separators=(",", ":"))
+        f.write(json.dumps(report, ensure_ascii=False, separators=(",", ":")))  # in one piece: dump writes bit by bit
     return _show_report(report, name, status)
 
 
