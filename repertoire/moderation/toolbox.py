@@ -270,8 +270,11 @@ def _show_report(report: dict, name: str, status: int = 200):
                                                    .where(Actor.id.in_(ids)))} if ids else {}
     paged = ReportPage(rows=window, total=len(shown), number=number, pages=pages, report=name,
                        state=state if state in ROW_STATES else "")
+    # labels translated once, not once a row (lazy strings look the catalogue up at each use)
     return render_template("moderation/import_report.html", report=report, counts=counts, paged=paged,
-                           actors=actors, reasons=REASONS, confirm_form=ConfirmForm()), status
+                           actors=actors, reasons={k: str(v) for k, v in REASONS.items()},
+                           field_labels={k: str(v) for k, v in FIELD_LABELS.items()},
+                           confirm_form=ConfirmForm()), status
 
 
 @bp.get("/import/rapport/<name>")
