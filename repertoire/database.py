@@ -70,7 +70,7 @@ def rows_in(connection, query: str, values, chunk: int = 500, then: str = ""):
     values = list(values)
     for start in range(0, len(values), chunk):
         part = tuple(values[start:start + chunk])
-        yield from connection.exec_driver_sql(f"{query} IN ({', '.join([mark] * len(part))}) {then}", part)
+        yield from connection.exec_driver_sql(f"{query} IN ({', '.join([mark] * len(part))}) {then}", part).all()
 
 
 def insert_rows(connection, table, columns: tuple[str, ...], rows: list[tuple]):
