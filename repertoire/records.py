@@ -26,15 +26,17 @@ _SCALARS = [("id", int), ("slug", str), ("name_sort", str), ("status", str), ("u
 _LISTS = tuple(f.source for f in FIELDS if f.multi) + ("partnership_ids",)
 ActorRecord = make_dataclass(
     "ActorRecord", _SCALARS + [(name, list, field(default_factory=list)) for name in _LISTS], slots=True)
-ActorRecord.__doc__ = "A published actor read in bulk: the attributes ``actor_to_dict`` reads."
+ActorRecord.__doc__ = "An actor read in bulk: the attributes ``actor_to_dict`` (and ``values_of``) reads."
 ActorRecord.__module__ = __name__  # picklable, for the processes that build the index
 _COLUMNS = [Kind.__table__.c.slug if name == "kind_slug" else _actor.c[name] for name, _type in _SCALARS]
 
 
-def published_records(connection, ids=None):
-    """Published actors as records, in id order: all of them, or those among ``ids``."""
-    base = (select(*_COLUMNS).join(Kind.__table__, Kind.__table__.c.id == _actor.c.kind_id)
-            .where(_actor.c.status == "published").order_by(_actor.c.id))
+def published_records(connection, ids=None, published: bool = True):
+    """Published actors as records, in id order: all of them, or those among ``ids``; with ``published``
+    False, those among ``ids`` whatever their status."""
+    base = select(*_COLUMNS).join(Kind.__table__, Kind.__table__.c.id == _actor.c.kind_id).order_by(_actor.c.id)
+    if published:
+        base = base.where(_actor.c.status == "published")
     if ids is not None:
         ids = sorted(ids)
         for start in range(0, len(ids), CHUNK):

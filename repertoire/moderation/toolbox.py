@@ -236,7 +236,7 @@ def _report(check, parsed, token, filename, status=200):
               "verdict": _verdict(check), "ok": check.ok, "rows": report_rows(parsed, check)}
     name = secrets.token_urlsafe(16)
     with private_open(os.path.join(upload_dir(), name + REPORT), "w", encoding="utf-8") as f:
-        json.dump(report, f, ensure_ascii=False, separators=(",", ":"))
+        f.write(json.dumps(report, ensure_ascii=False, separators=(",", ":")))  # in one piece: dump writes bit by bit
     return _show_report(report, name, status)
 
 
@@ -270,8 +270,11 @@ def _show_report(report: dict, name: str, status: int = 200):
                                                    .where(Actor.id.in_(ids)))} if ids else {}
     paged = ReportPage(rows=window, total=len(shown), number=number, pages=pages, report=name,
                        state=state if state in ROW_STATES else "")
+    # labels translated once, not once a row (lazy strings look the catalogue up at each use)
     return render_template("moderation/import_report.html", report=report, counts=counts, paged=paged,
-                           actors=actors, reasons=REASONS, confirm_form=ConfirmForm()), status
+                           actors=actors, reasons={k: str(v) for k, v in REASONS.items()},
+                           field_labels={k: str(v) for k, v in FIELD_LABELS.items()},
+                           confirm_form=ConfirmForm()), status
 
 
 @bp.get("/import/rapport/<name>")

@@ -30,7 +30,7 @@ from .bulk import (bulk_add_to_network, bulk_archive, check_network, export_file
                    queue_bulk, record_export, selection_impact)
 from .privacy import account_data, delete_account  # noqa: E402
 from .partnerships import (apply_links, find_linked, link_problems, linked_slugs, network_problem,  # noqa: E402
-                           network_members, partner_of, partner_problem, repoint_links)
+                           network_members, published_slugs, partner_of, partner_problem, repoint_links)
 from .reads import PartnershipFigures, partnership_figures, public_actor, submissions_per_month  # noqa: E402
 from .taxonomy import (TAXONOMIES, add_term, ensure_default_taxonomy, merge_terms, move_term,  # noqa: E402
                        rename_term, set_retired, term_counts, term_impact)

@@ -24,15 +24,36 @@ def actor_input(actor: Actor) -> ActorInput:
 class SlugAllocator:
     """Hands out unique slugs; preloads the taken ones so bulk imports stay fast."""
 
-    def __init__(self, session=None, taken=()):
-        """The slugs taken in ``session``'s database, or ``taken`` (to foresee a fresh directory's slugs)."""
-        self.taken = set(session.scalars(select(Actor.slug))) if session is not None else set(taken)
+    def __init__(self, session=None, taken=(), only=None):
+        """The slugs taken in ``session``'s database, or ``taken`` (to foresee a fresh directory's slugs).
+
+        With ``only`` (the ``(name, town, slug)`` of the entries to be given one), only the slugs they may take
+        are read: a file of a thousand rows need not read a directory's hundred thousand slugs.
+        """
+        self.session = None
+        if session is not None and only is not None:
+            self.session, self.read_prefixes = session, set()
+            wanted = set()
+            for name, town, slug in only:
+                wanted.add(slug or slugify(name))
+                wanted.add(slugify(f"{name} {town}"))
+            wanted = sorted(wanted)
+            self.taken = set()
+            for start in range(0, len(wanted), 500):
+                self.taken.update(session.scalars(select(Actor.slug).where(Actor.slug.in_(wanted[start:start + 500]))))
+        else:
+            self.taken = set(session.scalars(select(Actor.slug))) if session is not None else set(taken)
 
     def allocate(self, name: str, town: str, slug: str | None = None) -> str:
         """A free slug: ``slug`` (by default the name's), else with the town, else numbered."""
         slug = slug or slugify(name)
         if slug in self.taken:
             with_town = slug = slugify(f"{name} {town}")
+            if slug in self.taken and self.session is not None and with_town not in self.read_prefixes:
+                # numbered ones are needed (rare): those of this name and town, read now
+                self.read_prefixes.add(with_town)
+                self.taken.update(self.session.scalars(select(Actor.slug).where(
+                    Actor.slug.startswith(f"{with_town}-", autoescape=True))))
             n = 2
             while slug in self.taken:
                 slug = f"{with_town}-{n}"

@@ -8,11 +8,11 @@ import re
 
 import phonenumbers
 from rapidfuzz import fuzz
-from sqlalchemy import case, delete, event, func, or_, select, text
+from sqlalchemy import delete, event, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..actor_fields import LIST_FIELDS, MERGEABLE
-from ..database import insert_rows
+from ..database import insert_rows, rows_in
 from ..models import (Actor, ChangeRequest, DuplicateDismissal, DuplicateKey, DuplicatePair, Membership, User,
                       utcnow)
 from ..search.outbox import LOG_LOCK
@@ -268,16 +268,14 @@ def _name_word_count(record) -> int:
 def _holders(session, keys) -> dict[str, list[int]]:
     """The actors holding each of ``keys`` (blocks larger than MAX_BLOCK left out: they say nothing)."""
     found: dict[str, list[int]] = defaultdict(list)
-    keys = sorted(keys)
-    limit = case((DuplicateKey.key.startswith("w|"), WORD_BLOCK), else_=MAX_BLOCK)
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start:start + CHUNK]
-        # the blocks' sizes first, over the index: a large block's holders are never fetched
-        small = select(DuplicateKey.key).where(DuplicateKey.key.in_(chunk)).group_by(DuplicateKey.key) \
-            .having(func.count() <= limit)
-        for key, actor_id in session.execute(select(DuplicateKey.key, DuplicateKey.actor_id)
-                                             .where(DuplicateKey.key.in_(small))):
-            found[key].append(actor_id)
+    session.flush()  # as session.execute would: the blocks written in this transaction count
+    connection, table = session.connection(), DuplicateKey.__table__.name
+    # the blocks' sizes first, over the index: a large block's holders are never fetched
+    small = [key for key, count in rows_in(connection, f"SELECT key, count(*) FROM {table} WHERE key", sorted(keys),
+                                           CHUNK, then="GROUP BY key")
+             if count <= (WORD_BLOCK if key.startswith("w|") else MAX_BLOCK)]
+    for key, actor_id in rows_in(connection, f"SELECT key, actor_id FROM {table} WHERE key", small, CHUNK):
+        found[key].append(actor_id)
     return found
 
 
@@ -416,12 +414,10 @@ _RECORD = (Actor.id, Actor.name, Actor.acronym, Actor.town, Actor.department, Ac
 
 
 def _records(session, ids) -> dict[int, object]:
-    ids = sorted(ids)
-    found = {}
-    for start in range(0, len(ids), CHUNK):
-        for row in session.execute(select(*_RECORD).where(Actor.id.in_(ids[start:start + CHUNK]))):
-            found[row.id] = row
-    return found
+    session.flush()  # as session.execute would
+    columns = ", ".join(column.expression.name for column in _RECORD)
+    return {row.id: row for row in rows_in(session.connection(), f"SELECT {columns} FROM {Actor.__table__.name} "
+                                           "WHERE id", sorted(ids), CHUNK)}
 
 
 def _pair_score(a, b, why: list[str]) -> int:

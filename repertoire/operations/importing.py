@@ -6,6 +6,7 @@ from sqlalchemy import func, insert, select, update
 
 from ..actor_fields import COLUMN_FIELDS, values_of
 from ..database import insert_rows
+from ..records import published_records
 from ..models import Actor, ActorCountry, ActorTown, Membership, Revision, actor_activity, actor_domain, utcnow
 from ..search import mark_for_index
 from .duplicates import likely_duplicates, mark_for_duplicates
@@ -26,17 +27,17 @@ def row_outcomes(session, valid: list[tuple[int, ActorInput]], existing: dict[tu
     like published ones) or ("create", None). ``existing``: the id of the actor each known key names."""
     outcomes: dict[int, tuple[str, object]] = {}
     known = [(line, existing[data.key], data) for line, data in valid if data.key in existing]
-    for start in range(0, len(known), 500):
-        part = known[start:start + 500]
-        actors = {a.id: a for a in session.scalars(select(Actor).where(Actor.id.in_([i for _l, i, _d in part])))}
-        for line, actor_id, data in part:
-            actor = actors[actor_id]
-            before, after = values_of(actor), data.as_dict()
-            absent = set(getattr(data, "absent", ()))  # not in the file: kept as they are
-            changed = [name for name in after if name not in absent and before[name] != after[name]]
-            if actor.status != "published":
-                changed.append("status")  # the import publishes it
-            outcomes[line] = ("update", changed) if changed else ("unchanged", None)
+    # read as plain records, a few queries for the whole file (ORM actors with their collections cost ten times
+    # more: 0.3 s for 700 rows)
+    actors = {r.id: r for r in published_records(session.connection(), {i for _l, i, _d in known}, published=False)}
+    for line, actor_id, data in known:
+        actor = actors[actor_id]
+        before, after = values_of(actor), data.as_dict()
+        absent = set(getattr(data, "absent", ()))  # not in the file: kept as they are
+        changed = [name for name in after if name not in absent and before[name] != after[name]]
+        if actor.status != "published":
+            changed.append("status")  # the import publishes it
+        outcomes[line] = ("update", changed) if changed else ("unchanged", None)
     fresh = [(line, data) for line, data in valid if data.key not in existing]
     for (line, _data), found in zip(fresh, likely_duplicates(session, [data for _line, data in fresh])):
         outcomes[line] = ("duplicate", found) if found else ("create", None)

@@ -26,9 +26,21 @@ def find_linked(session, slugs) -> dict[str, Actor]:
     found = {}
     slugs = sorted(slugs)
     for start in range(0, len(slugs), 500):
-        for actor in session.scalars(select(Actor).where(Actor.slug.in_(slugs[start:start + 500]),
-                                                         Actor.status == "published")):
-            found[actor.slug] = actor
+        # the status is checked here, not in SQL: given both, SQLite may walk the status index (every published
+        # actor, 80 ms at 100,000) rather than look each slug up in its own
+        for actor in session.scalars(select(Actor).where(Actor.slug.in_(slugs[start:start + 500]))):
+            if actor.status == "published":
+                found[actor.slug] = actor
+    return found
+
+
+def published_slugs(session, slugs) -> set[str]:
+    """Those of these slugs that published actors bear: what checking links needs, without loading the actors."""
+    slugs, found = sorted(slugs), set()
+    for start in range(0, len(slugs), 500):  # the status checked here: see find_linked
+        found.update(slug for slug, status in session.execute(
+            select(Actor.slug, Actor.status).where(Actor.slug.in_(slugs[start:start + 500])))
+            if status == "published")
     return found
 
 
