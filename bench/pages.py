@@ -228,7 +228,8 @@ def _add_curating_network(session) -> dict:
     request = session.scalar(select(ChangeRequest.id).join(Actor, Actor.id == ChangeRequest.actor_id)
                              .where(ChangeRequest.status == "open", scope).order_by(ChangeRequest.id).limit(1))
     pending = session.scalar(select(func.count()).select_from(ChangeRequest)
-                             .join(Actor, Actor.id == ChangeRequest.actor_id).where(ChangeRequest.status == "open", scope))
+                             .join(Actor, Actor.id == ChangeRequest.actor_id)
+                             .where(ChangeRequest.status == "open", scope))
     actor = session.scalar(select(Actor.id).where(Actor.status == "published", scope)
                            .order_by(Actor.id.desc()).limit(1))
     return {"network_slug": network.slug, "network_name": network.name, "network_scope": in_scope,
@@ -575,7 +576,8 @@ def main():
     parser.add_argument("--only", nargs="*", help="pages whose label or URL contains one of these")
     parser.add_argument("--size", type=int, default=100_000, help="for the target in the table")
     parser.add_argument("--profile", metavar="URL", help="profile one request (on a directory already prepared)")
-    parser.add_argument("--role", default="coordinator", help="of the profiled request (admin, coordinator, network: a network's coordinator, '')")
+    parser.add_argument("--role", default="coordinator",
+                        help="of the profiled request (admin, coordinator, network: a network's coordinator, '')")
     parser.add_argument("--show-all", action="store_true", help="library frames too, in the profile")
     parser.add_argument("--limit", type=float, default=60, help="seconds, then the profiled request is cut")
     args = parser.parse_args()
