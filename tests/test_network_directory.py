@@ -74,6 +74,23 @@ def test_the_networks_page_lists_each_network_with_its_members(client, network):
     assert 'href="/reseaux/"' in client.get("/").get_data(as_text=True)  # in the header of every page
 
 
+def test_the_networks_page_from_the_cache_never_shows_a_network_no_longer_published(app, client, network,
+                                                                                     monkeypatch):
+    from sqlalchemy import update
+    from repertoire.public import networks as views
+    rendered = []
+    original = views.search_actors
+    monkeypatch.setattr(views, "search_actors", lambda *args, **kwargs: rendered.append(1) or original(*args, **kwargs))
+    first = client.get("/reseaux/").get_data(as_text=True)
+    assert client.get("/reseaux/").get_data(as_text=True) == first and len(rendered) == 1  # from the cache
+    assert "Horizons Solidaires" in first
+    with app.app_context():  # behind the application's back: no index task, the cache still holds the page
+        db.session.execute(update(Actor).where(Actor.slug == network).values(status="archived"))
+        db.session.commit()
+    page = client.get("/reseaux/").get_data(as_text=True)
+    assert "Horizons Solidaires" not in page and len(rendered) == 2
+
+
 def test_the_national_search_keeps_the_network_facet(client, network):
     page = client.get("/").get_data(as_text=True)
     assert 'id="facette-network"' in page and "Horizons Solidaires" in page

@@ -182,6 +182,26 @@ def test_each_coordinator_sees_only_their_networks_queue_actors_and_duplicates(a
             "published"
 
 
+
+@pytest.mark.parametrize("dense", [0, 10**9], ids=["by-actor", "by-score"])
+def test_a_duplicate_pair_across_two_territories_is_shown_to_neither_network(app, world, dense, monkeypatch):
+    """A pair is in a network's list only when both entries are in its scope (one of them is not enough),
+    whichever way the page is read (a scope with few pairs or with many)."""
+    from repertoire.operations import duplicates
+    monkeypatch.setattr(duplicates, "DENSE_SCOPE", dense)
+    lyon = add_actor(app, name="Comité de jumelage de Rouen", town="Lyon", postcode="69001", department="69",
+                     email="jumelage@rouen.example.org")
+    with app.app_context():
+        pairs = {frozenset((p.actor_a_id, p.actor_b_id)) for p in db.session.scalars(select(DuplicatePair))}
+    assert frozenset((world["actor"], lyon)) in pairs
+    coord_a, coord_b = client_of(app, "coord.a@example.org"), client_of(app, "coord.b@example.org")
+    everyone = client_of(app, "global@example.org")
+    seen_by_a, seen_by_b = text(coord_a.get("/moderation/doublons")), text(coord_b.get("/moderation/doublons"))
+    assert "Rouen (76)" in seen_by_a and "Lyon (69)" not in seen_by_a
+    assert "Lyon (69)" not in seen_by_b and "Rouen (76)" not in seen_by_b
+    seen_by_all = text(everyone.get("/moderation/doublons"))
+    assert "Lyon (69)" in seen_by_all and "Rouen (76)" in seen_by_all
+
 def test_members_and_those_asking_to_join_are_in_scope_wherever_their_seat(app, world):
     from repertoire.operations import submit_actor
     from repertoire.validation import Vocabulary, validate_actor

@@ -130,7 +130,7 @@ def duplicates():
     pages = max(1, -(-total // PER_PAGE))
     if page > pages:
         abort(404)
-    return render_template("moderation/duplicates.html", pairs=operations.duplicate_pairs(db.session, page, PER_PAGE, within),
+    return render_template("moderation/duplicates.html", pairs=operations.duplicate_pairs(db.session, page, PER_PAGE, within, total),
                            form=ConfirmForm(), page=page, pages=pages, total=total)
 
 
