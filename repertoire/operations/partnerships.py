@@ -12,6 +12,19 @@ from ..search import mark_for_index
 from . import OperationError
 
 
+class LinkProblem(OperationError):
+    """A network or partner of an entry is not (or no longer) a published actor, or is the holder itself.
+
+    Raised by ``apply_links`` when a linked actor was withdrawn, archived or merged after the form's check;
+    ``problems`` are ``(field, message)`` pairs (``link_problems``). Entry views show the form again with the
+    message beside the field (``ActorForm.link_errors``); the transaction is rolled back, nothing is half-saved.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(problems[0][1])
+        self.problems = problems
+
+
 def linked_slugs(data) -> set[str]:
     """The slugs of the actors an entry links to: its networks and its partners in the directory."""
     slugs = {n["network"] for n in data.networks}
@@ -77,7 +90,7 @@ def apply_links(session, actor: Actor, data, known: dict[str, Actor] | None = No
     known = find_linked(session, linked_slugs(data)) if known is None else known
     problems = link_problems(session, data, actor.slug, known)
     if problems:
-        raise OperationError(problems[0][1])
+        raise LinkProblem(problems)
     if actor.network_values != data.networks:
         current = {m.network_id: m for m in actor.memberships}
         memberships = []
