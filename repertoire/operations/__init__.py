@@ -26,8 +26,8 @@ from .moderation import (approve_request, changes_between, claim_actor, close_re
 from .audit import UNDOABLE, audit_query, can_undo, is_undone, record_action, undo_event  # noqa: E402
 from .bulk import bulk_add_to_network, bulk_archive, record_export, selection_impact  # noqa: E402
 from .privacy import account_data, delete_account  # noqa: E402
-from .partnerships import (LinkProblem, apply_links, find_linked, link_problems, linked_slugs,  # noqa: E402
-                           network_problem, network_members, partner_of, partner_problem, repoint_links)
+from .partnerships import (LinkProblem, apply_links, directory_partners, find_linked, link_problems,  # noqa: E402
+                           linked_slugs, network_problem, partner_key, network_members, partner_of, partner_problem, repoint_links)
 from .reads import PartnershipFigures, partnership_figures, public_actor, submissions_per_month  # noqa: E402
 from .taxonomy import (TAXONOMIES, add_term, ensure_default_taxonomy, merge_terms, move_term,  # noqa: E402
                        rename_term, set_retired, term_counts, term_impact)
