@@ -1,4 +1,5 @@
 """The partnerships search page: the same parameters as ``GET /api/partnerships``, facets, paging, no JavaScript."""
+from functools import cache
 from urllib.parse import urlencode
 
 from flask import render_template, request, url_for
@@ -43,8 +44,9 @@ def partnerships():
         html = render_template("partnerships.html", params=params, result=result, error=None,
                                titles=PARTNERSHIP_FACET_TITLES, facet_order=PARTNERSHIP_FACETS, active=active,
                                facet_visible=FACET_VISIBLE, expanded=request.args.get("voir"),
-                               partnerships_url=partnerships_url, country_name=geo.country_name,
-                               kind_label=kind_label, status_label=status_label)
+                               partnerships_url=partnerships_url, country_name=cache(geo.country_name),
+                               kind_label=cache(kind_label), status_label=cache(status_label),
+                               department_name=cache(geo.department_name))  # one request, one language
         return html, result.shown_actor_ids
     # anonymous visitors: the rendered page, kept while the index and what it shows stay the same
     return cached_page(cache_key(), render)
