@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from flask_babel import gettext as _
 
@@ -146,6 +146,18 @@ def search_partnerships(session, params: PartnershipParams) -> SearchResult:
 
 
 _PARTNER_ACTOR = Actor.__table__.alias("partner_actor")
+# The three reads of a page of partnerships, built once (each search only binds its ids).
+_PARTNERSHIP_ROWS = select(Partnership.id, Partnership.actor_id, Partnership.kind, Partnership.status,
+                           Partnership.start, Partnership.end, Partnership.domains, Partnership.description,
+                           Partnership.source).where(Partnership.id.in_(bindparam("ids", expanding=True)))
+_HOLDERS = select(Actor.id, Actor.slug, Actor.name, Actor.town, Actor.department).where(
+    Actor.id.in_(bindparam("ids", expanding=True)), Actor.status == "published")
+_PARTNERS = (select(PartnershipPartner.partnership_id, PartnershipPartner.name, PartnershipPartner.country,
+                    PartnershipPartner.locality, _PARTNER_ACTOR.c.slug, _PARTNER_ACTOR.c.status,
+                    PartnershipPartner.actor_id)
+             .outerjoin(_PARTNER_ACTOR, _PARTNER_ACTOR.c.id == PartnershipPartner.actor_id)
+             .where(PartnershipPartner.partnership_id.in_(bindparam("ids", expanding=True)))
+             .order_by(PartnershipPartner.partnership_id, PartnershipPartner.position))
 
 
 def partnerships_in_order(session, ids: list[int], shown: list[int] | None = None) -> list[dict]:
@@ -159,23 +171,12 @@ def partnerships_in_order(session, ids: list[int], shown: list[int] | None = Non
     if not ids:
         return []
     # By primary keys, one table at a time: joined, SQLite may walk every published actor instead.
-    rows = session.execute(
-        select(Partnership.id, Partnership.actor_id, Partnership.kind, Partnership.status, Partnership.start,
-               Partnership.end, Partnership.domains, Partnership.description, Partnership.source)
-        .where(Partnership.id.in_(ids))).all()
-    holders = {row.id: row for row in session.execute(
-        select(Actor.id, Actor.slug, Actor.name, Actor.town, Actor.department)
-        .where(Actor.id.in_({row.actor_id for row in rows}), Actor.status == "published"))}
-    partner_actor = _PARTNER_ACTOR
+    rows = session.execute(_PARTNERSHIP_ROWS, {"ids": list(ids)}).all()
+    holders = {row.id: row for row in session.execute(_HOLDERS, {"ids": sorted({row.actor_id for row in rows})})}
     partners: dict[int, list[dict]] = {}
     linked = []
     for partnership_id, name, country, locality, slug, status, partner_id in session.execute(
-            select(PartnershipPartner.partnership_id, PartnershipPartner.name, PartnershipPartner.country,
-                   PartnershipPartner.locality, partner_actor.c.slug, partner_actor.c.status,
-                   PartnershipPartner.actor_id)
-            .outerjoin(partner_actor, partner_actor.c.id == PartnershipPartner.actor_id)
-            .where(PartnershipPartner.partnership_id.in_(ids))
-            .order_by(PartnershipPartner.partnership_id, PartnershipPartner.position)):
+            _PARTNERS, {"ids": list(ids)}):
         partners.setdefault(partnership_id, []).append(
             {"name": name, "country": country, "locality": locality, "actor": slug,
              "url": actor_url(slug) if status == "published" else None})
