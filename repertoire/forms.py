@@ -274,7 +274,10 @@ class ActorForm(HoneypotMixin, FlaskForm):
         """
         self.__dict__.pop("_linked", None)  # read the directory again
         _data, errors = self.check(vocab, need_place=need_place, holder_slug=holder_slug)
-        return errors or {"partnerships": [str(problem)]}  # back meanwhile: say what the save met
+        if not errors:  # back meanwhile: say what the save met
+            for fieldname, message in problem.problems:
+                errors.setdefault(fieldname, []).append(message)
+        return errors
 
     def _check_rows(self, vocab: Vocabulary, holder_slug: str | None) -> dict[str, list[str]]:
         """Check each partnership and network row; messages beside the fields (``row_errors``) and, for

@@ -165,3 +165,34 @@ def test_approving_a_change_whose_partner_was_withdrawn_changes_nothing(app, lin
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(ChangeRequest, change.id).status == "rejected"
+
+
+def test_a_network_back_before_the_form_is_shown_again_is_still_told(app, linked, monkeypatch):
+    """Withdrawn between the check and the save, restored before the form comes back: the member is told
+    what the save met (nothing saved), and sending again saves."""
+    from repertoire.operations import restore_actor
+    calls = []
+    original = ActorForm.check
+
+    def check(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the form checked again after the failed save: the network is back
+            with app.app_context():
+                restore_actor(db.session, db.session.scalar(select(Actor).where(Actor.slug == "horizons-solidaires")))
+                db.session.commit()
+        result = original(self, *args, **kwargs)
+        if len(calls) == 1:
+            withdraw(app, "horizons-solidaires")
+        return result
+
+    monkeypatch.setattr(ActorForm, "check", check)
+    client = member(app)
+    url = "/mon-espace/inscrire"
+    page = client.get(url).get_data(as_text=True)
+    response = press(client, url, page, "submit", **{**ACTOR_FORM, **NETWORK})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:2000]
+    assert "réseau inconnu « horizons-solidaires »" in text(response)
+    assert 'value="Association Puits du Sahel"' in page and count_actors(app, "Association Puits du Sahel") == 0
+    assert press(client, url, page, "submit").status_code == 302
+    assert count_actors(app, "Association Puits du Sahel") == 1
