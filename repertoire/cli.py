@@ -51,6 +51,16 @@ def _holders(n: int) -> str:
     return ngettext("%(num)d fiche", "%(num)d fiches", n)
 
 
+def _partner_links(linked: int, ambiguous: int) -> str:
+    """« 3 partenaires reliés à une fiche de l'annuaire ; 1 laissé sans lien (plusieurs fiches de ce nom). »"""
+    said = ngettext("%(num)d partenaire relié à une fiche de l'annuaire",
+                    "%(num)d partenaires reliés à une fiche de l'annuaire", linked)
+    if ambiguous:
+        said += " ; " + ngettext("%(num)d laissé sans lien (plusieurs fiches de ce nom)",
+                                 "%(num)d laissés sans lien (plusieurs fiches de ce nom)", ambiguous)
+    return said + "."
+
+
 def _entry_changes(updated: int, unchanged: int, planned: bool = False) -> str:
     """« 1 modifiée, 0 inchangée » (entries; « 1 à modifier » when ``planned``)."""
     return ", ".join([ngettext("%(num)d à modifier", "%(num)d à modifier", updated) if planned
@@ -200,6 +210,7 @@ def register_commands(app):
             db.session.rollback()
             _refuse(check)
         rows = len(check.valid)
+        click.echo(_partner_links(check.linked, check.ambiguous))
         if dry_run:
             db.session.rollback()
             click.echo(_("Vérification réussie : %(valid)s pour %(holders)s, %(changes)s. Rien n'a été importé "

@@ -264,6 +264,21 @@ class ActorForm(HoneypotMixin, FlaskForm):
                 "dans le champ prévu.")))
         return (None if errors else data), errors
 
+    def link_errors(self, problem, vocab: Vocabulary, need_place: bool = True,
+                    holder_slug: str | None = None) -> dict:
+        """The errors to show when the save found a network or partner gone (``operations.LinkProblem``:
+        withdrawn, archived or merged after this form's check; the caller has rolled back).
+
+        The rows are checked again against the directory as it is now, so the message stands beside the
+        row's field, and everything typed stays in the form.
+        """
+        self.__dict__.pop("_linked", None)  # read the directory again
+        _data, errors = self.check(vocab, need_place=need_place, holder_slug=holder_slug)
+        if not errors:  # back meanwhile: say what the save met
+            for fieldname, message in problem.problems:
+                errors.setdefault(fieldname, []).append(message)
+        return errors
+
     def _check_rows(self, vocab: Vocabulary, holder_slug: str | None) -> dict[str, list[str]]:
         """Check each partnership and network row; messages beside the fields (``row_errors``) and, for
         the summary, ``{"partnerships" | "networks": ["Partenariat 2 : …"]}``."""

@@ -4,8 +4,12 @@ One partnership a row; the file's rows for a holder REPLACE that holder's
 partnerships, through ``update_actor`` (revisions, index), so that an export
 imported back changes nothing and keeps the ids. The CSV has no column for a
 partner that is itself in the directory: a partner of the file equal (name,
-country, locality) to one of the holder's current partners keeps its link; the
-JSON carries the link (``actor``) and imports it. Shared by
+country, locality) to one of the holder's current partners keeps its link (or
+its absence of link); another is linked to the published actor of the same
+folded name, seat country and town (when the file gives a locality) if there is
+exactly one (``operations.directory_partners``, in bulk), so that an export
+imported into an empty directory gets its links back; the JSON carries the link
+(``actor``) and imports it. Shared by
 ``repertoire partnerships import|export`` and the back-office import page.
 """
 from __future__ import annotations
@@ -112,6 +116,8 @@ class PartnershipCheck:
     holders: dict[str, tuple[Actor, list[tuple[int, dict]]]] = field(default_factory=dict)  # slug: rows
     to_update: int = 0  # holders whose partnerships change
     unchanged: int = 0
+    linked: int = 0  # partners of the valid rows linked to an actor of the directory
+    ambiguous: int = 0  # partners of CSV rows left unlinked because several actors have their name
 
     @property
     def ok(self) -> bool:
@@ -183,6 +189,14 @@ def check_partnerships(session, parsed: ParsedFile, progress=None, lock: bool = 
     holders = load_holders(session, {holder for _l, holder, _v, _k in good if SLUG.match(holder)})
     partner_slugs = {p["actor"] for _l, _h, value, linked in good if linked for p in value["partners"] if p["actor"]}
     known = operations.find_linked(session, partner_slugs)
+    current_links = {}  # the CSV: a partner the holder has now keeps its link (or its absence of link) ...
+    for _line, holder, value, linked in good:
+        if not linked and holder in holders and holder not in current_links:
+            current_links[holder] = {(p["name"], p["country"], p["locality"]): p["actor"]
+                                     for current in holders[holder].partnership_values for p in current["partners"]}
+    matches = operations.directory_partners(session, [  # ... another is linked if it names one published actor
+        p for _line, holder, value, linked in good if not linked and holder in current_links
+        for p in value["partners"] if (p["name"], p["country"], p["locality"]) not in current_links[holder]])
     for line, holder, value, linked in good:
         actor = holders.get(holder)
         if actor is None:
@@ -197,14 +211,13 @@ def check_partnerships(session, parsed: ParsedFile, progress=None, lock: bool = 
                 elif partner["actor"] and partner["actor"] not in known:
                     problems.append(_("partenaire %(n)d : aucune fiche « %(slug)s » dans l'annuaire", n=n,
                                       slug=partner["actor"]))
-        else:  # the CSV: partners keep the holder's current links
-            links = {(p["name"], p["country"], p["locality"]): p["actor"]
-                     for current in actor.partnership_values for p in current["partners"]}
-            value = {**value, "partners": [{**p, "actor": links.get((p["name"], p["country"], p["locality"]))}
+        else:
+            value = {**value, "partners": [{**p, "actor": _csv_link(check, p, holder, current_links[holder], matches)}
                                            for p in value["partners"]]}
         if problems:
             check.errors.append((line, "partners : " + " ; ".join(problems)))
             continue
+        check.linked += sum(bool(p["actor"]) for p in value["partners"])
         check.holders.setdefault(holder, (actor, []))[1].append((line, value))
     check.errors.sort()
     for actor, rows in check.holders.values():
@@ -213,6 +226,18 @@ def check_partnerships(session, parsed: ParsedFile, progress=None, lock: bool = 
         else:
             check.to_update += 1
     return check
+
+
+def _csv_link(check: PartnershipCheck, partner: dict, holder: str, current: dict, matches: dict) -> str | None:
+    """The directory actor a partner of a CSV row is: the holder's current link for that partner, else the
+    one published actor of that name, country (and town), never the holder itself."""
+    key = (partner["name"], partner["country"], partner["locality"])
+    if key in current:
+        return current[key]
+    found = [slug for slug in matches.get(operations.partner_key(partner), ()) if slug != holder]
+    if len(found) > 1:
+        check.ambiguous += 1
+    return found[0] if len(found) == 1 else None
 
 
 @dataclass

@@ -234,14 +234,18 @@ def submit_actor():
             duplicates = operations.find_duplicates(db.session, data)
             if not duplicates or form.not_duplicate.data:
                 message = form.no_intervention.data or ""
-                if is_coordinator(current_user):
-                    actor = operations.coordinator_entry(db.session, current_user._get_current_object(), data, vocab,
-                                                        message)
-                    if actor.is_published:
-                        flash(_("Fiche publiée."), "success")
-                        return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
-                else:
-                    actor = operations.submit_actor(db.session, current_user, data, vocab, message=message)
+                try:
+                    if is_coordinator(current_user):
+                        actor = operations.coordinator_entry(db.session, current_user._get_current_object(), data,
+                                                            vocab, message)
+                    else:
+                        actor = operations.submit_actor(db.session, current_user, data, vocab, message=message)
+                except operations.LinkProblem as problem:  # a network or partner withdrawn since the check
+                    db.session.rollback()
+                    return _actor_form_page(form, form.link_errors(problem, vocab), duplicates)
+                if actor.is_published:
+                    flash(_("Fiche publiée."), "success")
+                    return redirect(url_for("moderation.edit_actor", actor_id=actor.id))
                 db.session.flush()
                 tell_networks(db.session, operations.open_request(db.session, actor, "new"))
                 flash(_("Merci ! Votre fiche a été envoyée. Elle sera publiée après validation par "
@@ -293,6 +297,10 @@ def edit_actor(actor_id: int):
                 db.session.rollback()
                 form.version.data = str(exc.version)
                 return _actor_form_page(form, errors, actor=actor, conflict=exc), 409
+            except operations.LinkProblem as problem:  # a network or partner withdrawn since the check
+                db.session.rollback()
+                return _actor_form_page(form, form.link_errors(problem, vocab, need_place=False,
+                                                               holder_slug=actor.slug), actor=actor)
             flash({
                 "updated": _("Vos modifications sont enregistrées ; la fiche attend toujours sa validation."),
                 "resubmitted": _("Votre fiche corrigée a été renvoyée en modération."),

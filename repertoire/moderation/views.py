@@ -247,6 +247,9 @@ def edit_actor(actor_id: int):
                 db.session.rollback()
                 conflict = exc
                 form.version.data = str(exc.version)
+            except operations.LinkProblem as problem:  # a network or partner withdrawn since the check
+                db.session.rollback()
+                errors = form.link_errors(problem, vocab, need_place=False, holder_slug=actor.slug)
             else:
                 if changed:
                     tell_owner_of_edit(actor, current_user)

@@ -29,8 +29,9 @@ from .jobs import (ChunkDone, JobKind, JobLost, advance, cancel_job, claim_job, 
 from .bulk import (bulk_add_to_network, bulk_archive, check_network, export_file_of, network_choices,  # noqa: E402
                    queue_bulk, record_export, selection_impact)
 from .privacy import account_data, delete_account  # noqa: E402
-from .partnerships import (apply_links, find_linked, link_problems, linked_slugs, network_problem,  # noqa: E402
-                           network_members, published_slugs, partner_of, partner_problem, repoint_links)
+from .partnerships import (LinkProblem, apply_links, directory_partners, find_linked, link_problems,  # noqa: E402
+                           linked_slugs, network_problem, partner_key, network_members, partner_of, partner_problem,
+                           published_slugs, repoint_links)
 from .reads import PartnershipFigures, partnership_figures, public_actor, submissions_per_month  # noqa: E402
 from .taxonomy import (TAXONOMIES, add_term, ensure_default_taxonomy, merge_terms, move_term,  # noqa: E402
                        rename_term, set_retired, term_counts, term_impact)

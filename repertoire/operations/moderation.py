@@ -10,6 +10,7 @@ from ..validation import ActorInput, Vocabulary, validate_actor
 
 from . import OperationError
 from .audit import record_action
+from .partnerships import LinkProblem
 from .actors import (_lock_for_edit, set_status, actor_input, actor_snapshot, create_actor, lock_actors, publish_actor,
                      record_revision, update_actor)
 
@@ -165,7 +166,12 @@ def approve_request(session, request: ChangeRequest, moderator: User, vocab: Voc
     elif request.kind == "change":
         if actor.status != "published":
             raise OperationError(_("La fiche n'est plus publiée ; la modification ne peut pas être appliquée."))
-        update_actor(session, actor, data, vocab, moderator, action="approve-change")
+        try:
+            update_actor(session, actor, data, vocab, moderator, action="approve-change")
+        except LinkProblem as problem:  # a network or partner withdrawn since the request: the caller rolls back
+            raise OperationError(_("La modification proposée ne peut pas être appliquée : %(why)s. Rien n'a été "
+                                   "modifié ; refusez-la en expliquant pourquoi, ou corrigez la fiche.",
+                                   why=problem)) from None
     elif request.kind == "claim":
         actor.owner_id = request.user_id
         record_revision(session, actor, moderator, "owner")

@@ -2,14 +2,28 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import lazyload
 
 from ..models import Actor, Membership, Partnership, PartnershipPartner
 from ..partnership_fields import year_of
 from ..search import mark_for_index
+from ..text import fold_words
 
 from . import OperationError
+
+
+class LinkProblem(OperationError):
+    """A network or partner of an entry is not (or no longer) a published actor, or is the holder itself.
+
+    Raised by ``apply_links`` when a linked actor was withdrawn, archived or merged after the form's check;
+    ``problems`` are ``(field, message)`` pairs (``link_problems``). Entry views show the form again with the
+    message beside the field (``ActorForm.link_errors``); the transaction is rolled back, nothing is half-saved.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(problems[0][1])
+        self.problems = problems
 
 
 def linked_slugs(data) -> set[str]:
@@ -89,7 +103,7 @@ def apply_links(session, actor: Actor, data, known: dict[str, Actor] | None = No
     known = find_linked(session, linked_slugs(data)) if known is None else known
     problems = link_problems(session, data, actor.slug, known)
     if problems:
-        raise OperationError(problems[0][1])
+        raise LinkProblem(problems)
     if actor.network_values != data.networks:
         current = {m.network_id: m for m in actor.memberships}
         memberships = []
@@ -125,6 +139,55 @@ def _fill(row: Partnership, value: dict, known: dict[str, Actor]):
     row.partners = [PartnershipPartner(position=i, name=p["name"], country=p["country"], locality=p["locality"],
                                        actor=known[p["actor"]] if p["actor"] else None)
                     for i, p in enumerate(value["partners"])]
+
+
+# The country of a seat: France, or for an overseas département the ISO code a partner may be given with.
+OVERSEAS = {"971": "GP", "972": "MQ", "973": "GF", "974": "RE", "976": "YT"}
+SEAT_COUNTRIES = {"FR", *OVERSEAS.values()}
+NAMES_A_QUERY = 5000
+_RANGES_QUERY = ("WITH wanted(low, high) AS (VALUES {ranges}) "
+                 "SELECT actor.slug, actor.name, actor.town, actor.department FROM actor "
+                 "JOIN wanted ON actor.name_sort >= wanted.low AND actor.name_sort < wanted.high "
+                 "WHERE actor.status = 'published'")
+
+
+def partner_key(partner: dict) -> tuple[str, str, str]:
+    """What names a partner in the directory: its name and locality folded (accents, case and punctuation
+    ignored, as the duplicate detector and the search do) and its country."""
+    return fold_words(partner["name"]), partner["country"], fold_words(partner["locality"] or "")
+
+
+def directory_partners(session, partners) -> dict[tuple[str, str, str], list[str]]:
+    """For each partner (a dict with name, country, locality) that could be in the directory, the slugs of the
+    published actors it names, by ``partner_key``: the same name, a seat in that country (France, or its
+    overseas département) and, when the partner has a locality, in that town. Exactly one slug: the partner is
+    that actor; none or several: it is not linked.
+
+    In bulk: one query per 5,000 distinct names (a file of 30,000 rows reads a few), each name a range of the
+    index of ``name_sort``, whose start is the folded name.
+    """
+    wanted = {partner_key(p) for p in partners if p["country"] in SEAT_COUNTRIES}
+    wanted = {key for key in wanted if key[0]}
+    names = sorted({name for name, _country, _locality in wanted})
+    by_name: dict[str, list[tuple[str, set[str], str]]] = {}
+    for start in range(0, len(names), NAMES_A_QUERY):
+        # name_sort is « folded name \x01 spelling »: each name is a range of its index, the ranges a VALUES list
+        # joined to it (written out: SQLAlchemy takes seconds to compile thousands of values; a CTE, as SQLite
+        # names no columns of a VALUES subquery)
+        chunk = names[start:start + NAMES_A_QUERY]
+        query = text(_RANGES_QUERY.format(ranges=", ".join(f"(:low{i}, :high{i})" for i in range(len(chunk)))))
+        bounds = {}
+        for i, name in enumerate(chunk):
+            bounds[f"low{i}"], bounds[f"high{i}"] = f"{name}\x01", f"{name}\x02"
+        for slug, name, town, department in session.execute(query, bounds):
+            countries = {"FR", OVERSEAS[department]} if department in OVERSEAS else {"FR"}
+            by_name.setdefault(fold_words(name), []).append((slug, countries, fold_words(town or "")))
+    found = {}
+    for key in wanted:
+        name, country, locality = key
+        found[key] = sorted(slug for slug, countries, town in by_name.get(name, ())
+                            if country in countries and (not locality or locality == town))
+    return found
 
 
 def repoint_links(session, drop: Actor, keep: Actor):

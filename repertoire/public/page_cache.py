@@ -45,15 +45,17 @@ class PageCache:
                 self.pages.popitem(last=False)
 
 
-def cache_key(vocab):
-    """The key of this request's page, or None when it must be rendered afresh."""
+def cache_key(vocab=None):
+    """The key of this request's page, or None when it must be rendered afresh (``vocab``: when the page
+    shows taxonomy labels)."""
     if not current_app.config.get("PAGE_CACHE", True) or request.method != "GET" \
             or current_user.is_authenticated or session.get("_flashes"):
         return None
     version = results_version(db.session)
     if version is None:
         return None
-    labels = tuple((name, tuple(sorted(values.items()))) for name, values in sorted(vocab.labels.items()))
+    labels = () if vocab is None else tuple((name, tuple(sorted(values.items())))
+                                            for name, values in sorted(vocab.labels.items()))
     # The page shows absolute links (the embed snippet) built from the address asked for.
     return request.host_url, request.full_path, current_language(), version, hash(labels)
 

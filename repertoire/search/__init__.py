@@ -6,11 +6,11 @@ its subpackage (``search/whoosh/``) imports Whoosh.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from flask_babel import gettext as _
 
@@ -67,6 +67,7 @@ class SearchResult:
     total: int
     results: list[dict]
     facets: dict[str, list[dict]]
+    shown_actor_ids: list[int] = field(default_factory=list)  # partnerships: holders and partners with a page
 
     @property
     def pages(self) -> int:
@@ -136,45 +137,54 @@ def search_partnerships(session, params: PartnershipParams) -> SearchResult:
     """Run a partnerships search; only partnerships of published holders, read from the database."""
     offset = (params.page - 1) * params.per_page
     hits = get_index().search_partnerships(params.criteria(), offset, params.per_page)
-    results = partnerships_in_order(session, hits.partnership_ids)
+    shown: list[int] = []
+    results = partnerships_in_order(session, hits.partnership_ids, shown)
     facets = {name: _facet_entries(name, hits.facets[name], set(params.filters.get(name, [])),
                                    partial(facet_label, name, labels={}))
               for name in PARTNERSHIP_FACETS}
-    return SearchResult(params=params, total=hits.total, results=results, facets=facets)
+    return SearchResult(params=params, total=hits.total, results=results, facets=facets, shown_actor_ids=shown)
 
 
 _PARTNER_ACTOR = Actor.__table__.alias("partner_actor")
+# The three reads of a page of partnerships, built once (each search only binds its ids).
+_PARTNERSHIP_ROWS = select(Partnership.id, Partnership.actor_id, Partnership.kind, Partnership.status,
+                           Partnership.start, Partnership.end, Partnership.domains, Partnership.description,
+                           Partnership.source).where(Partnership.id.in_(bindparam("ids", expanding=True)))
+_HOLDERS = select(Actor.id, Actor.slug, Actor.name, Actor.town, Actor.department).where(
+    Actor.id.in_(bindparam("ids", expanding=True)), Actor.status == "published")
+_PARTNERS = (select(PartnershipPartner.partnership_id, PartnershipPartner.name, PartnershipPartner.country,
+                    PartnershipPartner.locality, _PARTNER_ACTOR.c.slug, _PARTNER_ACTOR.c.status,
+                    PartnershipPartner.actor_id)
+             .outerjoin(_PARTNER_ACTOR, _PARTNER_ACTOR.c.id == PartnershipPartner.actor_id)
+             .where(PartnershipPartner.partnership_id.in_(bindparam("ids", expanding=True)))
+             .order_by(PartnershipPartner.partnership_id, PartnershipPartner.position))
 
 
-def partnerships_in_order(session, ids: list[int]) -> list[dict]:
+def partnerships_in_order(session, ids: list[int], shown: list[int] | None = None) -> list[dict]:
     """The partnerships of ``ids`` whose holder the database publishes, in that order, as the API gives them.
 
     Each is the partnership (contract §5, with its holder's slug as ``actor``) and ``holder``: the
     holder's name, town, département and page. A partner in the directory has its page as ``url``
-    when it is published (else null).
+    when it is published (else null). ``shown`` receives the ids of the published actors the results
+    show (holders, partners with a page), for the page cache.
     """
     if not ids:
         return []
     # By primary keys, one table at a time: joined, SQLite may walk every published actor instead.
-    rows = session.execute(
-        select(Partnership.id, Partnership.actor_id, Partnership.kind, Partnership.status, Partnership.start,
-               Partnership.end, Partnership.domains, Partnership.description, Partnership.source)
-        .where(Partnership.id.in_(ids))).all()
-    holders = {row.id: row for row in session.execute(
-        select(Actor.id, Actor.slug, Actor.name, Actor.town, Actor.department)
-        .where(Actor.id.in_({row.actor_id for row in rows}), Actor.status == "published"))}
-    partner_actor = _PARTNER_ACTOR
+    rows = session.execute(_PARTNERSHIP_ROWS, {"ids": list(ids)}).all()
+    holders = {row.id: row for row in session.execute(_HOLDERS, {"ids": sorted({row.actor_id for row in rows})})}
     partners: dict[int, list[dict]] = {}
-    for partnership_id, name, country, locality, slug, status in session.execute(
-            select(PartnershipPartner.partnership_id, PartnershipPartner.name, PartnershipPartner.country,
-                   PartnershipPartner.locality, partner_actor.c.slug, partner_actor.c.status)
-            .outerjoin(partner_actor, partner_actor.c.id == PartnershipPartner.actor_id)
-            .where(PartnershipPartner.partnership_id.in_(ids))
-            .order_by(PartnershipPartner.partnership_id, PartnershipPartner.position)):
+    linked = []
+    for partnership_id, name, country, locality, slug, status, partner_id in session.execute(
+            _PARTNERS, {"ids": list(ids)}):
         partners.setdefault(partnership_id, []).append(
             {"name": name, "country": country, "locality": locality, "actor": slug,
              "url": actor_url(slug) if status == "published" else None})
+        if status == "published":
+            linked.append((partnership_id, partner_id))
     by_id = {row.id: row for row in rows if row.actor_id in holders}
+    if shown is not None:
+        shown.extend({row.actor_id for row in by_id.values()} | {a for p, a in linked if p in by_id})
     results = []
     for i in ids:
         row = by_id.get(i)

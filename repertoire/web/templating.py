@@ -33,6 +33,8 @@ def datetime_short(value: datetime) -> str:
 
 
 def thousands(value: int) -> str:
+    if type(value) is int and 0 <= value < 1000:  # no separator to place: as Babel writes it, without Babel
+        return str(value)
     return format_number(value)
 
 

@@ -342,7 +342,11 @@ def run_partnerships(snap: Snapshot, criteria: PartnershipCriteria, offset: int,
     for mask in masks.values():
         matched &= mask
     facets = {}
+    browsing = base == table.live and not masks  # every live partnership: the counts are the snapshot's
     for name in PARTNERSHIP_FACETS:
+        if browsing:
+            facets[name] = dict(table.browse_counts()[name])
+            continue
         scope = base
         for other, mask in masks.items():
             if other != name:

@@ -132,6 +132,14 @@ class Partnerships:
             self.facets[name] = {value: bits & self.live for value, bits in merged.items()}
         self._order = None
         self._cache: dict[tuple, int] = {}
+        self._browse_counts = None
+
+    def browse_counts(self) -> dict[str, dict[str, int]]:
+        """Facet counts over every live partnership (no text, no filter): the same until the next change."""
+        if self._browse_counts is None:
+            self._browse_counts = {name: {value: n for value, bits in values.items() if (n := bits.bit_count())}
+                                   for name, values in self.facets.items()}
+        return self._browse_counts
 
     def _bits(self, table: str, value) -> int:
         key = (table, value)
