@@ -1,10 +1,10 @@
 """Curating networks (issue 16 points 1, 3, 6, 7): scope by URL for every role, mails, coordinators' entries, demo."""
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conftest import add_actor, add_user, login
 from repertoire.extensions import db
-from repertoire.models import Actor, ChangeRequest, DuplicatePair, Kind, Revision, User
+from repertoire.models import Actor, AuditEventNetwork, ChangeRequest, DuplicatePair, Kind, Revision, User
 from web import ACTOR_FORM, csrf_token, outbox, submit, text
 
 PASSWORD = "mot de passe solide"
@@ -68,7 +68,8 @@ def world(app):
         pair = db.session.scalar(select(DuplicatePair))
         assert pair is not None and {pair.actor_a_id, pair.actor_b_id} == {rouen, rouen_again}
         kind_id = db.session.scalar(select(Kind.id).where(Kind.slug == "association"))
-    return {"a": a, "b": b, "request": request_of(app, "Association Puits du Sahel"),
+        event = db.session.scalar(select(func.min(AuditEventNetwork.event_id)).where(AuditEventNetwork.network_id == a))
+    return {"event": event, "a": a, "b": b, "request": request_of(app, "Association Puits du Sahel"),
             "lyon_request": request_of(app, "Lyon Solidarité Sahel"), "actor": rouen, "pair": (rouen, rouen_again),
             "revision": revision, "kind": kind_id, "member": member}
 
@@ -86,7 +87,7 @@ ROUTES = {  # every back-office endpoint: what it needs
     "moderation.taxonomy": SHARED, "moderation.add_term": SHARED, "moderation.change_term": SHARED,
     "moderation.import_file": SHARED, "moderation.confirm_import": SHARED,
     "moderation.import_valid_rows": SHARED, "moderation.refused_file": SHARED, "moderation.import_report": SHARED,
-    "moderation.journal": SHARED, "moderation.journal_csv": SHARED, "moderation.journal_event": SHARED,
+    "moderation.journal": LIST, "moderation.journal_csv": LIST, "moderation.journal_event": SCOPED,
     "moderation.undo_event": SHARED, "moderation.confirm_term": SHARED, "moderation.bulk": SHARED,
     "moderation.bulk_apply": SHARED,
     "moderation.users": ADMIN, "moderation.networks_page": ADMIN, "moderation.network_detail": ADMIN,
@@ -110,7 +111,8 @@ def url_for_rule(rule, world):
     """The rule's URL naming network A's entries (its pending request, a Normandy actor and pair)."""
     values = {"request_id": world["request"].id, "actor_id": world["actor"], "revision_id": world["revision"],
               "a_id": world["pair"][0], "b_id": world["pair"][1], "name": "kind", "term_id": world["kind"],
-              "action": "monter", "token": "A" * 22 + ".csv", "network_id": world["a"], "event_id": 1}
+              "action": "monter", "token": "A" * 22 + ".csv", "network_id": world["a"],
+              "event_id": world["event"]}
     if rule.endpoint == "moderation.confirm_term":
         values = {**values, "action": "retirer"}
     return rule.build({name: values[name] for name in rule.arguments})[1]

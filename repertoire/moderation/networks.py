@@ -1,6 +1,7 @@
 """Admins: which networks curate their own entries, their territory and their coordinators."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from .. import operations
@@ -30,7 +31,7 @@ def networks_page():
             form.network.errors.append(_("Aucune fiche n'a ce code."))
         else:
             try:
-                networks.make_curating(db.session, actor)
+                networks.make_curating(db.session, actor, current_user)
             except operations.OperationError as exc:
                 form.network.errors.append(str(exc))
             else:
@@ -58,20 +59,31 @@ def network_detail(network_id: int):
         if unknown:
             territory.departments.errors.append(_("Départements inconnus : %(codes)s", codes=", ".join(unknown)))
         else:
-            networks.set_territory(db.session, curating, codes)
+            networks.set_territory(db.session, curating, codes, current_user)
             flash(_("Territoire enregistré."), "success")
             return redirect(url_for("moderation.network_detail", network_id=network_id))
     elif "coordinator-submit" in request.form and coordinator.validate_on_submit():
         try:
-            user = networks.add_coordinator(db.session, curating, coordinator.email.data)
+            user = networks.add_coordinator(db.session, curating, coordinator.email.data, current_user)
         except operations.OperationError as exc:
+            db.session.rollback()  # the other admin's addition may have failed this flush
             coordinator.email.errors.append(str(exc))
         else:
             flash(_("%(email)s coordonne désormais ce réseau.", email=user.email), "success")
             return redirect(url_for("moderation.network_detail", network_id=network_id))
     elif "remove" in request.form and ConfirmForm().validate_on_submit():
-        networks.remove_coordinator(db.session, curating, request.form.get("remove", type=int) or 0)
-        flash(_("Coordinateur retiré de ce réseau."), "success")
+        try:
+            user = networks.remove_coordinator(db.session, curating, request.form.get("remove", type=int) or 0,
+                                               current_user)
+        except operations.OperationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            if user.role == "member":
+                flash(_("%(email)s ne coordonne plus ce réseau ; sans autre réseau, son compte redevient celui "
+                        "d'un membre.", email=user.email), "success")
+            else:
+                flash(_("%(email)s ne coordonne plus ce réseau.", email=user.email), "success")
         return redirect(url_for("moderation.network_detail", network_id=network_id))
     elif request.method == "POST" and not (territory.errors or coordinator.errors):
         abort(400)

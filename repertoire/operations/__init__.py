@@ -23,7 +23,7 @@ from .importing import ActorImporter, ImportSummary, import_actors, record_impor
 from .moderation import (approve_request, changes_between, claim_actor, close_report, coordinator_entry,  # noqa: E402
                          edit_own_actor,
                          open_request, proposed_input, reject_request, report_error, submit_actor)
-from .audit import UNDOABLE, audit_query, can_undo, is_undone, record_action, undo_event  # noqa: E402
+from .audit import UNDOABLE, audit_events, audit_query, event_concerns, can_undo, is_undone, record_action, undo_event  # noqa: E402
 from .bulk import bulk_add_to_network, bulk_archive, record_export, selection_impact  # noqa: E402
 from .privacy import account_data, delete_account  # noqa: E402
 from .partnerships import (apply_links, find_linked, link_problems, linked_slugs, network_problem,  # noqa: E402
