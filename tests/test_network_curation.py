@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from conftest import add_actor, add_user
 from repertoire.extensions import db
-from repertoire.models import Actor, AuditEvent, ChangeRequest, User
+from repertoire.models import Actor, AuditEvent, ChangeRequest, CuratingNetwork, User
 from test_networks import client_of, world  # noqa: F401  (the fixture: two curating networks A and B)
-from web import submit, text
+from test_partnership_entry import press
+from web import outbox, submit, text
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "repertoire"
 
@@ -145,3 +146,256 @@ def test_every_audit_kind_the_code_can_write_has_a_french_label(app):
     with app.test_request_context():
         for kind in written:
             assert str(KINDS[kind]).strip() and str(KINDS[kind]) != kind
+
+
+# -- 2. a member's change asking to join a network goes to that network ------
+
+def ask_to_join(app, member, actor_id, network_slug):
+    """The member proposes, through the entry form, that their published entry joins ``network_slug``."""
+    url = f"/mon-espace/fiches/{actor_id}/modifier"
+    page = press(member, url, member.get(url).get_data(as_text=True), "add_network").get_data(as_text=True)
+    response = press(member, url, page, "submit", **{"networks-0-network": network_slug, "networks-0-since": "2024"})
+    assert response.status_code == 302, text(response)[:2000]
+    with app.app_context():
+        return db.session.scalar(select(ChangeRequest).where(ChangeRequest.actor_id == actor_id,
+                                                             ChangeRequest.kind == "change",
+                                                             ChangeRequest.status == "open"))
+
+
+def mails_to(app, email, subject_part):
+    return [m for m in outbox(app) if m["To"] == email and subject_part in m["Subject"]]
+
+
+def test_a_change_asking_to_join_a_network_goes_to_its_queue_and_coordinators(app, world):
+    from test_networks import slug_of
+    coord_a, coord_b = client_of(app, "coord.a@example.org"), client_of(app, "coord.b@example.org")
+    approve(coord_b, world["lyon_request"].id)  # Lyon (B's territory), attached to autre@example.org
+    with app.app_context():
+        lyon = db.session.scalar(select(Actor.id).where(Actor.name == "Lyon Solidarité Sahel"))
+    member = client_of(app, "autre@example.org")
+    change = ask_to_join(app, member, lyon, slug_of(app, world["a"]))
+    # A's queue and B's (the seat's territory); each is told once, in their language
+    assert "Lyon Solidarité Sahel" in text(coord_a.get("/moderation/"))
+    assert "Lyon Solidarité Sahel" in text(coord_b.get("/moderation/"))
+    assert coord_a.get(f"/moderation/demandes/{change.id}").status_code == 200
+    assert len(mails_to(app, "coord.a@example.org", "Lyon Solidarité Sahel")) == 1
+    (mail,) = mails_to(app, "coord.b@example.org", "Demande d'adhésion à valider : Lyon Solidarité Sahel")
+    assert f"/moderation/demandes/{change.id}" in mail.get_content()
+    # the same proposal sent again: no second mail
+    ask_again = press(member, f"/mon-espace/fiches/{lyon}/modifier",
+                      member.get(f"/mon-espace/fiches/{lyon}/modifier").get_data(as_text=True), "submit")
+    assert ask_again.status_code == 302
+    assert len(mails_to(app, "coord.a@example.org", "Lyon Solidarité Sahel")) == 1
+    # A's coordinator decides it: the entry joins A, and the decision is in A's journal
+    approve(coord_a, change.id)
+    with app.app_context():
+        actor = db.session.get(Actor, lyon)
+        assert [m.network_id for m in actor.memberships] == [world["a"]]
+    assert "Lyon Solidarité Sahel" in text(coord_a.get("/moderation/journal?type=request.approve"))
+
+
+def test_a_change_not_asking_to_join_stays_out_of_other_networks_and_a_refusal_is_in_their_journal(app, world):
+    from test_networks import slug_of
+    coord_a, coord_b = client_of(app, "coord.a@example.org"), client_of(app, "coord.b@example.org")
+    approve(coord_b, world["lyon_request"].id)
+    with app.app_context():
+        lyon = db.session.scalar(select(Actor.id).where(Actor.name == "Lyon Solidarité Sahel"))
+    member = client_of(app, "autre@example.org")
+    url = f"/mon-espace/fiches/{lyon}/modifier"
+    assert press(member, url, member.get(url).get_data(as_text=True), "submit",
+                 description="Puits et maraîchage au Sahel.").status_code == 302
+    with app.app_context():
+        plain = db.session.scalar(select(ChangeRequest.id).where(ChangeRequest.kind == "change"))
+    assert "Lyon Solidarité Sahel" not in text(coord_a.get("/moderation/"))
+    assert coord_a.get(f"/moderation/demandes/{plain}").status_code == 404
+    assert mails_to(app, "coord.a@example.org", "Lyon") == []
+    # now it asks to join A: in A's queue; A refuses it, which A's journal shows
+    change = ask_to_join(app, member, lyon, slug_of(app, world["a"]))
+    assert change.id == plain  # the same open proposal, now routed to A
+    response = submit(coord_a, f"/moderation/demandes/{change.id}/refuser", {"reason": "Hors de notre réseau."},
+                      form_url=f"/moderation/demandes/{change.id}")
+    assert response.status_code == 302
+    assert "Lyon Solidarité Sahel" in text(coord_a.get("/moderation/journal?type=request.reject"))
+    with app.app_context():
+        assert db.session.get(Actor, lyon).memberships == []
+
+
+def test_the_daily_digest_includes_a_change_asking_to_join(app, world, runner):
+    from test_networks import choose, slug_of
+    choose(app, "coord.b@example.org", "daily")
+    approve(client_of(app, "coord.a@example.org"), world["request"].id)  # Caen, A's, membre@example.org's
+    with app.app_context():
+        caen = db.session.scalar(select(Actor.id).where(Actor.name == "Association Puits du Sahel"))
+    ask_to_join(app, client_of(app, "membre@example.org"), caen, slug_of(app, world["b"]))
+    assert mails_to(app, "coord.b@example.org", "Puits du Sahel") == []  # a digest, not a mail each
+    assert "Association Puits du Sahel" in text(client_of(app, "coord.b@example.org").get("/moderation/"))
+    result = runner.invoke(args=["notify", "digest"])
+    assert result.exit_code == 0, result.output
+    (digest,) = [m for m in outbox(app) if m["To"] == "coord.b@example.org" and "Association Puits du Sahel"
+                 in m.get_content()]
+    assert "nouvelle fiche à valider" in digest["Subject"]
+
+
+# -- 3. two admins at once on the same coordinator ----------------------------
+
+def admin_session(base, email):
+    """Cookies and a CSRF token of a logged-in admin."""
+    import requests
+    from web import csrf_token
+    session = requests.Session()
+    token = csrf_token(session.get(base + "/compte/connexion").text)
+    response = session.post(base + "/compte/connexion", allow_redirects=False, data={
+        "email": email, "password": "mot de passe solide", "csrf_token": token})
+    assert response.status_code == 302
+    return session.cookies.get_dict(), csrf_token(session.get(base + "/moderation/reseaux").text)
+
+
+def at_once(base, requests_to_send):
+    """POST each ``(cookies, path, data)`` from its own thread, released together; return the responses."""
+    import threading
+    import requests
+    barrier = threading.Barrier(len(requests_to_send))
+    responses = [None] * len(requests_to_send)
+
+    def post(i, cookies, path, data):
+        session = requests.Session()
+        session.cookies.update(cookies)
+        barrier.wait()
+        responses[i] = session.post(base + path, data=data, allow_redirects=False, timeout=60)
+
+    threads = [threading.Thread(target=post, args=(i, *r)) for i, r in enumerate(requests_to_send)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return responses
+
+
+def two_networks(app):
+    from repertoire.operations.networks import make_curating
+    actors = [add_actor(app, name=name, kind="reseau") for name in ("Réseau Nord", "Réseau Sud")]
+    with app.app_context():
+        ids = [make_curating(db.session, db.session.get(Actor, actor)).actor_id for actor in actors]
+        db.session.commit()
+    for email in ("admin1@example.org", "admin2@example.org"):
+        add_user(app, email, role="admin")
+    add_user(app, "personne@example.org")
+    return ids
+
+
+def coordinator_rows(app, email):
+    from repertoire.models import NetworkCoordinator
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        return user.role, sorted(db.session.scalars(select(NetworkCoordinator.network_id)
+                                                    .where(NetworkCoordinator.user_id == user.id)))
+
+
+def audit_kinds(app, kind):
+    with app.app_context():
+        return db.session.scalars(select(AuditEvent).where(AuditEvent.kind == kind)).all()
+
+
+def test_two_admins_adding_the_same_coordinator_at_once_add_it_once(app, tmp_path):
+    from test_gunicorn import gunicorn
+    north, _south = two_networks(app)
+    with gunicorn(app, tmp_path) as base:  # no traceback in the server's log, checked on leaving
+        first, second = admin_session(base, "admin1@example.org"), admin_session(base, "admin2@example.org")
+        data = {"coordinator-email": "personne@example.org", "coordinator-submit": "1"}
+        responses = at_once(base, [(cookies, f"/moderation/reseaux/{north}", {**data, "csrf_token": token})
+                                   for cookies, token in (first, second)] * 2)
+        codes = sorted(r.status_code for r in responses)
+        assert codes == [302, 400, 400, 400], codes
+        for refused in (r for r in responses if r.status_code == 400):
+            assert "personne@example.org coordonne déjà ce réseau." in refused.text
+    assert coordinator_rows(app, "personne@example.org") == ("coordinator", [north])
+    assert len(audit_kinds(app, "network.coordinator.add")) == 1
+
+
+def test_removing_a_coordinator_twice_at_once_and_from_its_two_last_networks_at_once(app, tmp_path):
+    from test_gunicorn import gunicorn
+    from repertoire.operations.networks import add_coordinator
+    north, south = two_networks(app)
+    with app.app_context():
+        for network in (north, south):
+            add_coordinator(db.session, db.session.get(CuratingNetwork, network), "personne@example.org")
+        db.session.commit()
+    person = user_id(app, "personne@example.org")
+    with gunicorn(app, tmp_path) as base:
+        first, second = admin_session(base, "admin1@example.org"), admin_session(base, "admin2@example.org")
+        # the same removal twice at once: one removes, the other is told it is done
+        twice = at_once(base, [(cookies, f"/moderation/reseaux/{north}", {"remove": str(person), "csrf_token": token})
+                               for cookies, token in (first, second)])
+        assert [r.status_code for r in twice] == [302, 302]
+        assert coordinator_rows(app, "personne@example.org") == ("coordinator", [south])
+        assert len(audit_kinds(app, "network.coordinator.remove")) == 1
+        import requests
+        messages = []  # the message travels in the session cookie
+        for (cookies, _token), response in zip((first, second), twice):
+            told = requests.Session()
+            told.cookies.update({**cookies, **response.cookies.get_dict()})
+            messages.append(told.get(base + response.headers["Location"]).text)
+        assert sum("Ce compte ne coordonne déjà plus ce réseau." in m for m in messages) == 1
+    # now back in both, then removed from both at once: a member again, never a coordinator of everything
+    with app.app_context():
+        add_coordinator(db.session, db.session.get(CuratingNetwork, north),
+                        "personne@example.org")
+        db.session.commit()
+    assert coordinator_rows(app, "personne@example.org") == ("coordinator", [north, south])
+    with gunicorn(app, tmp_path) as base:
+        first, second = admin_session(base, "admin1@example.org"), admin_session(base, "admin2@example.org")
+        both = at_once(base, [(first[0], f"/moderation/reseaux/{north}", {"remove": str(person),
+                                                                           "csrf_token": first[1]}),
+                              (second[0], f"/moderation/reseaux/{south}", {"remove": str(person),
+                                                                           "csrf_token": second[1]})])
+        assert [r.status_code for r in both] == [302, 302]
+    assert coordinator_rows(app, "personne@example.org") == ("member", [])
+    client = client_of(app, "personne@example.org")
+    assert client.get("/moderation/").status_code == 403
+
+
+# -- 4. a network's own taxonomy labels ---------------------------------------
+
+def test_a_networks_own_labels_show_on_its_pages_only(app, world):
+    from repertoire.models import Domain
+    from test_networks import slug_of
+    a_slug, b_slug = slug_of(app, world["a"]), slug_of(app, world["b"])
+    add_actor(app, name="Dispensaire de Bayeux", town="Bayeux", postcode="14400", department="14", domains="sante",
+              networks=a_slug)
+    add_actor(app, name="Santé Rhône Sahel", town="Lyon", postcode="69002", department="69", domains="sante",
+              networks=b_slug)
+    with app.app_context():
+        health = db.session.scalar(select(Domain).where(Domain.slug == "sante"))
+        health_id, shared = health.id, health.label
+    visitor = app.test_client()
+    assert shared in text(visitor.get(f"/reseaux/{a_slug}/"))  # seen (and cached) before the change
+    url = f"/moderation/reseaux/{world['a']}/libelles"
+    coord_a, coord_b = client_of(app, "coord.a@example.org"), client_of(app, "coord.b@example.org")
+    # another network's coordinator: the page does not exist for them, and saving changes nothing
+    assert coord_b.get(url).status_code == 404
+    assert submit(coord_b, url, {f"domain-{health_id}": "Piraté"},
+                  form_url=f"/moderation/reseaux/{world['b']}/libelles").status_code == 404
+    # too long: a French message, nothing saved
+    too_long = submit(client_of(app, "admin@example.org"), url, {f"domain-{health_id}": "x" * 161})
+    assert too_long.status_code == 400 and "Un libellé fait 160 caractères au plus." in text(too_long)
+    response = submit(coord_a, url, {f"domain-{health_id}": "Soins pour tous",
+                                     f"domain-{health_id}-en": "Care for all"})
+    assert response.status_code == 302
+    assert 'value="Soins pour tous"' in coord_a.get(url).get_data(as_text=True)
+
+    own = text(visitor.get(f"/reseaux/{a_slug}/"))
+    assert "Soins pour tous" in own and "Dispensaire de Bayeux" in own  # the facet and the card
+    assert "Soins pour tous" in text(visitor.get(f"/reseaux/{a_slug}/?domain=sante"))
+    assert "Soins pour tous" in text(visitor.get(f"/reseaux/{a_slug}/statistiques"))
+    for elsewhere in ("/", f"/reseaux/{b_slug}/", "/statistiques", "/?domain=sante"):
+        page = text(visitor.get(elsewhere))
+        assert "Soins pour tous" not in page and shared in page, elsewhere
+    facets = visitor.get(f"/api/actors?network={a_slug}").get_json()["facets"]["domain"]
+    assert any(f["value"] == "sante" and f["label"] == shared for f in facets)  # the API keeps the shared ones
+    assert "Piraté" not in own
+    assert "Horizons Solidaires" in text(client_of(app, "global@example.org").get(
+        "/moderation/journal?type=network.label"))
+    # emptied: back to the shared label
+    assert submit(coord_a, url, {f"domain-{health_id}": "", f"domain-{health_id}-en": ""}).status_code == 302
+    page = text(visitor.get(f"/reseaux/{a_slug}/"))
+    assert "Soins pour tous" not in page and shared in page

@@ -91,6 +91,7 @@ ROUTES = {  # every back-office endpoint: what it needs
     "moderation.undo_event": SHARED, "moderation.confirm_term": SHARED, "moderation.bulk": SHARED,
     "moderation.bulk_apply": SHARED,
     "moderation.users": ADMIN, "moderation.networks_page": ADMIN, "moderation.network_detail": ADMIN,
+    "moderation.network_labels": SCOPED,
 }
 ROLES = {  # who: (the account, what each kind of route answers them about network A's entries)
     "anonymous": (None, {LIST: 403, SCOPED: 403, SHARED: 403, ADMIN: 403}),

@@ -1,6 +1,6 @@
 """Admins: which networks curate their own entries, their territory and their coordinators."""
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,6 +10,9 @@ from ..extensions import db
 from ..geo import department_name, resolve_department
 from ..models import Actor, CuratingNetwork
 from ..operations import networks
+from ..operations.network_labels import network_labels as network_labels_of, set_network_labels
+from .toolbox import TAXONOMY_TITLES
+from .views import COORDINATORS
 from . import bp
 from .forms import ConfirmForm, CoordinatorForm, NetworkForm, TerritoryForm
 
@@ -91,3 +94,36 @@ def network_detail(network_id: int):
     return render_template("moderation/network.html", curating=curating, territory=territory,
                            coordinator=coordinator, confirm_form=ConfirmForm(),
                            department_name=department_name), status
+
+
+@bp.route("/reseaux/<int(max=2147483647):network_id>/libelles", methods=["GET", "POST"])
+@role_required(*COORDINATORS)
+def network_labels(network_id: int):
+    """A network's own taxonomy labels, for its coordinators (and admins, and coordinators of every network)."""
+    curating = get_curating(network_id)
+    own = networks.network_ids_of(db.session, current_user)
+    if own and network_id not in own:
+        abort(404)  # another network's page does not exist for them
+    terms = {name: db.session.scalars(select(model).where(model.retired.is_(False))
+                                      .order_by(model.position, model.id)).all()
+             for name, model in operations.TAXONOMIES.items()}
+    form, status = ConfirmForm(), 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        wanted = {(name, term.id): (request.form.get(f"{name}-{term.id}", ""),
+                                    request.form.get(f"{name}-{term.id}-en", ""))
+                  for name, rows in terms.items() for term in rows}
+        try:
+            changed = set_network_labels(db.session, curating, wanted, current_user)
+        except operations.OperationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 400
+        else:
+            flash(ngettext("%(num)d libellé enregistré.", "%(num)d libellés enregistrés.", changed) if changed
+                  else _("Aucun libellé n'a changé."), "success")
+            return redirect(url_for("moderation.network_labels", network_id=network_id))
+    own_labels = {key: row for key, row in network_labels_of(db.session, network_id).items()}
+    return render_template("moderation/network_labels.html", curating=curating, terms=terms, titles=TAXONOMY_TITLES,
+                           own_labels=own_labels, form=form, values=request.form if status == 400 else None), status

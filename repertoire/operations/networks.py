@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..models import (Actor, ChangeRequest, CuratingNetwork, Membership, NetworkCoordinator, NetworkDepartment,
-                      NoticeSetting, User)
+                      NoticeSetting, RequestNetwork, User)
 from . import OperationError
 from .accounts import find_user
 from .audit import record_action
@@ -58,6 +58,45 @@ def curates(session, user, actor_id: int) -> bool:
     if scope is None:
         return True
     return session.scalar(select(func.count()).select_from(Actor).where(Actor.id == actor_id, scope)) > 0
+
+
+def request_scope(network_ids):
+    """The SQL condition on ``ChangeRequest`` of the requests these networks decide: those about the actors
+    they curate, and the change requests asking to join one of them."""
+    return or_(ChangeRequest.actor_id.in_(select(Actor.id).where(scope_of_networks(network_ids))),
+               ChangeRequest.id.in_(select(RequestNetwork.request_id)
+                                    .where(RequestNetwork.network_id.in_(network_ids))))
+
+
+def decides(session, user, request: ChangeRequest) -> bool:
+    """Whether ``user`` may see and decide ``request``."""
+    ids = network_ids_of(session, user)
+    return not ids or session.scalar(select(func.count()).select_from(ChangeRequest).where(
+        ChangeRequest.id == request.id, request_scope(ids))) > 0
+
+
+def asked_networks(session, request: ChangeRequest | None) -> list[int]:
+    """The curating networks a change request asks to join."""
+    if request is None or request.id is None:
+        return []
+    return list(session.scalars(select(RequestNetwork.network_id).where(RequestNetwork.request_id == request.id)
+                                .order_by(RequestNetwork.network_id)))
+
+
+def route_request(session, request: ChangeRequest, networks: list[dict]) -> list[int]:
+    """Put the change request in the queue of each curating network its proposed ``networks`` (memberships:
+    ``{network, since}``) adds to the entry; return those it was not in yet."""
+    slugs = sorted({m["network"] for m in networks} - {m.network.slug for m in request.actor.memberships})
+    wanted = set(session.scalars(select(CuratingNetwork.actor_id).join(CuratingNetwork.actor)
+                                 .where(Actor.slug.in_(slugs)))) if slugs else set()
+    session.flush()  # the request's id
+    had = set(asked_networks(session, request))
+    if had - wanted:
+        session.execute(delete(RequestNetwork).where(RequestNetwork.request_id == request.id,
+                                                     RequestNetwork.network_id.in_(sorted(had - wanted))))
+    session.add_all(RequestNetwork(request_id=request.id, network_id=n) for n in sorted(wanted - had))
+    session.flush()
+    return sorted(wanted - had)
 
 
 def networks_holding(session, actor: Actor) -> list[int]:
@@ -206,10 +245,12 @@ def digest_due(session, user) -> tuple[int, int, list[ChangeRequest]]:
     ids = network_ids_of(session, user)
     if not ids or newest <= through:
         return through, newest, []
-    requests = list(session.scalars(
+    requests = list(session.scalars(  # new entries of their scope, and changes asking to join their networks
         select(ChangeRequest).join(Actor, Actor.id == ChangeRequest.actor_id)
-        .where(ChangeRequest.id > through, ChangeRequest.id <= newest, ChangeRequest.kind == "new",
-               ChangeRequest.status == "open", scope_of_networks(ids))
+        .where(ChangeRequest.id > through, ChangeRequest.id <= newest, ChangeRequest.status == "open",
+               or_(and_(ChangeRequest.kind == "new", scope_of_networks(ids)),
+                   ChangeRequest.id.in_(select(RequestNetwork.request_id)
+                                        .where(RequestNetwork.network_id.in_(ids)))))
         .order_by(ChangeRequest.id)))
     return through, newest, requests
 
