@@ -31,6 +31,8 @@ BIN = Path(sys.executable).parent
 
 PASSWORD = "bench-password-123"
 COORDINATOR, ADMIN = "coordination@bench.invalid", "admin@bench.invalid"
+NETWORK_COORDINATOR = "coordination-reseaux@bench.invalid"  # coordinates networks 1 and 2 (their journal)
+ACCOUNT_OF = {"admin": ADMIN, "coordinator": COORDINATOR, "network": NETWORK_COORDINATOR}
 ACCOUNTS = 2000
 REVISIONS = 40
 IMPORT_ROWS = 1000
@@ -214,9 +216,28 @@ def _add_audit(session) -> dict:
                                                            "networks"), events)
             insert_rows(connection, AuditEventNetwork.__table__, ("network_id", "event_id"), links)
         session.commit()
+    _add_network_coordinator(session)
     middle = base + AUDIT_EVENTS // 2 if base < AUDIT_EVENTS else base // 2
     day = (utcnow() - timedelta(days=365)).date().isoformat()
     return {"audit_middle": middle, "audit_user": coordinator, "audit_day": day}
+
+
+def _add_network_coordinator(session):
+    """Actors 1 and 2 made curating networks (once), coordinated by NETWORK_COORDINATOR: a network journal."""
+    from sqlalchemy import insert, select
+
+    from repertoire import operations
+    from repertoire.models import CuratingNetwork, NetworkCoordinator, utcnow
+
+    if operations.find_user(session, NETWORK_COORDINATOR) is not None:
+        return
+    user = operations.create_user(session, NETWORK_COORDINATOR, PASSWORD, "coordinator")
+    session.flush()
+    for network in (1, 2):
+        if session.get(CuratingNetwork, network) is None:
+            session.execute(insert(CuratingNetwork).values(actor_id=network, created_at=utcnow()))
+        session.execute(insert(NetworkCoordinator).values(network_id=network, user_id=user.id))
+    session.commit()
 
 
 def pages(info: dict) -> list[dict]:
@@ -265,6 +286,10 @@ def pages(info: dict) -> list[dict]:
      f"&au={info['audit_day']}&type=import", "coordinator", 10),
     ("back-office", "journal.csv (one kind, streamed)", "/moderation/journal.csv?type=term.rename",
      "coordinator", 3),
+    ("back-office", "journal of a coordinator of 2 networks", "/moderation/journal", "network", 10),
+    ("back-office", "journal of 2 networks, deep (keyset)", f"/moderation/journal?avant={info['audit_middle']}",
+     "network", 10),
+    ("back-office", "journal of 2 networks, by kind", "/moderation/journal?type=term.rename", "network", 10),
     ("back-office", f"history ({REVISIONS + 1} revisions)",
      f"/moderation/acteurs/{info['history_actor']}/historique", "coordinator", 10),
     ]
@@ -306,7 +331,7 @@ def child(app, page: dict, info: dict, budget: float, out):
         db.engine.dispose(close=False)  # the parent's connections stay the parent's
     client = app.test_client()
     if page["role"]:
-        login(client, ADMIN if page["role"] == "admin" else COORDINATOR)
+        login(client, ACCOUNT_OF[page["role"]])
     started = time.perf_counter()
     count = 0
     def first_byte(ms):  # a download cut by the timeout still tells when it started
@@ -457,7 +482,7 @@ def profile(directory: str, url: str, role: str, limit: float, show_all: bool = 
     app = create_app(config_for(directory))
     client = app.test_client()
     if role:
-        login(client, ADMIN if role == "admin" else COORDINATOR)
+        login(client, ACCOUNT_OF[role])
 
     def cut(_signum, _frame):
         raise Cut()
@@ -487,7 +512,7 @@ def main():
     parser.add_argument("--only", nargs="*", help="pages whose label or URL contains one of these")
     parser.add_argument("--size", type=int, default=100_000, help="for the target in the table")
     parser.add_argument("--profile", metavar="URL", help="profile one request (on a directory already prepared)")
-    parser.add_argument("--role", default="coordinator", help="of the profiled request (admin, coordinator, '')")
+    parser.add_argument("--role", default="coordinator", help="of the profiled request (admin, coordinator, network, '')")
     parser.add_argument("--show-all", action="store_true", help="library frames too, in the profile")
     parser.add_argument("--limit", type=float, default=60, help="seconds, then the profiled request is cut")
     args = parser.parse_args()
