@@ -99,7 +99,7 @@ def network_detail(network_id: int):
 @bp.route("/reseaux/<int(max=2147483647):network_id>/libelles", methods=["GET", "POST"])
 @role_required(*COORDINATORS)
 def network_labels(network_id: int):
-    """A network's own taxonomy labels, for its coordinators (and admins, and coordinators of every network)."""
+    """A network's own taxonomy labels: for its coordinators, admins and coordinators bound to no network."""
     curating = get_curating(network_id)
     own = networks.network_ids_of(db.session, current_user)
     if own and network_id not in own:
