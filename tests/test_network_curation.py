@@ -110,6 +110,37 @@ def test_a_coordinator_of_two_networks_pages_through_both_without_gap_nor_repeat
     assert len(csv_targets(client.get("/moderation/journal.csv?type=import"))) == 70
 
 
+def test_events_written_before_0018_are_filed_under_the_territorys_network_by_the_migration(app):
+    import importlib.util
+    from repertoire.operations import archive_actor
+    from repertoire.operations.networks import add_coordinator, make_curating, set_territory
+    network = add_actor(app, name="Réseau Bretagne Solidaire", kind="reseau", town="Rennes", postcode="35000",
+                        department="35")
+    quimper = add_actor(app, name="Quimper Ouagadougou", town="Quimper", postcode="29000", department="29")
+    lyon = add_actor(app, name="Lyon Ouagadougou", town="Lyon", postcode="69001", department="69")
+    add_user(app, "coord.bzh@example.org")
+    with app.app_context():  # archived before the network curates its territory: filed under no network
+        for actor in (quimper, lyon):
+            archive_actor(db.session, db.session.get(Actor, actor))
+        db.session.commit()
+        curating = make_curating(db.session, db.session.get(Actor, network))
+        set_territory(db.session, curating, ["29", "35"])
+        add_coordinator(db.session, curating, "coord.bzh@example.org")
+        db.session.commit()
+    coordinator = client_of(app, "coord.bzh@example.org")
+    assert "Quimper Ouagadougou" not in text(coordinator.get("/moderation/journal"))
+    path = PACKAGE / "migrations" / "versions" / "0018_network_labels.py"
+    spec = importlib.util.spec_from_file_location("migration_0018", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with app.app_context():
+        for _ in range(2):  # twice: what is filed is not filed again (the primary key would refuse it)
+            migration.file_under_territories(db.session.connection())
+        db.session.commit()
+    journal = text(coordinator.get("/moderation/journal"))
+    assert "Quimper Ouagadougou" in journal and "Lyon Ouagadougou" not in journal
+
+
 def kinds_written_by_the_code() -> dict[str, str]:
     """Every audit kind the package can write: the string constants in the ``kind`` argument of each
     ``record_action(...)`` call and of each ``AuditEvent(kind=...)``; kind -> where."""
