@@ -269,30 +269,23 @@ def test_the_daily_digest_includes_a_change_asking_to_join(app, world, runner):
 
 # -- 3. two admins at once on the same coordinator ----------------------------
 
-def admin_session(base, email):
-    """Cookies and a CSRF token of a logged-in admin."""
-    import requests
+def admin_client(app, email):
+    """A logged-in admin's client and the CSRF token of its session."""
     from web import csrf_token
-    session = requests.Session()
-    token = csrf_token(session.get(base + "/compte/connexion").text)
-    response = session.post(base + "/compte/connexion", allow_redirects=False, data={
-        "email": email, "password": "mot de passe solide", "csrf_token": token})
-    assert response.status_code == 302
-    return session.cookies.get_dict(), csrf_token(session.get(base + "/moderation/reseaux").text)
+    client = client_of(app, email)
+    return client, csrf_token(client.get("/moderation/reseaux").get_data(as_text=True))
 
 
-def at_once(base, requests_to_send):
-    """POST each ``(cookies, path, data)`` from its own thread, released together; return the responses."""
+def at_once(requests_to_send):
+    """POST each ``(client, path, data)`` from its own thread (each client its own session and database
+    connection), released together; return the responses."""
     import threading
-    import requests
     barrier = threading.Barrier(len(requests_to_send))
     responses = [None] * len(requests_to_send)
 
-    def post(i, cookies, path, data):
-        session = requests.Session()
-        session.cookies.update(cookies)
+    def post(i, client, path, data):
         barrier.wait()
-        responses[i] = session.post(base + path, data=data, allow_redirects=False, timeout=60)
+        responses[i] = client.post(path, data=data)
 
     threads = [threading.Thread(target=post, args=(i, *r)) for i, r in enumerate(requests_to_send)]
     for thread in threads:
@@ -327,24 +320,21 @@ def audit_kinds(app, kind):
         return db.session.scalars(select(AuditEvent).where(AuditEvent.kind == kind)).all()
 
 
-def test_two_admins_adding_the_same_coordinator_at_once_add_it_once(app, tmp_path):
-    from test_gunicorn import gunicorn
+def test_two_admins_adding_the_same_coordinator_at_once_add_it_once(app):
     north, _south = two_networks(app)
-    with gunicorn(app, tmp_path) as base:  # no traceback in the server's log, checked on leaving
-        first, second = admin_session(base, "admin1@example.org"), admin_session(base, "admin2@example.org")
-        data = {"coordinator-email": "personne@example.org", "coordinator-submit": "1"}
-        responses = at_once(base, [(cookies, f"/moderation/reseaux/{north}", {**data, "csrf_token": token})
-                                   for cookies, token in (first, second)] * 2)
-        codes = sorted(r.status_code for r in responses)
-        assert codes == [302, 400, 400, 400], codes
-        for refused in (r for r in responses if r.status_code == 400):
-            assert "personne@example.org coordonne déjà ce réseau." in refused.text
+    data = {"coordinator-email": "personne@example.org", "coordinator-submit": "1"}
+    admins = [admin_client(app, email) for email in ("admin1@example.org", "admin2@example.org") * 2]
+    responses = at_once([(client, f"/moderation/reseaux/{north}", {**data, "csrf_token": token})
+                         for client, token in admins])
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [302, 400, 400, 400], codes  # no 500
+    for refused in (r for r in responses if r.status_code == 400):
+        assert "personne@example.org coordonne déjà ce réseau." in text(refused)
     assert coordinator_rows(app, "personne@example.org") == ("coordinator", [north])
     assert len(audit_kinds(app, "network.coordinator.add")) == 1
 
 
-def test_removing_a_coordinator_twice_at_once_and_from_its_two_last_networks_at_once(app, tmp_path):
-    from test_gunicorn import gunicorn
+def test_removing_a_coordinator_twice_at_once_and_from_its_two_last_networks_at_once(app):
     from repertoire.operations.networks import add_coordinator
     north, south = two_networks(app)
     with app.app_context():
@@ -352,37 +342,25 @@ def test_removing_a_coordinator_twice_at_once_and_from_its_two_last_networks_at_
             add_coordinator(db.session, db.session.get(CuratingNetwork, network), "personne@example.org")
         db.session.commit()
     person = user_id(app, "personne@example.org")
-    with gunicorn(app, tmp_path) as base:
-        first, second = admin_session(base, "admin1@example.org"), admin_session(base, "admin2@example.org")
-        # the same removal twice at once: one removes, the other is told it is done
-        twice = at_once(base, [(cookies, f"/moderation/reseaux/{north}", {"remove": str(person), "csrf_token": token})
-                               for cookies, token in (first, second)])
-        assert [r.status_code for r in twice] == [302, 302]
-        assert coordinator_rows(app, "personne@example.org") == ("coordinator", [south])
-        assert len(audit_kinds(app, "network.coordinator.remove")) == 1
-        import requests
-        messages = []  # the message travels in the session cookie
-        for (cookies, _token), response in zip((first, second), twice):
-            told = requests.Session()
-            told.cookies.update({**cookies, **response.cookies.get_dict()})
-            messages.append(told.get(base + response.headers["Location"]).text)
-        assert sum("Ce compte ne coordonne déjà plus ce réseau." in m for m in messages) == 1
-    # now back in both, then removed from both at once: a member again, never a coordinator of everything
+    # the same removal twice at once: one removes, the other is told it is done
+    first, second = admin_client(app, "admin1@example.org"), admin_client(app, "admin2@example.org")
+    twice = at_once([(client, f"/moderation/reseaux/{north}", {"remove": str(person), "csrf_token": token})
+                     for client, token in (first, second)])
+    assert [r.status_code for r in twice] == [302, 302]
+    assert coordinator_rows(app, "personne@example.org") == ("coordinator", [south])
+    assert len(audit_kinds(app, "network.coordinator.remove")) == 1
+    messages = [text(client.get(f"/moderation/reseaux/{north}")) for client, _token in (first, second)]
+    assert sum("Ce compte ne coordonne déjà plus ce réseau." in m for m in messages) == 1
+    # back in both, then removed from both at once: a member again, never a coordinator of everything
     with app.app_context():
-        add_coordinator(db.session, db.session.get(CuratingNetwork, north),
-                        "personne@example.org")
+        add_coordinator(db.session, db.session.get(CuratingNetwork, north), "personne@example.org")
         db.session.commit()
     assert coordinator_rows(app, "personne@example.org") == ("coordinator", [north, south])
-    with gunicorn(app, tmp_path) as base:
-        first, second = admin_session(base, "admin1@example.org"), admin_session(base, "admin2@example.org")
-        both = at_once(base, [(first[0], f"/moderation/reseaux/{north}", {"remove": str(person),
-                                                                           "csrf_token": first[1]}),
-                              (second[0], f"/moderation/reseaux/{south}", {"remove": str(person),
-                                                                           "csrf_token": second[1]})])
-        assert [r.status_code for r in both] == [302, 302]
+    both = at_once([(first[0], f"/moderation/reseaux/{north}", {"remove": str(person), "csrf_token": first[1]}),
+                    (second[0], f"/moderation/reseaux/{south}", {"remove": str(person), "csrf_token": second[1]})])
+    assert [r.status_code for r in both] == [302, 302]
     assert coordinator_rows(app, "personne@example.org") == ("member", [])
-    client = client_of(app, "personne@example.org")
-    assert client.get("/moderation/").status_code == 403
+    assert client_of(app, "personne@example.org").get("/moderation/").status_code == 403
 
 
 # -- 4. a network's own taxonomy labels ---------------------------------------
