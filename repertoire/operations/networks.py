@@ -176,8 +176,9 @@ def add_coordinator(session, curating: CuratingNetwork, email: str, acting=None)
     before = user.role
     user.role = "coordinator"
     session.add(NetworkCoordinator(network_id=curating.actor_id, user_id=user.id))
-    if session.get(NoticeSetting, user.id) is None:
-        session.add(NoticeSetting(user_id=user.id, mode="each", digest_through=last_request_id(session)))
+    with session.no_autoflush:  # the flush below is the one that may meet the other admin's row
+        if session.get(NoticeSetting, user.id) is None:
+            session.add(NoticeSetting(user_id=user.id, mode="each", digest_through=last_request_id(session)))
     try:
         session.flush()
     except IntegrityError:  # added by another request meanwhile
