@@ -37,7 +37,9 @@ PASSWORD = "bench-password-123"
 COORDINATOR, ADMIN = "coordination@bench.invalid", "admin@bench.invalid"
 NETWORK_COORDINATOR = "coordination-reseau@bench.invalid"  # a coordinator bound to one curating network
 NETWORK_TERRITORY = ("14", "27", "50", "61", "76")  # Normandie, as the demo's Horizons Solidaires
-ROLES = {"coordinator": COORDINATOR, "admin": ADMIN, "network": NETWORK_COORDINATOR}
+TWO_NETWORKS_COORDINATOR = "coordination-reseaux@bench.invalid"  # coordinates actors 1 and 2 (their journal)
+ROLES = {"coordinator": COORDINATOR, "admin": ADMIN, "network": NETWORK_COORDINATOR,
+         "networks2": TWO_NETWORKS_COORDINATOR}
 ACCOUNTS = 2000
 REVISIONS = 40
 IMPORT_ROWS = 1000
@@ -267,9 +269,28 @@ def _add_audit(session) -> dict:
                                                            "networks"), events)
             insert_rows(connection, AuditEventNetwork.__table__, ("network_id", "event_id"), links)
         session.commit()
+    _add_network_coordinator(session)
     middle = base + AUDIT_EVENTS // 2 if base < AUDIT_EVENTS else base // 2
     day = (utcnow() - timedelta(days=365)).date().isoformat()
     return {"audit_middle": middle, "audit_user": coordinator, "audit_day": day}
+
+
+def _add_network_coordinator(session):
+    """Actors 1 and 2 made curating networks (once), coordinated by TWO_NETWORKS_COORDINATOR: a network journal."""
+    from sqlalchemy import insert, select
+
+    from repertoire import operations
+    from repertoire.models import CuratingNetwork, NetworkCoordinator, utcnow
+
+    if operations.find_user(session, TWO_NETWORKS_COORDINATOR) is not None:
+        return
+    user = operations.create_user(session, TWO_NETWORKS_COORDINATOR, PASSWORD, "coordinator")
+    session.flush()
+    for network in (1, 2):
+        if session.get(CuratingNetwork, network) is None:
+            session.execute(insert(CuratingNetwork).values(actor_id=network, created_at=utcnow()))
+        session.execute(insert(NetworkCoordinator).values(network_id=network, user_id=user.id))
+    session.commit()
 
 
 def pages(info: dict) -> list[dict]:
@@ -320,6 +341,10 @@ def pages(info: dict) -> list[dict]:
      f"&au={info['audit_day']}&type=import", "coordinator", 10),
     ("back-office", "journal.csv (one kind, streamed)", "/moderation/journal.csv?type=term.rename",
      "coordinator", 3),
+    ("back-office", "journal of a coordinator of 2 networks", "/moderation/journal", "networks2", 10),
+    ("back-office", "journal of 2 networks, deep (keyset)", f"/moderation/journal?avant={info['audit_middle']}",
+     "networks2", 10),
+    ("back-office", "journal of 2 networks, by kind", "/moderation/journal?type=term.rename", "networks2", 10),
     ("back-office", f"history ({REVISIONS + 1} revisions)",
      f"/moderation/acteurs/{info['history_actor']}/historique", "coordinator", 10),
     # issue 15 point 1 / 16: the networks' public directories, and the back office of a network's coordinator
@@ -577,7 +602,8 @@ def main():
     parser.add_argument("--size", type=int, default=100_000, help="for the target in the table")
     parser.add_argument("--profile", metavar="URL", help="profile one request (on a directory already prepared)")
     parser.add_argument("--role", default="coordinator",
-                        help="of the profiled request (admin, coordinator, network: a network's coordinator, '')")
+                        help="of the profiled request (admin, coordinator, network: a network's coordinator, "
+                             "networks2: a coordinator of two networks, '')")
     parser.add_argument("--show-all", action="store_true", help="library frames too, in the profile")
     parser.add_argument("--limit", type=float, default=60, help="seconds, then the profiled request is cut")
     args = parser.parse_args()

@@ -101,7 +101,8 @@ def demo_networks(session, accounts: bool) -> list[str]:
             email, password = spec["coordinator"]
             if find_user(session, email) is None:
                 create_user(session, email, password, "coordinator")
-            add_coordinator(session, curating, email)
+            if not any(link.user.email == email for link in curating.coordinators):  # demo loaded again
+                add_coordinator(session, curating, email)
             done.append(f"{spec['name']} : {email} / {password}")
         else:
             done.append(spec["name"])

@@ -507,3 +507,28 @@ class JobNetwork(db.Model):
 
 
 Index("ix_job_status_id", Job.status, Job.id)
+
+
+class RequestNetwork(db.Model):
+    """A curating network a member's change request asks to join: the request is in its queue too."""
+
+    __tablename__ = "request_network"
+    request_id: Mapped[int] = mapped_column(ForeignKey("change_request.id", ondelete="CASCADE"), primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("curating_network.actor_id", ondelete="CASCADE"),
+                                            primary_key=True)
+
+
+Index("ix_request_network_network_id", RequestNetwork.network_id, RequestNetwork.request_id)
+
+
+class NetworkLabel(db.Model):
+    """A curating network's own label for a taxonomy term (``taxonomy``: kind, domain or activity), shown on
+    its own pages (``/reseaux/<slug>/``) instead of the shared one."""
+
+    __tablename__ = "network_label"
+    network_id: Mapped[int] = mapped_column(ForeignKey("curating_network.actor_id", ondelete="CASCADE"),
+                                            primary_key=True)
+    taxonomy: Mapped[str] = mapped_column(String(10), primary_key=True)
+    term_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(160))
+    label_en: Mapped[str] = mapped_column(String(160), default="", server_default="")  # "": the shared one

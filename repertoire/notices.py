@@ -22,6 +22,25 @@ def tell_networks(session, request: ChangeRequest):
                 space=external_url("account.space")))
 
 
+def tell_networks_of_join(session, request: ChangeRequest | None, before: list[int]):
+    """A member's change asks to join networks it did not ask to join before: a mail to each coordinator (who
+    chose a mail each) of those networks, and of the networks whose scope already holds the entry."""
+    asked = networks.asked_networks(session, request)
+    new = sorted(set(asked) - set(before))
+    if not new:
+        return
+    actor = request.actor
+    concerned = sorted(set(new) | set(networks.networks_holding(session, actor)))
+    for user in networks.coordinators_of(session, concerned, mode="each"):
+        with in_language_of(user):
+            send_mail(user.email, _("Demande d'adhésion à valider : %(name)s — Répertoire", name=actor.name), _(
+                "Bonjour,\n\n« %(name)s » (%(town)s) demande à rejoindre un réseau, par une proposition de "
+                "modification de sa fiche qui concerne un réseau que vous coordonnez.\n\n%(link)s\n\nVous pouvez choisir de "
+                "recevoir plutôt un résumé quotidien depuis votre espace :\n%(space)s\n", name=actor.name,
+                town=actor.town, link=external_url("moderation.request_detail", request_id=request.id),
+                space=external_url("account.space")))
+
+
 def tell_owner_of_edit(actor: Actor, editor: User):
     """The member an entry is attached to learns that a coordinator changed it."""
     owner = actor.owner

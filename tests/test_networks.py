@@ -1,11 +1,11 @@
 """Curating networks (issue 16 points 1, 3, 6, 7): scope by URL for every role, mails, coordinators' entries, demo."""
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conftest import add_actor, add_user, login
 from repertoire.extensions import db
 from repertoire.jobs import wait_inline
-from repertoire.models import Actor, ChangeRequest, DuplicatePair, Kind, Revision, User
+from repertoire.models import Actor, AuditEventNetwork, ChangeRequest, DuplicatePair, Kind, Revision, User
 from web import ACTOR_FORM, csrf_token, outbox, submit, text
 
 PASSWORD = "mot de passe solide"
@@ -69,12 +69,13 @@ def world(app):
         pair = db.session.scalar(select(DuplicatePair))
         assert pair is not None and {pair.actor_a_id, pair.actor_b_id} == {rouen, rouen_again}
         kind_id = db.session.scalar(select(Kind.id).where(Kind.slug == "association"))
+        event = db.session.scalar(select(func.min(AuditEventNetwork.event_id)).where(AuditEventNetwork.network_id == a))
         from repertoire.operations import queue_bulk
         coord_a = db.session.scalar(select(User).where(User.email == "coord.a@example.org"))
         job = queue_bulk(db.session, "bulk.export", [rouen], coord_a, {"q": "rouen"}, [a]).id  # network A's export
         db.session.commit()
     wait_inline(app)
-    return {"job": job, "a": a, "b": b, "request": request_of(app, "Association Puits du Sahel"),
+    return {"job": job, "event": event, "a": a, "b": b, "request": request_of(app, "Association Puits du Sahel"),
             "lyon_request": request_of(app, "Lyon Solidarité Sahel"), "actor": rouen, "pair": (rouen, rouen_again),
             "revision": revision, "kind": kind_id, "member": member}
 
@@ -92,11 +93,12 @@ ROUTES = {  # every back-office endpoint: what it needs
     "moderation.taxonomy": SHARED, "moderation.add_term": SHARED, "moderation.change_term": SHARED,
     "moderation.import_file": SHARED, "moderation.confirm_import": SHARED,
     "moderation.import_valid_rows": SHARED, "moderation.refused_file": SHARED, "moderation.import_report": SHARED,
-    "moderation.journal": SHARED, "moderation.journal_csv": SHARED, "moderation.journal_event": SHARED,
+    "moderation.journal": LIST, "moderation.journal_csv": LIST, "moderation.journal_event": SCOPED,
     "moderation.undo_event": SHARED, "moderation.confirm_term": SHARED,
     "moderation.bulk": LIST, "moderation.bulk_apply": LIST, "moderation.jobs": LIST,
     "moderation.job_detail": SCOPED, "moderation.job_file": SCOPED, "moderation.cancel_job": SCOPED,
     "moderation.users": ADMIN, "moderation.networks_page": ADMIN, "moderation.network_detail": ADMIN,
+    "moderation.network_labels": SCOPED,
 }
 ROLES = {  # who: (the account, what each kind of route answers them about network A's entries)
     "anonymous": (None, {LIST: 403, SCOPED: 403, SHARED: 403, ADMIN: 403}),
@@ -117,8 +119,8 @@ def url_for_rule(rule, world):
     """The rule's URL naming network A's entries (its pending request, a Normandy actor and pair)."""
     values = {"request_id": world["request"].id, "actor_id": world["actor"], "revision_id": world["revision"],
               "a_id": world["pair"][0], "b_id": world["pair"][1], "name": "kind", "term_id": world["kind"],
-              "action": "monter", "token": "A" * 22 + ".csv", "network_id": world["a"], "event_id": 1,
-              "job_id": world["job"]}
+              "action": "monter", "token": "A" * 22 + ".csv", "network_id": world["a"],
+              "event_id": world["event"], "job_id": world["job"]}
     if rule.endpoint == "moderation.confirm_term":
         values = {**values, "action": "retirer"}
     return rule.build({name: values[name] for name in rule.arguments})[1]

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from .. import operations
-from ..notices import tell_networks
+from ..notices import tell_networks, tell_networks_of_join
 from ..operations import networks
 from ..auth import (actor_id_from_token, is_coordinator, confirmation_token, failed_login, limiter, login_account_key, rate,
                     reset_token, role_required, user_from_token)
@@ -283,6 +283,8 @@ def edit_actor(actor_id: int):
     if form.is_submitted() and not form.adding_rows():
         data, errors = form.check(vocab, need_place=False, holder_slug=actor.slug)
         if data is not None:
+            asked_before = networks.asked_networks(
+                db.session, operations.open_request(db.session, actor, "change", current_user))
             try:
                 outcome = operations.edit_own_actor(db.session, current_user, actor, data, vocab,
                                                     message=form.no_intervention.data or "",
@@ -301,6 +303,9 @@ def edit_actor(actor_id: int):
                 db.session.rollback()
                 return _actor_form_page(form, form.link_errors(problem, vocab, need_place=False,
                                                                holder_slug=actor.slug), actor=actor)
+            if outcome == "proposed":
+                tell_networks_of_join(db.session, operations.open_request(db.session, actor, "change", current_user),
+                                      asked_before)
             flash({
                 "updated": _("Vos modifications sont enregistrées ; la fiche attend toujours sa validation."),
                 "resubmitted": _("Votre fiche corrigée a été renvoyée en modération."),

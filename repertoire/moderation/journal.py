@@ -8,14 +8,15 @@ from datetime import datetime, time, timedelta, timezone
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .. import operations
 from ..auth import role_required
 from .views import global_only
 from ..extensions import db
 from ..interchange import spreadsheet_safe
-from ..models import Actor, AuditEvent, Kind, User
+from ..models import Actor, AuditEvent, Kind, NetworkCoordinator, User
+from ..operations import networks
 from . import bp
 from .forms import ConfirmForm
 from .views import COORDINATORS
@@ -33,7 +34,11 @@ KINDS = {
     "account.activate": _l("Compte rouvert"), "account.close": _l("Compte fermé"),
     "account.create": _l("Compte créé"), "bulk.archive": _l("Archivage en lot"),
     "bulk.network": _l("Ajout en lot à un réseau"), "bulk.export": _l("Export en lot"),
-    "undo": _l("Annulation"),
+    "undo": _l("Annulation"), "publish-own": _l("Fiche d'un coordinateur publiée"),
+    "network.curate": _l("Réseau modérateur créé"), "network.territory": _l("Territoire d'un réseau changé"),
+    "network.coordinator.add": _l("Coordinateur ajouté à un réseau"),
+    "network.coordinator.remove": _l("Coordinateur retiré d'un réseau"),
+    "network.label": _l("Libellé propre à un réseau changé"),
 }
 CSV_COLUMNS = ("id", "date", "person", "kind", "target_type", "target_id", "target", "networks", "before", "after",
                "undoes")
@@ -88,25 +93,47 @@ def target_label(people: dict, event: AuditEvent) -> str:
     return event.target_label
 
 
+def _own_networks() -> list[int] | None:
+    """The networks whose journal the current user reads: None for all (admins, global coordinators)."""
+    return networks.network_ids_of(db.session, current_user) or None
+
+
+def _scoped_filters() -> tuple[dict, list[int] | None]:
+    """The filters, and the current user's networks; a network coordinator naming another network: 403."""
+    filters, own = _filters(), _own_networks()
+    if own is not None and filters.get("network") is not None and filters["network"] not in own:
+        abort(403)
+    return filters, own
+
+
 @bp.get("/journal")
 @role_required(*COORDINATORS)
 def journal():
-    global_only()  # shared with every network: for admins and coordinators bound to none
-    filters = _filters()
-    events = db.session.scalars(operations.audit_query(**filters).limit(PER_PAGE + 1)).all()
+    # admins and global coordinators read everything; a network's coordinators the events concerning it
+    filters, own = _scoped_filters()
+    events = operations.audit_events(db.session, PER_PAGE + 1, own, **filters)
     more = len(events) > PER_PAGE
     events = events[:PER_PAGE]
     args = {k: v for k, v in request.args.items() if k != "avant"}
     next_url = url_for("moderation.journal", **args, avant=events[-1].id) if more else None
     undone = set(db.session.scalars(select(AuditEvent.undo_of_id).where(
         AuditEvent.undo_of_id.in_([e.id for e in events])))) if events else set()
-    networks = db.session.execute(select(Actor.id, Actor.name).where(Actor.kind_id == select(Kind.id).where(Kind.slug == "reseau").scalar_subquery())
-                                  .order_by(Actor.name_sort)).all()
-    staff = db.session.execute(select(User.id, User.email).where(User.role.in_(COORDINATORS))
-                               .order_by(User.email)).all()
+    if own is None:
+        choices = db.session.execute(select(Actor.id, Actor.name).where(Actor.kind_id == select(Kind.id).where(
+            Kind.slug == "reseau").scalar_subquery()).order_by(Actor.name_sort)).all()
+        staff = db.session.execute(select(User.id, User.email).where(User.role.in_(COORDINATORS))
+                                   .order_by(User.email)).all()
+    else:  # their networks, their colleagues and the admins (who act on their network too)
+        choices = db.session.execute(select(Actor.id, Actor.name).where(Actor.id.in_(own))
+                                     .order_by(Actor.name_sort)).all()
+        staff = db.session.execute(select(User.id, User.email).where(or_(
+            User.role == "admin", User.id.in_(select(NetworkCoordinator.user_id)
+                                              .where(NetworkCoordinator.network_id.in_(own)))))
+                                   .order_by(User.email)).all()
     return render_template("moderation/journal.html", events=events, next_url=next_url, kinds=KINDS,
                            people=_people(events), person_label=person_label, target_label=target_label, undone=undone,
-                           undoable=operations.UNDOABLE, networks=networks, staff=staff, args=request.args,
+                           undoable=operations.UNDOABLE if own is None else (), networks=choices, staff=staff,
+                           args=request.args,
                            first_page="avant" in request.args, latest_url=url_for("moderation.journal", **args), export_url=url_for("moderation.journal_csv", **args),
                            form=ConfirmForm())
 
@@ -115,8 +142,7 @@ def journal():
 @role_required(*COORDINATORS)
 def journal_csv():
     """Every event matching the filters, newest first, streamed; cells safe to open in a spreadsheet."""
-    global_only()  # shared with every network: for admins and coordinators bound to none
-    filters = _filters()
+    filters, own = _scoped_filters()
     filters.pop("before", None)
 
     def rows():
@@ -126,7 +152,7 @@ def journal_csv():
         writer.writeheader()
         before = None
         while True:
-            batch = db.session.scalars(operations.audit_query(**filters, before=before).limit(1000)).all()
+            batch = operations.audit_events(db.session, 1000, own, **filters, before=before)
             if not batch:
                 break
             people = _people(batch)
@@ -161,14 +187,17 @@ def get_event(event_id: int) -> AuditEvent:
 @bp.get("/journal/<int(max=2147483647):event_id>")
 @role_required(*COORDINATORS)
 def journal_event(event_id: int):
-    global_only()  # shared with every network: for admins and coordinators bound to none
     event = get_event(event_id)
+    own = _own_networks()
+    if own is not None and not operations.event_concerns(db.session, event, own):
+        abort(404)  # another network's event does not exist for them
     undo = db.session.scalar(select(AuditEvent).where(AuditEvent.undo_of_id == event.id))
     people = _people([event])
     return render_template("moderation/journal_event.html", event=event, kinds=KINDS, undo=undo,
                            person=person_label(people, event.user_id), target=target_label(people, event),
                            json=_json,
-                           can_undo=event.kind in operations.UNDOABLE and undo is None, form=ConfirmForm())
+                           can_undo=own is None and event.kind in operations.UNDOABLE and undo is None,
+                           form=ConfirmForm())
 
 
 @bp.post("/journal/<int(max=2147483647):event_id>/annuler")

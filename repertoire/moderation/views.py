@@ -44,6 +44,13 @@ def check_scope(actor_id: int):
         abort(404)
 
 
+def scoped_requests(query):
+    """``query`` (of ``ChangeRequest``) restricted to the requests the current user decides: about the actors
+    they curate, or asking to join one of their networks."""
+    ids = networks.network_ids_of(db.session, current_user)
+    return query if not ids else query.where(networks.request_scope(ids))
+
+
 def global_only():
     """Shared matters (taxonomy, imports) are for admins and coordinators attached to no network."""
     if networks.network_ids_of(db.session, current_user):
@@ -52,12 +59,14 @@ def global_only():
 
 @bp.app_context_processor
 def network_scope():
-    return {"bound_to_networks": lambda: bool(networks.network_ids_of(db.session, current_user))}
+    return {"bound_to_networks": lambda: bool(networks.network_ids_of(db.session, current_user)),
+            "own_networks": lambda: db.session.execute(select(Actor.id, Actor.name).where(Actor.id.in_(
+                networks.network_ids_of(db.session, current_user))).order_by(Actor.name_sort)).all()}
 
 
 def open_requests_count() -> int:
-    return db.session.scalar(scoped(select(func.count()).select_from(ChangeRequest)
-                                    .where(ChangeRequest.status == "open"), ChangeRequest.actor_id))
+    return db.session.scalar(scoped_requests(select(func.count()).select_from(ChangeRequest)
+                                             .where(ChangeRequest.status == "open")))
 
 
 @bp.get("/")
@@ -65,7 +74,7 @@ def open_requests_count() -> int:
 def queue():
     # the row shows the actor's name and the member's address: loaded in the same query, without the
     # actor's collections
-    query = (scoped(select(ChangeRequest).where(ChangeRequest.status == "open"), ChangeRequest.actor_id)
+    query = (scoped_requests(select(ChangeRequest).where(ChangeRequest.status == "open"))
              .options(joinedload(ChangeRequest.actor).lazyload("*"), joinedload(ChangeRequest.user))
              .order_by(ChangeRequest.created_at, ChangeRequest.id))
     return render_template("moderation/queue.html", paged=paginate(query, open_requests_count()))
@@ -73,9 +82,8 @@ def queue():
 
 def get_request(request_id: int) -> ChangeRequest:
     change = db.session.get(ChangeRequest, request_id)
-    if change is None:
-        abort(404)
-    check_scope(change.actor_id)
+    if change is None or not networks.decides(db.session, current_user, change):
+        abort(404)  # another network's request does not exist for them
     return change
 
 

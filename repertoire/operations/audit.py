@@ -35,8 +35,11 @@ def _describe(session, target) -> tuple[str, int | None, str, list[int]]:
         kind, target_id, label, networks = _describe(session, target.actor)
         return "request", target.id, label, networks
     if isinstance(target, Actor):
+        from .networks import networks_holding
         networks = list(session.scalars(select(Membership.network_id).where(Membership.actor_id == target.id)
                                         .order_by(Membership.position))) if target.id else []
+        if target.id:  # the curating networks whose scope holds it (territory included): their journal shows it
+            networks += networks_holding(session, target)
         return "actor", target.id, target.name[:300], networks
     if isinstance(target, User):  # no address kept: the journal shows the account's while it exists
         return "account", target.id, "", []
@@ -227,3 +230,29 @@ def audit_query(network: int | None = None, user: int | str | None = None, kind:
     if before is not None:
         query = query.where(key < before)
     return query.order_by(key.desc())
+
+
+def audit_events(session, limit: int, networks: list[int] | None = None, **filters) -> list[AuditEvent]:
+    """The newest ``limit`` events matching the filters (``audit_query``'s), newest first; with ``networks``
+    (a network coordinator's), only the events concerning one of them: each network's index is walked for
+    ``limit`` ids (a keyset page each, however many events the journal holds), the pages merged."""
+    if networks is None:
+        return list(session.scalars(audit_query(**filters).limit(limit)))
+    network = filters.pop("network", None)
+    if network is not None:  # one of theirs, or nothing
+        networks = [network] if network in networks else []
+    ids: set[int] = set()
+    for network in networks:
+        ids.update(session.scalars(audit_query(network=network, **filters)
+                                   .with_only_columns(AuditEventNetwork.event_id).limit(limit)))
+    ids = sorted(ids, reverse=True)[:limit]
+    if not ids:
+        return []
+    found = {e.id: e for e in session.scalars(select(AuditEvent).where(AuditEvent.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def event_concerns(session, event: AuditEvent, networks: list[int]) -> bool:
+    """Whether ``event`` concerns one of ``networks`` (what a network coordinator's journal shows)."""
+    return bool(networks) and session.scalar(select(exists().where(
+        AuditEventNetwork.event_id == event.id, AuditEventNetwork.network_id.in_(networks))))

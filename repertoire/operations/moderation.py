@@ -11,6 +11,7 @@ from ..validation import ActorInput, Vocabulary, validate_actor
 from . import OperationError
 from .audit import record_action
 from .partnerships import LinkProblem
+from .networks import asked_networks, route_request
 from .actors import (_lock_for_edit, set_status, actor_input, actor_snapshot, create_actor, lock_actors, publish_actor,
                      record_revision, update_actor)
 
@@ -89,12 +90,13 @@ def edit_own_actor(session, user: User, actor: Actor, data: ActorInput, vocab: V
                 request.decided_at = utcnow()
             return "unchanged"
         if request is None:
-            session.add(ChangeRequest(kind="change", actor=actor, user=user, data=data.as_dict(),
-                                      message=message))
+            request = ChangeRequest(kind="change", actor=actor, user=user, data=data.as_dict(), message=message)
+            session.add(request)
         else:
             request.data = data.as_dict()
             request.message = message or request.message
             request.updated_at = utcnow()
+        route_request(session, request, data.networks)  # joining a network: its queue too
         return "proposed"
     raise OperationError(_("Cette fiche est archivée ; contactez les coordinateurs du réseau."))
 
@@ -176,7 +178,7 @@ def approve_request(session, request: ChangeRequest, moderator: User, vocab: Voc
         actor.owner_id = request.user_id
         record_revision(session, actor, moderator, "owner")
     record_action(session, moderator, "request.approve", request, before,
-                  {**actor_snapshot(actor), "request": request.kind}, [])
+                  {**actor_snapshot(actor), "request": request.kind}, asked_networks(session, request))
 
 
 def reject_request(session, request: ChangeRequest, moderator: User, reason: str):
@@ -190,7 +192,8 @@ def reject_request(session, request: ChangeRequest, moderator: User, reason: str
     if request.kind == "new" and request.actor.status == "pending":
         set_status(session, request.actor, "rejected", moderator, "reject")
     record_action(session, moderator, "request.reject", request, before,
-                  {"status": request.actor.status, "request": request.kind, "reason": reason}, [])
+                  {"status": request.actor.status, "request": request.kind, "reason": reason},
+                  asked_networks(session, request))
 
 
 def changes_between(before: dict | None, after: dict) -> list[tuple[str, object, object]]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..models import (Actor, ChangeRequest, CuratingNetwork, Membership, NetworkCoordinator, NetworkDepartment,
-                      NoticeSetting, User)
+                      NoticeSetting, RequestNetwork, User)
 from . import OperationError
 from .accounts import find_user
+from .audit import record_action
 
 NOTICE_MODES = ("each", "daily", "none")
 
@@ -58,6 +60,45 @@ def curates(session, user, actor_id: int) -> bool:
     return session.scalar(select(func.count()).select_from(Actor).where(Actor.id == actor_id, scope)) > 0
 
 
+def request_scope(network_ids):
+    """The SQL condition on ``ChangeRequest`` of the requests these networks decide: those about the actors
+    they curate, and the change requests asking to join one of them."""
+    return or_(ChangeRequest.actor_id.in_(select(Actor.id).where(scope_of_networks(network_ids))),
+               ChangeRequest.id.in_(select(RequestNetwork.request_id)
+                                    .where(RequestNetwork.network_id.in_(network_ids))))
+
+
+def decides(session, user, request: ChangeRequest) -> bool:
+    """Whether ``user`` may see and decide ``request``."""
+    ids = network_ids_of(session, user)
+    return not ids or session.scalar(select(func.count()).select_from(ChangeRequest).where(
+        ChangeRequest.id == request.id, request_scope(ids))) > 0
+
+
+def asked_networks(session, request: ChangeRequest | None) -> list[int]:
+    """The curating networks a change request asks to join."""
+    if request is None or request.id is None:
+        return []
+    return list(session.scalars(select(RequestNetwork.network_id).where(RequestNetwork.request_id == request.id)
+                                .order_by(RequestNetwork.network_id)))
+
+
+def route_request(session, request: ChangeRequest, networks: list[dict]) -> list[int]:
+    """Put the change request in the queue of each curating network its proposed ``networks`` (memberships:
+    ``{network, since}``) adds to the entry; return those it was not in yet."""
+    slugs = sorted({m["network"] for m in networks} - {m.network.slug for m in request.actor.memberships})
+    wanted = set(session.scalars(select(CuratingNetwork.actor_id).join(CuratingNetwork.actor)
+                                 .where(Actor.slug.in_(slugs)))) if slugs else set()
+    session.flush()  # the request's id
+    had = set(asked_networks(session, request))
+    if had - wanted:
+        session.execute(delete(RequestNetwork).where(RequestNetwork.request_id == request.id,
+                                                     RequestNetwork.network_id.in_(sorted(had - wanted))))
+    session.add_all(RequestNetwork(request_id=request.id, network_id=n) for n in sorted(wanted - had))
+    session.flush()
+    return sorted(wanted - had)
+
+
 def networks_holding(session, actor: Actor) -> list[int]:
     """The curating networks whose scope holds ``actor``."""
     member_of = select(Membership.network_id).where(Membership.actor_id == actor.id)
@@ -82,7 +123,7 @@ def coordinators_of(session, network_ids, mode: str | None = None) -> list[User]
 
 # -- the admins' page ------------------------------------------------------
 
-def make_curating(session, network: Actor) -> CuratingNetwork:
+def make_curating(session, network: Actor, user=None) -> CuratingNetwork:
     if network.kind_slug != "reseau" or network.status != "published":
         raise OperationError(_("Seul un réseau publié peut devenir un réseau qui modère ses fiches."))
     existing = session.get(CuratingNetwork, network.id)
@@ -91,39 +132,86 @@ def make_curating(session, network: Actor) -> CuratingNetwork:
     curating = CuratingNetwork(actor=network)
     session.add(curating)
     session.flush()
+    record_action(session, user, "network.curate", network, None, {"curating": True}, [network.id])
     return curating
 
 
-def set_territory(session, curating: CuratingNetwork, departments: list[str]):
+def set_territory(session, curating: CuratingNetwork, departments: list[str], user=None):
+    before = [d.department for d in curating.departments]
     session.execute(delete(NetworkDepartment).where(NetworkDepartment.network_id == curating.actor_id))
     for code in sorted(set(departments)):
         session.add(NetworkDepartment(network_id=curating.actor_id, department=code))
     session.flush()
     session.expire(curating, ["departments"])
+    after = sorted(set(departments))
+    if after != before:
+        record_action(session, user, "network.territory", curating.actor, {"departments": before},
+                      {"departments": after}, [curating.actor_id])
 
 
-def add_coordinator(session, curating: CuratingNetwork, email: str) -> User:
-    """Attach an account to the network; a member becomes a coordinator, an admin stays one."""
+def _lock_account(session, user_id: int):
+    """Hold the account's row until the transaction ends (on SQLite, the database): two admins changing the
+    same person's networks at once take turns, the second reading what the first committed."""
+    session.execute(update(User).where(User.id == user_id).values(role=User.role)
+                    .execution_options(synchronize_session=False))
+
+
+def add_coordinator(session, curating: CuratingNetwork, email: str, acting=None) -> User:
+    """Attach an account to the network; a member becomes a coordinator, an admin stays one.
+
+    Two admins adding the same person at once: one adds, the other is told it is done already (the account's
+    row is locked first; the primary key of ``network_coordinator`` stays the last guard: the caller rolls
+    back on the ``OperationError``)."""
     user = find_user(session, email)
     if user is None:
         raise OperationError(_("Aucun compte n'a cette adresse : la personne doit d'abord s'inscrire."))
+    _lock_account(session, user.id)
+    session.refresh(user)
     if user.role == "admin":
         raise OperationError(_("Un administrateur voit déjà tous les réseaux."))
-    if session.get(NetworkCoordinator, (curating.actor_id, user.id)) is None:
-        user.role = "coordinator"
-        session.add(NetworkCoordinator(network_id=curating.actor_id, user_id=user.id))
+    already = _("%(email)s coordonne déjà ce réseau.", email=user.email)
+    if session.scalar(select(func.count()).select_from(NetworkCoordinator).where(
+            NetworkCoordinator.network_id == curating.actor_id, NetworkCoordinator.user_id == user.id)):
+        raise OperationError(already)
+    before = user.role
+    user.role = "coordinator"
+    session.add(NetworkCoordinator(network_id=curating.actor_id, user_id=user.id))
+    with session.no_autoflush:  # the flush below is the one that may meet the other admin's row
         if session.get(NoticeSetting, user.id) is None:
             session.add(NoticeSetting(user_id=user.id, mode="each", digest_through=last_request_id(session)))
+    try:
         session.flush()
-        session.expire(curating, ["coordinators"])
+    except IntegrityError:  # added by another request meanwhile
+        raise OperationError(already) from None
+    session.expire(curating, ["coordinators"])
+    record_action(session, acting, "network.coordinator.add", user, {"role": before},
+                  {"role": user.role, "network": curating.actor_id}, [curating.actor_id])
     return user
 
 
-def remove_coordinator(session, curating: CuratingNetwork, user_id: int):
-    session.execute(delete(NetworkCoordinator).where(NetworkCoordinator.network_id == curating.actor_id,
-                                                     NetworkCoordinator.user_id == user_id))
+def remove_coordinator(session, curating: CuratingNetwork, user_id: int, acting=None) -> User:
+    """Detach an account from the network. Removed from the last of its networks, a coordinator becomes a
+    member again: a coordinator bound to no network would curate everything. Twice at once: the second is
+    told it is done already."""
+    _lock_account(session, user_id)
+    removed = session.execute(delete(NetworkCoordinator).where(NetworkCoordinator.network_id == curating.actor_id,
+                                                               NetworkCoordinator.user_id == user_id)
+                              .execution_options(synchronize_session=False)).rowcount
+    if not removed:
+        raise OperationError(_("Ce compte ne coordonne déjà plus ce réseau."))
+    user = session.get(User, user_id)
+    session.refresh(user)
+    before = user.role
+    left = session.scalar(select(func.count()).select_from(NetworkCoordinator)
+                          .where(NetworkCoordinator.user_id == user_id))
+    if not left and user.role == "coordinator":
+        user.role = "member"
     session.flush()
     session.expire(curating, ["coordinators"])
+    record_action(session, acting, "network.coordinator.remove", user, {"role": before, "network": curating.actor_id},
+                  {"role": user.role}, [curating.actor_id])
+    g.pop("repertoire_networks", None) if has_request_context() else None
+    return user
 
 
 # -- being told ------------------------------------------------------------
@@ -158,10 +246,12 @@ def digest_due(session, user) -> tuple[int, int, list[ChangeRequest]]:
     ids = network_ids_of(session, user)
     if not ids or newest <= through:
         return through, newest, []
-    requests = list(session.scalars(
+    requests = list(session.scalars(  # new entries of their scope, and changes asking to join their networks
         select(ChangeRequest).join(Actor, Actor.id == ChangeRequest.actor_id)
-        .where(ChangeRequest.id > through, ChangeRequest.id <= newest, ChangeRequest.kind == "new",
-               ChangeRequest.status == "open", scope_of_networks(ids))
+        .where(ChangeRequest.id > through, ChangeRequest.id <= newest, ChangeRequest.status == "open",
+               or_(and_(ChangeRequest.kind == "new", scope_of_networks(ids)),
+                   ChangeRequest.id.in_(select(RequestNetwork.request_id)
+                                        .where(RequestNetwork.network_id.in_(ids)))))
         .order_by(ChangeRequest.id)))
     return through, newest, requests
 

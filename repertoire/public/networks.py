@@ -5,6 +5,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Actor
 from ..operations import public_actor
+from ..operations.network_labels import network_vocabulary
 from ..search import ParamError, SearchParams, parse_search_params, search_actors
 from ..validation import Vocabulary
 from .page_cache import cache_key, cached_page
@@ -54,7 +55,7 @@ def network_directory(slug: str):
     network, moved = _network_or_404(slug)
     if moved:
         return moved
-    vocab = Vocabulary(db.session)
+    vocab = network_vocabulary(db.session, network)  # its own labels, if it gave some
     try:
         params = _scoped(parse_search_params(request.args, vocab.slugs()), network)
     except ParamError as exc:

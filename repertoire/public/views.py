@@ -22,6 +22,7 @@ from ..search import did_you_mean, export_actor_ids, published_in_order
 from ..serialize import actor_to_dict
 from ..i18n import LANGUAGES
 from ..validation import Vocabulary
+from ..operations.network_labels import network_vocabulary
 from ..web import json_error, local_path
 from .figures import statistics_charts
 from .page_cache import cache_key, cached_page
@@ -278,7 +279,7 @@ def statistics():
 
 def statistics_page(params: SearchParams, network=None):
     """The statistics of a search (everything, or a network's members), each figure a link to its search."""
-    vocab = Vocabulary(db.session)
+    vocab = network_vocabulary(db.session, network) if network is not None else Vocabulary(db.session)
     result = search_actors(db.session, params, vocab.labels)
 
     def link(name, code):
