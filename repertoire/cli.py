@@ -217,8 +217,12 @@ def register_commands(app):
                          "(--dry-run).", valid=_valid_partnerships(rows), holders=_holders(len(check.holders)),
                          changes=_entry_changes(check.to_update, check.unchanged, planned=True)))
             return
-        with progress(rows, "Import") as bar:
-            summary = apply_partnerships(db.session, check, bar)
+        try:
+            with progress(rows, "Import") as bar:
+                summary = apply_partnerships(db.session, check, bar)
+        except operations.OperationError as exc:  # a linked actor withdrawn between the check and the save
+            db.session.rollback()
+            raise click.ClickException(_("Rien n'a été importé : %(reason)s", reason=str(exc))) from None
         with index_progress():
             db.session.commit()
         click.echo(_("%(imported)s pour %(holders)s : %(changes)s.",

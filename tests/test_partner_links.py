@@ -152,3 +152,61 @@ def test_the_links_are_found_in_bulk_not_row_by_row(app, runner, tmp_path, direc
     assert statements(5) == statements(1500)  # 1,500 names: one query still (an OR of as many was too deep)
     with app.app_context():
         assert db.session.scalar(select(PartnershipPartner.id).limit(1)) is not None
+
+
+# -- a partner withdrawn between the file's check and the import: nothing imported, never a traceback ----------
+
+ROW_TO_CAEN = HEADER + "\r\nville-du-lamentin,jumelage,active,,,Comité de jumelage de Caen,FR,Caen,,,\r\n"
+
+
+@pytest.fixture
+def withdrawn_after_check(monkeypatch):
+    """``arm()``: the next partnerships check passes, then Caen's committee is archived before the import writes
+    (inside the import's transaction, as another coordinator's archive would land between the two on PostgreSQL)."""
+    from repertoire import partnerships_io
+    from repertoire.moderation import toolbox
+    from repertoire.operations import archive_actor
+    armed, original = [], partnerships_io.check_partnerships
+
+    def check_then_withdraw(session, *args, **kwargs):
+        result = original(session, *args, **kwargs)
+        if armed:
+            armed.pop()
+            archive_actor(session, session.scalar(select(Actor).where(Actor.slug == "comite-de-jumelage-de-caen")))
+            session.flush()
+        return result
+
+    monkeypatch.setattr(partnerships_io, "check_partnerships", check_then_withdraw)
+    monkeypatch.setattr(toolbox, "check_partnerships", check_then_withdraw)
+    return lambda: armed.append(True)
+
+
+def test_the_command_line_imports_nothing_when_a_partner_is_withdrawn_meanwhile(
+        app, runner, tmp_path, directory, withdrawn_after_check):
+    before = partner_actor_ids(app, directory["lamentin"])
+    path = tmp_path / "p.csv"
+    path.write_text(ROW_TO_CAEN, encoding="utf-8")
+    withdrawn_after_check()
+    result = runner.invoke(args=["partnerships", "import", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "Rien n'a été importé : " in result.output and "Traceback" not in result.output, result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # a French message, not a crash
+    assert partner_actor_ids(app, directory["lamentin"]) == before
+    again = runner.invoke(args=["partnerships", "import", str(path)])  # nothing was half-done: it goes through
+    assert again.exit_code == 0, again.output
+    assert partner_actor_ids(app, directory["lamentin"]) == before + [[directory["caen"]]]
+
+
+def test_the_back_office_keeps_the_file_when_a_partner_is_withdrawn_meanwhile(
+        app, coordinator_client, directory, withdrawn_after_check):
+    before = partner_actor_ids(app, directory["lamentin"])
+    report = upload(coordinator_client, ROW_TO_CAEN.encode(), "p.csv")
+    assert report.status_code == 200
+    withdrawn_after_check()
+    answer = confirm(coordinator_client, report)
+    assert answer.status_code == 302
+    page = coordinator_client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Rien n&#39;a été importé" in page or "Rien n'a été importé" in page
+    assert partner_actor_ids(app, directory["lamentin"]) == before
+    assert confirm(coordinator_client, report).status_code == 302  # the file was kept: confirming again imports it
+    assert partner_actor_ids(app, directory["lamentin"]) == before + [[directory["caen"]]]

@@ -393,6 +393,11 @@ def _import_partnerships(token: str, valid_only: bool, path: str, claimed: str):
             return _partnerships_report(check, parsed, None, token, 400)
         summary = apply_partnerships(db.session, check)
         db.session.commit()
+    except operations.OperationError as exc:  # a linked actor withdrawn between the check and the save
+        db.session.rollback()
+        os.rename(claimed, path)
+        flash(_("Rien n'a été importé : %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("moderation.import_file"))
     except BaseException:
         if os.path.exists(claimed):
             os.rename(claimed, path)
