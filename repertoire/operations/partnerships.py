@@ -41,8 +41,10 @@ def find_linked(session, slugs) -> dict[str, Actor]:
     slugs = sorted(slugs)
     for start in range(0, len(slugs), 500):
         # the status is checked here, not in SQL: given both, SQLite may walk the status index (every published
-        # actor, 80 ms at 100,000) rather than look each slug up in its own
-        for actor in session.scalars(select(Actor).where(Actor.slug.in_(slugs[start:start + 500]))):
+        # actor, 80 ms at 100,000) rather than look each slug up in its own; the status read afresh, not the one
+        # an actor already in the session had when it was loaded (withdrawn since: not linkable)
+        for actor in session.scalars(select(Actor).where(Actor.slug.in_(slugs[start:start + 500]))
+                                     .execution_options(populate_existing=True)):
             if actor.status == "published":
                 found[actor.slug] = actor
     return found
