@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from functools import lru_cache
+from flask import current_app, has_app_context
 from flask_babel import gettext as _, lazy_gettext as _l
 import re
 
 import phonenumbers
 from rapidfuzz import fuzz
-from sqlalchemy import case, delete, event, func, or_, select, text
+from sqlalchemy import case, delete, event, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ..actor_fields import LIST_FIELDS, MERGEABLE
 from ..database import insert_rows
-from ..models import (Actor, ChangeRequest, DuplicateDismissal, DuplicateKey, DuplicatePair, Membership, User,
-                      utcnow)
+from ..models import (Actor, ChangeRequest, DuplicateDismissal, DuplicateKey, DuplicatePair, DuplicatePending,
+                      Membership, User, utcnow)
 from ..search.outbox import LOG_LOCK
 from ..text import fold_words
 from ..validation import ActorInput, Vocabulary
@@ -371,6 +372,17 @@ def dismissed_pairs(session) -> set[tuple[int, int]]:
 # -- the stored pairs ---------------------------------------------------------
 # Every write of an actor (entry, edit, import, merge, archive) marks it; when the transaction commits its blocks
 # and pairs are computed again, in bulk. The duplicates page and the dashboard read the stored pairs.
+# A big write (more than INLINE_LIMIT actors: a large import, a bulk action) only lists its actors in
+# ``duplicate_pending`` in its own transaction; ``drain_pending`` computes their pairs after its commit, a chunk
+# per transaction (``repertoire duplicates refresh``, the import command and page).
+
+INLINE_LIMIT = 500  # default of the DUPLICATES_INLINE_LIMIT setting
+
+
+def _inline_limit() -> int:
+    if has_app_context():
+        return int(current_app.config.get("DUPLICATES_INLINE_LIMIT", INLINE_LIMIT))
+    return INLINE_LIMIT
 
 def mark_for_duplicates(session, actor_ids, new: bool = False):
     """Have these actors' blocks and pairs computed again when the current transaction commits."""
@@ -394,7 +406,10 @@ def _store_pairs(session):
     if session.dirty or session.new or session.deleted:
         session.flush()
     changes = session.info.pop("duplicate_changes", None)
-    if changes:
+    if changes and len(changes) > _inline_limit():
+        # A big write: its actors are listed, cheaply, and compared after the commit (drain_pending).
+        insert_rows(session.connection(), DuplicatePending.__table__, ("actor_id",), [(i,) for i in sorted(changes)])
+    elif changes:
         connection = session.connection()
         if connection.dialect.name == "postgresql":
             # Held until the commit: two writes at once each see the other's blocks, and store a pair once.
@@ -468,8 +483,50 @@ def refresh_pairs(session, changed_ids, new_ids=()):
                 rows)
 
 
+def drain_pending(session, limit: int = 1000) -> int:
+    """Compute the blocks and pairs of up to ``limit`` actors a big write left pending, oldest first, and take
+    them off the list; return how many actors were compared (0: none left).
+
+    The caller commits after each call: a process stopped half-way leaves the rest pending, and an actor
+    compared twice gives the same pairs (its old ones are deleted first). An actor listed several times is
+    compared once; one merged or archived since is only rid of its pairs; a dismissed pair is not stored.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # One drain or pair refresh at a time (as in _store_pairs): two drains never take the same rows.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRS_LOCK})
+    else:
+        # SQLite: the database's write lock before the list is read, for the same reason.
+        session.execute(update(DuplicatePending).where(DuplicatePending.id < 0)
+                        .values(actor_id=DuplicatePending.actor_id).execution_options(synchronize_session=False))
+    actor_ids = sorted(set(session.scalars(select(DuplicatePending.actor_id).order_by(DuplicatePending.id)
+                                           .limit(max(1, limit)))))
+    if not actor_ids:
+        return 0
+    rows = []  # every row of these actors read now; one listed again after this read stays for the next drain
+    for start in range(0, len(actor_ids), CHUNK):
+        rows += session.scalars(select(DuplicatePending.id)
+                                .where(DuplicatePending.actor_id.in_(actor_ids[start:start + CHUNK]))).all()
+    refresh_pairs(session, actor_ids)
+    for start in range(0, len(rows), CHUNK):
+        session.execute(delete(DuplicatePending).where(DuplicatePending.id.in_(rows[start:start + CHUNK])))
+    session.info.pop("duplicate_changes", None)
+    return len(actor_ids)
+
+
+def pending_count(session, within=None) -> int:
+    """How many actors wait to be compared (listed by a big write, not drained yet)."""
+    query = select(func.count(func.distinct(DuplicatePending.actor_id)))
+    if within is not None:
+        query = query.where(DuplicatePending.actor_id.in_(within))
+    return session.scalar(query) or 0
+
+
 def rebuild_pairs(session, progress=None) -> int:
     """Compute every actor's blocks and pairs again (for existing databases); return the number of pairs."""
+    last = session.scalar(select(func.max(DuplicatePending.id)))
+    if last is not None:  # all compared below; a row listed by a write committed from now on stays
+        session.execute(delete(DuplicatePending).where(DuplicatePending.id <= last))
     session.execute(delete(DuplicatePair))
     session.execute(delete(DuplicateKey))
     ids = list(session.scalars(select(Actor.id).where(Actor.status.in_(ACTIVE), Actor.merged_into_id.is_(None))
