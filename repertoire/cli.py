@@ -316,7 +316,9 @@ def register_commands(app):
     def duplicates_refresh_command():
         """Compare les fiches qu'un gros import ou une action en lot a laissées en attente (reprend où il s'est arrêté)."""
         n = drain_duplicates()
-        click.echo(ngettext("%(num)d fiche comparée", "%(num)d fiches comparées", n) + " ; "
+        done = (ngettext("%(num)d fiche comparée", "%(num)d fiches comparées", n) if n
+                else _("Aucune fiche ne restait à comparer"))
+        click.echo(done + " ; "
                    + ngettext("%(num)d paire de doublons probables.", "%(num)d paires de doublons probables.",
                               operations.duplicate_count(db.session)))
 
