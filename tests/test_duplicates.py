@@ -302,3 +302,22 @@ def test_an_actor_archived_or_merged_while_pending_is_skipped(app, coordinator_c
     result = runner.invoke(args=["duplicates", "refresh"])
     assert "6 fiches comparées ; 0 paire de doublons probables." in result.output, result.output
     assert pair_rows(coordinator_client) == set() and dashboard_figure(coordinator_client) == 0
+
+
+def test_two_refreshes_at_once_compare_each_actor_and_store_each_pair_once(app, coordinator_client):
+    import threading
+    big_import(app, coordinator_client, BIG)
+    start, results = threading.Barrier(2), []
+
+    def refresh():
+        runner = app.test_cli_runner()
+        start.wait()
+        results.append(runner.invoke(args=["duplicates", "refresh"]))
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(r.exit_code == 0 for r in results), [(r.output, r.exception) for r in results]
+    assert pair_rows(coordinator_client) == BIG_PAIRS and dashboard_figure(coordinator_client) == 2
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 0

@@ -565,6 +565,11 @@ def duplicate_pairs(session, page: int = 1, per_page: int = 50, within=None) -> 
 
 
 def dismiss_pair(session, a: Actor, b: Actor, user: User | None):
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # As a refresh or a drain does (same order): one computing the pair now cannot store it back after this.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRS_LOCK})
     low, high = sorted((a.id, b.id))
     if (low, high) not in dismissed_pairs(session):
         session.add(DuplicateDismissal(actor_a_id=low, actor_b_id=high, user_id=user.id if user else None))
