@@ -372,9 +372,9 @@ def dismissed_pairs(session) -> set[tuple[int, int]]:
 # -- the stored pairs ---------------------------------------------------------
 # Every write of an actor (entry, edit, import, merge, archive) marks it; when the transaction commits its blocks
 # and pairs are computed again, in bulk. The duplicates page and the dashboard read the stored pairs.
-# A big write (more than INLINE_LIMIT actors: a large import, a bulk action) only lists its actors in
-# ``duplicate_pending`` in its own transaction; ``drain_pending`` computes their pairs after its commit, a chunk
-# per transaction (``repertoire duplicates refresh``, the import command and page).
+# A big write (more than INLINE_LIMIT actors: a large import, a bulk action) stores only their blocks (the cheap
+# part) and lists them in ``duplicate_pending`` in its own transaction; ``drain_pending`` finds their pairs after
+# its commit, a chunk per transaction (``repertoire duplicates refresh``, the import command and page).
 
 INLINE_LIMIT = 500  # default of the DUPLICATES_INLINE_LIMIT setting
 
@@ -406,10 +406,7 @@ def _store_pairs(session):
     if session.dirty or session.new or session.deleted:
         session.flush()
     changes = session.info.pop("duplicate_changes", None)
-    if changes and len(changes) > _inline_limit():
-        # A big write: its actors are listed, cheaply, and compared after the commit (drain_pending).
-        insert_rows(session.connection(), DuplicatePending.__table__, ("actor_id",), [(i,) for i in sorted(changes)])
-    elif changes:
+    if changes:
         connection = session.connection()
         if connection.dialect.name == "postgresql":
             # Held until the commit: two writes at once each see the other's blocks, and store a pair once.
@@ -417,7 +414,11 @@ def _store_pairs(session):
             # so two commits never wait on each other crosswise (a deadlock).
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRS_LOCK})
-        refresh_pairs(session, [i for i, new in changes.items() if not new], [i for i, new in changes.items() if new])
+        big = len(changes) > _inline_limit()
+        refresh_pairs(session, [i for i, new in changes.items() if not new], [i for i, new in changes.items() if new],
+                      pairs=not big)
+        if big:  # its blocks are stored, its pairs found after the commit, a chunk at a time (drain_pending)
+            insert_rows(connection, DuplicatePending.__table__, ("actor_id",), [(i,) for i in sorted(changes)])
         session.info.pop("duplicate_changes", None)  # the flush of the pairs marks nothing that matters
 
 
@@ -443,8 +444,12 @@ def _pair_score(a, b, why: list[str]) -> int:
     return 100 * len(why) + score(a, b)
 
 
-def refresh_pairs(session, changed_ids, new_ids=()):
-    """Compute again the blocks and likely pairs of these actors (``new_ids``: just inserted, nothing stored yet)."""
+def refresh_pairs(session, changed_ids, new_ids=(), pairs: bool = True):
+    """Compute again the blocks and likely pairs of these actors (``new_ids``: just inserted, nothing stored yet).
+
+    With ``pairs`` False (a big write), only their blocks: their old pairs are deleted, and ``compare_pairs``
+    finds their new ones later (``drain_pending``), against every block already stored.
+    """
     changed_ids, new_ids = set(changed_ids), set(new_ids) - set(changed_ids)
     everyone = changed_ids | new_ids
     if not everyone:
@@ -456,11 +461,32 @@ def refresh_pairs(session, changed_ids, new_ids=()):
         session.execute(delete(DuplicateKey).where(DuplicateKey.actor_id.in_(chunk)))
         session.execute(delete(DuplicatePair).where(or_(DuplicatePair.actor_a_id.in_(chunk),
                                                         DuplicatePair.actor_b_id.in_(chunk))))
-    records = {i: r for i, r in _records(session, everyone).items()
-               if r.status in ACTIVE and r.merged_into_id is None}
+    records = _active_records(session, everyone)
     keys = {i: block_keys(r) for i, r in records.items()}
     insert_rows(connection, DuplicateKey.__table__, ("actor_id", "key"),
                 [(i, key) for i, ks in keys.items() for key in ks])
+    if pairs:
+        _find_pairs(session, records, keys)
+
+
+def compare_pairs(session, actor_ids):
+    """Find again the likely pairs of these actors through the stored blocks (theirs included, kept current by
+    every write): their old pairs are deleted first, so that comparing an actor twice gives the same pairs."""
+    ids = sorted(set(actor_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        session.execute(delete(DuplicatePair).where(or_(DuplicatePair.actor_a_id.in_(chunk),
+                                                        DuplicatePair.actor_b_id.in_(chunk))))
+    records = _active_records(session, ids)
+    _find_pairs(session, records, {i: block_keys(r) for i, r in records.items()})
+
+
+def _active_records(session, ids) -> dict[int, object]:
+    return {i: r for i, r in _records(session, ids).items() if r.status in ACTIVE and r.merged_into_id is None}
+
+
+def _find_pairs(session, records: dict[int, object], keys: dict[int, set[str]]):
+    """Store the likely pairs of ``records`` (with their blocks ``keys``), none of which has a pair stored."""
     dismissed = dismissed_pairs(session)
     rows, now, mine, their = [], utcnow(), sorted(keys), {}
     for start in range(0, len(mine), CHUNK * 4):  # a slice at a time: memory stays flat on a large import
@@ -479,17 +505,18 @@ def refresh_pairs(session, changed_ids, new_ids=()):
             why = reason_codes(a, b)
             if why:
                 rows.append((a_id, b_id, ",".join(why), _pair_score(a, b, why), now))
-    insert_rows(connection, DuplicatePair.__table__, ("actor_a_id", "actor_b_id", "reasons", "score", "created_at"),
-                rows)
+    insert_rows(session.connection(), DuplicatePair.__table__,
+                ("actor_a_id", "actor_b_id", "reasons", "score", "created_at"), rows)
 
 
 def drain_pending(session, limit: int = 1000) -> int:
-    """Compute the blocks and pairs of up to ``limit`` actors a big write left pending, oldest first, and take
-    them off the list; return how many actors were compared (0: none left).
+    """Find the pairs of up to ``limit`` actors a big write left pending (its commit stored their blocks), oldest
+    first, and take them off the list; return how many actors were compared (0: none left).
 
     The caller commits after each call: a process stopped half-way leaves the rest pending, and an actor
-    compared twice gives the same pairs (its old ones are deleted first). An actor listed several times is
-    compared once; one merged or archived since is only rid of its pairs; a dismissed pair is not stored.
+    compared twice gives the same pairs (its old ones are deleted first). Every block being stored, the pairs
+    found do not depend on the chunks. An actor listed several times is compared once; one merged or archived
+    since is only rid of its pairs; a dismissed pair is not stored.
     """
     connection = session.connection()
     if connection.dialect.name == "postgresql":
@@ -507,7 +534,7 @@ def drain_pending(session, limit: int = 1000) -> int:
     for start in range(0, len(actor_ids), CHUNK):
         rows += session.scalars(select(DuplicatePending.id)
                                 .where(DuplicatePending.actor_id.in_(actor_ids[start:start + CHUNK]))).all()
-    refresh_pairs(session, actor_ids)
+    compare_pairs(session, actor_ids)
     for start in range(0, len(rows), CHUNK):
         session.execute(delete(DuplicatePending).where(DuplicatePending.id.in_(rows[start:start + CHUNK])))
     session.info.pop("duplicate_changes", None)
