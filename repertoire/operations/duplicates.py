@@ -478,15 +478,26 @@ def compare_pairs(session, actor_ids):
         session.execute(delete(DuplicatePair).where(or_(DuplicatePair.actor_a_id.in_(chunk),
                                                         DuplicatePair.actor_b_id.in_(chunk))))
     records = _active_records(session, ids)
-    _find_pairs(session, records, {i: block_keys(r) for i, r in records.items()})
+    _find_pairs(session, records, {i: block_keys(r) for i, r in records.items()}, skip_pending=True)
 
 
 def _active_records(session, ids) -> dict[int, object]:
     return {i: r for i, r in _records(session, ids).items() if r.status in ACTIVE and r.merged_into_id is None}
 
 
-def _find_pairs(session, records: dict[int, object], keys: dict[int, set[str]]):
-    """Store the likely pairs of ``records`` (with their blocks ``keys``), none of which has a pair stored."""
+def _pending_among(session, ids) -> set[int]:
+    ids, found = sorted(ids), set()
+    for start in range(0, len(ids), CHUNK):
+        found.update(session.scalars(select(DuplicatePending.actor_id)
+                                     .where(DuplicatePending.actor_id.in_(ids[start:start + CHUNK]))))
+    return found
+
+
+def _find_pairs(session, records: dict[int, object], keys: dict[int, set[str]], skip_pending: bool = False):
+    """Store the likely pairs of ``records`` (with their blocks ``keys``), none of which has a pair stored.
+
+    With ``skip_pending``, not their pairs with other actors still pending: those are found when they are drained
+    (each pair is compared once, not again by every chunk)."""
     dismissed = dismissed_pairs(session)
     rows, now, mine, their = [], utcnow(), sorted(keys), {}
     for start in range(0, len(mine), CHUNK * 4):  # a slice at a time: memory stays flat on a large import
@@ -495,13 +506,24 @@ def _find_pairs(session, records: dict[int, object], keys: dict[int, set[str]]):
         shared = _shared_blocks(part, holders, set(keys))
         others = _records(session, {j for pair in shared for j in pair} - set(records))
         others = {j: r for j, r in others.items() if r.status in ACTIVE and r.merged_into_id is None}
-        their.update((j, block_keys(r)) for j, r in others.items() if j not in their)
+        if skip_pending:
+            later = _pending_among(session, others)
+            others = {j: r for j, r in others.items() if j not in later}
         for (a_id, b_id), blocks in sorted(shared.items()):
-            keys_a, keys_b = keys.get(a_id) or their.get(a_id), keys.get(b_id) or their.get(b_id)
-            if (a_id, b_id) in dismissed or keys_a is None or keys_b is None \
-                    or not _worth_comparing(blocks, keys_a, keys_b):
+            a, b = records.get(a_id) or others.get(a_id), records.get(b_id) or others.get(b_id)
+            if (a_id, b_id) in dismissed or a is None or b is None:
                 continue
-            a, b = records.get(a_id) or others[a_id], records.get(b_id) or others[b_id]
+            if all(key.startswith("w|") for key in blocks):  # _worth_comparing, with only the counts it needs
+                words = []
+                for i, record in ((a_id, a), (b_id, b)):
+                    if i in keys:
+                        words.append(_word_count(keys[i]))
+                    else:  # another actor: its word count, not all its blocks
+                        if i not in their:
+                            their[i] = _name_word_count(record)
+                        words.append(their[i])
+                if 2 * len(blocks) < min(words):
+                    continue
             why = reason_codes(a, b)
             if why:
                 rows.append((a_id, b_id, ",".join(why), _pair_score(a, b, why), now))
