@@ -113,8 +113,19 @@ def load_file(parsed, dry_run: bool, label: str = "Import", source: str = ""):
         return check, None
     with index_progress():
         db.session.commit()
-    drain_duplicates()  # a big import left its duplicate pairs to compute after its commit
+    drain_after_commit()  # a big import left its duplicate pairs to find after its commit
     return check, summary
+
+
+def drain_after_commit():
+    """``drain_duplicates`` after a committed write: stopped (Ctrl-C, an error), it says what to run, and the write
+    stands."""
+    try:
+        drain_duplicates()
+    except (Exception, KeyboardInterrupt):
+        db.session.rollback()
+        click.echo(_("La recherche des doublons probables s'est interrompue (l'import est bien enregistré) : "
+                     "lancez « repertoire duplicates refresh » pour la terminer."), err=True)
 
 
 DRAIN_CHUNK = 1000  # actors compared per transaction when draining the pending duplicate comparisons
@@ -230,7 +241,7 @@ def register_commands(app):
             summary = apply_partnerships(db.session, check, bar)
         with index_progress():
             db.session.commit()
-        drain_duplicates()
+        drain_after_commit()
         click.echo(_("%(imported)s pour %(holders)s : %(changes)s.",
                      imported=ngettext("%(num)d partenariat importé", "%(num)d partenariats importés",
                                        summary.partnerships),
@@ -400,7 +411,7 @@ def register_commands(app):
             held = apply_partnerships(db.session, check, bar)
         with index_progress():
             db.session.commit()
-        drain_duplicates()
+        drain_after_commit()
         click.echo(_("Démonstration chargée : %(summary)s ; %(partnerships)s.", summary=_load_summary(summary, actors=True),
                      partnerships=ngettext("%(num)d partenariat", "%(num)d partenariats", held.partnerships)))
         from .demo import demo_networks

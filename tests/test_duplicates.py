@@ -321,3 +321,36 @@ def test_two_refreshes_at_once_compare_each_actor_and_store_each_pair_once(app, 
     assert all(r.exit_code == 0 for r in results), [(r.output, r.exception) for r in results]
     assert pair_rows(coordinator_client) == BIG_PAIRS and dashboard_figure(coordinator_client) == 2
     assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 0
+
+
+def test_an_import_stands_when_the_comparison_after_it_is_interrupted(app, coordinator_client, runner, tmp_path,
+                                                                    monkeypatch):
+    from repertoire import operations
+
+    def interrupted(session, limit):
+        raise KeyboardInterrupt  # Ctrl-C, or the process killed, while comparing
+    monkeypatch.setattr(operations, "drain_pending", interrupted)
+    app.config["DUPLICATES_INLINE_LIMIT"] = 3
+    path = tmp_path / "actors.csv"
+    path.write_text(HEADER + "\n" + "\n".join(BIG) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0 and "6 acteurs importés" in result.output, result.output
+    assert "lancez « repertoire duplicates refresh »" in result.output
+    assert app.test_client().get("/api/actors").get_json()["total"] == 6
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 6
+    monkeypatch.undo()
+    assert "6 fiches comparées" in runner.invoke(args=["duplicates", "refresh"]).output
+    assert pair_rows(coordinator_client) == BIG_PAIRS
+
+
+def test_the_import_page_says_what_is_left_when_its_comparison_fails(app, coordinator_client, runner, monkeypatch):
+    from repertoire import operations
+
+    def failing(session, limit):
+        raise RuntimeError("base indisponible")
+    monkeypatch.setattr(operations, "drain_pending", failing)
+    page = big_import(app, coordinator_client, BIG, drain_seconds=60)
+    assert "6 fiches créées" in page and pending_notice(page) == 6  # imported; the rest said, not lost
+    monkeypatch.undo()
+    assert runner.invoke(args=["duplicates", "refresh"]).exit_code == 0
+    assert pair_rows(coordinator_client) == BIG_PAIRS

@@ -398,8 +398,12 @@ def _drain_duplicates() -> int:
     """After an import's commit, compare the actors it left pending, a committed chunk at a time, for at most
     DUPLICATES_DRAIN_SECONDS (a request stopped half-way leaves the rest pending); return how many remain."""
     deadline = time.monotonic() + current_app.config["DUPLICATES_DRAIN_SECONDS"]
-    while time.monotonic() < deadline and operations.drain_pending(db.session, DRAIN_CHUNK):
-        db.session.commit()
+    try:
+        while time.monotonic() < deadline and operations.drain_pending(db.session, DRAIN_CHUNK):
+            db.session.commit()
+    except Exception:  # the import is committed: what is left stays pending, for the command
+        db.session.rollback()
+        current_app.logger.exception("duplicate drain after an import")
     left = operations.pending_count(db.session)
     db.session.commit()
     return left
