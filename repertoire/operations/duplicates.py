@@ -384,6 +384,7 @@ def _inline_limit() -> int:
         return int(current_app.config.get("DUPLICATES_INLINE_LIMIT", INLINE_LIMIT))
     return INLINE_LIMIT
 
+
 def mark_for_duplicates(session, actor_ids, new: bool = False):
     """Have these actors' blocks and pairs computed again when the current transaction commits."""
     changes = session.info.setdefault("duplicate_changes", {})
