@@ -3,6 +3,7 @@ One status path: a merge publishes through it, dated and in the history."""
 from sqlalchemy import select
 
 from conftest import add_actor, add_user, login
+from test_networks import world  # noqa: F401  (a fixture: two curating networks)
 from repertoire.extensions import db
 from repertoire.models import Actor, Revision
 from web import ACTOR_FORM, csrf_token, submit, text
@@ -203,7 +204,7 @@ def big_import(app, client, rows, drain_seconds=0):
 def pending_notice(html: str) -> int:
     """The number of actors the page says are still to compare (0 if it says nothing)."""
     import re
-    found = re.search(r"(\d+) fiches? res\w+ à comparer", html)
+    found = re.search(r"(\d+) (fiches? res\w+ à comparer|entr(y|ies) (is|are) still to be compared)", html)
     return int(found.group(1)) if found else 0
 
 
@@ -354,3 +355,14 @@ def test_the_import_page_says_what_is_left_when_its_comparison_fails(app, coordi
     monkeypatch.undo()
     assert runner.invoke(args=["duplicates", "refresh"]).exit_code == 0
     assert pair_rows(coordinator_client) == BIG_PAIRS
+
+
+def test_a_network_coordinator_is_told_only_of_the_actors_of_their_scope_still_to_compare(app, world):
+    from test_networks import client_of
+    lyon = ['"Lyon Eau Partage",,Association,Lyon,69001,69,,,,,,,,', '"Villeurbanne Sahel",,Association,Lyon,69002,69,,,,,,,,']
+    big_import(app, client_of(app, "global@example.org"), BIG + lyon)
+    coord_a, coord_b = client_of(app, "coord.a@example.org"), client_of(app, "coord.b@example.org")
+    assert pending_notice(text(coord_a.get("/moderation/doublons"))) == 6  # Normandy's six (in English: A's choice)
+    assert pending_notice(text(coord_a.get("/moderation/tableau-de-bord"))) == 6
+    assert pending_notice(text(coord_b.get("/moderation/doublons"))) == 2  # Lyon's two
+    assert pending_notice(text(client_of(app, "global@example.org").get("/moderation/doublons"))) == 8
