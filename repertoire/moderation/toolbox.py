@@ -383,7 +383,7 @@ def _import_uploaded(token: str, valid_only: bool):
     return redirect(url_for("moderation.import_file"))
 
 
-DRAIN_CHUNK = 1000  # actors compared per transaction after a big import
+DRAIN_CHUNK = 250  # actors compared per transaction after a big import (the time limit is checked between)
 
 
 def _pending_message(left: int) -> str:
