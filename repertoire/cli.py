@@ -123,7 +123,38 @@ def load_file(parsed, dry_run: bool, label: str = "Import", source: str = ""):
         return check, None
     with index_progress():
         db.session.commit()
+    drain_after_commit()  # a big import left its duplicate pairs to find after its commit
     return check, summary
+
+
+def drain_after_commit():
+    """``drain_duplicates`` after a committed write: stopped (Ctrl-C, an error), it says what to run, and the write
+    stands."""
+    try:
+        drain_duplicates()
+    except (Exception, KeyboardInterrupt):
+        db.session.rollback()
+        click.echo(_("La recherche des doublons probables s'est interrompue (l'import est bien enregistré) : "
+                     "lancez « repertoire duplicates refresh » pour la terminer."), err=True)
+
+
+DRAIN_CHUNK = 1000  # actors compared per transaction when draining the pending duplicate comparisons
+
+
+def drain_duplicates() -> int:
+    """Compare every actor a big write left pending, a committed chunk at a time, with a progress bar; a process
+    stopped half-way leaves the rest pending for the next run. Return how many actors were compared."""
+    left = operations.pending_count(db.session)
+    db.session.commit()
+    done = 0
+    if not left:
+        return 0
+    with progress(left, _("Comparaison des doublons")) as bar:
+        while n := operations.drain_pending(db.session, DRAIN_CHUNK):
+            db.session.commit()
+            done += n
+            bar.update(n)
+    return done
 
 
 def register_commands(app):
@@ -225,6 +256,7 @@ def register_commands(app):
             raise click.ClickException(_("Rien n'a été importé : %(reason)s", reason=str(exc))) from None
         with index_progress():
             db.session.commit()
+        drain_after_commit()
         click.echo(_("%(imported)s pour %(holders)s : %(changes)s.",
                      imported=ngettext("%(num)d partenariat importé", "%(num)d partenariats importés",
                                        summary.partnerships),
@@ -306,6 +338,16 @@ def register_commands(app):
         db.session.commit()
         click.echo(ngettext("%(num)d paire de doublons probables.", "%(num)d paires de doublons probables.", n))
 
+    @duplicates_group.command("refresh")
+    def duplicates_refresh_command():
+        """Compare les fiches qu'un gros import ou une action en lot a laissées en attente (reprend où il s'est arrêté)."""
+        n = drain_duplicates()
+        done = (ngettext("%(num)d fiche comparée", "%(num)d fiches comparées", n) if n
+                else _("Aucune fiche ne restait à comparer"))
+        click.echo(done + " ; "
+                   + ngettext("%(num)d paire de doublons probables.", "%(num)d paires de doublons probables.",
+                              operations.duplicate_count(db.session)))
+
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path(file_okay=False))
     @click.option("--with-passwords", is_flag=True, help="Garde les empreintes des mots de passe.")
@@ -384,6 +426,7 @@ def register_commands(app):
             held = apply_partnerships(db.session, check, bar)
         with index_progress():
             db.session.commit()
+        drain_after_commit()
         click.echo(_("Démonstration chargée : %(summary)s ; %(partnerships)s.", summary=_load_summary(summary, actors=True),
                      partnerships=ngettext("%(num)d partenariat", "%(num)d partenariats", held.partnerships)))
         from .demo import demo_networks

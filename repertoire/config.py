@@ -40,6 +40,10 @@ def from_environment(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "UPLOAD_MAX_AGE": 3600,  # seconds a checked import file waits for its confirmation
+        # a write of more actors than this leaves their duplicate pairs to compute after its commit
+        "DUPLICATES_INLINE_LIMIT": 500,
+        # seconds the import page spends, after its commit, comparing the imported actors (the rest: the command)
+        "DUPLICATES_DRAIN_SECONDS": float(os.environ.get("REPERTOIRE_DUPLICATES_DRAIN_SECONDS") or 20),
         "REPERTOIRE_BASE_URL": os.environ.get("REPERTOIRE_BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_SERVER": os.environ.get("REPERTOIRE_MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("REPERTOIRE_MAIL_PORT", "587")),

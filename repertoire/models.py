@@ -335,6 +335,18 @@ class DuplicatePair(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class DuplicatePending(db.Model):
+    """An actor whose blocks and pairs a big write left to compute after its commit (``drain_pending``).
+
+    An actor may be listed more than once (written by two big writes): it is compared once.
+    """
+
+    __tablename__ = "duplicate_pending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), index=True)
+
+
 class IndexLog(db.Model):
     """The ordered log of actor changes, written in the changing transaction; each index follows it.
 

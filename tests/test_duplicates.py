@@ -3,6 +3,7 @@ One status path: a merge publishes through it, dated and in the history."""
 from sqlalchemy import select
 
 from conftest import add_actor, add_user, login
+from test_networks import world  # noqa: F401  (a fixture: two curating networks)
 from repertoire.extensions import db
 from repertoire.models import Actor, Revision
 from web import ACTOR_FORM, csrf_token, submit, text
@@ -172,3 +173,196 @@ def test_a_bracketed_number_tells_names_apart_where_a_bracketed_acronym_does_not
     add_actor(app, name="Partage Sans Frontières (PSF)", town="Bayeux", postcode="14400")
     add_actor(app, name="PSF", town="Bayeux", postcode="14400")
     assert pair_rows(coordinator_client) == {frozenset({"Partage Sans Frontières (PSF)", "PSF"})}
+
+
+# -- big writes: their actors are listed, and compared after the commit (issue 15 point 2) ----------------------
+
+BIG = [  # two pairs: one in a commune, one by telephone; plus actors like nothing
+    '"Les Amis de Ségou",,Association,Caen,14000,14,,,,,,,,',
+    '"Amis de Segou",,Association,Caen,14200,14,,,,,,,,',
+    '"Eau Vive Normandie",,Association,Rouen,76000,76,,,,,,,,02 35 00 11 22',
+    '"Groupe Eau",,Association,Évreux,27000,27,,,,,,,,+33 2.35.00.11.22',
+    '"Jardins de Kayes",,Association,Lisieux,14100,14,,,,,,,,',
+    '"Tout Autre Chose",,Association,Bayeux,14400,14,,,,,,,,',
+]
+BIG_PAIRS = {frozenset({"Les Amis de Ségou", "Amis de Segou"}), frozenset({"Eau Vive Normandie", "Groupe Eau"})}
+
+
+def big_import(app, client, rows, drain_seconds=0):
+    """Import ``rows`` through the back office, as a big write (the inline limit lowered to 3 actors); with
+    ``drain_seconds`` 0 the page compares none of them after its commit. Return the page shown next."""
+    import re
+    from test_curation import upload
+    app.config.update(DUPLICATES_INLINE_LIMIT=3, DUPLICATES_DRAIN_SECONDS=drain_seconds)
+    report = upload(client, HEADER + "\n" + "\n".join(rows) + "\n")
+    token = re.search(r'action="/moderation/import/([^"]+)"', report.get_data(as_text=True)).group(1)
+    done = submit(client, f"/moderation/import/{token}", {}, form_url="/moderation/import")
+    assert done.status_code == 302
+    return text(client.get(done.headers["Location"]))
+
+
+def pending_notice(html: str) -> int:
+    """The number of actors the page says are still to compare (0 if it says nothing)."""
+    import re
+    found = re.search(r"(\d+) (fiches? res\w+ à comparer|entr(y|ies) (is|are) still to be compared)", html)
+    return int(found.group(1)) if found else 0
+
+
+def test_a_big_import_lists_its_actors_and_the_refresh_command_finds_their_pairs(app, coordinator_client, runner):
+    page = big_import(app, coordinator_client, BIG)
+    assert "6 fiches créées" in page and pending_notice(page) == 6 and "repertoire duplicates refresh" in page
+    duplicates = text(coordinator_client.get("/moderation/doublons"))
+    assert pending_notice(duplicates) == 6 and "repertoire duplicates refresh" in duplicates
+    assert pair_rows(coordinator_client) == set()  # not computed in the import's transaction
+    dashboard = text(coordinator_client.get("/moderation/tableau-de-bord"))
+    assert pending_notice(dashboard) == 6 and "repertoire duplicates refresh" in dashboard
+    result = runner.invoke(args=["duplicates", "refresh"])
+    assert result.exit_code == 0 and "6 fiches comparées ; 2 paires de doublons probables." in result.output, \
+        result.output
+    assert pair_rows(coordinator_client) == BIG_PAIRS and dashboard_figure(coordinator_client) == 2
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 0
+    assert pending_notice(text(coordinator_client.get("/moderation/tableau-de-bord"))) == 0
+    again = runner.invoke(args=["duplicates", "refresh"])  # nothing left: nothing done, nothing lost
+    assert "Aucune fiche ne restait à comparer ; 2 paires" in again.output and pair_rows(coordinator_client) == BIG_PAIRS
+
+
+def test_a_small_write_still_stores_its_pairs_at_once(app, coordinator_client):
+    page = big_import(app, coordinator_client, BIG[:3], drain_seconds=0)  # 3 actors: within the inline limit
+    assert pending_notice(page) == 0
+    assert pair_rows(coordinator_client) == {frozenset({"Les Amis de Ségou", "Amis de Segou"})}
+
+
+def test_the_import_page_compares_the_imported_actors_after_its_commit(app, coordinator_client):
+    page = big_import(app, coordinator_client, BIG, drain_seconds=60)
+    assert "6 fiches créées" in page and pending_notice(page) == 0
+    assert pair_rows(coordinator_client) == BIG_PAIRS and dashboard_figure(coordinator_client) == 2
+
+
+def test_the_import_command_compares_a_big_file_after_its_commit(app, coordinator_client, runner, tmp_path):
+    app.config["DUPLICATES_INLINE_LIMIT"] = 3
+    path = tmp_path / "actors.csv"
+    path.write_text(HEADER + "\n" + "\n".join(BIG) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0 and "6 acteurs importés" in result.output, result.output
+    assert pair_rows(coordinator_client) == BIG_PAIRS
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 0
+
+
+def test_a_drain_stopped_half_way_leaves_the_rest_pending_and_each_actor_is_compared_once(
+        app, coordinator_client, runner):
+    from repertoire.operations import drain_pending
+    big_import(app, coordinator_client, BIG)
+    # the same actors written again by a second big write: listed twice, compared once
+    page = big_import(app, coordinator_client, [row.replace(",,,,,,,,", ",,,,,Présentation.,,,", 1) for row in BIG])
+    assert "6 mises à jour" in page and pending_notice(page) == 6
+    with app.app_context():  # a process that compared 4 actors, committed, and was killed
+        assert drain_pending(db.session, 4) == 4
+        db.session.commit()
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 2
+    result = runner.invoke(args=["duplicates", "refresh"])
+    assert "2 fiches comparées ; 2 paires de doublons probables." in result.output, result.output
+    assert pair_rows(coordinator_client) == BIG_PAIRS and dashboard_figure(coordinator_client) == 2
+    with app.app_context():  # every pair stored once
+        from repertoire.models import DuplicatePair
+        assert db.session.scalar(select(func_count()).select_from(DuplicatePair)) == 2
+
+
+def func_count():
+    from sqlalchemy import func
+    return func.count()
+
+
+def test_a_dismissed_pair_stays_dismissed_through_a_big_write_and_its_drain(app, coordinator_client, runner):
+    a = add_actor(app, name="Comité Caen Thiès", email="comite@thies.example.org")
+    b = add_actor(app, name="Comite Caen-Thies", email="Comite@Thies.example.org")
+    low, high = sorted((a, b))
+    page = coordinator_client.get("/moderation/doublons").get_data(as_text=True)
+    assert coordinator_client.post(f"/moderation/doublons/{low}/{high}/ignorer",
+                                   data={"csrf_token": csrf_token(page)}).status_code == 302
+    # one of the two written again, by a big write: compared again after the commit, with the other too
+    rows = ['"Comité Caen Thiès",,Association,Caen,14000,14,,,,,Jumelage.,,comite@thies.example.org,'] + BIG[3:]
+    page = big_import(app, coordinator_client, rows)
+    assert "1 mise à jour" in page and pending_notice(page) == 4
+    assert runner.invoke(args=["duplicates", "refresh"]).exit_code == 0
+    assert pair_rows(coordinator_client) == set() and dashboard_figure(coordinator_client) == 0
+
+
+def test_an_actor_archived_or_merged_while_pending_is_skipped(app, coordinator_client, runner):
+    from repertoire.operations import archive_actor
+    big_import(app, coordinator_client, BIG)
+    with app.app_context():
+        ids = {name: db.session.scalar(select(Actor.id).where(Actor.name == name))
+               for name in ("Amis de Segou", "Eau Vive Normandie", "Groupe Eau")}
+        archive_actor(db.session, db.session.get(Actor, ids["Amis de Segou"]))
+        db.session.commit()
+    keep, drop = ids["Eau Vive Normandie"], ids["Groupe Eau"]
+    page = coordinator_client.get(f"/moderation/doublons/{keep}/{drop}").get_data(as_text=True)
+    assert coordinator_client.post(f"/moderation/doublons/{keep}/{drop}",
+                                   data={"csrf_token": csrf_token(page), "keep": "a"}).status_code == 302
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 6
+    result = runner.invoke(args=["duplicates", "refresh"])
+    assert "6 fiches comparées ; 0 paire de doublons probables." in result.output, result.output
+    assert pair_rows(coordinator_client) == set() and dashboard_figure(coordinator_client) == 0
+
+
+def test_two_refreshes_at_once_compare_each_actor_and_store_each_pair_once(app, coordinator_client):
+    import threading
+    big_import(app, coordinator_client, BIG)
+    start, results = threading.Barrier(2), []
+
+    def refresh():
+        runner = app.test_cli_runner()
+        start.wait()
+        results.append(runner.invoke(args=["duplicates", "refresh"]))
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(r.exit_code == 0 for r in results), [(r.output, r.exception) for r in results]
+    assert pair_rows(coordinator_client) == BIG_PAIRS and dashboard_figure(coordinator_client) == 2
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 0
+
+
+def test_an_import_stands_when_the_comparison_after_it_is_interrupted(app, coordinator_client, runner, tmp_path,
+                                                                    monkeypatch):
+    from repertoire import operations
+
+    def interrupted(session, limit):
+        raise KeyboardInterrupt  # Ctrl-C, or the process killed, while comparing
+    monkeypatch.setattr(operations, "drain_pending", interrupted)
+    app.config["DUPLICATES_INLINE_LIMIT"] = 3
+    path = tmp_path / "actors.csv"
+    path.write_text(HEADER + "\n" + "\n".join(BIG) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0 and "6 acteurs importés" in result.output, result.output
+    assert "lancez « repertoire duplicates refresh »" in result.output
+    assert app.test_client().get("/api/actors").get_json()["total"] == 6
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 6
+    monkeypatch.undo()
+    assert "6 fiches comparées" in runner.invoke(args=["duplicates", "refresh"]).output
+    assert pair_rows(coordinator_client) == BIG_PAIRS
+
+
+def test_the_import_page_says_what_is_left_when_its_comparison_fails(app, coordinator_client, runner, monkeypatch):
+    from repertoire import operations
+
+    def failing(session, limit):
+        raise RuntimeError("base indisponible")
+    monkeypatch.setattr(operations, "drain_pending", failing)
+    page = big_import(app, coordinator_client, BIG, drain_seconds=60)
+    assert "6 fiches créées" in page and pending_notice(page) == 6  # imported; the rest said, not lost
+    monkeypatch.undo()
+    assert runner.invoke(args=["duplicates", "refresh"]).exit_code == 0
+    assert pair_rows(coordinator_client) == BIG_PAIRS
+
+
+def test_a_network_coordinator_is_told_only_of_the_actors_of_their_scope_still_to_compare(app, world):
+    from test_networks import client_of
+    lyon = ['"Lyon Eau Partage",,Association,Lyon,69001,69,,,,,,,,', '"Villeurbanne Sahel",,Association,Lyon,69002,69,,,,,,,,']
+    big_import(app, client_of(app, "global@example.org"), BIG + lyon)
+    coord_a, coord_b = client_of(app, "coord.a@example.org"), client_of(app, "coord.b@example.org")
+    assert pending_notice(text(coord_a.get("/moderation/doublons"))) == 6  # Normandy's six (in English: A's choice)
+    assert pending_notice(text(coord_a.get("/moderation/tableau-de-bord"))) == 6
+    assert pending_notice(text(coord_b.get("/moderation/doublons"))) == 2  # Lyon's two
+    assert pending_notice(text(client_of(app, "global@example.org").get("/moderation/doublons"))) == 8

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -131,7 +132,8 @@ def duplicates():
     if page > pages:
         abort(404)
     return render_template("moderation/duplicates.html", pairs=operations.duplicate_pairs(db.session, page, PER_PAGE, within, total),
-                           form=ConfirmForm(), page=page, pages=pages, total=total)
+                           form=ConfirmForm(), page=page, pages=pages, total=total,
+                           pending=operations.pending_count(db.session, within))
 
 
 def get_pair(a_id: int, b_id: int):
@@ -373,12 +375,41 @@ def _import_uploaded(token: str, valid_only: bool):
             created=ngettext("%(num)d fiche créée", "%(num)d fiches créées", summary.created),
             updated=ngettext("%(num)d mise à jour", "%(num)d mises à jour", summary.updated),
             unchanged=ngettext("%(num)d inchangée", "%(num)d inchangées", summary.unchanged)), "success")
+    left = _drain_duplicates()
+    if left:
+        flash(_pending_message(left), "success")
     if valid_only:
         flash(ngettext("%(num)d ligne refusée n'a pas été importée : téléchargez-la pour la corriger.",
                        "%(num)d lignes refusées n'ont pas été importées : téléchargez-les pour les corriger.",
                        check.invalid_lines), "error")
         return redirect(url_for("moderation.import_file", refusees=token))
     return redirect(url_for("moderation.import_file"))
+
+
+DRAIN_CHUNK = 250  # actors compared per transaction after a big import (the time limit is checked between)
+
+
+def _pending_message(left: int) -> str:
+    return ngettext("%(num)d fiche reste à comparer aux autres pour trouver ses doublons probables : la liste des "
+                    "doublons sera complète à la fin de « repertoire duplicates refresh », à lancer sur le serveur.",
+                    "%(num)d fiches restent à comparer aux autres pour trouver leurs doublons probables : la liste "
+                    "des doublons sera complète à la fin de « repertoire duplicates refresh », à lancer sur le "
+                    "serveur.", left)
+
+
+def _drain_duplicates() -> int:
+    """After an import's commit, compare the actors it left pending, a committed chunk at a time, for at most
+    DUPLICATES_DRAIN_SECONDS (a request stopped half-way leaves the rest pending); return how many remain."""
+    deadline = time.monotonic() + current_app.config["DUPLICATES_DRAIN_SECONDS"]
+    try:
+        while time.monotonic() < deadline and operations.drain_pending(db.session, DRAIN_CHUNK):
+            db.session.commit()
+    except Exception:  # the import is committed: what is left stays pending, for the command
+        db.session.rollback()
+        current_app.logger.exception("duplicate drain after an import")
+    left = operations.pending_count(db.session)
+    db.session.commit()
+    return left
 
 
 def _import_partnerships(token: str, valid_only: bool, path: str, claimed: str):
@@ -403,10 +434,13 @@ def _import_partnerships(token: str, valid_only: bool, path: str, claimed: str):
             os.rename(claimed, path)
         raise
     os.remove(claimed)
+    left = _drain_duplicates()
     flash(ngettext("Import terminé : %(num)d partenariat importé ; fiches modifiées : %(updated)d, inchangées : "
                    "%(unchanged)d.", "Import terminé : %(num)d partenariats importés ; fiches modifiées : "
                    "%(updated)d, inchangées : %(unchanged)d.", summary.partnerships, updated=summary.updated,
                    unchanged=summary.unchanged), "success")
+    if left:
+        flash(_pending_message(left), "success")
     return redirect(url_for("moderation.import_file"))
 
 
@@ -457,4 +491,5 @@ def dashboard():
     within = networks.scoped_actor_ids(db.session, current_user)
     months = operations.submissions_per_month(db.session, within=within)
     return render_template("moderation/dashboard.html", counts=counts, queue=queue, stale=stale, months=months,
-                           duplicates=operations.duplicate_count(db.session, within))
+                           duplicates=operations.duplicate_count(db.session, within),
+                           pending=operations.pending_count(db.session, within))

@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from functools import lru_cache
+from flask import current_app, has_app_context
 from flask_babel import gettext as _, lazy_gettext as _l
 import re
 
 import phonenumbers
 from rapidfuzz import fuzz
-from sqlalchemy import delete, event, func, or_, select, text
+from sqlalchemy import case, delete, event, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ..actor_fields import LIST_FIELDS, MERGEABLE
 from ..database import insert_rows, rows_in
-from ..models import (Actor, ChangeRequest, DuplicateDismissal, DuplicateKey, DuplicatePair, Membership, User,
-                      utcnow)
+from ..models import (Actor, ChangeRequest, DuplicateDismissal, DuplicateKey, DuplicatePair, DuplicatePending,
+                      Membership, User, utcnow)
 from ..search.outbox import LOG_LOCK
 from ..text import fold_words
 from ..validation import ActorInput, Vocabulary
@@ -369,6 +370,18 @@ def dismissed_pairs(session) -> set[tuple[int, int]]:
 # -- the stored pairs ---------------------------------------------------------
 # Every write of an actor (entry, edit, import, merge, archive) marks it; when the transaction commits its blocks
 # and pairs are computed again, in bulk. The duplicates page and the dashboard read the stored pairs.
+# A big write (more than INLINE_LIMIT actors: a large import, a bulk action) stores only their blocks (the cheap
+# part) and lists them in ``duplicate_pending`` in its own transaction; ``drain_pending`` finds their pairs after
+# its commit, a chunk per transaction (``repertoire duplicates refresh``, the import command and page).
+
+INLINE_LIMIT = 500  # default of the DUPLICATES_INLINE_LIMIT setting
+
+
+def _inline_limit() -> int:
+    if has_app_context():
+        return int(current_app.config.get("DUPLICATES_INLINE_LIMIT", INLINE_LIMIT))
+    return INLINE_LIMIT
+
 
 def mark_for_duplicates(session, actor_ids, new: bool = False):
     """Have these actors' blocks and pairs computed again when the current transaction commits."""
@@ -400,7 +413,11 @@ def _store_pairs(session):
             # so two commits never wait on each other crosswise (a deadlock).
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRS_LOCK})
-        refresh_pairs(session, [i for i, new in changes.items() if not new], [i for i, new in changes.items() if new])
+        big = len(changes) > _inline_limit()
+        refresh_pairs(session, [i for i, new in changes.items() if not new], [i for i, new in changes.items() if new],
+                      pairs=not big)
+        if big:  # its blocks are stored, its pairs found after the commit, a chunk at a time (drain_pending)
+            insert_rows(connection, DuplicatePending.__table__, ("actor_id",), [(i,) for i in sorted(changes)])
         session.info.pop("duplicate_changes", None)  # the flush of the pairs marks nothing that matters
 
 
@@ -424,8 +441,12 @@ def _pair_score(a, b, why: list[str]) -> int:
     return 100 * len(why) + score(a, b)
 
 
-def refresh_pairs(session, changed_ids, new_ids=()):
-    """Compute again the blocks and likely pairs of these actors (``new_ids``: just inserted, nothing stored yet)."""
+def refresh_pairs(session, changed_ids, new_ids=(), pairs: bool = True):
+    """Compute again the blocks and likely pairs of these actors (``new_ids``: just inserted, nothing stored yet).
+
+    With ``pairs`` False (a big write), only their blocks: their old pairs are deleted, and ``compare_pairs``
+    finds their new ones later (``drain_pending``), against every block already stored.
+    """
     changed_ids, new_ids = set(changed_ids), set(new_ids) - set(changed_ids)
     everyone = changed_ids | new_ids
     if not everyone:
@@ -437,11 +458,43 @@ def refresh_pairs(session, changed_ids, new_ids=()):
         session.execute(delete(DuplicateKey).where(DuplicateKey.actor_id.in_(chunk)))
         session.execute(delete(DuplicatePair).where(or_(DuplicatePair.actor_a_id.in_(chunk),
                                                         DuplicatePair.actor_b_id.in_(chunk))))
-    records = {i: r for i, r in _records(session, everyone).items()
-               if r.status in ACTIVE and r.merged_into_id is None}
+    records = _active_records(session, everyone)
     keys = {i: block_keys(r) for i, r in records.items()}
     insert_rows(connection, DuplicateKey.__table__, ("actor_id", "key"),
                 [(i, key) for i, ks in keys.items() for key in ks])
+    if pairs:
+        _find_pairs(session, records, keys)
+
+
+def compare_pairs(session, actor_ids):
+    """Find again the likely pairs of these actors through the stored blocks (theirs included, kept current by
+    every write): their old pairs are deleted first, so that comparing an actor twice gives the same pairs."""
+    ids = sorted(set(actor_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        session.execute(delete(DuplicatePair).where(or_(DuplicatePair.actor_a_id.in_(chunk),
+                                                        DuplicatePair.actor_b_id.in_(chunk))))
+    records = _active_records(session, ids)
+    _find_pairs(session, records, {i: block_keys(r) for i, r in records.items()}, skip_pending=True)
+
+
+def _active_records(session, ids) -> dict[int, object]:
+    return {i: r for i, r in _records(session, ids).items() if r.status in ACTIVE and r.merged_into_id is None}
+
+
+def _pending_among(session, ids) -> set[int]:
+    ids, found = sorted(ids), set()
+    for start in range(0, len(ids), CHUNK):
+        found.update(session.scalars(select(DuplicatePending.actor_id)
+                                     .where(DuplicatePending.actor_id.in_(ids[start:start + CHUNK]))))
+    return found
+
+
+def _find_pairs(session, records: dict[int, object], keys: dict[int, set[str]], skip_pending: bool = False):
+    """Store the likely pairs of ``records`` (with their blocks ``keys``), none of which has a pair stored.
+
+    With ``skip_pending``, not their pairs with other actors still pending: those are found when they are drained
+    (each pair is compared once, not again by every chunk)."""
     dismissed = dismissed_pairs(session)
     rows, now, mine, their = [], utcnow(), sorted(keys), {}
     for start in range(0, len(mine), CHUNK * 4):  # a slice at a time: memory stays flat on a large import
@@ -450,22 +503,76 @@ def refresh_pairs(session, changed_ids, new_ids=()):
         shared = _shared_blocks(part, holders, set(keys))
         others = _records(session, {j for pair in shared for j in pair} - set(records))
         others = {j: r for j, r in others.items() if r.status in ACTIVE and r.merged_into_id is None}
-        their.update((j, block_keys(r)) for j, r in others.items() if j not in their)
+        if skip_pending:
+            later = _pending_among(session, others)
+            others = {j: r for j, r in others.items() if j not in later}
         for (a_id, b_id), blocks in sorted(shared.items()):
-            keys_a, keys_b = keys.get(a_id) or their.get(a_id), keys.get(b_id) or their.get(b_id)
-            if (a_id, b_id) in dismissed or keys_a is None or keys_b is None \
-                    or not _worth_comparing(blocks, keys_a, keys_b):
+            a, b = records.get(a_id) or others.get(a_id), records.get(b_id) or others.get(b_id)
+            if (a_id, b_id) in dismissed or a is None or b is None:
                 continue
-            a, b = records.get(a_id) or others[a_id], records.get(b_id) or others[b_id]
+            if all(key.startswith("w|") for key in blocks):  # _worth_comparing, with only the counts it needs
+                words = []
+                for i, record in ((a_id, a), (b_id, b)):
+                    if i in keys:
+                        words.append(_word_count(keys[i]))
+                    else:  # another actor: its word count, not all its blocks
+                        if i not in their:
+                            their[i] = _name_word_count(record)
+                        words.append(their[i])
+                if 2 * len(blocks) < min(words):
+                    continue
             why = reason_codes(a, b)
             if why:
                 rows.append((a_id, b_id, ",".join(why), _pair_score(a, b, why), now))
-    insert_rows(connection, DuplicatePair.__table__, ("actor_a_id", "actor_b_id", "reasons", "score", "created_at"),
-                rows)
+    insert_rows(session.connection(), DuplicatePair.__table__,
+                ("actor_a_id", "actor_b_id", "reasons", "score", "created_at"), rows)
+
+
+def drain_pending(session, limit: int = 1000) -> int:
+    """Find the pairs of up to ``limit`` actors a big write left pending (its commit stored their blocks), oldest
+    first, and take them off the list; return how many actors were compared (0: none left).
+
+    The caller commits after each call: a process stopped half-way leaves the rest pending, and an actor
+    compared twice gives the same pairs (its old ones are deleted first). Every block being stored, the pairs
+    found do not depend on the chunks. An actor listed several times is compared once; one merged or archived
+    since is only rid of its pairs; a dismissed pair is not stored.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # One drain or pair refresh at a time (as in _store_pairs): two drains never take the same rows.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRS_LOCK})
+    else:
+        # SQLite: the database's write lock before the list is read, for the same reason.
+        session.execute(update(DuplicatePending).where(DuplicatePending.id < 0)
+                        .values(actor_id=DuplicatePending.actor_id).execution_options(synchronize_session=False))
+    actor_ids = sorted(set(session.scalars(select(DuplicatePending.actor_id).order_by(DuplicatePending.id)
+                                           .limit(max(1, limit)))))
+    if not actor_ids:
+        return 0
+    rows = []  # every row of these actors read now; one listed again after this read stays for the next drain
+    for start in range(0, len(actor_ids), CHUNK):
+        rows += session.scalars(select(DuplicatePending.id)
+                                .where(DuplicatePending.actor_id.in_(actor_ids[start:start + CHUNK]))).all()
+    compare_pairs(session, actor_ids)
+    for start in range(0, len(rows), CHUNK):
+        session.execute(delete(DuplicatePending).where(DuplicatePending.id.in_(rows[start:start + CHUNK])))
+    session.info.pop("duplicate_changes", None)
+    return len(actor_ids)
+
+
+def pending_count(session, within=None) -> int:
+    """How many actors wait to be compared (listed by a big write, not drained yet)."""
+    query = select(func.count(func.distinct(DuplicatePending.actor_id)))
+    if within is not None:
+        query = query.where(DuplicatePending.actor_id.in_(within))
+    return session.scalar(query) or 0
 
 
 def rebuild_pairs(session, progress=None) -> int:
     """Compute every actor's blocks and pairs again (for existing databases); return the number of pairs."""
+    last = session.scalar(select(func.max(DuplicatePending.id)))
+    if last is not None:  # all compared below; a row listed by a write committed from now on stays
+        session.execute(delete(DuplicatePending).where(DuplicatePending.id <= last))
     session.execute(delete(DuplicatePair))
     session.execute(delete(DuplicateKey))
     ids = list(session.scalars(select(Actor.id).where(Actor.status.in_(ACTIVE), Actor.merged_into_id.is_(None))
@@ -518,6 +625,11 @@ def duplicate_pairs(session, page: int = 1, per_page: int = 50, within=None,
 
 
 def dismiss_pair(session, a: Actor, b: Actor, user: User | None):
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # As a refresh or a drain does (same order): one computing the pair now cannot store it back after this.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRS_LOCK})
     low, high = sorted((a.id, b.id))
     if (low, high) not in dismissed_pairs(session):
         session.add(DuplicateDismissal(actor_a_id=low, actor_b_id=high, user_id=user.id if user else None))
