@@ -110,6 +110,49 @@ def test_the_confirmation_sent_twice_queues_one_job(app, coordinator_client, run
     assert again != first
 
 
+def test_a_list_changed_since_the_confirmation_is_shown_again_and_nothing_is_queued(app, coordinator_client):
+    for n in range(3):
+        add_actor(app, name=f"Forages {n}")
+    page = coordinator_client.get("/moderation/acteurs/lot?action=archiver&q=forages")
+    assert "3 fiches sélectionnées" in text(page)
+    add_actor(app, name="Forages tardifs")  # meanwhile, someone adds one
+    response = coordinator_client.post("/moderation/acteurs/lot", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "action": "archiver", "q": "forages", "status": "",
+        "count": 3})
+    assert response.status_code == 409
+    body = text(response)
+    assert "La sélection a changé depuis l'affichage : vérifiez-la de nouveau." in body
+    assert "4 fiches sélectionnées" in body and 'name="count" value="4"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+    assert app.test_client().get("/api/actors?q=forages").get_json()["total"] == 4  # nothing archived
+    forged = coordinator_client.post("/moderation/acteurs/lot", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "action": "archiver", "q": "forages", "status": "",
+        "count": "beaucoup"})
+    assert forged.status_code == 400
+
+
+def test_an_actor_added_after_the_confirmation_is_not_acted_on(app, coordinator_client, runner):
+    for n in range(5):
+        add_actor(app, name=f"Forages {n}")
+    job_id = job_id_of(queue(coordinator_client, "archiver", q="forages"))
+    late = add_actor(app, name="Forages ajouté après")  # the job is queued, the worker has not run yet
+    result = runner.invoke(args=["jobs", "work", "--once"])
+    assert result.exit_code == 0, result.output
+    body = text(coordinator_client.get(f"/moderation/taches/{job_id}"))
+    assert "5 fiches archivées." in body and "5 fiches traitées sur 5" in body
+    assert app.test_client().get("/api/actors?q=forages").get_json()["total"] == 1
+    with app.app_context():
+        assert db.session.get(Actor, late).status == "published"  # not in the confirmed selection
+    assert archive_revisions(app, "Forages") == {f"Forages {n}": 1 for n in range(5)}
+    export = job_id_of(queue(coordinator_client, "exporter", q="forages", status="published"))
+    add_actor(app, name="Forages encore après")
+    runner.invoke(args=["jobs", "work", "--once"])
+    rows = list(csv.DictReader(io.StringIO(coordinator_client.get(f"/moderation/taches/{export}/fichier")
+                                           .get_data(as_text=True).lstrip("\ufeff"))))
+    assert [row["name"] for row in rows] == ["Forages ajouté après"]
+
+
 def test_one_actor_in_the_singular(app, coordinator_client, runner):
     add_actor(app, name="Puits Unique")
     job_id = job_id_of(queue(coordinator_client, "archiver", q="unique"))
