@@ -457,3 +457,23 @@ def test_two_coordinators_confirming_the_same_archive_archive_it_once(app, coord
     late = text(admin.get(f"/moderation/taches/{second}"))
     assert "3 fiches étaient déjà dans cet état ou hors de votre périmètre." in late
     assert archive_revisions(app, "Forages") == {f"Forages {n}": 1 for n in range(3)}
+
+
+def test_the_jobs_list_is_paged_newest_first_and_a_jobs_page_shows_its_own_progress(app, coordinator_client):
+    from repertoire.operations import queue_bulk, find_user
+    first = add_actor(app, name="Forages Premier")
+    with app.app_context():
+        coordinator = find_user(db.session, "coord@example.org")
+        ids = [queue_bulk(db.session, "bulk.export", [first], coordinator, {"q": f"lot {n}", "status": ""}, []).id
+               for n in range(51)]
+        db.session.commit()
+    newest = coordinator_client.get("/moderation/taches")
+    assert "51 tâches" in text(newest)
+    html = newest.get_data(as_text=True)
+    assert f"Tâche n° {ids[-1]}<" in html and f"Tâche n° {ids[1]}<" in html and f"Tâche n° {ids[0]}<" not in html
+    oldest = coordinator_client.get("/moderation/taches?page=2").get_data(as_text=True)
+    assert f"Tâche n° {ids[0]}<" in oldest and f"Tâche n° {ids[1]}<" not in oldest
+    assert coordinator_client.get("/moderation/taches?page=3").status_code == 404
+    assert coordinator_client.get("/moderation/taches?page=-1").status_code == 404
+    body = text(coordinator_client.get(f"/moderation/taches/{ids[0]}"))
+    assert f"Tâche n° {ids[0]}" in body and "0 fiche traitée sur 1" in body
