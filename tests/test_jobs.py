@@ -477,3 +477,19 @@ def test_the_jobs_list_is_paged_newest_first_and_a_jobs_page_shows_its_own_progr
     assert coordinator_client.get("/moderation/taches?page=-1").status_code == 404
     body = text(coordinator_client.get(f"/moderation/taches/{ids[0]}"))
     assert f"Tâche n° {ids[0]}" in body and "0 fiche traitée sur 1" in body
+
+
+def test_the_confirmation_names_the_busiest_networks_and_counts_the_others(app, coordinator_client, monkeypatch):
+    from repertoire.moderation import bulk
+    for letter in "ABC":
+        add_actor(app, name=f"Réseau {letter}", kind="reseau")
+    add_actor(app, name="Forages Un", networks="reseau-a")
+    add_actor(app, name="Forages Deux", networks="reseau-a")
+    add_actor(app, name="Forages Trois", networks="reseau-b")
+    add_actor(app, name="Forages Quatre", networks="reseau-c")
+    body = text(coordinator_client.get("/moderation/acteurs/lot?action=archiver&q=forages"))
+    assert "Réseau A : 2 fiches" in body and "Réseau B : 1 fiche" in body and "autre" not in body
+    monkeypatch.setattr(bulk, "NETWORKS_SHOWN", 1)
+    body = text(coordinator_client.get("/moderation/acteurs/lot?action=archiver&q=forages"))
+    assert "4 fiches sélectionnées" in body and "Réseau A : 2 fiches" in body and "Réseau B" not in body
+    assert "et 2 autres réseaux" in body

@@ -53,10 +53,14 @@ def _networks():
     return operations.network_choices(db.session, networks.network_ids_of(db.session, current_user) or None)
 
 
+NETWORKS_SHOWN = 20  # the busiest networks named on the confirmation page, the others counted
+
+
 def _confirm_page(action: str, selection: dict, selected, status: int = 200):
-    impact = operations.selection_impact(db.session, selected)
+    impact = operations.selection_impact(db.session, selected, NETWORKS_SHOWN)
     return render_template("moderation/confirm_bulk.html", action=action, selection=selection,
-                           count=impact["actors"], impact=impact, networks=_networks(), form=ConfirmForm()), status
+                           count=impact["actors"], impact=impact, form=ConfirmForm(),
+                           networks=_networks() if action == "reseau" else []), status
 
 
 @bp.get("/acteurs/lot")

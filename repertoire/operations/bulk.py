@@ -61,21 +61,23 @@ def _as_select(selected):
     return selected.order_by(None)
 
 
-def selection_impact(session, selected) -> dict:
-    """How many actors, and in which networks (name, how many of them are members), busiest first.
-    ``selected``: a select of actor ids (the filtered selection, a job's items) or a list of ids; two grouped
-    queries over it as a subquery, whatever its size."""
+def selection_impact(session, selected, shown: int | None = None) -> dict:
+    """How many actors, and in which networks (name, how many of them are members), busiest first: only the
+    ``shown`` busiest named if given (``network_count``: how many in all). ``selected``: a select of actor ids
+    (the filtered selection, a job's items) or a list of ids; two grouped queries over it as a subquery,
+    whatever its size."""
     chosen = _as_select(selected).subquery()
     column = list(chosen.c)[0]
     count = session.scalar(select(func.count()).select_from(chosen))
     counts = dict(session.execute(select(Membership.network_id, func.count())
                                   .where(Membership.actor_id.in_(select(column)))
                                   .group_by(Membership.network_id)).all()) if count else {}
-    names = dict(session.execute(select(Actor.id, Actor.name).where(Actor.id.in_(list(counts)))).all()) \
-        if counts else {}
-    return {"actors": count, "networks": sorted(((names.get(i, str(i)), n) for i, n in counts.items()),
+    busiest = sorted(counts, key=lambda i: (-counts[i], i))[:shown] if shown is not None else list(counts)
+    names = dict(session.execute(select(Actor.id, Actor.name).where(Actor.id.in_(busiest))).all()) \
+        if busiest else {}
+    return {"actors": count, "networks": sorted(((names.get(i, str(i)), counts[i]) for i in busiest),
                                                 key=lambda x: (-x[1], x[0])),
-            "network_ids": sorted(counts)}
+            "network_count": len(counts), "network_ids": sorted(counts)}
 
 
 def _archive(session, actors, user) -> list:
