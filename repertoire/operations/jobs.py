@@ -82,8 +82,10 @@ def queue_job(session, kind: str, params: dict, selected, user, networks: list[i
         total = len(ids)
     else:
         chosen = selected.order_by(None).subquery()
-        total = session.execute(insert(JobItem).from_select(
+        total = session.execute(insert(JobItem.__table__).from_select(
             ["job_id", "actor_id"], select(literal(job.id, Integer), list(chosen.c)[0]))).rowcount
+        if total is None or total < 0:  # a driver that does not tell: counted over the job's index range
+            total = session.scalar(select(func.count()).select_from(JobItem).where(JobItem.job_id == job.id))
     if expected is not None and total != expected:
         raise SelectionChanged(total)
     if not total:
