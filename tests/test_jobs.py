@@ -493,3 +493,5 @@ def test_the_confirmation_names_the_busiest_networks_and_counts_the_others(app, 
     body = text(coordinator_client.get("/moderation/acteurs/lot?action=archiver&q=forages"))
     assert "4 fiches sélectionnées" in body and "Réseau A : 2 fiches" in body and "Réseau B" not in body
     assert "et 2 autres réseaux" in body
+    whole = text(coordinator_client.get("/moderation/acteurs/lot?action=archiver"))  # the whole directory
+    assert "7 fiches sélectionnées" in whole and "Réseau A : 2 fiches" in whole and "et 2 autres réseaux" in whole

@@ -66,11 +66,16 @@ def selection_impact(session, selected, shown: int | None = None) -> dict:
     ``shown`` busiest named if given (``network_count``: how many in all). ``selected``: a select of actor ids
     (the filtered selection, a job's items) or a list of ids; two grouped queries over it as a subquery,
     whatever its size."""
-    # one statement, the selection computed once (a filter by name scans the actors once, not twice)
-    chosen = _as_select(selected).cte("selection").prefix_with("MATERIALIZED")
-    total = select(literal_column("0").label("network_id"), func.count().label("n")).select_from(chosen)
-    grouped = select(Membership.network_id, func.count()).where(
-        Membership.actor_id.in_(select(list(chosen.c)[0]))).group_by(Membership.network_id)
+    selected = _as_select(selected)
+    if selected.whereclause is None and selected.get_final_froms() == [Actor.__table__]:
+        # every actor (the whole directory, no filter, no scope): every membership counts, no selection to build
+        total = select(literal_column("0").label("network_id"), func.count().label("n")).select_from(Actor)
+        grouped = select(Membership.network_id, func.count()).group_by(Membership.network_id)
+    else:  # one statement, the selection computed once (a filter by name scans the actors once, not twice)
+        chosen = selected.cte("selection").prefix_with("MATERIALIZED")
+        total = select(literal_column("0").label("network_id"), func.count().label("n")).select_from(chosen)
+        grouped = select(Membership.network_id, func.count()).where(
+            Membership.actor_id.in_(select(list(chosen.c)[0]))).group_by(Membership.network_id)
     counts = dict(session.execute(union_all(total, grouped)).all())  # network ids start at 1
     count = counts.pop(0, 0)
     busiest = sorted(counts, key=lambda i: (-counts[i], i))[:shown] if shown is not None else list(counts)
