@@ -44,6 +44,7 @@ ACCOUNTS = 2000
 REVISIONS = 40
 IMPORT_ROWS = 1000
 AUDIT_EVENTS = 1_000_000  # issue 16 point 4: the journal, fast at a million events
+JOBS = 5_000  # issue 16 point 5: the jobs list and a progress page, with many jobs
 TARGETS = {100_000: 200, 1_000_000: 500}  # ms, issue 15 point 1
 
 
@@ -52,6 +53,8 @@ def config_for(directory: str) -> dict:
             "REPERTOIRE_INDEX_DIR": f"{directory}/index",
             # the bench logs in and uploads through the forms without a browser: no token to copy, no throttle
             "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+            "REPERTOIRE_JOBS_INLINE": False,  # a bulk action queued by a page is deleted, never run
+
             "MAIL_OUTBOX": f"{directory}/outbox"}
 
 
@@ -80,6 +83,7 @@ def prepare(app, directory: str, seed: int) -> dict:
         partnerships = _add_partnerships(session, seed)
         audit = _add_audit(session)
         network = _add_curating_network(session)
+        jobs = _add_jobs(session)
         actor = session.scalars(select(Actor).where(Actor.status == "published")
                                 .order_by(Actor.id.desc()).limit(1)).one()
         request_id = session.scalar(select(ChangeRequest.id).where(ChangeRequest.status == "open")
@@ -90,7 +94,7 @@ def prepare(app, directory: str, seed: int) -> dict:
         holder = session.scalar(select(Actor.slug).join(Partnership, Partnership.actor_id == Actor.id)
                                 .where(Actor.status == "published").group_by(Actor.id, Actor.slug)
                                 .order_by(func.count().desc(), Actor.id).limit(1))
-        return {**audit, **network, "partnerships": partnerships, "holder_slug": holder, "history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
+        return {**audit, **network, **jobs, "partnerships": partnerships, "holder_slug": holder, "history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
                 "total": total, "pending": pending, "csv": csv_path, "prepare_s": time.perf_counter() - started}
 
 
@@ -293,6 +297,44 @@ def _add_network_coordinator(session):
     session.commit()
 
 
+def _add_jobs(session) -> dict:
+    """5,000 finished jobs (once), the last on the whole directory (its ids in ``job_item``); returns the ids
+    the pages need. The bench's queued jobs are deleted after each request (``forget_jobs``)."""
+    from sqlalchemy import func, select
+
+    from repertoire import operations
+    from repertoire.database import insert_rows
+    from repertoire.models import Actor, Job, utcnow
+
+    coordinator = operations.find_user(session, COORDINATOR)
+    if session.scalar(select(func.count()).select_from(Job)) < JOBS:
+        now = utcnow()
+        kinds = ("bulk.archive", "bulk.network", "bulk.export")
+        insert_rows(session.connection(), Job.__table__,
+                    ("kind", "params", "status", "done", "total", "user_id", "networks", "created_at", "started_at",
+                     "finished_at", "worker", "attempts", "cursor", "state", "result", "error"),
+                    [(kinds[i % 3], {"selection": {"q": f"bench {i}", "status": ""}}, "done", 0, 0, coordinator.id,
+                      [], now, now, now, "bench", 1, 0, {}, {"count": 0}, "") for i in range(JOBS - 1)])
+        big = operations.queue_bulk(session, "bulk.export", select(Actor.id), coordinator,
+                                    {"q": "", "status": "bench"}, [])
+        big.status, big.done, big.result = "done", big.total, {"count": big.total}
+        session.commit()
+    return {"jobs_max": session.scalar(select(func.max(Job.id))),
+            "job_big": session.scalar(select(func.max(Job.id)).where(Job.total > 0, Job.status == "done"))}
+
+
+def forget_jobs(app, info: dict):
+    """Delete the jobs a measured POST queued: the directory stays as it was."""
+    from sqlalchemy import delete
+
+    from repertoire.extensions import db
+    from repertoire.models import Job, JobItem, JobNetwork
+    with app.app_context():
+        for model, column in ((JobItem, JobItem.job_id), (JobNetwork, JobNetwork.job_id), (Job, Job.id)):
+            db.session.execute(delete(model).where(column > info["jobs_max"]))
+        db.session.commit()
+
+
 def pages(info: dict) -> list[dict]:
     """(label, method, url, role, N): role None is an anonymous visitor."""
     deep = max(1, info["total"] // 50 // 2)
@@ -369,8 +411,26 @@ def pages(info: dict) -> list[dict]:
     ("network back-office", "network freshness", "/moderation/fraicheur", "network", 10),
     ("network back-office", "network actor history", f"/moderation/acteurs/{info['network_actor']}/historique",
      "network", 10),
+    # issue 16 point 5: bulk actions' confirmation and queuing (each queued job deleted), the jobs' pages
+    ("back-office", "bulk confirm archiver, all", "/moderation/acteurs/lot?action=archiver", "coordinator", 10),
+    ("back-office", "bulk confirm exporter, all", "/moderation/acteurs/lot?action=exporter", "coordinator", 10),
+    ("back-office", "bulk confirm reseau, all", "/moderation/acteurs/lot?action=reseau", "coordinator", 10),
+    ("back-office", "bulk confirm archiver, filtered",
+     "/moderation/acteurs/lot?action=archiver&status=published&q=solidarite", "coordinator", 10),
+    ("back-office", "bulk confirm exporter, filtered",
+     "/moderation/acteurs/lot?action=exporter&status=published&q=solidarite", "coordinator", 10),
+    ("back-office", "bulk queue POST archiver, all", "POST /moderation/acteurs/lot", "coordinator", 10,
+     {"form": {"action": "archiver", "q": "", "status": ""}}),
+    ("back-office", "bulk queue POST exporter, all", "POST /moderation/acteurs/lot", "coordinator", 10,
+     {"form": {"action": "exporter", "q": "", "status": ""}}),
+    ("back-office", "bulk queue POST archiver, filtered", "POST /moderation/acteurs/lot", "coordinator", 10,
+     {"form": {"action": "archiver", "q": "solidarite", "status": "published"}}),
+    ("back-office", f"jobs list ({JOBS} jobs)", "/moderation/taches", "coordinator", 10),
+    ("back-office", "jobs list, deep page", f"/moderation/taches?page={JOBS // 50 // 2}", "coordinator", 10),
+    ("back-office", "job progress (whole directory)", f"/moderation/taches/{info['job_big']}", "coordinator", 10),
     ]
-    return [dict(zip(("group", "label", "url", "role", "n"), row)) for row in rows]
+    return [{**dict(zip(("group", "label", "url", "role", "n"), row[:5])), **(row[5] if len(row) > 5 else {})}
+            for row in rows]
 
 
 # -- one page, in a forked child ---------------------------------------------
@@ -378,7 +438,9 @@ def pages(info: dict) -> list[dict]:
 def request_once(client, page: dict, info: dict, on_first_byte=None):
     """One request, read to its end: (status, bytes, ms to the first byte, ms in all)."""
     started = time.perf_counter()
-    if page["url"].startswith("POST "):
+    if page.get("form"):
+        response = client.post(page["url"][5:], data=page["form"], buffered=False)
+    elif page["url"].startswith("POST "):
         with open(info["csv"], "rb") as f:
             response = client.post(page["url"][5:], data={"file": (io.BytesIO(f.read()), "acteurs.csv")},
                                    content_type="multipart/form-data", buffered=False)
@@ -415,10 +477,18 @@ def child(app, page: dict, info: dict, budget: float, out):
         out.write(json.dumps({"first_byte": ms}) + "\n")
         out.flush()
 
+    if page.get("form"):  # the count the confirmation page shows, as a coordinator's browser sends it
+        import re
+        form = page["form"]
+        html = client.get(f"/moderation/acteurs/lot?action={form['action']}&q={form['q']}&status={form['status']}")
+        page = {**page, "form": {**form, "count": re.search(r'name="count" value="(\d+)"',
+                                                             html.get_data(as_text=True)).group(1)}}
     while count < page["n"] + 1:
         cpu = time.thread_time()  # the app runs in this thread (SQLite too): its CPU time, whatever the load
         status, size, first, total = request_once(client, page, info, first_byte)
         cpu = (time.thread_time() - cpu) * 1000
+        if page.get("form"):
+            forget_jobs(app, info)
         out.write(json.dumps({"status": status, "size": size, "first": first, "ms": total, "cpu": cpu}) + "\n")
         out.flush()
         count += 1

@@ -61,12 +61,12 @@ def run(job_id: int, worker: str) -> str:
             kind.resume(session, job)
         while True:
             job = session.get(Job, job_id, populate_existing=True)
-            if job.done >= job.total:
+            ids = operations.next_ids(session, job, chunk_size) if job.done < job.total else []
+            if not ids:
                 break
-            ids = job.params["ids"][job.done:job.done + chunk_size]
             with unit_of_work():  # the chunk's effects and the progress together, mails after the commit
                 chunk = kind.chunk(session, job, ids, operations.job_user(session, job))
-                operations.advance(session, job, worker, len(ids), chunk)
+                operations.advance(session, job, worker, ids, chunk)
         with unit_of_work():
             job = session.get(Job, job_id, populate_existing=True)
             result = kind.finish(session, job, operations.job_user(session, job))

@@ -470,8 +470,9 @@ JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 class Job(db.Model):
     """Work done outside the request, in committed chunks (``operations/jobs.py``): a bulk action on many actors.
 
-    ``params`` fix what to do when it is queued (the selection's ids, the target); ``done``/``total`` the
-    progress, committed with each chunk's effects; ``state`` a small running state (an export's bytes and rows
+    ``params`` fix what to do when it is queued (the selection's filters, the target), the confirmed selection's
+    ids being rows of ``job_item``; ``done``/``total`` the progress and ``cursor`` the last actor id done,
+    committed with each chunk's effects; ``state`` a small running state (an export's bytes and rows
     written), the chunks' findings being rows of ``job_chunk``; ``result`` the summary once done. A worker claims
     it by writing its token in ``worker``; a "running" job whose ``heartbeat_at`` is stale is claimed again and
     continues from ``done``. ``networks``: the network scope of who queued it (empty: everything)."""
@@ -492,6 +493,7 @@ class Job(db.Model):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     worker: Mapped[str] = mapped_column(String(40), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cursor: Mapped[int] = mapped_column(Integer, default=0)  # the last job_item actor id done
     state: Mapped[dict] = mapped_column(JSON, default=dict)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
@@ -507,6 +509,18 @@ class JobChunk(db.Model):
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)  # the job's progress before the chunk
     items: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class JobItem(db.Model):
+    """One actor of a job's confirmed selection, written with the others by one INSERT … SELECT when the job is
+    queued: the worker reads them in id order after the job's ``cursor``, whatever changed in the directory since
+    (an actor added after the confirmation is not in it)."""
+
+    __tablename__ = "job_item"
+    __table_args__ = {"sqlite_with_rowid": False}  # one b-tree, in (job, actor) order: a bulk INSERT appends
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    actor_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class JobNetwork(db.Model):

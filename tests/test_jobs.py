@@ -110,6 +110,49 @@ def test_the_confirmation_sent_twice_queues_one_job(app, coordinator_client, run
     assert again != first
 
 
+def test_a_list_changed_since_the_confirmation_is_shown_again_and_nothing_is_queued(app, coordinator_client):
+    for n in range(3):
+        add_actor(app, name=f"Forages {n}")
+    page = coordinator_client.get("/moderation/acteurs/lot?action=archiver&q=forages")
+    assert "3 fiches sélectionnées" in text(page)
+    add_actor(app, name="Forages tardifs")  # meanwhile, someone adds one
+    response = coordinator_client.post("/moderation/acteurs/lot", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "action": "archiver", "q": "forages", "status": "",
+        "count": 3})
+    assert response.status_code == 409
+    body = text(response)
+    assert "La sélection a changé depuis l'affichage : vérifiez-la de nouveau." in body
+    assert "4 fiches sélectionnées" in body and 'name="count" value="4"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+    assert app.test_client().get("/api/actors?q=forages").get_json()["total"] == 4  # nothing archived
+    forged = coordinator_client.post("/moderation/acteurs/lot", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "action": "archiver", "q": "forages", "status": "",
+        "count": "beaucoup"})
+    assert forged.status_code == 400
+
+
+def test_an_actor_added_after_the_confirmation_is_not_acted_on(app, coordinator_client, runner):
+    for n in range(5):
+        add_actor(app, name=f"Forages {n}")
+    job_id = job_id_of(queue(coordinator_client, "archiver", q="forages"))
+    late = add_actor(app, name="Forages ajouté après")  # the job is queued, the worker has not run yet
+    result = runner.invoke(args=["jobs", "work", "--once"])
+    assert result.exit_code == 0, result.output
+    body = text(coordinator_client.get(f"/moderation/taches/{job_id}"))
+    assert "5 fiches archivées." in body and "5 fiches traitées sur 5" in body
+    assert app.test_client().get("/api/actors?q=forages").get_json()["total"] == 1
+    with app.app_context():
+        assert db.session.get(Actor, late).status == "published"  # not in the confirmed selection
+    assert archive_revisions(app, "Forages") == {f"Forages {n}": 1 for n in range(5)}
+    export = job_id_of(queue(coordinator_client, "exporter", q="forages", status="published"))
+    add_actor(app, name="Forages encore après")
+    runner.invoke(args=["jobs", "work", "--once"])
+    rows = list(csv.DictReader(io.StringIO(coordinator_client.get(f"/moderation/taches/{export}/fichier")
+                                           .get_data(as_text=True).lstrip("\ufeff"))))
+    assert [row["name"] for row in rows] == ["Forages ajouté après"]
+
+
 def test_one_actor_in_the_singular(app, coordinator_client, runner):
     add_actor(app, name="Puits Unique")
     job_id = job_id_of(queue(coordinator_client, "archiver", q="unique"))
@@ -414,3 +457,41 @@ def test_two_coordinators_confirming_the_same_archive_archive_it_once(app, coord
     late = text(admin.get(f"/moderation/taches/{second}"))
     assert "3 fiches étaient déjà dans cet état ou hors de votre périmètre." in late
     assert archive_revisions(app, "Forages") == {f"Forages {n}": 1 for n in range(3)}
+
+
+def test_the_jobs_list_is_paged_newest_first_and_a_jobs_page_shows_its_own_progress(app, coordinator_client):
+    from repertoire.operations import queue_bulk, find_user
+    first = add_actor(app, name="Forages Premier")
+    with app.app_context():
+        coordinator = find_user(db.session, "coord@example.org")
+        ids = [queue_bulk(db.session, "bulk.export", [first], coordinator, {"q": f"lot {n}", "status": ""}, []).id
+               for n in range(51)]
+        db.session.commit()
+    newest = coordinator_client.get("/moderation/taches")
+    assert "51 tâches" in text(newest)
+    html = newest.get_data(as_text=True)
+    assert f"Tâche n° {ids[-1]}<" in html and f"Tâche n° {ids[1]}<" in html and f"Tâche n° {ids[0]}<" not in html
+    oldest = coordinator_client.get("/moderation/taches?page=2").get_data(as_text=True)
+    assert f"Tâche n° {ids[0]}<" in oldest and f"Tâche n° {ids[1]}<" not in oldest
+    assert coordinator_client.get("/moderation/taches?page=3").status_code == 404
+    assert coordinator_client.get("/moderation/taches?page=-1").status_code == 404
+    body = text(coordinator_client.get(f"/moderation/taches/{ids[0]}"))
+    assert f"Tâche n° {ids[0]}" in body and "0 fiche traitée sur 1" in body
+
+
+def test_the_confirmation_names_the_busiest_networks_and_counts_the_others(app, coordinator_client, monkeypatch):
+    from repertoire.moderation import bulk
+    for letter in "ABC":
+        add_actor(app, name=f"Réseau {letter}", kind="reseau")
+    add_actor(app, name="Forages Un", networks="reseau-a")
+    add_actor(app, name="Forages Deux", networks="reseau-a")
+    add_actor(app, name="Forages Trois", networks="reseau-b")
+    add_actor(app, name="Forages Quatre", networks="reseau-c")
+    body = text(coordinator_client.get("/moderation/acteurs/lot?action=archiver&q=forages"))
+    assert "Réseau A : 2 fiches" in body and "Réseau B : 1 fiche" in body and "autre" not in body
+    monkeypatch.setattr(bulk, "NETWORKS_SHOWN", 1)
+    body = text(coordinator_client.get("/moderation/acteurs/lot?action=archiver&q=forages"))
+    assert "4 fiches sélectionnées" in body and "Réseau A : 2 fiches" in body and "Réseau B" not in body
+    assert "et 2 autres réseaux" in body
+    whole = text(coordinator_client.get("/moderation/acteurs/lot?action=archiver"))  # the whole directory
+    assert "7 fiches sélectionnées" in whole and "Réseau A : 2 fiches" in whole and "et 2 autres réseaux" in whole

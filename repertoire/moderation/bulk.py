@@ -39,12 +39,13 @@ def confirm_term(name: str, term_id: int, action: str):
 
 # -- bulk actions on the actors list ------------------------------------------
 
-def _selection() -> tuple[dict, list[int]]:
+def _selection():
+    """The selection's filters and a select of its actors' ids (run inside grouped queries, never listed)."""
     args = request.values
     selection = {"status": args.get("status", ""), "q": args.get("q", "").strip()}
-    ids = list(db.session.scalars(filtered_actors(**{"status": selection["status"], "text": selection["q"]})
-                                  .with_only_columns(Actor.id).order_by(Actor.id)))
-    return selection, ids
+    selected = filtered_actors(**{"status": selection["status"], "text": selection["q"]}) \
+        .with_only_columns(Actor.id)
+    return selection, selected
 
 
 def _networks():
@@ -52,10 +53,14 @@ def _networks():
     return operations.network_choices(db.session, networks.network_ids_of(db.session, current_user) or None)
 
 
-def _confirm_page(action: str, selection: dict, ids: list[int], status: int = 200):
-    return render_template("moderation/confirm_bulk.html", action=action, selection=selection, count=len(ids),
-                           impact=operations.selection_impact(db.session, ids), networks=_networks(),
-                           form=ConfirmForm()), status
+NETWORKS_SHOWN = 20  # the busiest networks named on the confirmation page, the others counted
+
+
+def _confirm_page(action: str, selection: dict, selected, status: int = 200):
+    impact = operations.selection_impact(db.session, selected, NETWORKS_SHOWN)
+    return render_template("moderation/confirm_bulk.html", action=action, selection=selection,
+                           count=impact["actors"], impact=impact, form=ConfirmForm(),
+                           networks=_networks() if action == "reseau" else []), status
 
 
 @bp.get("/acteurs/lot")
@@ -65,22 +70,21 @@ def bulk():
     action = request.args.get("action", "")
     if action not in BULK_ACTIONS:
         abort(400)
-    selection, ids = _selection()
-    return _confirm_page(action, selection, ids)
+    selection, selected = _selection()
+    return _confirm_page(action, selection, selected)
 
 
 @bp.post("/acteurs/lot")
 @role_required(*COORDINATORS)
 def bulk_apply():
-    """Queue the confirmed action as a job, then show its progress."""
+    """Queue the confirmed action as a job on the selection as it is now, if it still has the number of actors
+    confirmed; then show its progress."""
     action = request.form.get("action", "")
     if action not in BULK_ACTIONS or not ConfirmForm().validate_on_submit():
         abort(400)
-    selection, ids = _selection()
-    if request.form.get("count", "") != str(len(ids)):  # the list changed since the confirmation page
-        flash(_("La sélection a changé depuis l'affichage : vérifiez-la de nouveau."), "error")
-        return _confirm_page(action, selection, ids, 409)
-    if not ids:
+    selection, selected = _selection()
+    confirmed = request.form.get("count", type=int)
+    if confirmed is None or confirmed < 0:  # no count: not a form of the confirmation page
         abort(400)
     mine = networks.network_ids_of(db.session, current_user)
     network = None
@@ -88,15 +92,20 @@ def bulk_apply():
         network_id = request.form.get("network", type=int)
         if not network_id:
             flash(_("Choisissez un réseau."), "error")
-            return _confirm_page(action, selection, ids, 400)
+            return _confirm_page(action, selection, selected, 400)
         if mine and network_id not in mine:  # another network's id, forged in the form
             abort(403)
         network = db.session.get(Actor, network_id)
     try:
-        job = operations.queue_bulk(db.session, BULK_ACTIONS[action], ids, current_user, selection, mine, network)
+        job = operations.queue_bulk(db.session, BULK_ACTIONS[action], selected, current_user, selection, mine,
+                                    network, expected=confirmed)
+    except operations.SelectionChanged:  # the list changed since the confirmation page
+        db.session.rollback()
+        flash(_("La sélection a changé depuis l'affichage : vérifiez-la de nouveau."), "error")
+        return _confirm_page(action, selection, selected, 409)
     except operations.OperationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _confirm_page(action, selection, ids, 400)
-    flash(ngettext("Tâche lancée sur %(num)d fiche.", "Tâche lancée sur %(num)d fiches.", len(ids)), "success")
+        return _confirm_page(action, selection, selected, 400)
+    flash(ngettext("Tâche lancée sur %(num)d fiche.", "Tâche lancée sur %(num)d fiches.", job.total), "success")
     return redirect(url_for("moderation.job_detail", job_id=job.id))

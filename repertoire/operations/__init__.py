@@ -26,7 +26,7 @@ from .moderation import (approve_request, changes_between, claim_actor, close_re
 from .audit import (UNDOABLE, audit_events, audit_query, can_undo, event_concerns, is_undone,  # noqa: E402
                     record_action, undo_event)
 from .jobs import (ChunkDone, JobKind, JobLost, advance, cancel_job, claim_job, complete, is_stale, job_user,  # noqa: E402
-                   job_items, may_see_job, queue_job, visible_jobs)
+                   SelectionChanged, job_actor_ids, job_items, may_see_job, next_ids, queue_job, visible_jobs)
 from .bulk import (bulk_add_to_network, bulk_archive, check_network, export_file_of, network_choices,  # noqa: E402
                    queue_bulk, record_export, selection_impact)
 from .privacy import account_data, delete_account  # noqa: E402

@@ -1,7 +1,8 @@
 """Bulk actions on a back-office selection of actors: archive, add to a network, export — each one event
 in the audit log (archive and network can be undone from it).
 
-They run as jobs (``operations/jobs.py``): ``queue_bulk`` freezes the confirmed selection's ids; the worker calls
+They run as jobs (``operations/jobs.py``): ``queue_bulk`` freezes the confirmed selection's ids in ``job_item``
+(one INSERT … SELECT over the filtered selection, checked against the count confirmed); the worker calls
 each kind's ``chunk`` on 500 ids at a time (each chunk committed with the job's progress) and its ``finish``, which
 records the one audit event of the whole action. ``bulk_archive`` and ``bulk_add_to_network`` do all of it in the
 caller's transaction."""
@@ -10,11 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections import Counter
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, union_all, update
 
 from ..files import private_dir, private_open, remove_older_than
 from ..models import Actor, Job, Kind, Membership, User
@@ -23,7 +23,8 @@ from ..validation import Vocabulary
 from . import OperationError
 from .actors import actor_input, set_status, update_actor
 from .audit import record_action
-from .jobs import ChunkDone, JobKind, active_job_like, export_path, job_items, queue_job, register_kind
+from .jobs import (ChunkDone, JobKind, active_job_like, export_path, job_actor_ids, job_items, queue_job,
+                   register_kind)
 from .networks import scope_of_networks
 
 BULK_KINDS = ("bulk.archive", "bulk.network", "bulk.export")
@@ -53,18 +54,36 @@ def lock_batch(session, ids: list[int]) -> list[Actor]:
                            .execution_options(populate_existing=True)).all()
 
 
-def selection_impact(session, ids: list[int]) -> dict:
-    """How many actors, and in which networks (name, how many of them are members), busiest first."""
-    counts: Counter = Counter()
-    for start in range(0, len(ids), BATCH):
-        counts.update(dict(session.execute(select(Membership.network_id, func.count())
-                                           .where(Membership.actor_id.in_(ids[start:start + BATCH]))
-                                           .group_by(Membership.network_id)).all()))
-    names = dict(session.execute(select(Actor.id, Actor.name).where(Actor.id.in_(list(counts)))).all()) \
-        if counts else {}
-    return {"actors": len(ids), "networks": sorted(((names.get(i, str(i)), n) for i, n in counts.items()),
-                                                   key=lambda x: (-x[1], x[0])),
-            "network_ids": sorted(counts)}
+def _as_select(selected):
+    """A select of actor ids: ``selected`` itself, or one over a list of ids."""
+    if isinstance(selected, (list, tuple, set)):
+        return select(Actor.id).where(Actor.id.in_(list(selected)))
+    return selected.order_by(None)
+
+
+def selection_impact(session, selected, shown: int | None = None) -> dict:
+    """How many actors, and in which networks (name, how many of them are members), busiest first: only the
+    ``shown`` busiest named if given (``network_count``: how many in all). ``selected``: a select of actor ids
+    (the filtered selection, a job's items) or a list of ids; two grouped queries over it as a subquery,
+    whatever its size."""
+    selected = _as_select(selected)
+    if selected.whereclause is None and selected.get_final_froms() == [Actor.__table__]:
+        # every actor (the whole directory, no filter, no scope): every membership counts, no selection to build
+        total = select(literal_column("0").label("network_id"), func.count().label("n")).select_from(Actor)
+        grouped = select(Membership.network_id, func.count()).group_by(Membership.network_id)
+    else:  # one statement, the selection computed once (a filter by name scans the actors once, not twice)
+        chosen = selected.cte("selection").prefix_with("MATERIALIZED")
+        total = select(literal_column("0").label("network_id"), func.count().label("n")).select_from(chosen)
+        grouped = select(Membership.network_id, func.count()).where(
+            Membership.actor_id.in_(select(list(chosen.c)[0]))).group_by(Membership.network_id)
+    counts = dict(session.execute(union_all(total, grouped)).all())  # network ids start at 1
+    count = counts.pop(0, 0)
+    busiest = sorted(counts, key=lambda i: (-counts[i], i))[:shown] if shown is not None else list(counts)
+    names = dict(session.execute(select(Actor.id, Actor.name).where(Actor.id.in_(busiest))).all()) \
+        if busiest else {}
+    return {"actors": count, "networks": sorted(((names.get(i, str(i)), counts[i]) for i in busiest),
+                                                key=lambda x: (-x[1], x[0])),
+            "network_count": len(counts), "network_ids": sorted(counts)}
 
 
 def _archive(session, actors, user) -> list:
@@ -76,8 +95,8 @@ def _archive(session, actors, user) -> list:
     return previous
 
 
-def _record_archive(session, user, ids, selection, previous):
-    impact = selection_impact(session, ids)
+def _record_archive(session, user, selected, selection, previous):
+    impact = selection_impact(session, selected)
     return record_action(session, user, "bulk.archive", ("selection", None, _selection_label(selection)),
                          {"actors": previous, "selection": selection}, {"archived": len(previous)},
                          impact["network_ids"])
@@ -132,19 +151,23 @@ def record_export(session, user: User, ids: list[int], selection: dict):
 
 # -- as jobs -------------------------------------------------------------------
 
-def queue_bulk(session, kind: str, ids: list[int], user: User, selection: dict, networks: list[int],
-               network: Actor | None = None) -> Job:
-    """Queue the bulk action ``kind`` on the confirmed selection ``ids`` (``networks``: the scope of who asks)."""
-    if kind not in BULK_KINDS or not ids:
+def queue_bulk(session, kind: str, selected, user: User, selection: dict, networks: list[int],
+               network: Actor | None = None, expected: int | None = None) -> Job:
+    """Queue the bulk action ``kind`` on the confirmed selection ``selected`` (a select of actor ids, or a list)
+    of ``expected`` actors (``SelectionChanged`` if it has another number now); ``networks``: the scope of who
+    asks."""
+    if kind not in BULK_KINDS:
         raise OperationError(_("Aucune fiche sélectionnée."))
     params = {"selection": selection}
     if kind == "bulk.network":
         check_network(network)
         params["network"] = network.id
-    same = active_job_like(session, kind, {**params, "ids": list(ids)}, user)
-    if same is not None:  # the confirmation sent twice (a double click, a replayed form): one job
-        return same
-    return queue_job(session, kind, params, ids, user, networks)
+    if expected is not None or isinstance(selected, (list, tuple, set)):
+        total = expected if expected is not None else len(set(selected))
+        same = active_job_like(session, kind, params, user, total)
+        if same is not None:  # the confirmation sent twice (a double click, a replayed form): one job
+            return same
+    return queue_job(session, kind, params, selected, user, networks, expected)
 
 
 def _job_actors(session, job: Job, ids: list[int]) -> list[Actor]:
@@ -167,7 +190,7 @@ def _archive_chunk(session, job, ids, user):
 
 
 def _archive_finish(session, job, user):
-    event = _record_archive(session, user, job.params["ids"], job.params["selection"], job_items(session, job))
+    event = _record_archive(session, user, job_actor_ids(job), job.params["selection"], job_items(session, job))
     return {"event": event.id, "count": event.after["archived"]}
 
 
@@ -234,7 +257,7 @@ def _export_finish(session, job, user):
     event = record_action(session, user, "bulk.export",
                           ("selection", None, _selection_label(job.params["selection"])),
                           {"selection": job.params["selection"]}, {"exported": rows},
-                          selection_impact(session, job.params["ids"])["network_ids"])
+                          selection_impact(session, job_actor_ids(job))["network_ids"])
     return {"event": event.id, "count": rows, "file": True}
 
 

@@ -21,9 +21,9 @@ from datetime import timedelta
 from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, exists, func, insert, literal, or_, select, update
 
-from ..models import Job, JobChunk, JobNetwork, User, utcnow
+from ..models import Job, JobChunk, JobItem, JobNetwork, User, utcnow
 from . import OperationError
 from .networks import network_ids_of
 
@@ -54,26 +54,68 @@ class JobLost(Exception):
     """The job is no longer this worker's (cancelled, or taken over after a stale heartbeat)."""
 
 
-def queue_job(session, kind: str, params: dict, ids: list[int], user, networks: list[int]) -> Job:
-    """Queue a job on ``ids`` (kept in ``params["ids"]``); ``networks`` is the scope of who asked (empty:
-    everything). The worker starts after the commit (``repertoire/jobs.py``)."""
+class SelectionChanged(OperationError):
+    """The selection no longer has the number of actors confirmed (``total``: how many it has now)."""
+
+    def __init__(self, total: int):
+        super().__init__(_("La sélection a changé depuis l'affichage : vérifiez-la de nouveau."))
+        self.total = total
+
+
+def queue_job(session, kind: str, params: dict, selected, user, networks: list[int],
+              expected: int | None = None) -> Job:
+    """Queue a job on ``selected`` (a select of actor ids, or a list of them), whose ids are written into
+    ``job_item`` by one INSERT … SELECT (no id list in Python); ``expected``: how many the confirmation showed
+    (``SelectionChanged`` if they differ now). ``networks`` is the scope of who asked (empty: everything). The
+    worker starts after the commit (``repertoire/jobs.py``)."""
     if kind not in KINDS:
         raise OperationError(_("Type de tâche inconnu."))
-    job = Job(kind=kind, params={**params, "ids": list(ids)}, status="queued", done=0, total=len(ids),
+    job = Job(kind=kind, params=dict(params), status="queued", done=0, total=0, cursor=0,
               user_id=getattr(user, "id", None), networks=sorted(set(networks)), created_at=utcnow(),
               worker="", attempts=0, state={}, error="")
     session.add(job)
     session.flush()
+    if isinstance(selected, (list, tuple, set)):
+        ids = sorted(set(selected))
+        if ids:
+            session.execute(insert(JobItem), [{"job_id": job.id, "actor_id": i} for i in ids])
+        total = len(ids)
+    else:
+        chosen = selected.order_by(None).subquery()
+        total = session.execute(insert(JobItem.__table__).from_select(
+            ["job_id", "actor_id"], select(literal(job.id, Integer), list(chosen.c)[0]))).rowcount
+        if total is None or total < 0:  # a driver that does not tell: counted over the job's index range
+            total = session.scalar(select(func.count()).select_from(JobItem).where(JobItem.job_id == job.id))
+    if expected is not None and total != expected:
+        raise SelectionChanged(total)
+    if not total:
+        raise OperationError(_("Aucune fiche sélectionnée."))
+    job.total = total
     session.add_all(JobNetwork(job_id=job.id, network_id=n) for n in job.networks)
     session.flush()
     session.info["jobs_queued"] = True
     return job
 
 
-def active_job_like(session, kind: str, params: dict, user) -> Job | None:
-    """A job of ``user`` still waiting or running with the same kind and parameters, if there is one."""
-    for job in session.scalars(select(Job).where(Job.status.in_(ACTIVE), Job.kind == kind,
-                                                 Job.user_id == getattr(user, "id", None)).order_by(Job.id)):
+def job_actor_ids(job: Job):
+    """A select of the ids of the job's confirmed selection."""
+    return select(JobItem.actor_id).where(JobItem.job_id == job.id)
+
+
+def next_ids(session, job: Job, size: int) -> list[int]:
+    """The next ``size`` ids of the job's selection after its cursor (an index range, whatever the progress)."""
+    return list(session.scalars(select(JobItem.actor_id).where(JobItem.job_id == job.id,
+                                                               JobItem.actor_id > job.cursor)
+                                .order_by(JobItem.actor_id).limit(size)))
+
+
+def active_job_like(session, kind: str, params: dict, user, total: int | None = None) -> Job | None:
+    """A job of ``user`` still waiting or running with the same kind and parameters (and ``total`` actors, if
+    given), if there is one."""
+    query = select(Job).where(Job.status.in_(ACTIVE), Job.kind == kind, Job.user_id == getattr(user, "id", None))
+    if total is not None:
+        query = query.where(Job.total == total)
+    for job in session.scalars(query.order_by(Job.id)):
         if job.params == params:
             return job
     return None
@@ -133,13 +175,14 @@ def claim_job(session, worker: str, stale_after: float) -> int | None:
                           .execution_options(synchronize_session=False))
 
 
-def advance(session, job: Job, worker: str, size: int, chunk: ChunkDone) -> None:
-    """Record a chunk (its items, the new progress and state) in the chunk's transaction, if the job is still
-    this worker's (else ``JobLost``: the caller rolls the chunk back)."""
-    values = {"done": job.done + size, "heartbeat_at": utcnow()}
+def advance(session, job: Job, worker: str, ids: list[int], chunk: ChunkDone) -> None:
+    """Record a chunk done on ``ids`` (its items, the new progress, cursor and state) in the chunk's transaction,
+    if the job is still this worker's (else ``JobLost``: the caller rolls the chunk back)."""
+    values = {"done": job.done + len(ids), "cursor": max(ids), "heartbeat_at": utcnow()}
     if chunk.state is not None:
         values["state"] = chunk.state
-    changed = session.execute(update(Job).where(Job.id == job.id, Job.worker == worker, Job.status == "running")
+    changed = session.execute(update(Job).where(Job.id == job.id, Job.worker == worker, Job.status == "running",
+                                                Job.cursor == job.cursor)
                               .values(**values).execution_options(synchronize_session=False)).rowcount
     if not changed:
         raise JobLost(job.id)

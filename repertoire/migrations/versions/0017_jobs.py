@@ -28,6 +28,7 @@ def upgrade():
                     sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True),
                     sa.Column('worker', sa.String(40), nullable=False),
                     sa.Column('attempts', sa.Integer(), nullable=False),
+                    sa.Column('cursor', sa.Integer(), nullable=False, server_default='0'),
                     sa.Column('state', sa.JSON(), nullable=False),
                     sa.Column('result', sa.JSON(), nullable=True),
                     sa.Column('error', sa.Text(), nullable=False))
@@ -37,6 +38,11 @@ def upgrade():
                               primary_key=True),
                     sa.Column('position', sa.Integer(), primary_key=True),
                     sa.Column('items', sa.JSON(), nullable=False))
+    op.create_table('job_item',
+                    sa.Column('job_id', sa.Integer(), sa.ForeignKey('job.id', ondelete='CASCADE'),
+                              primary_key=True),
+                    sa.Column('actor_id', sa.Integer(), primary_key=True),
+                    sqlite_with_rowid=False)
     op.create_table('job_network',
                     sa.Column('job_id', sa.Integer(), sa.ForeignKey('job.id', ondelete='CASCADE'),
                               primary_key=True),
@@ -46,5 +52,6 @@ def upgrade():
 
 def downgrade():
     op.drop_table('job_network')
+    op.drop_table('job_item')
     op.drop_table('job_chunk')
     op.drop_table('job')
