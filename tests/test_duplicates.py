@@ -175,6 +175,36 @@ def test_a_bracketed_number_tells_names_apart_where_a_bracketed_acronym_does_not
     assert pair_rows(coordinator_client) == {frozenset({"Partage Sans Frontières (PSF)", "PSF"})}
 
 
+def test_an_acronym_shared_by_many_actors_of_a_town_pairs_none_of_them_but_a_few_still_meet(
+        app, coordinator_client, runner, tmp_path):
+    """A name block (here the acronym) that 25 other actors of the commune hold singles nobody out: those actors are
+    not paired through it (each would otherwise be compared with every other, 325 pairs), while a true duplicate
+    among them still meets its double through their rarer blocks, and three actors sharing an acronym in a
+    smaller place are paired as before."""
+    many = [f'"Aru{chr(97 + n)}a Dol{chr(97 + n)}e Mik{chr(97 + n)}o",ADM,Association,Caen,14000,14,,,,,,,,'
+            for n in range(26)]
+    typo = '"Arubba Dolbe Mikbo",ADM,Association,Caen,14000,14,,,,,,,,'  # « Aruba Dolbe Mikbo » mistyped
+    few = [f'"Vol{n}ak Ter{n}um Pos{n}il",VTP,Association,Bayeux,14400,14,,,,,,,,' for n in "abc"]
+    path = tmp_path / "actors.csv"
+    path.write_text(HEADER + "\n" + "\n".join(many + [typo] + few) + "\n", encoding="utf-8")
+    assert runner.invoke(args=["import", str(path)]).exit_code == 0
+    assert pair_rows(coordinator_client) == {frozenset({"Aruba Dolbe Mikbo", "Arubba Dolbe Mikbo"}),
+                                             frozenset({"Volaak Teraum Posail", "Volbak Terbum Posbil"}),
+                                             frozenset({"Volaak Teraum Posail", "Volcak Tercum Poscil"}),
+                                             frozenset({"Volbak Terbum Posbil", "Volcak Tercum Poscil"})}
+    assert runner.invoke(args=["duplicates", "rebuild"]).exit_code == 0  # the same pairs computed again
+    assert len(pair_rows(coordinator_client)) == 4
+    add_user(app, "membre@example.org")  # the same rule warns at entry
+    member = app.test_client()
+    login(member, "membre@example.org")
+    entry = {**ACTOR_FORM, "acronym": "ADM", "town": "Caen", "postcode": "14000", "department": "14", "website": "",
+             "email": "", "phone": ""}
+    warned = text(submit(member, "/mon-espace/inscrire", {**entry, "name": "Alto Dune Mer"}))
+    assert "figure peut-être déjà dans le répertoire" not in warned
+    warned = text(submit(member, "/mon-espace/inscrire", {**entry, "name": "Aruca Dolce Mikko"}))
+    assert "figure peut-être déjà dans le répertoire" in warned and "Aruca Dolce Mikco" in warned
+
+
 # -- big writes: their actors are listed, and compared after the commit (issue 15 point 2) ----------------------
 
 BIG = [  # two pairs: one in a commune, one by telephone; plus actors like nothing

@@ -42,8 +42,14 @@ SHARED_HOSTS = {"facebook.com", "fb.com", "m.facebook.com", "instagram.com", "tw
 _TOWN_HALL = re.compile(r"(^|[.-])(mairie|ville|commune|agglo|metropole|cc|communaute)[.-]|\.gouv\.fr$")
 REASONS = {"name": _l("nom identique ou proche dans la même commune"), "email": _l("même adresse électronique"),
            "website": _l("même site web"), "phone": _l("même téléphone"), "town": _l("même commune")}
-MAX_BLOCK = 200  # a block this large (a shared webmail or portal address) says nothing
-WORD_BLOCK = 50  # nor a word this common in one commune: the name's other words and initials still meet
+MAX_BLOCK = 200  # a contact block this large (a shared webmail or portal address) says nothing
+WORD_BLOCK = 50  # nor a word or initials this common in one commune: the name's other words still meet
+# Name blocks (words, initials) shared with another actor must single it out: a block shared with n others weighs
+# 1/n, and a pair's name blocks must weigh together at least NAME_WEIGHT (a contact shared is always enough).
+# This keeps the comparisons per actor bounded however many look-alike names a large town holds (weighted
+# meta-blocking): « Solidarité Paris (12) » is not compared with each of 40 numbered namesakes through their one
+# common initials block, while two spellings of one name share several rare blocks.
+NAME_WEIGHT = 1 / 20
 NAME_SCORE = 88  # rapidfuzz token score from which two names are the same name mistyped
 WORD_SCORE = 80  # ... and from which two words are one word mistyped
 
@@ -266,15 +272,42 @@ def _name_word_count(record) -> int:
     return len({f"w|{place}|{w}"[:300] for key, _words in _aliases(record) for w in key.split()})
 
 
+def _block_limit(key: str) -> int:
+    return MAX_BLOCK if key.startswith("c|") else WORD_BLOCK
+
+
+def _name_weights(ks, holders, me=None) -> dict[int, float]:
+    """What the name blocks of ``ks`` shared with each other actor weigh together: a block held by n others weighs
+    1/n (``me``, the holder of ``ks`` if stored, not counted); a word that is also the whole name (an acronym) is
+    one block, not two."""
+    best: dict[int, dict[str, float]] = defaultdict(dict)
+    for key in ks:
+        ids = holders.get(key)
+        if not ids or key.startswith("c|"):
+            continue
+        others = len(ids) - (me is not None and me in ids)
+        if others:
+            weight, place_and_name = 1 / others, key[2:]
+            for i in ids:
+                if weight > best[i].get(place_and_name, 0.0):
+                    best[i][place_and_name] = weight
+    return {i: sum(weights.values()) for i, weights in best.items()}
+
+
+def _singled_out(shared, weight: float) -> bool:
+    """Whether two actors sharing ``shared`` blocks, whose name blocks weigh ``weight``, are worth comparing."""
+    return weight >= NAME_WEIGHT - 1e-9 or any(key.startswith("c|") for key in shared)
+
+
 def _holders(session, keys) -> dict[str, list[int]]:
-    """The actors holding each of ``keys`` (blocks larger than MAX_BLOCK left out: they say nothing)."""
+    """The actors holding each of ``keys`` (blocks larger than their limit left out: they say nothing)."""
     found: dict[str, list[int]] = defaultdict(list)
     session.flush()  # as session.execute would: the blocks written in this transaction count
     connection, table = session.connection(), DuplicateKey.__table__.name
     # the blocks' sizes first, over the index: a large block's holders are never fetched
     small = [key for key, count in rows_in(connection, f"SELECT key, count(*) FROM {table} WHERE key", sorted(keys),
                                            CHUNK, then="GROUP BY key")
-             if count <= (WORD_BLOCK if key.startswith("w|") else MAX_BLOCK)]
+             if count <= _block_limit(key)]
     for key, actor_id in rows_in(connection, f"SELECT key, actor_id FROM {table} WHERE key", small, CHUNK):
         found[key].append(actor_id)
     return found
@@ -282,25 +315,33 @@ def _holders(session, keys) -> dict[str, list[int]]:
 
 def _shared_blocks(keys: dict[int, set[str]], holders: dict[str, list[int]], refreshed: set[int]
                    ) -> dict[tuple[int, int], set[str]]:
-    """For each actor of ``keys``, the others holding one of its blocks, with the blocks they share
-    (a pair of two ``refreshed`` actors once, from its smaller id)."""
-    shared: dict[tuple[int, int], set[str]] = defaultdict(set)
+    """For each actor of ``keys``, the others holding one of its blocks and singled out by them (``_singled_out``),
+    with the blocks they share (a pair of two ``refreshed`` actors once, from its smaller id)."""
+    shared: dict[tuple[int, int], set[str]] = {}
     for i, ks in keys.items():
+        mine: dict[int, set[str]] = defaultdict(set)
         for key in ks:
             for j in holders.get(key, ()):
                 if j != i and (j not in refreshed or i < j):
-                    shared[(min(i, j), max(i, j))].add(key)
+                    mine[j].add(key)
+        weights = _name_weights(ks, holders, i)
+        for j, blocks in mine.items():
+            if _singled_out(blocks, weights.get(j, 0.0)):
+                shared[(min(i, j), max(i, j))] = blocks
     return shared
 
 
 def candidates(session, record, statuses, exclude_id: int | None = None):
     """The actors sharing enough blocks with ``record``, through the stored blocks (no actor loaded to find them)."""
     keys = block_keys(record)
+    holders = _holders(session, keys)
     shared: dict[int, set[str]] = defaultdict(set)
-    for key, ids in _holders(session, keys).items():
+    for key, ids in holders.items():
         for i in ids:
             if i != exclude_id:
                 shared[i].add(key)
+    weights = _name_weights(keys, holders, exclude_id)
+    shared = {i: blocks for i, blocks in shared.items() if _singled_out(blocks, weights.get(i, 0.0))}
     if not shared:
         return []
     found = []
@@ -331,15 +372,18 @@ def likely_duplicates(session, records) -> list[list[tuple[int, list[str]]]]:
     # whether any is not: counted in bulk (a whole file may meet hundreds of thousands of holders)
     shared_by: list[tuple[Counter, set[int]]] = []
     for ks in keys:
-        words, others_blocks = Counter(), set()
+        words, others_blocks, contacts = Counter(), set(), set()
         for key in ks:
             ids = holders.get(key)
             if ids:
-                if key.startswith("w|"):
+                if key.startswith("c|"):
+                    contacts.update(ids)
+                elif key.startswith("w|"):
                     words.update(ids)
                 else:
                     others_blocks.update(ids)
-        shared_by.append((words, others_blocks))
+        close = contacts | {i for i, w in _name_weights(ks, holders).items() if w >= NAME_WEIGHT - 1e-9}
+        shared_by.append((Counter({i: n for i, n in words.items() if i in close}), (others_blocks | contacts) & close))
     others = {i: r for i, r in _records(session, {i for w, o in shared_by for i in (*w, *o)}).items()
               if r.status == "published" and r.merged_into_id is None}
     their_words: dict[int, int] = {}
