@@ -11,13 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import os
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, literal_column, select, union_all, update
+from sqlalchemy import case, func, literal_column, or_, select, union_all, update
 
 from ..files import private_dir, private_open, remove_older_than
 from ..models import Actor, Job, Kind, Membership, User
+from ..text import fold_words
 from ..validation import Vocabulary
 
 from . import OperationError
@@ -267,14 +269,56 @@ def export_file_of(job: Job) -> str | None:
     return path if job.kind == "bulk.export" and job.status == "done" and os.path.exists(path) else None
 
 
-def network_choices(session, network_ids: list[int] | None = None):
-    """(id, name) of the published networks a selection may be added to (only ``network_ids`` if given)."""
-    reseau = select(Kind.id).where(Kind.slug == "reseau").scalar_subquery()
-    query = select(Actor.id, Actor.name).where(Actor.kind_id == reseau, Actor.status == "published",
-                                               Actor.merged_into_id.is_(None))
-    if network_ids:
-        query = query.where(Actor.id.in_(network_ids))
-    return session.execute(query.order_by(Actor.name_sort)).all()
+def _published_networks(session):
+    """A select of the published networks (kind « réseau », not merged away), on the (kind, status) index."""
+    reseau = session.scalar(select(Kind.id).where(Kind.slug == "reseau"))
+    return select(Actor).where(Actor.kind_id == reseau, Actor.status == "published",
+                               Actor.merged_into_id.is_(None))
+
+
+def network_choices(session, network_ids: list[int]):
+    """The published networks among ``network_ids`` (a network coordinator's own: a few), by name."""
+    if not network_ids:
+        return []
+    return session.scalars(_published_networks(session).where(Actor.id.in_(network_ids))
+                           .order_by(Actor.name_sort, Actor.id)).all()
+
+
+NETWORK_MATCHES = 20  # networks offered to choose from when a typed name matches several
+
+
+@dataclass
+class NetworkLookup:
+    networks: list  # at most NETWORK_MATCHES published networks, by name
+    total: int  # how many match in all
+
+
+def find_networks(session, typed: str, limit: int = NETWORK_MATCHES) -> NetworkLookup:
+    """The published networks a typed name designates: those of exactly this name (accents, case and
+    punctuation aside) if there are any, else those of this acronym, else those whose name holds it (at most
+    ``limit``, and how many in all). The exact name is a range of the ``name_sort`` index (« folded name \\x01
+    spelling »); the rest reads the networks only (the (kind, status) index), never the whole directory."""
+    folded = fold_words(typed or "")
+    if not folded:
+        return NetworkLookup([], 0)
+    networks = _published_networks(session)
+    exact = session.scalars(networks.where(Actor.name_sort >= f"{folded}\x01", Actor.name_sort < f"{folded}\x02")
+                            .order_by(Actor.name_sort, Actor.id).limit(limit + 1)).all()
+    if exact:
+        return NetworkLookup(exact[:limit], len(exact))  # namesakes: a handful
+    acronym = (typed or "").strip().casefold()
+    is_acronym = func.lower(Actor.acronym) == acronym
+    condition = or_(is_acronym, Actor.name_sort.contains(folded, autoescape=True))
+    # `|| ''`: SQLite would otherwise walk the whole name index for the order and the limit
+    found = session.scalars(networks.where(condition)
+                            .order_by(case((is_acronym, 0), else_=1), Actor.name_sort + "", Actor.id)
+                            .limit(limit + 1)).all()
+    acronyms = [n for n in found if n.acronym.casefold() == acronym]
+    if acronyms:
+        return NetworkLookup(acronyms[:limit], len(acronyms))
+    total = len(found) if len(found) <= limit else session.scalar(
+        select(func.count()).select_from(networks.where(condition).with_only_columns(Actor.id).subquery()))
+    return NetworkLookup(found[:limit], total)
 
 
 register_kind("bulk.archive", JobKind(chunk=_archive_chunk, finish=_archive_finish))
