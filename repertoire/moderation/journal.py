@@ -157,11 +157,12 @@ def journal_csv():
                 break
             people = _people(batch)
             for e in batch:
+                values = operations.event_for_networks(db.session, e, own)  # their scope's actors only
                 writer.writerow(spreadsheet_safe({
                     "id": e.id, "date": e.created_at.isoformat(), "person": person_label(people, e.user_id),
                     "kind": e.kind, "target_type": e.target_type, "target_id": e.target_id or "",
                     "target": target_label(people, e), "networks": ";".join(str(n) for n in e.networks or []),
-                    "before": _json(e.before), "after": _json(e.after), "undoes": e.undo_of_id or ""}))
+                    "before": _json(values[0]), "after": _json(values[1]), "undoes": e.undo_of_id or ""}))
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -193,7 +194,9 @@ def journal_event(event_id: int):
         abort(404)  # another network's event does not exist for them
     undo = db.session.scalar(select(AuditEvent).where(AuditEvent.undo_of_id == event.id))
     people = _people([event])
+    before, after, hidden = operations.event_for_networks(db.session, event, own)  # their scope's actors only
     return render_template("moderation/journal_event.html", event=event, kinds=KINDS, undo=undo,
+                           before=before, after=after, hidden=hidden,
                            person=person_label(people, event.user_id), target=target_label(people, event),
                            json=_json,
                            can_undo=own is None and event.kind in operations.UNDOABLE and undo is None,

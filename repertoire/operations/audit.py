@@ -252,6 +252,50 @@ def audit_events(session, limit: int, networks: list[int] | None = None, **filte
     return [found[i] for i in ids if i in found]
 
 
+ACTOR_LISTS = ("actors", "had_target")  # the keys of an event's values listing actor ids (or [id, …] rows)
+SCOPE_READ_ABOVE = 2000  # more ids than this: the scope's ids read once rather than the ids checked by chunks
+
+
+def event_for_networks(session, event: AuditEvent, networks: list[int] | None) -> tuple[dict, dict, int]:
+    """``event``'s values (before, after) as a coordinator of ``networks`` may read them (None: everything):
+    a list of actors (a bulk action, a term merged) cut to the actors within their networks' scope now, with
+    ``actors_outside_scope``: how many others; and that number in all (0 when nothing was cut)."""
+    values = [event.before, event.after]
+    if networks is None or not any(isinstance(v, dict) and isinstance(v.get(k), list)
+                                   for v in values for k in ACTOR_LISTS):
+        return event.before, event.after, 0
+    from .networks import scope_of_networks
+
+    def actor_id(item):
+        return int(item[0] if isinstance(item, (list, tuple)) else item)
+
+    ids = {actor_id(item) for v in values if isinstance(v, dict) for k in ACTOR_LISTS
+           if isinstance(v.get(k), list) for item in v[k]}
+    scope = scope_of_networks(networks)
+    if len(ids) > SCOPE_READ_ABOVE:
+        inside = ids & set(session.scalars(select(Actor.id).where(scope)))
+    else:
+        ordered, inside = sorted(ids), set()
+        for start in range(0, len(ordered), 500):
+            inside.update(session.scalars(select(Actor.id).where(Actor.id.in_(ordered[start:start + 500]), scope)))
+    hidden = 0
+    cut = []
+    for value in values:
+        if not isinstance(value, dict):
+            cut.append(value)
+            continue
+        value = dict(value)
+        for key in ACTOR_LISTS:
+            if isinstance(value.get(key), list):
+                kept = [item for item in value[key] if actor_id(item) in inside]
+                if len(kept) < len(value[key]):
+                    value[f"{key}_outside_scope"] = len(value[key]) - len(kept)
+                    hidden = max(hidden, len(value[key]) - len(kept))
+                value[key] = kept
+        cut.append(value)
+    return cut[0], cut[1], hidden
+
+
 def event_concerns(session, event: AuditEvent, networks: list[int]) -> bool:
     """Whether ``event`` concerns one of ``networks`` (what a network coordinator's journal shows)."""
     return bool(networks) and session.scalar(select(exists().where(
