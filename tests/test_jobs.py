@@ -83,6 +83,7 @@ def test_queue_then_work_then_done_with_progress_page_states(app, coordinator_cl
 
     submit(coordinator_client, f"/moderation/journal/{event.id}/annuler", {},
            form_url=f"/moderation/journal/{event.id}")
+    runner.invoke(args=["jobs", "work", "--once"])  # the undo is a job too
     assert app.test_client().get("/api/actors?q=forages").get_json()["total"] == 5
 
 

@@ -195,11 +195,13 @@ def journal_event(event_id: int):
     undo = db.session.scalar(select(AuditEvent).where(AuditEvent.undo_of_id == event.id))
     people = _people([event])
     before, after, hidden = operations.event_for_networks(db.session, event, own)  # their scope's actors only
+    undo_job = operations.active_undo_job(db.session, event) if own is None and undo is None else None
     return render_template("moderation/journal_event.html", event=event, kinds=KINDS, undo=undo,
                            before=before, after=after, hidden=hidden,
                            person=person_label(people, event.user_id), target=target_label(people, event),
                            json=_json,
-                           can_undo=own is None and event.kind in operations.UNDOABLE and undo is None,
+                           can_undo=own is None and event.kind in operations.UNDOABLE and undo is None
+                           and undo_job is None, undo_job=undo_job,
                            form=ConfirmForm())
 
 
@@ -210,6 +212,16 @@ def undo_event(event_id: int):
     event = get_event(event_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if operations.undo_in_job(event):  # thousands of actors maybe: a job, its progress page
+        try:
+            job = operations.queue_undo(db.session, event, current_user)
+        except operations.OperationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("moderation.journal_event", event_id=event_id))
+        flash(ngettext("Annulation lancée sur %(num)d fiche.", "Annulation lancée sur %(num)d fiches.", job.total),
+              "success")
+        return redirect(url_for("moderation.job_detail", job_id=job.id))
     try:
         undo = operations.undo_event(db.session, event, current_user)
     except operations.OperationError as exc:

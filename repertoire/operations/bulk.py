@@ -18,14 +18,15 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, literal_column, or_, select, union_all, update
 
 from ..files import private_dir, private_open, remove_older_than
-from ..models import Actor, Job, Kind, Membership, User
+from ..models import Actor, AuditEvent, Job, Kind, Membership, User
 from ..text import fold_words
 from ..validation import Vocabulary
 
 from . import OperationError
 from .actors import actor_input, set_status, update_actor
-from .audit import record_action
-from .jobs import (ChunkDone, JobKind, active_job_like, export_path, job_actor_ids, job_items, queue_job,
+from .audit import (_lock_undos, is_undone, record_action, record_undo, undo_actor_ids, undo_archive_batch,
+                    undo_network_batch)
+from .jobs import (ACTIVE, ChunkDone, JobKind, active_job_like, export_path, job_actor_ids, job_items, queue_job,
                    register_kind)
 from .networks import scope_of_networks
 
@@ -321,6 +322,73 @@ def find_networks(session, typed: str, limit: int = NETWORK_MATCHES) -> NetworkL
     return NetworkLookup(found[:limit], total)
 
 
+# -- undoing a bulk action, as a job too ---------------------------------------
+
+UNDO_JOB = "bulk.undo"
+UNDO_AS_JOB = ("bulk.archive", "bulk.network")  # the undoable actions that may touch thousands of actors
+
+
+def undo_in_job(event: AuditEvent) -> bool:
+    """Whether undoing ``event`` is queued as a job (a bulk action that changed some actors) rather than done in
+    the request (a term merged or retired, a bulk action that changed nothing)."""
+    return event.kind in UNDO_AS_JOB and bool(event.before and event.before.get("actors"))
+
+
+def active_undo_job(session, event: AuditEvent) -> Job | None:
+    """The undo of ``event`` still waiting or running, if any (whoever queued it)."""
+    for job in session.scalars(select(Job).where(Job.kind == UNDO_JOB, Job.status.in_(ACTIVE)).order_by(Job.id)):
+        if job.params.get("event") == event.id:
+            return job
+    return None
+
+
+def queue_undo(session, event: AuditEvent, user: User) -> Job:
+    """Queue the undo of the bulk action ``event``: once (undone already: ``OperationError``; an undo of it
+    waiting or running, from a replayed form or another coordinator at once: that job). The undos of one event
+    are serialised (``_lock_undos``) until the commit. The job records the undo's event at its end, as the
+    undo in a request does (an undo is never undone)."""
+    if not undo_in_job(event):
+        raise OperationError(_("Cette action ne peut pas être annulée."))
+    _lock_undos(session, event)
+    if is_undone(session, event):
+        raise OperationError(_("Cette action a déjà été annulée."))
+    running = active_undo_job(session, event)
+    if running is not None:
+        return running
+    return queue_job(session, UNDO_JOB, {"event": event.id, "kind": event.kind}, undo_actor_ids(event), user, [])
+
+
+def _undone_event(session, job: Job) -> tuple[AuditEvent, dict]:
+    """The event a job undoes, and what its chunks need of it (read once per worker, not per chunk: a bulk
+    action's values hold every actor of it)."""
+    cache = session.info.setdefault("undo_jobs", {})
+    event_id = job.params["event"]
+    if event_id not in cache:
+        cache.clear()
+        event = session.get(AuditEvent, event_id)
+        if event is None or event.kind not in UNDO_AS_JOB:
+            raise OperationError(_("Cette action ne peut pas être annulée."))
+        cache[event_id] = {"kind": event.kind, "network": event.before.get("network"),
+                           "previous": dict((int(i), status) for i, status in event.before["actors"])
+                           if event.kind == "bulk.archive" else None}
+    return cache[event_id]
+
+
+def _undo_chunk(session, job, ids, user):
+    undone = _undone_event(session, job)
+    if undone["kind"] == "bulk.archive":
+        return ChunkDone(undo_archive_batch(session, undone["previous"], ids, user))
+    return ChunkDone(undo_network_batch(session, undone["network"], ids, user))
+
+
+def _undo_finish(session, job, user):
+    event = session.get(AuditEvent, job.params["event"])
+    undone = len(job_items(session, job))
+    undo = record_undo(session, event, user, undone, job.total - undone)
+    return {"event": undo.id, "count": undone, "skipped": job.total - undone, "undoes": event.id}
+
+
+register_kind(UNDO_JOB, JobKind(chunk=_undo_chunk, finish=_undo_finish))
 register_kind("bulk.archive", JobKind(chunk=_archive_chunk, finish=_archive_finish))
 register_kind("bulk.network", JobKind(chunk=_network_chunk, finish=_network_finish))
 register_kind("bulk.export", JobKind(chunk=_export_chunk, finish=_export_finish, resume=_export_resume))
