@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import defer
 
 from .. import operations
 from ..auth import role_required
@@ -209,7 +210,10 @@ def journal_event(event_id: int):
 @role_required(*COORDINATORS)
 def undo_event(event_id: int):
     global_only()  # shared with every network: for admins and coordinators bound to none
-    event = get_event(event_id)
+    # its values (a bulk action's: every actor of it) are read only if undone here, not when queued as a job
+    event = db.session.get(AuditEvent, event_id, options=[defer(AuditEvent.before)])
+    if event is None:
+        abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if operations.undo_in_job(event):  # thousands of actors maybe: a job, its progress page
