@@ -1,6 +1,8 @@
 """Issue 15 point 1 (bulk actions): undoing a bulk action is a job like the action itself — the undo button
 queues it and shows its progress; a replayed form queues nothing twice; a killed worker's undo resumes without
 double effect; an undo is still never undone; only global coordinators undo."""
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -161,3 +163,24 @@ def test_a_networks_coordinator_neither_undoes_nor_sees_the_undo_job(app, coordi
     job_id = job_id_of(undo(coordinator_client, bulk.id))
     assert coord_a.get(f"/moderation/taches/{job_id}").status_code == 404
     assert f"Tâche n° {job_id}" not in text(coord_a.get("/moderation/taches"))
+
+
+def test_two_coordinators_undoing_at_the_same_instant_get_one_job(app, coordinator_client, runner):
+    bulk = archived_five(app, coordinator_client, runner)
+    add_user(app, "autre@example.org", role="coordinator")
+    clients = [coordinator_client, client_of(app, "autre@example.org")]
+    tokens = [csrf_token(c.get(f"/moderation/journal/{bulk.id}").get_data(as_text=True)) for c in clients]
+    start = threading.Barrier(2)
+    answers = []
+
+    def press(client, token):
+        start.wait()
+        answers.append(client.post(f"/moderation/journal/{bulk.id}/annuler", data={"csrf_token": token}))
+    threads = [threading.Thread(target=press, args=pair) for pair in zip(clients, tokens)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({job_id_of(a) for a in answers}) == 1 and count(app, Job, Job.kind == "bulk.undo") == 1
+    runner.invoke(args=["jobs", "work", "--once"])
+    assert public_total(app) == 5 and count(app, AuditEvent, AuditEvent.kind == "undo") == 1
