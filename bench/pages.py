@@ -415,6 +415,12 @@ def pages(info: dict) -> list[dict]:
     ("back-office", "bulk confirm archiver, all", "/moderation/acteurs/lot?action=archiver", "coordinator", 10),
     ("back-office", "bulk confirm exporter, all", "/moderation/acteurs/lot?action=exporter", "coordinator", 10),
     ("back-office", "bulk confirm reseau, all", "/moderation/acteurs/lot?action=reseau", "coordinator", 10),
+    # Session 5: the network typed, looked up on submit (several: the list to choose from; one: queued)
+    ("back-office", "bulk reseau POST name typed, several", "POST /moderation/acteurs/lot", "coordinator", 10,
+     {"form": {"action": "reseau", "q": "", "status": "", "network_name": "solidarite"}}),
+    ("back-office", "bulk reseau POST name typed, one", "POST /moderation/acteurs/lot", "coordinator", 10,
+     {"form": {"action": "reseau", "q": "solidarite", "status": "published", "network_name": info["network_name"]}}),
+    ("network back-office", "network bulk confirm reseau", "/moderation/acteurs/lot?action=reseau", "network", 10),
     ("back-office", "bulk confirm archiver, filtered",
      "/moderation/acteurs/lot?action=archiver&status=published&q=solidarite", "coordinator", 10),
     ("back-office", "bulk confirm exporter, filtered",

@@ -328,9 +328,12 @@ def test_bulk_archive_of_a_search_confirms_then_undoes(app, coordinator_client):
         from repertoire.operations import restore_actor
         restore_actor(db.session, db.session.get(Actor, member))  # restored meanwhile by hand
         db.session.commit()
-    done = submit(coordinator_client, f"/moderation/journal/{bulk.id}/annuler", {},
-                  form_url=f"/moderation/journal/{bulk.id}", follow_redirects=True)
-    assert "1 élément modifié depuis garde ses valeurs actuelles." in text(done)
+    queued = submit(coordinator_client, f"/moderation/journal/{bulk.id}/annuler", {},
+                    form_url=f"/moderation/journal/{bulk.id}")
+    assert queued.status_code == 302 and "/moderation/taches/" in queued.headers["Location"]  # a job
+    wait_inline(app)
+    done = coordinator_client.get(queued.headers["Location"])
+    assert "2 fiches rétablies. 1 élément modifié depuis garde ses valeurs actuelles." in text(done)
     assert public.get("/api/actors?q=puits").get_json()["total"] == 3
 
 
@@ -339,9 +342,7 @@ def test_bulk_add_to_network_and_export(app, coordinator_client):
     ids = [add_actor(app, name=f"Forages {n}") for n in range(3)]
     page = coordinator_client.get("/moderation/acteurs/lot?action=reseau&q=forages")
     html = page.get_data(as_text=True)
-    select_html = re.search(r'<select id="bulk-network".*?</select>', html, re.S).group(0)
-    assert "Réseau Normand" in select_html and re.findall(r"<option[^>]*selected", select_html) == \
-        ['<option value="" selected']
+    assert 'id="bulk-network-name"' in html and "Réseau Normand" not in html  # a name to type, no menu
     data = {"csrf_token": csrf_token(html), "action": "reseau", "q": "forages", "status": "", "count": 3}
     assert coordinator_client.post("/moderation/acteurs/lot", data=data).status_code == 400  # no network chosen
     queued = coordinator_client.post("/moderation/acteurs/lot", data={**data, "network": network})
@@ -354,6 +355,7 @@ def test_bulk_add_to_network_and_export(app, coordinator_client):
     [bulk] = events(app, "bulk.network")
     assert bulk.networks == [network]
     submit(coordinator_client, f"/moderation/journal/{bulk.id}/annuler", {}, form_url=f"/moderation/journal/{bulk.id}")
+    wait_inline(app)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Membership)) == 0
 

@@ -83,6 +83,7 @@ def test_queue_then_work_then_done_with_progress_page_states(app, coordinator_cl
 
     submit(coordinator_client, f"/moderation/journal/{event.id}/annuler", {},
            form_url=f"/moderation/journal/{event.id}")
+    runner.invoke(args=["jobs", "work", "--once"])  # the undo is a job too
     assert app.test_client().get("/api/actors?q=forages").get_json()["total"] == 5
 
 
@@ -335,10 +336,13 @@ def test_a_networks_coordinator_acts_on_their_networks_actors_only(app, networks
     coord_a = networks["coord_a"]
     page = coord_a.get("/moderation/acteurs/lot?action=reseau&q=puits")
     assert page.status_code == 200 and "3 fiches sélectionnées" in text(page)  # not Lyon's
-    select_html = re.search(r'<select id="bulk-network".*?</select>', page.get_data(as_text=True), re.S).group(0)
-    assert "Horizons Solidaires" in select_html and "Resacoop" not in select_html
-    # another network's id forged in the form: refused, nothing queued
-    assert queue(coord_a, "reseau", q="puits", network=networks["b"]).status_code == 403
+    radios = re.findall(r'<label><input type="radio" name="network" value="(\d+)"[^>]*>([^<]*)</label>',
+                        page.get_data(as_text=True))
+    assert [(int(i), label.split(" — ")[0].strip()) for i, label in radios] == [
+        (networks["a"], "Horizons Solidaires")]  # their own network only, no menu of all
+    # another network's id forged in the form: refused with a message, nothing queued
+    refused = queue(coord_a, "reseau", q="puits", network=networks["b"])
+    assert refused.status_code == 400 and "qu'à l'un de vos réseaux" in text(refused)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Job)) == 0
     job_id = job_id_of(queue(coord_a, "archiver", q="puits"))

@@ -48,19 +48,55 @@ def _selection():
     return selection, selected
 
 
-def _networks():
-    """The networks a selection may be added to: a network's coordinator, only theirs."""
-    return operations.network_choices(db.session, networks.network_ids_of(db.session, current_user) or None)
-
-
 NETWORKS_SHOWN = 20  # the busiest networks named on the confirmation page, the others counted
 
 
-def _confirm_page(action: str, selection: dict, selected, status: int = 200):
+def _confirm_page(action: str, selection: dict, selected, status: int = 200, typed: str = "",
+                  lookup: operations.NetworkLookup | None = None, chosen: int | None = None):
+    """The confirmation page. « Add to a network »: a network's coordinator picks one of theirs (a few radio
+    buttons); anybody else types its name, looked up on submit (``lookup``: the matches to choose from)."""
     impact = operations.selection_impact(db.session, selected, NETWORKS_SHOWN)
+    mine = networks.network_ids_of(db.session, current_user)
+    own = operations.network_choices(db.session, mine) if action == "reseau" and mine else []
     return render_template("moderation/confirm_bulk.html", action=action, selection=selection,
-                           count=impact["actors"], impact=impact, form=ConfirmForm(),
-                           networks=_networks() if action == "reseau" else []), status
+                           count=impact["actors"], impact=impact, form=ConfirmForm(), own=own,
+                           restricted=bool(mine), typed=typed, lookup=lookup, chosen=chosen), status
+
+
+def _chosen_network(action: str, selection: dict, selected):
+    """The network the form designates, or the page to show instead (a choice to make, a French message).
+    Any id is checked again when queued (``check_network``: published, a network); a network's coordinator's
+    must be one of theirs."""
+    mine = networks.network_ids_of(db.session, current_user)
+    network_id = request.form.get("network", type=int)
+    typed = request.form.get("network_name", "").strip()[:200]
+    if mine:
+        if not network_id:
+            flash(_("Choisissez un réseau."), "error")
+            return None, _confirm_page(action, selection, selected, 400)
+        if network_id not in mine:  # another network's id, forged in the form
+            flash(_("Vous ne pouvez ajouter des fiches qu'à l'un de vos réseaux."), "error")
+            return None, _confirm_page(action, selection, selected, 400)
+        return db.session.get(Actor, network_id), None
+    if network_id and typed == request.form.get("looked_up", "").strip()[:200]:
+        return db.session.get(Actor, network_id), None  # picked among the matches of the name typed
+    if not typed:
+        flash(_("Indiquez le nom du réseau."), "error")
+        return None, _confirm_page(action, selection, selected, 400)
+    lookup = operations.find_networks(db.session, typed)
+    if lookup.total == 1:
+        return lookup.networks[0], None
+    if not lookup.total:
+        flash(_("Aucun réseau publié ne correspond à « %(name)s » : vérifiez le nom.", name=typed), "error")
+        return None, _confirm_page(action, selection, selected, 400, typed=typed)
+    if lookup.total > len(lookup.networks):
+        flash(ngettext("%(num)d réseau correspond à ce nom ; en voici %(shown)d : précisez le nom pour voir "
+                       "les autres.", "%(num)d réseaux correspondent à ce nom ; en voici %(shown)d : précisez "
+                       "le nom pour voir les autres.", lookup.total, shown=len(lookup.networks)), "info")
+    else:
+        flash(ngettext("%(num)d réseau correspond à ce nom : choisissez-le.",
+                       "%(num)d réseaux correspondent à ce nom : choisissez le bon.", lookup.total), "info")
+    return None, _confirm_page(action, selection, selected, 200, typed=typed, lookup=lookup, chosen=network_id)
 
 
 @bp.get("/acteurs/lot")
@@ -89,23 +125,19 @@ def bulk_apply():
     mine = networks.network_ids_of(db.session, current_user)
     network = None
     if action == "reseau":
-        network_id = request.form.get("network", type=int)
-        if not network_id:
-            flash(_("Choisissez un réseau."), "error")
-            return _confirm_page(action, selection, selected, 400)
-        if mine and network_id not in mine:  # another network's id, forged in the form
-            abort(403)
-        network = db.session.get(Actor, network_id)
+        network, page = _chosen_network(action, selection, selected)
+        if page is not None:
+            return page
     try:
         job = operations.queue_bulk(db.session, BULK_ACTIONS[action], selected, current_user, selection, mine,
                                     network, expected=confirmed)
     except operations.SelectionChanged:  # the list changed since the confirmation page
         db.session.rollback()
         flash(_("La sélection a changé depuis l'affichage : vérifiez-la de nouveau."), "error")
-        return _confirm_page(action, selection, selected, 409)
+        return _confirm_page(action, selection, selected, 409, typed=request.form.get("network_name", ""))
     except operations.OperationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _confirm_page(action, selection, selected, 400)
+        return _confirm_page(action, selection, selected, 400, typed=request.form.get("network_name", ""))
     flash(ngettext("Tâche lancée sur %(num)d fiche.", "Tâche lancée sur %(num)d fiches.", job.total), "success")
     return redirect(url_for("moderation.job_detail", job_id=job.id))

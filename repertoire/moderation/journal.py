@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import defer
 
 from .. import operations
 from ..auth import role_required
@@ -157,11 +158,12 @@ def journal_csv():
                 break
             people = _people(batch)
             for e in batch:
+                values = operations.event_for_networks(db.session, e, own)  # their scope's actors only
                 writer.writerow(spreadsheet_safe({
                     "id": e.id, "date": e.created_at.isoformat(), "person": person_label(people, e.user_id),
                     "kind": e.kind, "target_type": e.target_type, "target_id": e.target_id or "",
                     "target": target_label(people, e), "networks": ";".join(str(n) for n in e.networks or []),
-                    "before": _json(e.before), "after": _json(e.after), "undoes": e.undo_of_id or ""}))
+                    "before": _json(values[0]), "after": _json(values[1]), "undoes": e.undo_of_id or ""}))
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -193,10 +195,14 @@ def journal_event(event_id: int):
         abort(404)  # another network's event does not exist for them
     undo = db.session.scalar(select(AuditEvent).where(AuditEvent.undo_of_id == event.id))
     people = _people([event])
+    before, after, hidden = operations.event_for_networks(db.session, event, own)  # their scope's actors only
+    undo_job = operations.active_undo_job(db.session, event) if own is None and undo is None else None
     return render_template("moderation/journal_event.html", event=event, kinds=KINDS, undo=undo,
+                           before=before, after=after, hidden=hidden,
                            person=person_label(people, event.user_id), target=target_label(people, event),
                            json=_json,
-                           can_undo=own is None and event.kind in operations.UNDOABLE and undo is None,
+                           can_undo=own is None and event.kind in operations.UNDOABLE and undo is None
+                           and undo_job is None, undo_job=undo_job,
                            form=ConfirmForm())
 
 
@@ -204,9 +210,22 @@ def journal_event(event_id: int):
 @role_required(*COORDINATORS)
 def undo_event(event_id: int):
     global_only()  # shared with every network: for admins and coordinators bound to none
-    event = get_event(event_id)
+    # its values (a bulk action's: every actor of it) are read only if undone here, not when queued as a job
+    event = db.session.get(AuditEvent, event_id, options=[defer(AuditEvent.before)])
+    if event is None:
+        abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if operations.undo_in_job(event):  # thousands of actors maybe: a job, its progress page
+        try:
+            job = operations.queue_undo(db.session, event, current_user)
+        except operations.OperationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("moderation.journal_event", event_id=event_id))
+        flash(ngettext("Annulation lancée sur %(num)d fiche.", "Annulation lancée sur %(num)d fiches.", job.total),
+              "success")
+        return redirect(url_for("moderation.job_detail", job_id=job.id))
     try:
         undo = operations.undo_event(db.session, event, current_user)
     except operations.OperationError as exc:

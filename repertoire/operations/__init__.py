@@ -23,11 +23,12 @@ from .importing import ActorImporter, ImportSummary, import_actors, record_impor
 from .moderation import (approve_request, changes_between, claim_actor, close_report, coordinator_entry,  # noqa: E402
                          edit_own_actor,
                          open_request, proposed_input, reject_request, report_error, submit_actor)
-from .audit import (UNDOABLE, audit_events, audit_query, can_undo, event_concerns, is_undone,  # noqa: E402
+from .audit import (UNDOABLE, audit_events, audit_query, can_undo, event_concerns, event_for_networks, is_undone,  # noqa: E402
                     record_action, undo_event)
 from .jobs import (ChunkDone, JobKind, JobLost, advance, cancel_job, claim_job, complete, is_stale, job_user,  # noqa: E402
                    SelectionChanged, job_actor_ids, job_items, may_see_job, next_ids, queue_job, visible_jobs)
-from .bulk import (bulk_add_to_network, bulk_archive, check_network, export_file_of, network_choices,  # noqa: E402
+from .bulk import (NetworkLookup, active_undo_job, bulk_add_to_network, bulk_archive, check_network, export_file_of,  # noqa: E402
+                   find_networks, network_choices, queue_undo, undo_in_job,
                    queue_bulk, record_export, selection_impact)
 from .privacy import account_data, delete_account  # noqa: E402
 from .partnerships import (LinkProblem, apply_links, directory_partners, find_linked, link_problems,  # noqa: E402

@@ -88,7 +88,16 @@ def undo_event(session, event: AuditEvent, user: User) -> AuditEvent:
     if is_undone(session, event):
         raise OperationError(_("Cette action a déjà été annulée."))
     undone, skipped = _UNDO[event.kind](session, event, user)
-    undo = AuditEvent(created_at=utcnow(), user_id=user.id, kind="undo", target_type=event.target_type,
+    return record_undo(session, event, user, undone, skipped)
+
+
+def record_undo(session, event: AuditEvent, user: User, undone: int, skipped: int) -> AuditEvent:
+    """The undo's own event (once: ``OperationError`` if ``event`` is undone already)."""
+    _lock_undos(session, event)
+    if is_undone(session, event):
+        raise OperationError(_("Cette action a déjà été annulée."))
+    undo = AuditEvent(created_at=utcnow(), user_id=getattr(user, "id", None), kind="undo",
+                      target_type=event.target_type,
                       target_id=event.target_id, target_label=event.target_label,
                       before={"event": event.id, "kind": event.kind}, after={"undone": undone, "skipped": skipped},
                       networks=list(event.networks or []), undo_of_id=event.id)
@@ -161,42 +170,62 @@ def _undo_term_retire(session, event, user):
     return 1, 0
 
 
-def _undo_bulk_archive(session, event, user):
+def undo_actor_ids(event: AuditEvent) -> list[int]:
+    """The ids of the actors a bulk action changed (what its undo goes through)."""
+    if event.kind == "bulk.archive":
+        return sorted(int(i) for i, _status in event.before["actors"])
+    return sorted(int(i) for i in event.before["actors"])
+
+
+def undo_archive_batch(session, previous: dict[int, str], ids: list[int], user) -> list[int]:
+    """Give back their ``previous`` status to those of ``ids`` still archived (not merged away); their ids."""
     from .actors import set_status
     from .bulk import lock_batch
-    undone = skipped = 0
+    undone = []
+    for actor in lock_batch(session, ids):
+        if actor.status == "archived" and not actor.merged_into_id:
+            set_status(session, actor, previous[actor.id], user, "undo")
+            undone.append(actor.id)
+    session.flush()
+    return undone
+
+
+def undo_network_batch(session, network_id: int, ids: list[int], user, vocab=None) -> list[int]:
+    """Take those of ``ids`` still members of the network out of it; their ids."""
+    from .actors import actor_input, update_actor
+    from .bulk import lock_batch
+    from ..validation import Vocabulary
+    vocab = vocab or Vocabulary(session)
+    network = session.get(Actor, network_id)
+    undone = []
+    for actor in lock_batch(session, ids):
+        data = actor_input(actor)
+        kept = [n for n in data.networks if network is None or n["network"] != network.slug]
+        if len(kept) == len(data.networks):
+            continue
+        data.networks = kept
+        update_actor(session, actor, data, vocab, user, action="undo")
+        undone.append(actor.id)
+    session.flush()
+    return undone
+
+
+def _undo_bulk_archive(session, event, user):
     previous = dict((int(i), status) for i, status in event.before["actors"])
     ids = sorted(previous)
+    undone = 0
     for start in range(0, len(ids), 500):
-        for actor in lock_batch(session, ids[start:start + 500]):
-            if actor.status == "archived" and not actor.merged_into_id:
-                set_status(session, actor, previous[actor.id], user, "undo")
-                undone += 1
-            else:
-                skipped += 1
-        session.flush()
+        undone += len(undo_archive_batch(session, previous, ids[start:start + 500], user))
     return undone, len(ids) - undone
 
 
 def _undo_bulk_network(session, event, user):
-    from .actors import actor_input, update_actor
-    from .bulk import lock_batch
     from ..validation import Vocabulary
     vocab = Vocabulary(session)
-    network = session.get(Actor, event.before["network"])
-    undone = skipped = 0
-    ids = sorted(event.before["actors"])
+    ids = undo_actor_ids(event)
+    undone = 0
     for start in range(0, len(ids), 500):
-        for actor in lock_batch(session, ids[start:start + 500]):
-            data = actor_input(actor)
-            kept = [n for n in data.networks if network is None or n["network"] != network.slug]
-            if len(kept) == len(data.networks):
-                skipped += 1
-                continue
-            data.networks = kept
-            update_actor(session, actor, data, vocab, user, action="undo")
-            undone += 1
-        session.flush()
+        undone += len(undo_network_batch(session, event.before["network"], ids[start:start + 500], user, vocab))
     return undone, len(ids) - undone
 
 
@@ -250,6 +279,50 @@ def audit_events(session, limit: int, networks: list[int] | None = None, **filte
         return []
     found = {e.id: e for e in session.scalars(select(AuditEvent).where(AuditEvent.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
+
+
+ACTOR_LISTS = ("actors", "had_target")  # the keys of an event's values listing actor ids (or [id, …] rows)
+SCOPE_READ_ABOVE = 2000  # more ids than this: the scope's ids read once rather than the ids checked by chunks
+
+
+def event_for_networks(session, event: AuditEvent, networks: list[int] | None) -> tuple[dict, dict, int]:
+    """``event``'s values (before, after) as a coordinator of ``networks`` may read them (None: everything):
+    a list of actors (a bulk action, a term merged) cut to the actors within their networks' scope now, with
+    ``actors_outside_scope``: how many others; and that number in all (0 when nothing was cut)."""
+    values = [event.before, event.after]
+    if networks is None or not any(isinstance(v, dict) and isinstance(v.get(k), list)
+                                   for v in values for k in ACTOR_LISTS):
+        return event.before, event.after, 0
+    from .networks import scope_of_networks
+
+    def actor_id(item):
+        return int(item[0] if isinstance(item, (list, tuple)) else item)
+
+    ids = {actor_id(item) for v in values if isinstance(v, dict) for k in ACTOR_LISTS
+           if isinstance(v.get(k), list) for item in v[k]}
+    scope = scope_of_networks(networks)
+    if len(ids) > SCOPE_READ_ABOVE:
+        inside = ids & set(session.scalars(select(Actor.id).where(scope)))
+    else:
+        ordered, inside = sorted(ids), set()
+        for start in range(0, len(ordered), 500):
+            inside.update(session.scalars(select(Actor.id).where(Actor.id.in_(ordered[start:start + 500]), scope)))
+    hidden = 0
+    cut = []
+    for value in values:
+        if not isinstance(value, dict):
+            cut.append(value)
+            continue
+        value = dict(value)
+        for key in ACTOR_LISTS:
+            if isinstance(value.get(key), list):
+                kept = [item for item in value[key] if actor_id(item) in inside]
+                if len(kept) < len(value[key]):
+                    value[f"{key}_outside_scope"] = len(value[key]) - len(kept)
+                    hidden = max(hidden, len(value[key]) - len(kept))
+                value[key] = kept
+        cut.append(value)
+    return cut[0], cut[1], hidden
 
 
 def event_concerns(session, event: AuditEvent, networks: list[int]) -> bool:

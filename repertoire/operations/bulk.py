@@ -11,19 +11,22 @@ from __future__ import annotations
 import csv
 import io
 import os
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, literal_column, select, union_all, update
+from sqlalchemy import Integer, case, func, literal_column, or_, select, text, union_all, update
 
 from ..files import private_dir, private_open, remove_older_than
-from ..models import Actor, Job, Kind, Membership, User
+from ..models import Actor, AuditEvent, Job, Kind, Membership, User
+from ..text import fold_words
 from ..validation import Vocabulary
 
 from . import OperationError
 from .actors import actor_input, set_status, update_actor
-from .audit import record_action
-from .jobs import (ChunkDone, JobKind, active_job_like, export_path, job_actor_ids, job_items, queue_job,
+from .audit import (_lock_undos, is_undone, record_action, record_undo, undo_archive_batch,
+                    undo_network_batch)
+from .jobs import (ACTIVE, ChunkDone, JobKind, active_job_like, export_path, job_actor_ids, job_items, queue_job,
                    register_kind)
 from .networks import scope_of_networks
 
@@ -267,16 +270,144 @@ def export_file_of(job: Job) -> str | None:
     return path if job.kind == "bulk.export" and job.status == "done" and os.path.exists(path) else None
 
 
-def network_choices(session, network_ids: list[int] | None = None):
-    """(id, name) of the published networks a selection may be added to (only ``network_ids`` if given)."""
-    reseau = select(Kind.id).where(Kind.slug == "reseau").scalar_subquery()
-    query = select(Actor.id, Actor.name).where(Actor.kind_id == reseau, Actor.status == "published",
-                                               Actor.merged_into_id.is_(None))
-    if network_ids:
-        query = query.where(Actor.id.in_(network_ids))
-    return session.execute(query.order_by(Actor.name_sort)).all()
+def _published_networks(session):
+    """A select of the published networks (kind « réseau », not merged away), on the (kind, status) index."""
+    reseau = session.scalar(select(Kind.id).where(Kind.slug == "reseau"))
+    return select(Actor).where(Actor.kind_id == reseau, Actor.status == "published",
+                               Actor.merged_into_id.is_(None))
 
 
+def network_choices(session, network_ids: list[int]):
+    """The published networks among ``network_ids`` (a network coordinator's own: a few), by name."""
+    if not network_ids:
+        return []
+    return session.scalars(_published_networks(session).where(Actor.id.in_(network_ids))
+                           .order_by(Actor.name_sort, Actor.id)).all()
+
+
+NETWORK_MATCHES = 20  # networks offered to choose from when a typed name matches several
+
+
+@dataclass
+class NetworkLookup:
+    networks: list  # at most NETWORK_MATCHES published networks, by name
+    total: int  # how many match in all
+
+
+def find_networks(session, typed: str, limit: int = NETWORK_MATCHES) -> NetworkLookup:
+    """The published networks a typed name designates: those of exactly this name (accents, case and
+    punctuation aside) if there are any, else those of this acronym, else those whose name holds it (at most
+    ``limit``, and how many in all). The exact name is a range of the ``name_sort`` index (« folded name \\x01
+    spelling »); the rest reads the networks only (the (kind, status) index), never the whole directory."""
+    folded = fold_words(typed or "")
+    if not folded:
+        return NetworkLookup([], 0)
+    networks = _published_networks(session)
+    exact = session.scalars(networks.where(Actor.name_sort >= f"{folded}\x01", Actor.name_sort < f"{folded}\x02")
+                            .order_by(Actor.name_sort, Actor.id).limit(limit + 1)).all()
+    if exact:
+        return NetworkLookup(exact[:limit], len(exact))  # namesakes: a handful
+    acronym = (typed or "").strip().casefold()
+    is_acronym = func.lower(Actor.acronym) == acronym
+    condition = or_(is_acronym, Actor.name_sort.contains(folded, autoescape=True))
+    # `|| ''`: SQLite would otherwise walk the whole name index for the order and the limit
+    found = session.scalars(networks.where(condition)
+                            .order_by(case((is_acronym, 0), else_=1), Actor.name_sort + "", Actor.id)
+                            .limit(limit + 1)).all()
+    acronyms = [n for n in found if n.acronym.casefold() == acronym]
+    if acronyms:
+        return NetworkLookup(acronyms[:limit], len(acronyms))
+    total = len(found) if len(found) <= limit else session.scalar(
+        select(func.count()).select_from(networks.where(condition).with_only_columns(Actor.id).subquery()))
+    return NetworkLookup(found[:limit], total)
+
+
+# -- undoing a bulk action, as a job too ---------------------------------------
+
+UNDO_JOB = "bulk.undo"
+UNDO_AS_JOB = ("bulk.archive", "bulk.network")  # the undoable actions that may touch thousands of actors
+
+
+_CHANGED = {"bulk.archive": "archived", "bulk.network": "added"}  # how many actors it changed, in ``after``
+
+
+def undo_in_job(event: AuditEvent) -> bool:
+    """Whether undoing ``event`` is queued as a job (a bulk action that changed some actors) rather than done in
+    the request (a term merged or retired, a bulk action that changed nothing). Reads the event's small
+    ``after`` only."""
+    return event.kind in UNDO_AS_JOB and bool((event.after or {}).get(_CHANGED[event.kind]))
+
+
+def _undo_ids(session, event: AuditEvent):
+    """A select of the ids of the actors the bulk action ``event`` changed, read from its ``before`` by the
+    database (its JSON functions): 100,000 ids never come through Python to be queued."""
+    if session.connection().dialect.name == "postgresql":
+        ids = text("SELECT DISTINCT CASE json_typeof(item) WHEN 'array' THEN (item->>0)::integer "
+                   "ELSE (item#>>'{}')::integer END AS actor_id FROM audit_event, "
+                   "json_array_elements(audit_event.before->'actors') AS item WHERE audit_event.id = :event")
+    else:
+        ids = text("SELECT DISTINCT CASE json_type(value) WHEN 'array' THEN json_extract(value, '$[0]') "
+                   "ELSE value END AS actor_id FROM audit_event, json_each(audit_event.before, '$.actors') "
+                   "WHERE audit_event.id = :event")
+    ids = ids.bindparams(event=event.id).columns(actor_id=Integer).subquery("undone")
+    return select(ids.c.actor_id)
+
+
+def active_undo_job(session, event: AuditEvent) -> Job | None:
+    """The undo of ``event`` still waiting or running, if any (whoever queued it)."""
+    for job in session.scalars(select(Job).where(Job.kind == UNDO_JOB, Job.status.in_(ACTIVE)).order_by(Job.id)):
+        if job.params.get("event") == event.id:
+            return job
+    return None
+
+
+def queue_undo(session, event: AuditEvent, user: User) -> Job:
+    """Queue the undo of the bulk action ``event``: once (undone already: ``OperationError``; an undo of it
+    waiting or running, from a replayed form or another coordinator at once: that job). The undos of one event
+    are serialised (``_lock_undos``) until the commit. The job records the undo's event at its end, as the
+    undo in a request does (an undo is never undone)."""
+    if not undo_in_job(event):
+        raise OperationError(_("Cette action ne peut pas être annulée."))
+    _lock_undos(session, event)
+    if is_undone(session, event):
+        raise OperationError(_("Cette action a déjà été annulée."))
+    running = active_undo_job(session, event)
+    if running is not None:
+        return running
+    return queue_job(session, UNDO_JOB, {"event": event.id, "kind": event.kind}, _undo_ids(session, event), user, [])
+
+
+def _undone_event(session, job: Job) -> tuple[AuditEvent, dict]:
+    """The event a job undoes, and what its chunks need of it (read once per worker, not per chunk: a bulk
+    action's values hold every actor of it)."""
+    cache = session.info.setdefault("undo_jobs", {})
+    event_id = job.params["event"]
+    if event_id not in cache:
+        cache.clear()
+        event = session.get(AuditEvent, event_id)
+        if event is None or event.kind not in UNDO_AS_JOB:
+            raise OperationError(_("Cette action ne peut pas être annulée."))
+        cache[event_id] = {"kind": event.kind, "network": event.before.get("network"),
+                           "previous": dict((int(i), status) for i, status in event.before["actors"])
+                           if event.kind == "bulk.archive" else None}
+    return cache[event_id]
+
+
+def _undo_chunk(session, job, ids, user):
+    undone = _undone_event(session, job)
+    if undone["kind"] == "bulk.archive":
+        return ChunkDone(undo_archive_batch(session, undone["previous"], ids, user))
+    return ChunkDone(undo_network_batch(session, undone["network"], ids, user))
+
+
+def _undo_finish(session, job, user):
+    event = session.get(AuditEvent, job.params["event"])
+    undone = len(job_items(session, job))
+    undo = record_undo(session, event, user, undone, job.total - undone)
+    return {"event": undo.id, "count": undone, "skipped": job.total - undone, "undoes": event.id}
+
+
+register_kind(UNDO_JOB, JobKind(chunk=_undo_chunk, finish=_undo_finish))
 register_kind("bulk.archive", JobKind(chunk=_archive_chunk, finish=_archive_finish))
 register_kind("bulk.network", JobKind(chunk=_network_chunk, finish=_network_finish))
 register_kind("bulk.export", JobKind(chunk=_export_chunk, finish=_export_finish, resume=_export_resume))

@@ -23,6 +23,7 @@ from typing import Callable
 from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, exists, func, insert, literal, or_, select, update
 
+from ..database import insert_rows
 from ..models import Job, JobChunk, JobItem, JobNetwork, User, utcnow
 from . import OperationError
 from .networks import network_ids_of
@@ -77,8 +78,8 @@ def queue_job(session, kind: str, params: dict, selected, user, networks: list[i
     session.flush()
     if isinstance(selected, (list, tuple, set)):
         ids = sorted(set(selected))
-        if ids:
-            session.execute(insert(JobItem), [{"job_id": job.id, "actor_id": i} for i in ids])
+        # straight through the driver: SQLAlchemy's per-row handling costs ~0.6 s for 100,000 ids (an undo's)
+        insert_rows(session.connection(), JobItem.__table__, ("job_id", "actor_id"), [(job.id, i) for i in ids])
         total = len(ids)
     else:
         chosen = selected.order_by(None).subquery()
