@@ -39,6 +39,8 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        # an import file of more rows is checked by a job (« vérification d'import »), its report read when done
+        "IMPORT_BACKGROUND_ROWS": int(os.environ.get("REPERTOIRE_IMPORT_BACKGROUND_ROWS") or 500),
         "UPLOAD_MAX_AGE": 3600,  # seconds a checked import file waits for its confirmation
         # a write of more actors than this leaves their duplicate pairs to compute after its commit
         "DUPLICATES_INLINE_LIMIT": 500,

@@ -21,7 +21,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from . import operations
+from . import import_report, operations  # noqa: F401 (import_report registers the import check's kind)
 from .extensions import db
 from .models import Job
 from .operations.jobs import KINDS, JobLost
