@@ -311,6 +311,7 @@ def _add_import_checks(app, session, directory: str) -> dict:
     import shutil
 
     from repertoire import import_report, operations
+    from repertoire.files import private_open
     from repertoire.interchange import parse_file
     from repertoire.jobs import work
     from repertoire.models import Job
@@ -321,7 +322,8 @@ def _add_import_checks(app, session, directory: str) -> dict:
         source = f"{directory}/import-{rows}.csv"
         token = secrets.token_urlsafe(16) + ".csv"
         path = os.path.join(import_report.uploads_folder(), token)
-        shutil.copyfile(source, path)
+        with open(source, "rb") as f, private_open(path, "wb") as out:  # as an upload is: private
+            shutil.copyfileobj(f, out)
         job = import_report.queue_check(session, path, token, os.path.basename(source),
                                         len(parse_file(path).rows), coordinator)
         job_id = job.id

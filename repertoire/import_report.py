@@ -74,23 +74,59 @@ def report_document(parsed: ParsedFile, check: ImportCheck, token: str | None, f
             "verdict": verdict(check), "ok": check.ok, "user": user_id, "counts": counts, "rows": rows}
 
 
+STATES = ("create", "duplicate", "update", "unchanged", "refused")
+PER_PAGE = 100  # rows of a report page
+ROWS = ".lignes.jsonl"  # a report's rows, one JSON array a line: <name>.lignes.jsonl
+
+
 def write_report(report: dict, name: str | None = None) -> str:
-    """Store ``report`` under ``name`` (a new one if None), in one piece (written aside, then renamed)."""
+    """Store ``report`` under ``name`` (a new one if None) as two files: its rows, one a line, in line order then
+    again state by state, and a small header (everything else) with the byte offset of each page of rows, all
+    or of one state, so that showing a page reads that page only (a 20,000-row report is 3.5 MB of JSON: 0.5 s to
+    load whole). Each is written aside then renamed, the header last: a report is there once complete."""
     name = name or secrets.token_urlsafe(16)
-    path = os.path.join(uploads_folder(), name + REPORT)
-    aside = f"{path}.{secrets.token_hex(4)}.tmp"
+    folder = uploads_folder()
+    rows = report["rows"]
+    header = {key: value for key, value in report.items() if key != "rows"}
+    header["pages"] = {}
+    aside = os.path.join(folder, f"{name}{ROWS}.{secrets.token_hex(4)}.tmp")
+    with private_open(aside, "wb") as f:
+        for state in ("",) + STATES:
+            starts = []
+            for n, row in enumerate(rows if not state else (r for r in rows if r[1] == state)):
+                if n % PER_PAGE == 0:
+                    starts.append(f.tell())
+                f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+            header["pages"][state] = starts + [f.tell()]  # where each page starts, then where the last ends
+    os.replace(aside, os.path.join(folder, name + ROWS))
+    aside = os.path.join(folder, f"{name}{REPORT}.{secrets.token_hex(4)}.tmp")
     with private_open(aside, "w", encoding="utf-8") as f:
-        f.write(json.dumps(report, ensure_ascii=False, separators=(",", ":")))
-    os.replace(aside, path)
+        f.write(json.dumps(header, ensure_ascii=False, separators=(",", ":")))
+    os.replace(aside, os.path.join(folder, name + REPORT))
     return name
 
 
 def read_report(name: str) -> dict | None:
+    """A stored report's header (its counts, choices, owner, pages), or None."""
     try:
         with open(os.path.join(uploads_folder(), name + REPORT), encoding="utf-8") as f:
             return json.load(f)
     except (FileNotFoundError, ValueError):
         return None
+
+
+def report_page(name: str, report: dict, state: str, number: int) -> list[list]:
+    """The rows of page ``number`` (from 1) of a stored report, all or those of ``state``."""
+    starts = report["pages"][state]
+    if number >= len(starts):
+        return []
+    try:
+        with open(os.path.join(uploads_folder(), name + ROWS), "rb") as f:
+            f.seek(starts[number - 1])
+            data = f.read(starts[number] - starts[number - 1])
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in data.splitlines()]
 
 
 # -- the job -----------------------------------------------------------------

@@ -227,8 +227,7 @@ def _report(check, parsed, token, filename, status=200):
     return _show_report(report, reports.write_report(report), status)
 
 
-REPORT_PER_PAGE = 100
-ROW_STATES = ("create", "duplicate", "update", "unchanged", "refused")
+REPORT_PER_PAGE, ROW_STATES = reports.PER_PAGE, reports.STATES
 
 
 @dataclass
@@ -241,20 +240,25 @@ class ReportPage(Page):
 
 
 def _show_report(report: dict, name: str, status: int = 200):
-    """One page of a report's rows (all, or those of one state), with its counts."""
-    rows, state = report["rows"], request.args.get("etat", "")
+    """One page of a report's rows (all, or those of one state), with its counts: from the report just made
+    (its rows in memory), or read from the stored report's page only."""
+    state = request.args.get("etat", "")
+    state = state if state in ROW_STATES else ""
     counts = {**dict.fromkeys(ROW_STATES, 0), **report["counts"]}
-    shown = [row for row in rows if row[1] == state] if state in ROW_STATES else rows
+    total = counts[state] if state else sum(counts.values())
     number = requested_page()
-    pages = max(1, -(-len(shown) // REPORT_PER_PAGE))
+    pages = max(1, -(-total // REPORT_PER_PAGE))
     if number > pages:
         abort(404)
-    window = shown[(number - 1) * REPORT_PER_PAGE:number * REPORT_PER_PAGE]
+    if "rows" in report:
+        shown = [row for row in report["rows"] if row[1] == state] if state else report["rows"]
+        window = shown[(number - 1) * REPORT_PER_PAGE:number * REPORT_PER_PAGE]
+    else:
+        window = reports.report_page(name, report, state, number)
     ids = {i for row in window if row[1] == "duplicate" for i, _why in row[3]}
     actors = {a.id: a for a in db.session.execute(select(Actor.id, Actor.name, Actor.town)
                                                    .where(Actor.id.in_(ids)))} if ids else {}
-    paged = ReportPage(rows=window, total=len(shown), number=number, pages=pages, report=name,
-                       state=state if state in ROW_STATES else "")
+    paged = ReportPage(rows=window, total=total, number=number, pages=pages, report=name, state=state)
     # labels translated once, not once a row (lazy strings look the catalogue up at each use)
     return render_template("moderation/import_report.html", report=report, counts=counts, paged=paged,
                            actors=actors, reasons={k: str(v) for k, v in REASONS.items()},
