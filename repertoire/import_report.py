@@ -242,4 +242,4 @@ def _finish(session, job, user) -> dict | None:
     return {"report": job.params["report"], "rows": len(report["rows"]), "ok": check.ok}
 
 
-register_kind(KIND, JobKind(chunk=_in_french(_chunk), finish=_in_french(_finish)))
+register_kind(KIND, JobKind(chunk=_in_french(_chunk), finish=_in_french(_finish), chunk_setting="IMPORT_CHECK_CHUNK"))

@@ -6,6 +6,7 @@ import choices. Unhappy paths: the file replaced or gone during the check, the d
 and import, another coordinator's job or report, forged ids, two coordinators at once, a killed worker, an import
 confirmed twice.
 """
+import dataclasses
 import os
 import re
 import threading
@@ -20,16 +21,33 @@ from repertoire.models import Actor, Job
 from repertoire.operations import jobs as job_operations
 from test_curation import HEADER, upload
 from test_import_report import ROWS, report_of
-from test_jobs import Killed, die_on_chunk, job_id_of, job_of
+from test_jobs import Killed, job_id_of, job_of
 from web import submit, text
 
 
 @pytest.fixture
 def app(tmp_path):
     """Files of more than 5 rows are checked by a job; 3 rows a chunk; the tests run the worker themselves."""
-    app = build_app(tmp_path, REPERTOIRE_JOBS_INLINE=False, REPERTOIRE_JOBS_CHUNK=3, IMPORT_BACKGROUND_ROWS=5)
+    app = build_app(tmp_path, REPERTOIRE_JOBS_INLINE=False, IMPORT_CHECK_CHUNK=3, IMPORT_BACKGROUND_ROWS=5)
     yield app
     dispose(app)
+
+
+def die_on_chunk(monkeypatch, number):
+    """Make the worker die (as by SIGKILL: nothing more runs) after doing, not committing, its ``number``-th chunk
+    of an import check."""
+    original = job_operations.KINDS[import_report.KIND]
+    calls = []
+
+    def chunk(session, job, ids, user):
+        done = original.chunk(session, job, ids, user)
+        calls.append(ids)
+        if len(calls) == number:
+            session.flush()
+            raise Killed()
+        return done
+    monkeypatch.setitem(job_operations.KINDS, import_report.KIND, dataclasses.replace(original, chunk=chunk))
+    return lambda: monkeypatch.setitem(job_operations.KINDS, import_report.KIND, original)
 
 
 def work(runner):
@@ -154,7 +172,7 @@ def test_another_coordinators_job_and_report_are_not_found_nor_forged_ones(app, 
 
 def test_a_killed_worker_leaves_a_check_the_next_one_resumes(app, coordinator_client, runner, monkeypatch):
     job_id = job_id_of(send(coordinator_client, fresh_rows(8)))
-    heal = die_on_chunk(monkeypatch, import_report.KIND, 2)
+    heal = die_on_chunk(monkeypatch, 2)
     with pytest.raises(Killed):
         work(runner)
     heal()

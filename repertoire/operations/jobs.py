@@ -41,6 +41,7 @@ class JobKind:
     chunk: Callable  # (session, job, ids, user) -> ChunkDone
     finish: Callable  # (session, job, user) -> result summary (dict)
     resume: Callable | None = None  # (session, job) before the first chunk of a run
+    chunk_setting: str | None = None  # the setting of its own chunk size, if not REPERTOIRE_JOBS_CHUNK
 
 
 KINDS: dict[str, JobKind] = {}
