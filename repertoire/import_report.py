@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 from types import SimpleNamespace
 
 from flask import current_app
@@ -140,7 +141,7 @@ def queue_check(session, path: str, token: str, filename: str, rows: int, user):
     return queue_job(session, KIND, params, select(counting.c.n), user, [], expected=rows)
 
 
-_cache: dict = {}  # the parsed file of the job this process works on: (job id, digest) -> ParsedFile
+_cache = threading.local()  # the parsed file of the job this thread works on (inline workers are threads)
 
 
 def _parsed(job) -> ParsedFile:
@@ -155,10 +156,10 @@ def _parsed(job) -> ParsedFile:
         raise operations.OperationError(_("Le fichier a été remplacé pendant sa vérification : rien n'a été "
                                           "importé ; envoyez-le de nouveau."))
     key = (job.id, digest)
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = parse_file(path, drop=("motif",))
-    parsed = _cache[key]
+    if getattr(_cache, "key", None) != key:
+        _cache.key, _cache.parsed = None, None
+        _cache.parsed, _cache.key = parse_file(path, drop=("motif",)), key
+    parsed = _cache.parsed
     if len(parsed.rows) != job.total:
         raise operations.OperationError(_("Le fichier ne se lit plus de la même façon : envoyez-le de nouveau."))
     return parsed
@@ -238,7 +239,7 @@ def _finish(session, job, user) -> dict | None:
             os.remove(os.path.join(uploads_folder(), job.params["token"]))
         except FileNotFoundError:
             pass
-    _cache.clear()
+    _cache.key, _cache.parsed = None, None
     return {"report": job.params["report"], "rows": len(report["rows"]), "ok": check.ok}
 
 

@@ -283,3 +283,19 @@ def test_a_small_file_keeps_its_immediate_report(app, coordinator_client):
     assert response.status_code == 200 and "5 lignes lues" in text(response)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_without_a_worker_process_the_web_process_checks_the_file_after_the_upload(app, coordinator_client):
+    """Inline jobs (the default outside production): the commit of the upload starts the check in a thread;
+    two coordinators' checks in two threads at once each get their own file's report."""
+    from repertoire.jobs import wait_inline
+    app.config["REPERTOIRE_JOBS_INLINE"] = True
+    add_user(app, "autre@example.org", role="coordinator")
+    other = app.test_client()
+    login(other, "autre@example.org")
+    mine = send(coordinator_client, fresh_rows(40))
+    theirs = send(other, fresh_rows(30, start=100) + fresh_rows(2, start=900, department="99"))
+    wait_inline(app)
+    assert "40 lignes lues" in text(coordinator_client.get(report_link(app, coordinator_client, job_id_of(mine))))
+    page = text(other.get(report_link(app, other, job_id_of(theirs))))
+    assert "32 lignes lues" in page and "30 fiches à créer" in page and "2 lignes invalides" in page
