@@ -299,3 +299,34 @@ def test_without_a_worker_process_the_web_process_checks_the_file_after_the_uplo
     assert "40 lignes lues" in text(coordinator_client.get(report_link(app, coordinator_client, job_id_of(mine))))
     page = text(other.get(report_link(app, other, job_id_of(theirs))))
     assert "32 lignes lues" in page and "30 fiches à créer" in page and "2 lignes invalides" in page
+
+
+def test_links_to_networks_of_the_file_are_checked_as_in_the_request(app, coordinator_client, runner):
+    """What needs the whole file — a member naming a network created further down, an unknown network, a network
+    naming itself — gives the job's report the immediate one's rows."""
+    header = HEADER + ",networks"
+    lines = [
+        "Membre Côtier,,association,Caen,14000,14,SN,,,,,,,,reseau-cotier:2001",  # the network is on line 4
+        "Membre Perdu,,association,Caen,14000,14,SN,,,,,,,,reseau-inconnu",
+        "Réseau Côtier,,reseau,Caen,14000,14,SN,,,,,,,,",
+        "Réseau Narcisse,,reseau,Caen,14000,14,SN,,,,,,,,reseau-narcisse",
+    ] + [line + "," for line in fresh_rows(4)]
+    content = header + "\n" + "\n".join(lines) + "\n"
+    app.config["IMPORT_BACKGROUND_ROWS"] = 100
+    immediate = upload(coordinator_client, content)
+    app.config["IMPORT_BACKGROUND_ROWS"] = 5
+    job_id = job_id_of(upload(coordinator_client, content))
+    work(runner)
+    report = coordinator_client.get(report_link(app, coordinator_client, job_id))
+    rows = report_of(report)
+    assert rows == report_of(immediate)
+    assert [state for _l, _n, state, _d in rows[:4]] == ["à créer", "refusée", "à créer", "refusée"]
+    assert "réseau inconnu « reseau-inconnu »" in rows[1][3]
+    token, verdict = choices_of(report.get_data(as_text=True))
+    assert token and verdict == choices_of(immediate.get_data(as_text=True))[1]  # the same lines valid and refused
+    imported = submit(coordinator_client, f"/moderation/import/{token}/valides", {"verdict": verdict},
+                      form_url="/moderation/import")
+    assert imported.status_code == 302
+    with app.app_context():
+        member = db.session.scalar(select(Actor).where(Actor.name == "Membre Côtier"))
+        assert [m["network"] for m in member.network_values] == ["reseau-cotier"]
