@@ -145,7 +145,7 @@ _cache = threading.local()  # the parsed file of the job this thread works on (i
 
 
 def _parsed(job) -> ParsedFile:
-    """The job's file, parsed once per process, and refused if it is gone or no longer the one queued."""
+    """The job's file, parsed once per worker thread, and refused if it is gone or no longer the one queued."""
     path = os.path.join(uploads_folder(), job.params["token"])
     try:
         digest = file_digest(path)
