@@ -43,6 +43,8 @@ ROLES = {"coordinator": COORDINATOR, "admin": ADMIN, "network": NETWORK_COORDINA
 ACCOUNTS = 2000
 REVISIONS = 40
 IMPORT_ROWS = 1000
+IMPORT_SMALL = 300  # rows: a file whose report is still made in the request (IMPORT_BACKGROUND_ROWS)
+IMPORT_BIG = 20_000  # rows: a file checked by the « vérification d'import » job, for its report's pages
 AUDIT_EVENTS = 1_000_000  # issue 16 point 4: the journal, fast at a million events
 JOBS = 5_000  # issue 16 point 5: the jobs list and a progress page, with many jobs
 TARGETS = {100_000: 200, 1_000_000: 500}  # ms, issue 15 point 1
@@ -72,9 +74,11 @@ def prepare(app, directory: str, seed: int) -> dict:
     csv_path = f"{directory}/import-{IMPORT_ROWS}.csv"
     env = {**os.environ, "REPERTOIRE_DATABASE_URL": config_for(directory)["SQLALCHEMY_DATABASE_URI"],
            "REPERTOIRE_INDEX_DIR": config_for(directory)["REPERTOIRE_INDEX_DIR"]}
-    if not os.path.exists(csv_path):
-        subprocess.run([str(BIN / "repertoire"), "generate", str(IMPORT_ROWS), csv_path, "--seed", str(seed + 1)],
-                       env=env, check=True, capture_output=True)
+    for rows in (IMPORT_ROWS, IMPORT_SMALL, IMPORT_BIG):
+        path = f"{directory}/import-{rows}.csv"
+        if not os.path.exists(path):
+            subprocess.run([str(BIN / "repertoire"), "generate", str(rows), path, "--seed", str(seed + 1)],
+                           env=env, check=True, capture_output=True)
     started = time.perf_counter()
     with app.app_context():
         session = db.session
@@ -83,6 +87,7 @@ def prepare(app, directory: str, seed: int) -> dict:
         partnerships = _add_partnerships(session, seed)
         audit = _add_audit(session)
         network = _add_curating_network(session)
+        checks = _add_import_checks(app, session, directory)
         jobs = _add_jobs(session)
         actor = session.scalars(select(Actor).where(Actor.status == "published")
                                 .order_by(Actor.id.desc()).limit(1)).one()
@@ -94,7 +99,8 @@ def prepare(app, directory: str, seed: int) -> dict:
         holder = session.scalar(select(Actor.slug).join(Partnership, Partnership.actor_id == Actor.id)
                                 .where(Actor.status == "published").group_by(Actor.id, Actor.slug)
                                 .order_by(func.count().desc(), Actor.id).limit(1))
-        return {**audit, **network, **jobs, "partnerships": partnerships, "holder_slug": holder, "history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
+        return {**audit, **network, **jobs, **checks, "csv_small": f"{directory}/import-{IMPORT_SMALL}.csv",
+                "partnerships": partnerships, "holder_slug": holder, "history_actor": actor.id, "actor_slug": actor.slug, "request": request_id,
                 "total": total, "pending": pending, "csv": csv_path, "prepare_s": time.perf_counter() - started}
 
 
@@ -297,6 +303,44 @@ def _add_network_coordinator(session):
     session.commit()
 
 
+def _add_import_checks(app, session, directory: str) -> dict:
+    """The « vérification d'import » of the 1,000-row and the 20,000-row files, queued as the upload would
+    (the file copied into the uploads, ``queue_check``) and run by the worker (timed: the job's own rows/s), each
+    run (the reports are private files, removed after ``UPLOAD_MAX_AGE``); returns their jobs and reports."""
+    import secrets
+    import shutil
+
+    from repertoire import import_report, operations
+    from repertoire.files import private_open
+    from repertoire.interchange import parse_file
+    from repertoire.jobs import work
+    from repertoire.models import Job
+
+    found = {}
+    for rows in (IMPORT_ROWS, IMPORT_BIG):
+        coordinator = operations.find_user(session, COORDINATOR)  # the worker ends its session: found again
+        source = f"{directory}/import-{rows}.csv"
+        token = secrets.token_urlsafe(16) + ".csv"
+        path = os.path.join(import_report.uploads_folder(), token)
+        with open(source, "rb") as f, private_open(path, "wb") as out:  # as an upload is: private
+            shutil.copyfileobj(f, out)
+        job = import_report.queue_check(session, path, token, os.path.basename(source),
+                                        len(parse_file(path).rows), coordinator)
+        job_id = job.id
+        session.commit()
+        started, cpu = time.perf_counter(), time.process_time()
+        work(once=True)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        job = session.get(Job, job_id, populate_existing=True)
+        assert job.status == "done", (job.status, job.error)
+        found.update({f"check_{rows}_job": job.id, f"check_{rows}_report": job.result["report"],
+                      f"check_{rows}_s": seconds, f"check_{rows}_cpu_s": cpu,
+                      f"check_{rows}_rows_per_s": rows / seconds})
+        print(f"  import check of {rows} rows: {seconds:.1f} s ({rows / seconds:.0f} rows/s), CPU {cpu:.1f} s",
+              file=sys.stderr, flush=True)
+    return found
+
+
 def _add_jobs(session) -> dict:
     """5,000 finished jobs (once), the last on the whole directory (its ids in ``job_item``); returns the ids
     the pages need. The bench's queued jobs are deleted after each request (``forget_jobs``)."""
@@ -328,9 +372,10 @@ def forget_jobs(app, info: dict):
     from sqlalchemy import delete
 
     from repertoire.extensions import db
-    from repertoire.models import Job, JobItem, JobNetwork
+    from repertoire.models import Job, JobChunk, JobItem, JobNetwork
     with app.app_context():
-        for model, column in ((JobItem, JobItem.job_id), (JobNetwork, JobNetwork.job_id), (Job, Job.id)):
+        for model, column in ((JobItem, JobItem.job_id), (JobNetwork, JobNetwork.job_id),
+                              (JobChunk, JobChunk.job_id), (Job, Job.id)):
             db.session.execute(delete(model).where(column > info["jobs_max"]))
         db.session.commit()
 
@@ -367,7 +412,27 @@ def pages(info: dict) -> list[dict]:
     ("back-office", "duplicates", "/moderation/doublons", "coordinator", 10),
     ("back-office", "taxonomy (with counts)", "/moderation/taxonomie", "coordinator", 10),
     ("back-office", "import page", "/moderation/import", "coordinator", 10),
-    ("back-office", f"import report ({IMPORT_ROWS} rows)", "POST /moderation/import", "coordinator", 5),
+    # issue 15 point 1: a file of more than IMPORT_BACKGROUND_ROWS rows is stored and its check queued (the POST),
+    # then the job's progress page, then its report, paged; a small file's report is still made in the request
+    ("back-office", f"import report ({IMPORT_SMALL} rows, in the request)", "POST /moderation/import",
+     "coordinator", 5, {"csv": info["csv_small"]}),
+    ("back-office", f"import POST ({IMPORT_ROWS} rows: stored, check queued)", "POST /moderation/import",
+     "coordinator", 5),
+    ("back-office", f"import check progress ({IMPORT_ROWS} rows, done)",
+     f"/moderation/taches/{info[f'check_{IMPORT_ROWS}_job']}", "coordinator", 10),
+    ("back-office", f"import report ({IMPORT_ROWS} rows), page 1",
+     f"/moderation/import/rapport/{info[f'check_{IMPORT_ROWS}_report']}", "coordinator", 10),
+    ("back-office", f"import report ({IMPORT_ROWS} rows), page 5",
+     f"/moderation/import/rapport/{info[f'check_{IMPORT_ROWS}_report']}?page=5", "coordinator", 10),
+    ("back-office", f"import report ({IMPORT_BIG} rows), page 1",
+     f"/moderation/import/rapport/{info[f'check_{IMPORT_BIG}_report']}", "coordinator", 10),
+    ("back-office", f"import report ({IMPORT_BIG} rows), page {IMPORT_BIG // 200}",
+     f"/moderation/import/rapport/{info[f'check_{IMPORT_BIG}_report']}?page={IMPORT_BIG // 200}",
+     "coordinator", 10),
+    ("back-office", f"import report ({IMPORT_BIG} rows), duplicates only",
+     f"/moderation/import/rapport/{info[f'check_{IMPORT_BIG}_report']}?etat=duplicate", "coordinator", 10),
+    ("back-office", f"import check progress ({IMPORT_BIG} rows, done)",
+     f"/moderation/taches/{info[f'check_{IMPORT_BIG}_job']}", "coordinator", 10),
     ("back-office", f"accounts ({ACCOUNTS + 2})", "/moderation/comptes", "admin", 10),
     ("back-office", "networks that moderate (admin)", "/moderation/reseaux", "admin", 10),
     ("back-office", "journal, newest", "/moderation/journal", "coordinator", 10),
@@ -447,7 +512,7 @@ def request_once(client, page: dict, info: dict, on_first_byte=None):
     if page.get("form"):
         response = client.post(page["url"][5:], data=page["form"], buffered=False)
     elif page["url"].startswith("POST "):
-        with open(info["csv"], "rb") as f:
+        with open(page.get("csv") or info["csv"], "rb") as f:
             response = client.post(page["url"][5:], data={"file": (io.BytesIO(f.read()), "acteurs.csv")},
                                    content_type="multipart/form-data", buffered=False)
     else:
@@ -493,7 +558,7 @@ def child(app, page: dict, info: dict, budget: float, out):
         cpu = time.thread_time()  # the app runs in this thread (SQLite too): its CPU time, whatever the load
         status, size, first, total = request_once(client, page, info, first_byte)
         cpu = (time.thread_time() - cpu) * 1000
-        if page.get("form"):
+        if page["url"].startswith("POST "):  # a queued bulk action or import check: deleted, never run
             forget_jobs(app, info)
         out.write(json.dumps({"status": status, "size": size, "first": first, "ms": total, "cpu": cpu}) + "\n")
         out.flush()
@@ -638,9 +703,10 @@ class Cut(BaseException):
     """Ends a profiled request that runs too long (a BaseException: the app's error handler lets it by)."""
 
 
-def profile(directory: str, url: str, role: str, limit: float, show_all: bool = False):
+def profile(directory: str, url: str, role: str, limit: float, show_all: bool = False, warm: bool = False):
     """One request under pyinstrument ("POST /moderation/import" uploads the prepared file), on a directory
-    already prepared; cut after ``limit`` seconds."""
+    already prepared; cut after ``limit`` seconds. ``warm``: after one request unprofiled (templates compiled,
+    caches filled), as the timed requests of a run are."""
     from pyinstrument import Profiler
 
     from repertoire import create_app
@@ -653,6 +719,8 @@ def profile(directory: str, url: str, role: str, limit: float, show_all: bool = 
         raise Cut()
 
     signal.signal(signal.SIGALRM, cut)
+    if warm:
+        request_once(client, {"url": url}, {"csv": f"{directory}/import-{IMPORT_ROWS}.csv"})
     profiler = Profiler()
     profiler.start()
     signal.setitimer(signal.ITIMER_REAL, limit)
@@ -682,9 +750,10 @@ def main():
                              "networks2: a coordinator of two networks, '')")
     parser.add_argument("--show-all", action="store_true", help="library frames too, in the profile")
     parser.add_argument("--limit", type=float, default=60, help="seconds, then the profiled request is cut")
+    parser.add_argument("--warm", action="store_true", help="profile a second request, the first one unprofiled")
     args = parser.parse_args()
     if args.profile:
-        profile(args.directory, args.profile, args.role, args.limit, args.show_all)
+        profile(args.directory, args.profile, args.role, args.limit, args.show_all, args.warm)
         return
     worker(args.directory, args.seed, args.timeout, args.budget, args.only)
 

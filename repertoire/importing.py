@@ -240,9 +240,14 @@ def _checked(rows, vocab, processes, progress):
             continue
         first = first_line.setdefault(data.key, line)
         if first != line:
-            yield line, None, _("même nom, même commune et même département qu'à la ligne %(n)d", n=first)
+            yield line, None, repeated_row(first)
         else:
             yield line, data, None
+
+
+def repeated_row(first: int) -> str:
+    """Why a row is refused when an earlier one (line ``first``) has its name, town and département."""
+    return _("même nom, même commune et même département qu'à la ligne %(n)d", n=first)
 
 
 def _validated(rows, vocab, processes, progress):

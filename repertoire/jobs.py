@@ -21,7 +21,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from . import operations
+from . import import_report, operations  # noqa: F401 (import_report registers the import check's kind)
 from .extensions import db
 from .models import Job
 from .operations.jobs import KINDS, JobLost
@@ -53,9 +53,9 @@ def claim(worker: str) -> int | None:
 def run(job_id: int, worker: str) -> str:
     """Run a claimed job to its end; return its final status ("lost": another worker has it, or it was cancelled)."""
     session = db.session
-    chunk_size = settings()[0]
     job = session.get(Job, job_id, populate_existing=True)
     kind = KINDS[job.kind]
+    chunk_size = int(current_app.config[kind.chunk_setting]) if kind.chunk_setting else settings()[0]
     try:
         if kind.resume:
             kind.resume(session, job)

@@ -1,6 +1,4 @@
 """Coordinators' toolbox: taxonomy, duplicates, imports, freshness, dashboard."""
-import hashlib
-import json
 import os
 import re
 import secrets
@@ -13,14 +11,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, lazyload
 
-from .. import actor_fields, operations
+from .. import actor_fields, import_report as reports, operations
 from ..auth import role_required
 from ..extensions import db
 from ..files import private_dir, private_open, remove_older_than
-from ..importing import apply_import, check_import, partial_possible, refused_rows, report_rows
+from ..importing import apply_import, check_import, partial_possible
 from ..interchange import parse_file
 from ..partnerships_io import apply_partnerships, check_partnerships, is_partnerships_file, parse_partnerships
-from ..spreadsheets import csv_bytes
 from ..models import Actor, ChangeRequest
 from ..operations.duplicates import REASONS
 from . import bp
@@ -202,7 +199,7 @@ def upload_dir() -> str:
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22}(\.partenariats)?\.(csv|json|xlsx)")
 PARTNERSHIPS = ".partenariats"  # in a token: the uploaded file is a partnerships file (contract §5)
-REFUSED = ".refusees.csv"
+REFUSED = reports.REFUSED
 
 
 def _parse(path: str):
@@ -218,32 +215,19 @@ def _partnerships_report(check, parsed, token, filename, status=200):
                            filename=filename, detected=parsed.detected, confirm_form=ConfirmForm()), status
 
 
-def _verdict(check) -> str:
-    """Which lines are valid and which refused: the partial import imports what the report showed."""
-    lines = ",".join(str(line) for line, _data in check.valid) + "/" + ",".join(str(l) for l, _r in check.errors)
-    return hashlib.sha256(lines.encode()).hexdigest()[:32]
+_verdict = reports.verdict
 
 
 def _report(check, parsed, token, filename, status=200):
     """The import report, every row in it, kept (for its other pages) beside the uploaded files; with
     refused rows beside valid ones, keeps the refused rows for download."""
-    partial = token is not None and partial_possible(parsed, check)
-    if partial:
-        columns, rows = refused_rows(parsed, check)
-        with private_open(os.path.join(upload_dir(), token + REFUSED), "wb") as f:
-            f.write(csv_bytes(columns, rows))
     if check.valid and not check.outcomes:  # checked again before importing: say what each row does
         check = check_import(db.session, parsed, rows=True)
-    report = {"filename": filename, "detected": parsed.detected, "token": token, "partial": partial,
-              "verdict": _verdict(check), "ok": check.ok, "rows": report_rows(parsed, check)}
-    name = secrets.token_urlsafe(16)
-    with private_open(os.path.join(upload_dir(), name + REPORT), "w", encoding="utf-8") as f:
-        f.write(json.dumps(report, ensure_ascii=False, separators=(",", ":")))  # in one piece: dump writes bit by bit
-    return _show_report(report, name, status)
+    report = reports.report_document(parsed, check, token, filename, current_user.id)
+    return _show_report(report, reports.write_report(report), status)
 
 
-REPORT, REPORT_PER_PAGE = ".rapport.json", 100
-ROW_STATES = ("create", "duplicate", "update", "unchanged", "refused")
+REPORT_PER_PAGE, ROW_STATES = reports.PER_PAGE, reports.STATES
 
 
 @dataclass
@@ -256,22 +240,25 @@ class ReportPage(Page):
 
 
 def _show_report(report: dict, name: str, status: int = 200):
-    """One page of a report's rows (all, or those of one state), with its counts."""
-    rows, state = report["rows"], request.args.get("etat", "")
-    counts = dict.fromkeys(ROW_STATES, 0)
-    for row in rows:
-        counts[row[1]] += 1
-    shown = [row for row in rows if row[1] == state] if state in ROW_STATES else rows
+    """One page of a report's rows (all, or those of one state), with its counts: from the report just made
+    (its rows in memory), or read from the stored report's page only."""
+    state = request.args.get("etat", "")
+    state = state if state in ROW_STATES else ""
+    counts = {**dict.fromkeys(ROW_STATES, 0), **report["counts"]}
+    total = counts[state] if state else sum(counts.values())
     number = requested_page()
-    pages = max(1, -(-len(shown) // REPORT_PER_PAGE))
+    pages = max(1, -(-total // REPORT_PER_PAGE))
     if number > pages:
         abort(404)
-    window = shown[(number - 1) * REPORT_PER_PAGE:number * REPORT_PER_PAGE]
+    if "rows" in report:
+        shown = [row for row in report["rows"] if row[1] == state] if state else report["rows"]
+        window = shown[(number - 1) * REPORT_PER_PAGE:number * REPORT_PER_PAGE]
+    else:
+        window = reports.report_page(name, report, state, number)
     ids = {i for row in window if row[1] == "duplicate" for i, _why in row[3]}
     actors = {a.id: a for a in db.session.execute(select(Actor.id, Actor.name, Actor.town)
                                                    .where(Actor.id.in_(ids)))} if ids else {}
-    paged = ReportPage(rows=window, total=len(shown), number=number, pages=pages, report=name,
-                       state=state if state in ROW_STATES else "")
+    paged = ReportPage(rows=window, total=total, number=number, pages=pages, report=name, state=state)
     # labels translated once, not once a row (lazy strings look the catalogue up at each use)
     return render_template("moderation/import_report.html", report=report, counts=counts, paged=paged,
                            actors=actors, reasons={k: str(v) for k, v in REASONS.items()},
@@ -283,11 +270,11 @@ def _show_report(report: dict, name: str, status: int = 200):
 @role_required(*COORDINATORS)
 def import_report(name: str):
     global_only()
-    path = os.path.join(upload_dir(), name + REPORT)
-    if not re.fullmatch(r"[A-Za-z0-9_-]{22}", name) or not os.path.exists(path):
+    upload_dir()  # rid of old files
+    report = reports.read_report(name) if re.fullmatch(r"[A-Za-z0-9_-]{22}", name) else None
+    if report is None or report.get("user") != current_user.id:  # another coordinator's report is not found
         abort(404)
-    with open(path, encoding="utf-8") as f:
-        return _show_report(json.load(f), name)
+    return _show_report(report, name)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -314,6 +301,10 @@ def import_file():
                 os.remove(path)
                 token = None
             return _partnerships_report(check, parsed, token, filename, 200 if token else 400)
+        if len(parsed.rows) > current_app.config["IMPORT_BACKGROUND_ROWS"]:
+            # too long for a request: checked by a job, whose page leads to the report
+            job = reports.queue_check(db.session, path, token, filename, len(parsed.rows), current_user)
+            return redirect(url_for("moderation.job_detail", job_id=job.id))
         check = check_import(db.session, parsed, rows=True)
         if not check.ok and not partial_possible(parsed, check):
             os.remove(path)

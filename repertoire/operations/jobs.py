@@ -42,6 +42,7 @@ class JobKind:
     chunk: Callable  # (session, job, ids, user) -> ChunkDone
     finish: Callable  # (session, job, user) -> result summary (dict)
     resume: Callable | None = None  # (session, job) before the first chunk of a run
+    chunk_setting: str | None = None  # the setting of its own chunk size, if not REPERTOIRE_JOBS_CHUNK
 
 
 KINDS: dict[str, JobKind] = {}
@@ -122,11 +123,14 @@ def active_job_like(session, kind: str, params: dict, user, total: int | None = 
     return None
 
 
+PRIVATE_KINDS = ("import.check",)  # jobs only who queued them sees (an import's check: their file, their report)
+
+
 def visible_jobs(session, user):
     """A select of the jobs ``user`` may see: all for admins and coordinators bound to no network; for a
-    network's coordinator, those whose whole scope is within their networks."""
+    network's coordinator, those whose whole scope is within their networks; a private kind's, only its own."""
     mine = network_ids_of(session, user)
-    query = select(Job)
+    query = select(Job).where(or_(Job.kind.notin_(PRIVATE_KINDS), Job.user_id == getattr(user, "id", None)))
     if mine:
         query = query.where(exists().where(JobNetwork.job_id == Job.id),
                             ~exists().where(JobNetwork.job_id == Job.id, JobNetwork.network_id.notin_(mine)))
@@ -134,6 +138,8 @@ def visible_jobs(session, user):
 
 
 def may_see_job(session, user, job: Job) -> bool:
+    if job.kind in PRIVATE_KINDS and job.user_id != getattr(user, "id", None):
+        return False
     mine = network_ids_of(session, user)
     return not mine or (bool(job.networks) and set(job.networks) <= set(mine))
 
