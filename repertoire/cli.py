@@ -474,6 +474,19 @@ def register_commands(app):
                 sent += bool(send_digest(db.session, db.session.get(User, user_id)))
         click.echo(f"{sent} résumé(s) envoyé(s) sur {len(users)} coordinateur(s) au résumé quotidien.")
 
+    @app.cli.group("networks")
+    def networks_group():
+        """Réseaux qui modèrent leurs fiches."""
+
+    @networks_group.command("rebuild")
+    def networks_rebuild_command():
+        """Recalcule le périmètre de chaque réseau qui modère (après une modification directe de la base)."""
+        from .operations.networks import rebuild_scopes
+        n = rebuild_scopes(db.session.connection())
+        db.session.commit()
+        click.echo(ngettext("%(num)d fiche dans le périmètre des réseaux qui modèrent.",
+                            "%(num)d fiches dans le périmètre des réseaux qui modèrent.", n))
+
     @app.cli.group("jobs")
     def jobs_group():
         """Tâches de fond (actions en lot)."""

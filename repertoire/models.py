@@ -437,6 +437,18 @@ class NetworkDepartment(db.Model):
     department: Mapped[str] = mapped_column(String(3), primary_key=True, index=True)
 
 
+class NetworkActor(db.Model):
+    """One actor of a curating network's scope (the network itself, the actors of its territory, its members),
+    kept by ``operations.networks`` in the transaction that changes any of these (migration 0020)."""
+
+    __tablename__ = "network_actor"
+    __table_args__ = {"sqlite_with_rowid": False}
+    network_id: Mapped[int] = mapped_column(ForeignKey("curating_network.actor_id", ondelete="CASCADE"),
+                                            primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True,
+                                          index=True)
+
+
 class NetworkCoordinator(db.Model):
     """An account that curates a network's entries."""
 

@@ -1,0 +1,34 @@
+"""The actors of each curating network's scope, kept as rows (network_actor)
+
+Revision ID: 0020
+Revises: 0019
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0020'
+down_revision = '0019'
+branch_labels = None
+depends_on = None
+
+# The scope's definition as of this revision (operations/networks.py holds the live one): the network itself,
+# the actors whose seat is in its territory, its members.
+FILL = ("INSERT INTO network_actor (network_id, actor_id) "
+        "SELECT c.actor_id, c.actor_id FROM curating_network c "
+        "UNION SELECT nd.network_id, a.id FROM network_department nd JOIN actor a ON a.department = nd.department "
+        "UNION SELECT m.network_id, m.actor_id FROM membership m JOIN curating_network c ON c.actor_id = m.network_id")
+
+
+def upgrade():
+    op.create_table('network_actor',
+                    sa.Column('network_id', sa.Integer(),
+                              sa.ForeignKey('curating_network.actor_id', ondelete='CASCADE'), primary_key=True),
+                    sa.Column('actor_id', sa.Integer(), sa.ForeignKey('actor.id', ondelete='CASCADE'),
+                              primary_key=True),
+                    sqlite_with_rowid=False)
+    op.create_index('ix_network_actor_actor_id', 'network_actor', ['actor_id'])
+    op.execute(FILL)
+
+
+def downgrade():
+    op.drop_table('network_actor')
