@@ -134,7 +134,9 @@ def _follow_scope(session, flush_context):
             networks.add(obj.actor_id)
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, Actor):
-            if obj in session.deleted or inspect(obj).attrs.department.history.has_changes():
+            attrs = inspect(obj).attrs  # a membership dropped from the list is an orphan deleted by this flush
+            if obj in session.deleted or attrs.department.history.has_changes() or \
+                    attrs.memberships.history.has_changes():
                 actors.add(obj.id)
         elif isinstance(obj, Membership):
             actors.add(obj.actor_id)
