@@ -484,8 +484,10 @@ def register_commands(app):
         from .operations.networks import rebuild_scopes
         n = rebuild_scopes(db.session.connection())
         db.session.commit()
-        click.echo(ngettext("%(num)d fiche dans le périmètre des réseaux qui modèrent.",
-                            "%(num)d fiches dans le périmètre des réseaux qui modèrent.", n))
+        click.echo(ngettext("Périmètres des réseaux qui modèrent recalculés : %(num)d fiche (comptée pour "
+                            "chaque réseau qui la modère).",
+                            "Périmètres des réseaux qui modèrent recalculés : %(num)d fiches (comptées pour "
+                            "chaque réseau qui les modère).", n))
 
     @app.cli.group("jobs")
     def jobs_group():

@@ -217,7 +217,7 @@ def test_a_rebuild_and_the_migration_give_the_same_rows(app, world, runner):
     assert sees(world["coord_b"], world["a"])
     result = runner.invoke(args=["networks", "rebuild"])
     assert result.exit_code == 0, result.output
-    assert f"{len(kept)} fiches dans le périmètre" in result.output
+    assert f"recalculés : {len(kept)} fiches" in result.output
     assert not sees(world["coord_b"], world["a"])
     with app.app_context():
         assert rows() == kept
