@@ -442,11 +442,18 @@ class NetworkActor(db.Model):
     kept by ``operations.networks`` in the transaction that changes any of these (migration 0020)."""
 
     __tablename__ = "network_actor"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (Index("ix_network_actor_name", "network_id", "name_sort", "actor_id"),
+                      Index("ix_network_actor_status_name", "network_id", "status", "name_sort", "actor_id"),
+                      Index("ix_network_actor_stale", "network_id", "status", "confirmed_at"),
+                      {"sqlite_with_rowid": False})
     network_id: Mapped[int] = mapped_column(ForeignKey("curating_network.actor_id", ondelete="CASCADE"),
                                             primary_key=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True,
                                           index=True)
+    # copies of the actor's, so that a scope's lists and counts read this table's indexes alone
+    status: Mapped[str] = mapped_column(String(12))
+    name_sort: Mapped[str] = mapped_column(String(420))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class NetworkCoordinator(db.Model):

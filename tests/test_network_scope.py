@@ -34,11 +34,14 @@ def plain_scope(network_id):
 
 
 def rows():
-    return set(db.session.execute(select(NetworkActor.network_id, NetworkActor.actor_id)).all())
+    return set(db.session.execute(select(NetworkActor.network_id, NetworkActor.actor_id, NetworkActor.status,
+                                         NetworkActor.name_sort, NetworkActor.confirmed_at)).all())
 
 
 def every_plain_scope():
-    return {(n, a) for n in db.session.scalars(select(CuratingNetwork.actor_id)) for a in plain_scope(n)}
+    """Every scope's rows by the definition, with the actor's status, sort name and confirmation date."""
+    copies = {a.id: (a.status, a.name_sort, a.confirmed_at) for a in db.session.scalars(select(Actor))}
+    return {(n, a, *copies[a]) for n in db.session.scalars(select(CuratingNetwork.actor_id)) for a in plain_scope(n)}
 
 
 def sees(client, actor_id) -> bool:
@@ -212,7 +215,8 @@ def test_a_rebuild_and_the_migration_give_the_same_rows(app, world, runner):
         kept = rows()
         assert kept == every_plain_scope() and len(kept) > 4
         db.session.execute(NetworkActor.__table__.delete())
-        db.session.add(NetworkActor(network_id=world["b"], actor_id=world["a"]))  # a wrong row
+        db.session.add(NetworkActor(network_id=world["b"], actor_id=world["a"], status="published",
+                                    name_sort="horizons solidaires"))  # a wrong row
         db.session.commit()
     assert sees(world["coord_b"], world["a"])
     result = runner.invoke(args=["networks", "rebuild"])

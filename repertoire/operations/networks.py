@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import (Actor, ChangeRequest, CuratingNetwork, Membership, NetworkActor, NetworkCoordinator,
-                      NetworkDepartment, NoticeSetting, RequestNetwork, User)
+                      NetworkDepartment, NoticeSetting, RequestNetwork, User, utcnow)
 from ..search.outbox import LOG_LOCK
 from . import OperationError
 from .accounts import find_user
@@ -55,16 +55,69 @@ def scope_of_networks(network_ids):
     return Actor.id.in_(_scope_ids(network_ids))
 
 
+def _rows_of(network_ids):
+    network_ids = list(network_ids)
+    if len(network_ids) == 1:
+        return NetworkActor.network_id == network_ids[0]
+    return NetworkActor.network_id.in_(network_ids)
+
+
+def scope_keys(network_ids, status: str | None = None, words: str | None = None):
+    """The select of the ids (first column) of the actors these networks curate, by name, read from the scope's
+    rows alone (``status``: only those; ``words``: folded words their sort name holds)."""
+    query = select(NetworkActor.actor_id, NetworkActor.name_sort).where(_rows_of(network_ids))
+    if status:
+        query = query.where(NetworkActor.status == status)
+    if words:
+        query = query.where(NetworkActor.name_sort.contains(words))
+    if len(list(network_ids)) > 1:  # an actor in two of the networks is listed once
+        query = query.distinct()
+    return query.order_by(NetworkActor.name_sort, NetworkActor.actor_id)
+
+
+def scope_status_counts(session, network_ids) -> dict[str, int]:
+    """How many actors these networks curate, by status (one grouped count over the scope's rows)."""
+    many = len(list(network_ids)) > 1
+    count = func.count(NetworkActor.actor_id.distinct()) if many else func.count()
+    return dict(session.execute(select(NetworkActor.status, count).where(_rows_of(network_ids))
+                                .group_by(NetworkActor.status)).all())
+
+
+def _stale(network_ids, now=None):
+    from .freshness import STALE_AFTER
+    limit = (now or utcnow()) - STALE_AFTER
+    return and_(_rows_of(network_ids), NetworkActor.status == "published",
+                or_(NetworkActor.confirmed_at < limit, NetworkActor.confirmed_at.is_(None)))
+
+
+def scope_stale_keys(network_ids, now=None):
+    """The select of the ids (first column) of the stale actors these networks curate, in the order of
+    ``freshness.stale_actors_query`` (oldest confirmation first, then by name), from the scope's rows alone."""
+    never = NetworkActor.confirmed_at.is_not(None)
+    query = select(NetworkActor.actor_id, never, NetworkActor.confirmed_at, NetworkActor.name_sort).where(
+        _stale(network_ids, now))
+    if len(list(network_ids)) > 1:
+        query = query.distinct()
+    return query.order_by(never, NetworkActor.confirmed_at, NetworkActor.name_sort, NetworkActor.actor_id)
+
+
+def scope_stale_count(session, network_ids, now=None) -> int:
+    many = len(list(network_ids)) > 1
+    count = func.count(NetworkActor.actor_id.distinct()) if many else func.count()
+    return session.scalar(select(count).where(_stale(network_ids, now)))
+
+
 # -- the scope's rows ----------------------------------------------------------
 
 def scope_rows(networks=None, actors=None):
-    """The select of the (network_id, actor_id) rows of the scopes, from their sources: the network itself, the
-    actors whose seat is in its territory, its members; only ``networks`` or only ``actors`` if given."""
+    """The select of the rows of the scopes (network_id, actor_id and the actor's status, name_sort,
+    confirmed_at), from their sources: the network itself, the actors whose seat is in its territory, its
+    members; only ``networks`` or only ``actors`` if given."""
     c, nd, a, m = (CuratingNetwork.__table__.c, NetworkDepartment.__table__.c, Actor.__table__.c,
                    Membership.__table__.c)
     itself = select(c.actor_id.label("network_id"), c.actor_id.label("actor_id"))
-    territory = select(nd.network_id, a.id).join_from(NetworkDepartment.__table__, Actor.__table__,
-                                                      a.department == nd.department)
+    territory = select(nd.network_id, a.id.label("actor_id")).join_from(
+        NetworkDepartment.__table__, Actor.__table__, a.department == nd.department)
     members = select(m.network_id, m.actor_id).join_from(Membership.__table__, CuratingNetwork.__table__,
                                                          c.actor_id == m.network_id)
     if networks is not None:
@@ -75,7 +128,12 @@ def scope_rows(networks=None, actors=None):
         itself = itself.where(c.actor_id.in_(actors))
         territory = territory.where(a.id.in_(actors))
         members = members.where(m.actor_id.in_(actors))
-    return union(itself, territory, members)
+    pairs = union(itself, territory, members).subquery()
+    return select(pairs.c.network_id, pairs.c.actor_id, a.status, a.name_sort, a.confirmed_at).join_from(
+        pairs, Actor.__table__, a.id == pairs.c.actor_id)
+
+
+ROW_COLUMNS = ["network_id", "actor_id", "status", "name_sort", "confirmed_at"]
 
 
 def _write_scope(connection, networks=None, actors=None):
@@ -86,9 +144,7 @@ def _write_scope(connection, networks=None, actors=None):
     if actors is not None:
         where.append(table.c.actor_id.in_(actors))
     connection.execute(delete(table).where(*where))
-    rows = scope_rows(networks, actors).subquery()
-    connection.execute(insert(table).from_select(["network_id", "actor_id"],
-                                                 select(rows.c.network_id, rows.c.actor_id)))
+    connection.execute(insert(table).from_select(ROW_COLUMNS, scope_rows(networks, actors)))
 
 
 def mark_scope(session, actors=(), networks=()):
@@ -112,10 +168,13 @@ def mark_scope(session, actors=(), networks=()):
 def rebuild_scopes(connection) -> int:
     """Compute every scope's rows again from their sources; return how many there are."""
     connection.execute(delete(NetworkActor.__table__))
-    rows = scope_rows().subquery()
-    connection.execute(insert(NetworkActor.__table__).from_select(["network_id", "actor_id"],
-                                                                  select(rows.c.network_id, rows.c.actor_id)))
+    connection.execute(insert(NetworkActor.__table__).from_select(ROW_COLUMNS, scope_rows()))
     return connection.scalar(select(func.count()).select_from(NetworkActor.__table__))
+
+
+# what a scope's rows depend on or copy (a membership dropped from the list is an orphan deleted by the flush,
+# not in ``session.deleted``: the list's history tells)
+FOLLOWED = ("department", "memberships", "status", "name_sort", "confirmed_at")
 
 
 @event.listens_for(Session, "after_flush")
@@ -134,9 +193,8 @@ def _follow_scope(session, flush_context):
             networks.add(obj.actor_id)
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, Actor):
-            attrs = inspect(obj).attrs  # a membership dropped from the list is an orphan deleted by this flush
-            if obj in session.deleted or attrs.department.history.has_changes() or \
-                    attrs.memberships.history.has_changes():
+            attrs = inspect(obj).attrs
+            if obj in session.deleted or any(attrs[name].history.has_changes() for name in FOLLOWED):
                 actors.add(obj.id)
         elif isinstance(obj, Membership):
             actors.add(obj.actor_id)

@@ -1,4 +1,5 @@
-"""The actors of each curating network's scope, kept as rows (network_actor)
+"""The actors of each curating network's scope, kept as rows (network_actor), with the actor's status, sort
+name and confirmation date so that a scope's lists and counts read this table's indexes alone
 
 Revision ID: 0020
 Revises: 0019
@@ -13,10 +14,12 @@ depends_on = None
 
 # The scope's definition as of this revision (operations/networks.py holds the live one): the network itself,
 # the actors whose seat is in its territory, its members.
-FILL = ("INSERT INTO network_actor (network_id, actor_id) "
-        "SELECT c.actor_id, c.actor_id FROM curating_network c "
+FILL = ("INSERT INTO network_actor (network_id, actor_id, status, name_sort, confirmed_at) "
+        "SELECT s.network_id, a.id, a.status, a.name_sort, a.confirmed_at FROM ("
+        "SELECT c.actor_id AS network_id, c.actor_id AS actor_id FROM curating_network c "
         "UNION SELECT nd.network_id, a.id FROM network_department nd JOIN actor a ON a.department = nd.department "
-        "UNION SELECT m.network_id, m.actor_id FROM membership m JOIN curating_network c ON c.actor_id = m.network_id")
+        "UNION SELECT m.network_id, m.actor_id FROM membership m JOIN curating_network c ON c.actor_id = m.network_id"
+        ") s JOIN actor a ON a.id = s.actor_id")
 
 
 def upgrade():
@@ -25,8 +28,15 @@ def upgrade():
                               sa.ForeignKey('curating_network.actor_id', ondelete='CASCADE'), primary_key=True),
                     sa.Column('actor_id', sa.Integer(), sa.ForeignKey('actor.id', ondelete='CASCADE'),
                               primary_key=True),
+                    sa.Column('status', sa.String(length=12), nullable=False),
+                    sa.Column('name_sort', sa.String(length=420), nullable=False),
+                    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
                     sqlite_with_rowid=False)
     op.create_index('ix_network_actor_actor_id', 'network_actor', ['actor_id'])
+    op.create_index('ix_network_actor_name', 'network_actor', ['network_id', 'name_sort', 'actor_id'])
+    op.create_index('ix_network_actor_status_name', 'network_actor',
+                    ['network_id', 'status', 'name_sort', 'actor_id'])
+    op.create_index('ix_network_actor_stale', 'network_actor', ['network_id', 'status', 'confirmed_at'])
     op.execute(FILL)
 
 
