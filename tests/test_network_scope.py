@@ -234,3 +234,51 @@ def test_a_rebuild_and_the_migration_give_the_same_rows(app, world, runner):
         db.session.connection().exec_driver_sql(migration.FILL)
         assert rows() == kept
         db.session.rollback()
+
+
+def names_listed(client, url):
+    """The actors' names a back-office list shows, in its order, and the count it prints."""
+    page = client.get(url).get_data(as_text=True)
+    total = int(re.search(r"<p>(\d+) fiches?( à vérifier)?</p>", page).group(1))
+    return total, re.findall(r'<a href="/moderation/acteurs/\d+">([^<]+)</a>', page)
+
+
+def test_a_coordinator_of_two_networks_sees_lists_and_counts_equal_to_plain_queries(app, world):
+    from datetime import timedelta
+
+    from repertoire.models import utcnow
+    from repertoire.operations.networks import add_coordinator
+    from repertoire.text import fold_words
+    add_user(app, "coord.ab@example.org")
+    with app.app_context():
+        for network in (world["a"], world["b"]):
+            add_coordinator(db.session, db.session.get(CuratingNetwork, network), "coord.ab@example.org")
+        db.session.commit()
+    edit_actor(app, world["lyon"], networks=[{"network": slug_of(app, world["a"]), "since": 2020}])  # A's and B's
+    for i, (town, postcode, department) in enumerate([("Caen", "14000", "14"), ("Rouen", "76000", "76"),
+                                                      ("Lyon", "69002", "69"), ("Brest", "29200", "29")]):
+        add_actor(app, name=f"Solidarité {town} {i}", town=town, postcode=postcode, department=department)
+    add_actor(app, status="pending", name="Zèbre Rouen Sahel", town="Rouen", postcode="76000", department="76")
+    with app.app_context():  # two of them not confirmed for two years: stale
+        for name in ("Solidarité Rouen 1", "Lyon Solidarité Sahel"):
+            db.session.scalar(select(Actor).where(Actor.name == name)).confirmed_at = utcnow() - timedelta(days=800)
+        db.session.commit()
+        scope = plain_scope(world["a"]) | plain_scope(world["b"])
+        actors = [a for a in db.session.scalars(select(Actor).where(Actor.id.in_(scope))
+                                                .order_by(Actor.name_sort, Actor.id))]
+        stale = [a.name for a in sorted((a for a in actors if a.status == "published" and a.confirmed_at <
+                                         utcnow() - timedelta(days=365)), key=lambda a: (a.confirmed_at, a.name_sort))]
+        published = [a.name for a in actors if a.status == "published"]
+        solidarite = [a.name for a in actors if a.status == "published" and fold_words("solidarité") in a.name_sort]
+    check_rows(app)
+    both = client_of(app, "coord.ab@example.org")
+    assert names_listed(both, "/moderation/acteurs") == (len(actors), [a.name for a in actors])
+    assert names_listed(both, "/moderation/acteurs?status=published") == (len(published), published)
+    assert names_listed(both, "/moderation/acteurs?status=published&q=Solidarité") == (len(solidarite), solidarite)
+    assert names_listed(both, "/moderation/acteurs?sort=founded")[0] == len(actors)
+    assert "Solidarité Brest 3" not in text(both.get("/moderation/acteurs"))
+    assert names_listed(both, "/moderation/fraicheur") == (2, stale)
+    page = both.get("/moderation/tableau-de-bord").get_data(as_text=True)
+    assert re.search(rf'status=published"><span class="number">{len(published)}</span>', page)
+    assert re.search(r'status=pending"><span class="number">1</span>', page)
+    assert re.search(r'fraicheur"><span class="number">2</span>', page)

@@ -75,6 +75,11 @@ def scope_keys(network_ids, status: str | None = None, words: str | None = None)
     return query.order_by(NetworkActor.name_sort, NetworkActor.actor_id)
 
 
+def count_of(session, keys) -> int:
+    """How many rows a select (``scope_keys``) gives."""
+    return session.scalar(select(func.count()).select_from(keys.order_by(None).subquery()))
+
+
 def scope_status_counts(session, network_ids) -> dict[str, int]:
     """How many actors these networks curate, by status (one grouped count over the scope's rows)."""
     many = len(list(network_ids)) > 1
