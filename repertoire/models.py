@@ -450,10 +450,12 @@ class NetworkActor(db.Model):
                                             primary_key=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True,
                                           index=True)
-    # copies of the actor's, so that a scope's lists and counts read this table's indexes alone
+    # copies of the actor's, so that a scope's lists and counts read this table alone (the sortable columns too)
     status: Mapped[str] = mapped_column(String(12))
     name_sort: Mapped[str] = mapped_column(String(420))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    town: Mapped[str] = mapped_column(String(120))
+    founded: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class NetworkCoordinator(db.Model):

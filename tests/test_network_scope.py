@@ -35,12 +35,13 @@ def plain_scope(network_id):
 
 def rows():
     return set(db.session.execute(select(NetworkActor.network_id, NetworkActor.actor_id, NetworkActor.status,
-                                         NetworkActor.name_sort, NetworkActor.confirmed_at)).all())
+                                         NetworkActor.name_sort, NetworkActor.confirmed_at, NetworkActor.town,
+                                         NetworkActor.founded)).all())
 
 
 def every_plain_scope():
     """Every scope's rows by the definition, with the actor's status, sort name and confirmation date."""
-    copies = {a.id: (a.status, a.name_sort, a.confirmed_at) for a in db.session.scalars(select(Actor))}
+    copies = {a.id: (a.status, a.name_sort, a.confirmed_at, a.town, a.founded) for a in db.session.scalars(select(Actor))}
     return {(n, a, *copies[a]) for n in db.session.scalars(select(CuratingNetwork.actor_id)) for a in plain_scope(n)}
 
 
@@ -216,7 +217,7 @@ def test_a_rebuild_and_the_migration_give_the_same_rows(app, world, runner):
         assert kept == every_plain_scope() and len(kept) > 4
         db.session.execute(NetworkActor.__table__.delete())
         db.session.add(NetworkActor(network_id=world["b"], actor_id=world["a"], status="published",
-                                    name_sort="horizons solidaires"))  # a wrong row
+                                    name_sort="horizons solidaires", town="Caen"))  # a wrong row
         db.session.commit()
     assert sees(world["coord_b"], world["a"])
     result = runner.invoke(args=["networks", "rebuild"])
@@ -257,7 +258,8 @@ def test_a_coordinator_of_two_networks_sees_lists_and_counts_equal_to_plain_quer
     edit_actor(app, world["lyon"], networks=[{"network": slug_of(app, world["a"]), "since": 2020}])  # A's and B's
     for i, (town, postcode, department) in enumerate([("Caen", "14000", "14"), ("Rouen", "76000", "76"),
                                                       ("Lyon", "69002", "69"), ("Brest", "29200", "29")]):
-        add_actor(app, name=f"Solidarité {town} {i}", town=town, postcode=postcode, department=department)
+        add_actor(app, name=f"Solidarité {town} {i}", town=town, postcode=postcode, department=department,
+                  founded=str(2000 - i % 2) if i else "")
     add_actor(app, status="pending", name="Zèbre Rouen Sahel", town="Rouen", postcode="76000", department="76")
     with app.app_context():  # two of them not confirmed for two years: stale
         for name in ("Solidarité Rouen 1", "Lyon Solidarité Sahel"):
@@ -275,7 +277,10 @@ def test_a_coordinator_of_two_networks_sees_lists_and_counts_equal_to_plain_quer
     assert names_listed(both, "/moderation/acteurs") == (len(actors), [a.name for a in actors])
     assert names_listed(both, "/moderation/acteurs?status=published") == (len(published), published)
     assert names_listed(both, "/moderation/acteurs?status=published&q=Solidarité") == (len(solidarite), solidarite)
-    assert names_listed(both, "/moderation/acteurs?sort=founded")[0] == len(actors)
+    for sort in ("founded", "town"):  # empty values last, then by name
+        ordered = sorted(actors, key=lambda a: (getattr(a, sort) in (None, ""), getattr(a, sort) or 0 if sort ==
+                                                 "founded" else getattr(a, sort), a.name_sort, a.id))
+        assert names_listed(both, f"/moderation/acteurs?sort={sort}") == (len(actors), [a.name for a in ordered])
     assert "Solidarité Brest 3" not in text(both.get("/moderation/acteurs"))
     assert names_listed(both, "/moderation/fraicheur") == (2, stale)
     page = both.get("/moderation/tableau-de-bord").get_data(as_text=True)

@@ -197,12 +197,10 @@ def actors():
     else:
         query = query.order_by(column.is_(None), column, Actor.name_sort, Actor.id)  # empty values last
     ids = networks.network_ids_of(db.session, current_user)
-    if ids:  # a network's list: counted (and by name, paged) over its scope's rows, whatever the scope's size
-        keyed = networks.scope_keys(ids, status if status in STATUSES else None, fold_words(text) if text else None)
-        if sort == "name":
-            paged = paginate(select(Actor), key=Actor.id, keyed=keyed)
-        else:
-            paged = paginate(query, networks.count_of(db.session, keyed), key=Actor.id)
+    if ids and sort in networks.SCOPE_SORTS:  # a network's list: counted and paged over its scope's rows
+        keyed = networks.scope_keys(ids, status if status in STATUSES else None, fold_words(text) if text else None,
+                                    sort)
+        paged = paginate(select(Actor), key=Actor.id, keyed=keyed)
     else:
         paged = paginate(query, key=Actor.id)
     shown = [name for name in actor_fields.SORTABLE if name not in ("name", "town")]  # columns of their own

@@ -62,22 +62,26 @@ def _rows_of(network_ids):
     return NetworkActor.network_id.in_(network_ids)
 
 
-def scope_keys(network_ids, status: str | None = None, words: str | None = None):
-    """The select of the ids (first column) of the actors these networks curate, by name, read from the scope's
-    rows alone (``status``: only those; ``words``: folded words their sort name holds)."""
-    query = select(NetworkActor.actor_id, NetworkActor.name_sort).where(_rows_of(network_ids))
+SCOPE_SORTS = ("name", "town", "founded")  # the actors list's sorts the scope's rows can serve (copied columns)
+
+
+def scope_keys(network_ids, status: str | None = None, words: str | None = None, sort: str = "name"):
+    """The select of the ids (first column) of the actors these networks curate, in the actors list's order
+    (``sort``: name, town or founded, empty values last, then by name), read from the scope's rows alone
+    (``status``: only those; ``words``: folded words their sort name holds)."""
+    if sort == "name":
+        order = [NetworkActor.name_sort, NetworkActor.actor_id]
+    else:
+        column = getattr(NetworkActor, sort)
+        order = [column.is_(None), column, NetworkActor.name_sort, NetworkActor.actor_id]
+    query = select(NetworkActor.actor_id, *order[:-1]).where(_rows_of(network_ids))
     if status:
         query = query.where(NetworkActor.status == status)
     if words:
         query = query.where(NetworkActor.name_sort.contains(words))
     if len(list(network_ids)) > 1:  # an actor in two of the networks is listed once
         query = query.distinct()
-    return query.order_by(NetworkActor.name_sort, NetworkActor.actor_id)
-
-
-def count_of(session, keys) -> int:
-    """How many rows a select (``scope_keys``) gives."""
-    return session.scalar(select(func.count()).select_from(keys.order_by(None).subquery()))
+    return query.order_by(*order)
 
 
 def scope_status_counts(session, network_ids) -> dict[str, int]:
@@ -134,11 +138,11 @@ def scope_rows(networks=None, actors=None):
         territory = territory.where(a.id.in_(actors))
         members = members.where(m.actor_id.in_(actors))
     pairs = union(itself, territory, members).subquery()
-    return select(pairs.c.network_id, pairs.c.actor_id, a.status, a.name_sort, a.confirmed_at).join_from(
-        pairs, Actor.__table__, a.id == pairs.c.actor_id)
+    return select(pairs.c.network_id, pairs.c.actor_id, a.status, a.name_sort, a.confirmed_at, a.town,
+                  a.founded).join_from(pairs, Actor.__table__, a.id == pairs.c.actor_id)
 
 
-ROW_COLUMNS = ["network_id", "actor_id", "status", "name_sort", "confirmed_at"]
+ROW_COLUMNS = ["network_id", "actor_id", "status", "name_sort", "confirmed_at", "town", "founded"]
 
 
 def _write_scope(connection, networks=None, actors=None):
@@ -179,7 +183,7 @@ def rebuild_scopes(connection) -> int:
 
 # what a scope's rows depend on or copy (a membership dropped from the list is an orphan deleted by the flush,
 # not in ``session.deleted``: the list's history tells)
-FOLLOWED = ("department", "memberships", "status", "name_sort", "confirmed_at")
+FOLLOWED = ("department", "memberships", "status", "name_sort", "confirmed_at", "town", "founded")
 
 
 @event.listens_for(Session, "after_flush")
