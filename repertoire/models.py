@@ -445,6 +445,7 @@ class NetworkActor(db.Model):
     __table_args__ = (Index("ix_network_actor_name", "network_id", "name_sort", "actor_id"),
                       Index("ix_network_actor_status_name", "network_id", "status", "name_sort", "actor_id"),
                       Index("ix_network_actor_stale", "network_id", "status", "confirmed_at"),
+                      Index("ix_network_actor_town", "network_id", "town", "name_sort", "actor_id"),
                       {"sqlite_with_rowid": False})
     network_id: Mapped[int] = mapped_column(ForeignKey("curating_network.actor_id", ondelete="CASCADE"),
                                             primary_key=True)

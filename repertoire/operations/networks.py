@@ -71,6 +71,8 @@ def scope_keys(network_ids, status: str | None = None, words: str | None = None,
     (``status``: only those; ``words``: folded words their sort name holds)."""
     if sort == "name":
         order = [NetworkActor.name_sort, NetworkActor.actor_id]
+    elif sort == "town":  # never empty (NOT NULL): its index serves the order
+        order = [NetworkActor.town, NetworkActor.name_sort, NetworkActor.actor_id]
     else:
         column = getattr(NetworkActor, sort)
         order = [column.is_(None), column, NetworkActor.name_sort, NetworkActor.actor_id]

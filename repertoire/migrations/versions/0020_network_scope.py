@@ -39,6 +39,7 @@ def upgrade():
     op.create_index('ix_network_actor_status_name', 'network_actor',
                     ['network_id', 'status', 'name_sort', 'actor_id'])
     op.create_index('ix_network_actor_stale', 'network_actor', ['network_id', 'status', 'confirmed_at'])
+    op.create_index('ix_network_actor_town', 'network_actor', ['network_id', 'town', 'name_sort', 'actor_id'])
     op.execute(FILL)
 
 
