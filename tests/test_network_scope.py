@@ -287,3 +287,51 @@ def test_a_coordinator_of_two_networks_sees_lists_and_counts_equal_to_plain_quer
     assert re.search(rf'status=published"><span class="number">{len(published)}</span>', page)
     assert re.search(r'status=pending"><span class="number">1</span>', page)
     assert re.search(r'fraicheur"><span class="number">2</span>', page)
+
+
+def test_an_actor_added_while_a_territory_grows_is_in_scope(app, world):
+    """Two transactions at once: a territory gains the Rhône while an actor of the Rhône is entered. Neither sees
+    the other's uncommitted write; the scope's lock (PostgreSQL; SQLite's write lock) makes the second wait and
+    read the first's."""
+    import threading
+
+    from repertoire.operations.networks import set_territory
+    from repertoire.validation import Vocabulary
+    from conftest import new_actor
+    flushed, done = threading.Event(), threading.Event()
+    errors = []
+
+    def territory():
+        try:
+            with app.app_context():
+                set_territory(db.session, db.session.get(CuratingNetwork, world["a"]), ["14", "76", "69"])
+                db.session.flush()  # its rows computed, the lock held until the commit
+                flushed.set()
+                done.wait(timeout=2)  # the entry below is then waiting on the lock (or, if slower, after it)
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            flushed.set()
+
+    def entry():
+        try:
+            flushed.wait(timeout=30)
+            with app.app_context():
+                new_actor(Vocabulary(db.session), name="Villeurbanne Tombouctou", town="Villeurbanne",
+                          postcode="69100", department="69")
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threads = [threading.Thread(target=territory), threading.Thread(target=entry)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    with app.app_context():
+        villeurbanne = db.session.scalar(select(Actor.id).where(Actor.name == "Villeurbanne Tombouctou"))
+    assert sees(world["coord_a"], villeurbanne) and sees(world["coord_a"], world["lyon"])
+    check_rows(app)

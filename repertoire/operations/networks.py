@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from ..models import (Actor, ChangeRequest, CuratingNetwork, Membership, NetworkActor, NetworkCoordinator,
                       NetworkDepartment, NoticeSetting, RequestNetwork, User, utcnow)
-from ..search.outbox import LOG_LOCK
 from . import OperationError
 from .accounts import find_user
 from .audit import record_action
 
 NOTICE_MODES = ("each", "daily", "none")
 CHUNK = 500  # ids per statement when the scope is computed again
+SCOPE_LOCK = 0x5245504E  # PostgreSQL advisory lock key: actors' writes share it, a network's change takes it alone
 
 
 def network_ids_of(session, user) -> list[int]:
@@ -167,9 +167,11 @@ def mark_scope(session, actors=(), networks=()):
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # Two transactions at once, one adding an actor of a department, the other adding that department to a
-        # territory, would each miss the other's write. The change log's lock (which every writing commit
-        # takes, first) is held until the commit: the second waits for the first's commit, then reads it.
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
+        # territory, would each miss the other's write. Held until the commit: writes of actors share the lock
+        # (they do not wait for each other), a network's change takes it alone, so it waits for the actors'
+        # writes in progress to commit and they for it, and the second reads what the first wrote.
+        shared = "" if networks else "_shared"
+        connection.execute(text(f"SELECT pg_advisory_xact_lock{shared}(:key)"), {"key": SCOPE_LOCK})
     for start in range(0, len(networks), CHUNK):
         _write_scope(connection, networks=networks[start:start + CHUNK])
     for start in range(0, len(actors), CHUNK):
