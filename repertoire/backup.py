@@ -22,6 +22,7 @@ from .interchange import write_json
 from .models import (Activity, Actor, ActorCountry, ActorTown, ChangeRequest, Domain, DuplicateDismissal, Kind,
                      Membership, Partnership, PartnershipPartner, Revision, User, actor_activity, actor_domain)
 from .operations import OperationError
+from .operations.networks import rebuild_scopes
 from .serialize import actor_to_dict
 
 FORMAT = 1
@@ -117,4 +118,5 @@ def restore(source: str, force: bool = False) -> dict:
                 if "id" in table.columns and table.columns["id"].autoincrement is not False:
                     connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                             f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
+        rebuild_scopes(connection)  # the curating networks' scopes, from the restored actors and memberships
     return manifest["tables"]

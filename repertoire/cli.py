@@ -474,6 +474,21 @@ def register_commands(app):
                 sent += bool(send_digest(db.session, db.session.get(User, user_id)))
         click.echo(f"{sent} résumé(s) envoyé(s) sur {len(users)} coordinateur(s) au résumé quotidien.")
 
+    @app.cli.group("networks")
+    def networks_group():
+        """Réseaux qui modèrent leurs fiches."""
+
+    @networks_group.command("rebuild")
+    def networks_rebuild_command():
+        """Recalcule le périmètre de chaque réseau qui modère (après une modification directe de la base)."""
+        from .operations.networks import rebuild_scopes
+        n = rebuild_scopes(db.session.connection())
+        db.session.commit()
+        click.echo(ngettext("Périmètres des réseaux qui modèrent recalculés : %(num)d fiche (comptée pour "
+                            "chaque réseau qui la modère).",
+                            "Périmètres des réseaux qui modèrent recalculés : %(num)d fiches (comptées pour "
+                            "chaque réseau qui les modère).", n))
+
     @app.cli.group("jobs")
     def jobs_group():
         """Tâches de fond (actions en lot)."""

@@ -437,6 +437,28 @@ class NetworkDepartment(db.Model):
     department: Mapped[str] = mapped_column(String(3), primary_key=True, index=True)
 
 
+class NetworkActor(db.Model):
+    """One actor of a curating network's scope (the network itself, the actors of its territory, its members),
+    kept by ``operations.networks`` in the transaction that changes any of these (migration 0020)."""
+
+    __tablename__ = "network_actor"
+    __table_args__ = (Index("ix_network_actor_name", "network_id", "name_sort", "actor_id"),
+                      Index("ix_network_actor_status_name", "network_id", "status", "name_sort", "actor_id"),
+                      Index("ix_network_actor_stale", "network_id", "status", "confirmed_at"),
+                      Index("ix_network_actor_town", "network_id", "town", "name_sort", "actor_id"),
+                      {"sqlite_with_rowid": False})
+    network_id: Mapped[int] = mapped_column(ForeignKey("curating_network.actor_id", ondelete="CASCADE"),
+                                            primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id", ondelete="CASCADE"), primary_key=True,
+                                          index=True)
+    # copies of the actor's, so that a scope's lists and counts read this table alone (the sortable columns too)
+    status: Mapped[str] = mapped_column(String(12))
+    name_sort: Mapped[str] = mapped_column(String(420))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    town: Mapped[str] = mapped_column(String(120))
+    founded: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
 class NetworkCoordinator(db.Model):
     """An account that curates a network's entries."""
 

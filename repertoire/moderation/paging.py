@@ -29,22 +29,24 @@ def requested_page() -> int:
     return page
 
 
-def paginate(query, total: int | None = None, key=None) -> Page:
+def paginate(query, total: int | None = None, key=None, keyed=None) -> Page:
     """Run ``query`` (a select of one entity, with its ORDER BY) for the requested page; 404 past the last.
 
     ``total`` is counted by a COUNT over the query unless given (e.g. a figure already known). With ``key``
     (the entity's primary key column), the page's keys are found first, over the indexes alone, then only
-    those rows are loaded: a deep OFFSET then skips index entries, not whole rows."""
+    those rows are loaded: a deep OFFSET then skips index entries, not whole rows. ``keyed``: the list's keys
+    (first column) in its order, from elsewhere (a network's scope rows); counted and paged instead of
+    ``query``, which then only loads the page's rows."""
     number = requested_page()
     if total is None:
-        counted = query.with_only_columns(key) if key is not None else query
+        counted = keyed if keyed is not None else query.with_only_columns(key) if key is not None else query
         total = db.session.scalar(select(func.count()).select_from(counted.order_by(None).subquery()))
     pages = max(1, -(-total // PER_PAGE))
     if number > pages:
         abort(404)
-    window = query.limit(PER_PAGE).offset((number - 1) * PER_PAGE)
+    window = (keyed if keyed is not None else query).limit(PER_PAGE).offset((number - 1) * PER_PAGE)
     if key is None:
         return Page(rows=db.session.scalars(window).all(), total=total, number=number, pages=pages)
-    keys = db.session.scalars(window.with_only_columns(key)).all()
+    keys = db.session.scalars(window if keyed is not None else window.with_only_columns(key)).all()
     found = {getattr(row, key.key): row for row in db.session.scalars(query.order_by(None).where(key.in_(keys)))}
     return Page(rows=[found[k] for k in keys if k in found], total=total, number=number, pages=pages)

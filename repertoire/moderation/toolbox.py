@@ -23,7 +23,7 @@ from ..operations.duplicates import REASONS
 from . import bp
 from .forms import ConfirmForm, MergeTermForm, RenameForm, TermForm, UploadForm
 from .paging import Page, paginate, requested_page
-from .views import COORDINATORS, open_requests_count, FIELD_LABELS, check_scope, global_only, scoped
+from .views import COORDINATORS, open_requests_count, FIELD_LABELS, check_scope, global_only
 from ..operations import networks
 
 TAXONOMY_TITLES = {"kind": _l("Types d'acteur"), "domain": _l("Domaines d'intervention"),
@@ -465,20 +465,27 @@ def refused_file(token: str):
 @bp.get("/fraicheur")
 @role_required(*COORDINATORS)
 def freshness():
-    query = scoped(operations.stale_actors_query(), Actor.id).options(joinedload(Actor.owner), lazyload("*"))
-    total = db.session.scalar(scoped(operations.stale_actors_query(), Actor.id)
-                              .with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
-    return render_template("moderation/freshness.html", paged=paginate(query, total, key=Actor.id))
+    ids = networks.network_ids_of(db.session, current_user)
+    if ids:  # a network's: from its scope's rows, whatever the scope's size
+        query = select(Actor).options(joinedload(Actor.owner), lazyload("*"))
+        return render_template("moderation/freshness.html", paged=paginate(
+            query, networks.scope_stale_count(db.session, ids), key=Actor.id, keyed=networks.scope_stale_keys(ids)))
+    query = operations.stale_actors_query().options(joinedload(Actor.owner), lazyload("*"))
+    return render_template("moderation/freshness.html",
+                           paged=paginate(query, operations.stale_count(db.session), key=Actor.id))
 
 
 @bp.get("/tableau-de-bord")
 @role_required(*COORDINATORS)
 def dashboard():
-    counts = {status: n for status, n in db.session.execute(
-        scoped(select(Actor.status, func.count()), Actor.id).group_by(Actor.status))}
+    ids = networks.network_ids_of(db.session, current_user)
+    if ids:  # a network's: counted over its scope's rows (copies of each actor's status and confirmation)
+        counts, stale = networks.scope_status_counts(db.session, ids), networks.scope_stale_count(db.session, ids)
+    else:
+        counts = {status: n for status, n in db.session.execute(
+            select(Actor.status, func.count()).group_by(Actor.status))}
+        stale = operations.stale_count(db.session)
     queue = open_requests_count()
-    stale = db.session.scalar(scoped(operations.stale_actors_query(), Actor.id)
-                              .with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
     within = networks.scoped_actor_ids(db.session, current_user)
     months = operations.submissions_per_month(db.session, within=within)
     return render_template("moderation/dashboard.html", counts=counts, queue=queue, stale=stale, months=months,

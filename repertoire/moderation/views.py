@@ -196,7 +196,13 @@ def actors():
         query = query.order_by(Actor.name_sort, Actor.id)
     else:
         query = query.order_by(column.is_(None), column, Actor.name_sort, Actor.id)  # empty values last
-    paged = paginate(query, key=Actor.id)
+    ids = networks.network_ids_of(db.session, current_user)
+    if ids and sort in networks.SCOPE_SORTS:  # a network's list: counted and paged over its scope's rows
+        keyed = networks.scope_keys(ids, status if status in STATUSES else None, fold_words(text) if text else None,
+                                    sort)
+        paged = paginate(select(Actor), key=Actor.id, keyed=keyed)
+    else:
+        paged = paginate(query, key=Actor.id)
     shown = [name for name in actor_fields.SORTABLE if name not in ("name", "town")]  # columns of their own
     return render_template("moderation/actors.html", paged=paged, status=status, q=text, statuses=STATUSES,
                            sort=sort, sortable=actor_fields.SORTABLE, shown=shown)

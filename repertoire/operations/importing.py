@@ -14,6 +14,7 @@ from ..validation import ActorInput, Vocabulary, actor_key
 
 from . import OperationError
 from .actors import SlugAllocator, actor_input, publish_actor, update_actor
+from .networks import mark_scope
 from .partnerships import apply_links, find_linked, linked_slugs
 from .audit import record_action
 
@@ -134,6 +135,7 @@ class ActorImporter:
             self.new_links += [(i, d) for i, d in zip(ids, batch) if d.networks or d.partnerships]
             mark_for_index(session, ids, new=True)
             mark_for_duplicates(session, ids, new=True)
+            mark_scope(session, actors=ids)  # inserted in bulk: the networks whose territory holds them
             self.summary.created += len(ids)
             if progress:
                 progress(len(batch))
@@ -155,6 +157,7 @@ class ActorImporter:
                     memberships.append((actor_id, network.id, item["since"], position))
             insert_rows(session.connection(), Membership.__table__, ("actor_id", "network_id", "since", "position"),
                         memberships)
+            mark_scope(session, actors=[actor_id for actor_id, _network, _since, _position in memberships])
             for actor_id, data in self.new_links:
                 if data.partnerships:
                     actor = session.get(Actor, actor_id)

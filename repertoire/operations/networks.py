@@ -3,21 +3,31 @@
 A network's scope is the network itself, the actors whose seat is in its territory, and its members (a
 submission that asks to join a network is one of its members while pending). Admins, and coordinators
 attached to no network, curate everything.
+
+The scope is kept as rows (``network_actor``, one per network and actor in its scope): every SQL use of it reads
+that table's index, whatever its size. The rows follow the sources (an actor's department, memberships, a
+network's territory, a network becoming curating) at once, in the transaction that changes them: what the ORM writes,
+at each flush (``_follow_scope``); what an operation writes in bulk (the import's inserts, a territory
+replaced), when it calls ``mark_scope``. ``rebuild_scopes`` recomputes all (``repertoire networks rebuild``, a
+restore).
 """
 from __future__ import annotations
 
 from flask import g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, event, exists, func, insert, inspect, or_, select, text, union, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from ..models import (Actor, ChangeRequest, CuratingNetwork, Membership, NetworkCoordinator, NetworkDepartment,
-                      NoticeSetting, RequestNetwork, User)
+from ..models import (Actor, ChangeRequest, CuratingNetwork, Membership, NetworkActor, NetworkCoordinator,
+                      NetworkDepartment, NoticeSetting, RequestNetwork, User, utcnow)
 from . import OperationError
 from .accounts import find_user
 from .audit import record_action
 
 NOTICE_MODES = ("each", "daily", "none")
+CHUNK = 500  # ids per statement when the scope is computed again
+SCOPE_LOCK = 0x5245504E  # PostgreSQL advisory lock key: actors' writes share it, a network's change takes it alone
 
 
 def network_ids_of(session, user) -> list[int]:
@@ -32,12 +42,180 @@ def network_ids_of(session, user) -> list[int]:
     return cache[user.id]
 
 
+def _scope_ids(network_ids):
+    """A select of the ids of the actors these networks curate (read from ``network_actor``'s key)."""
+    network_ids = list(network_ids)
+    if len(network_ids) == 1:
+        return select(NetworkActor.actor_id).where(NetworkActor.network_id == network_ids[0])
+    return select(NetworkActor.actor_id).where(NetworkActor.network_id.in_(network_ids)).distinct()
+
+
 def scope_of_networks(network_ids):
     """The SQL condition on ``Actor`` of the actors these networks curate."""
-    return or_(Actor.id.in_(network_ids),
-               Actor.department.in_(select(NetworkDepartment.department)
-                                    .where(NetworkDepartment.network_id.in_(network_ids))),
-               Actor.id.in_(select(Membership.actor_id).where(Membership.network_id.in_(network_ids))))
+    return Actor.id.in_(_scope_ids(network_ids))
+
+
+def _rows_of(network_ids):
+    network_ids = list(network_ids)
+    if len(network_ids) == 1:
+        return NetworkActor.network_id == network_ids[0]
+    return NetworkActor.network_id.in_(network_ids)
+
+
+SCOPE_SORTS = ("name", "town", "founded")  # the actors list's sorts the scope's rows can serve (copied columns)
+
+
+def scope_keys(network_ids, status: str | None = None, words: str | None = None, sort: str = "name"):
+    """The select of the ids (first column) of the actors these networks curate, in the actors list's order
+    (``sort``: name, town or founded, empty values last, then by name), read from the scope's rows alone
+    (``status``: only those; ``words``: folded words their sort name holds)."""
+    if sort == "name":
+        order = [NetworkActor.name_sort, NetworkActor.actor_id]
+    elif sort == "town":  # never empty (NOT NULL): its index serves the order
+        order = [NetworkActor.town, NetworkActor.name_sort, NetworkActor.actor_id]
+    else:
+        column = getattr(NetworkActor, sort)
+        order = [column.is_(None), column, NetworkActor.name_sort, NetworkActor.actor_id]
+    query = select(NetworkActor.actor_id, *order[:-1]).where(_rows_of(network_ids))
+    if status:
+        query = query.where(NetworkActor.status == status)
+    if words:
+        query = query.where(NetworkActor.name_sort.contains(words))
+    if len(list(network_ids)) > 1:  # an actor in two of the networks is listed once
+        query = query.distinct()
+    return query.order_by(*order)
+
+
+def scope_status_counts(session, network_ids) -> dict[str, int]:
+    """How many actors these networks curate, by status (one grouped count over the scope's rows)."""
+    many = len(list(network_ids)) > 1
+    count = func.count(NetworkActor.actor_id.distinct()) if many else func.count()
+    return dict(session.execute(select(NetworkActor.status, count).where(_rows_of(network_ids))
+                                .group_by(NetworkActor.status)).all())
+
+
+def _stale(network_ids, now=None):
+    from .freshness import STALE_AFTER
+    limit = (now or utcnow()) - STALE_AFTER
+    return and_(_rows_of(network_ids), NetworkActor.status == "published",
+                or_(NetworkActor.confirmed_at < limit, NetworkActor.confirmed_at.is_(None)))
+
+
+def scope_stale_keys(network_ids, now=None):
+    """The select of the ids (first column) of the stale actors these networks curate, in the order of
+    ``freshness.stale_actors_query`` (oldest confirmation first, then by name), from the scope's rows alone."""
+    never = NetworkActor.confirmed_at.is_not(None)
+    query = select(NetworkActor.actor_id, never, NetworkActor.confirmed_at, NetworkActor.name_sort).where(
+        _stale(network_ids, now))
+    if len(list(network_ids)) > 1:
+        query = query.distinct()
+    return query.order_by(never, NetworkActor.confirmed_at, NetworkActor.name_sort, NetworkActor.actor_id)
+
+
+def scope_stale_count(session, network_ids, now=None) -> int:
+    many = len(list(network_ids)) > 1
+    count = func.count(NetworkActor.actor_id.distinct()) if many else func.count()
+    return session.scalar(select(count).where(_stale(network_ids, now)))
+
+
+# -- the scope's rows ----------------------------------------------------------
+
+def scope_rows(networks=None, actors=None):
+    """The select of the rows of the scopes (network_id, actor_id and the actor's status, name_sort,
+    confirmed_at), from their sources: the network itself, the actors whose seat is in its territory, its
+    members; only ``networks`` or only ``actors`` if given."""
+    c, nd, a, m = (CuratingNetwork.__table__.c, NetworkDepartment.__table__.c, Actor.__table__.c,
+                   Membership.__table__.c)
+    itself = select(c.actor_id.label("network_id"), c.actor_id.label("actor_id"))
+    territory = select(nd.network_id, a.id.label("actor_id")).join_from(
+        NetworkDepartment.__table__, Actor.__table__, a.department == nd.department)
+    members = select(m.network_id, m.actor_id).join_from(Membership.__table__, CuratingNetwork.__table__,
+                                                         c.actor_id == m.network_id)
+    if networks is not None:
+        itself = itself.where(c.actor_id.in_(networks))
+        territory = territory.where(nd.network_id.in_(networks))
+        members = members.where(m.network_id.in_(networks))
+    if actors is not None:
+        itself = itself.where(c.actor_id.in_(actors))
+        territory = territory.where(a.id.in_(actors))
+        members = members.where(m.actor_id.in_(actors))
+    pairs = union(itself, territory, members).subquery()
+    return select(pairs.c.network_id, pairs.c.actor_id, a.status, a.name_sort, a.confirmed_at, a.town,
+                  a.founded).join_from(pairs, Actor.__table__, a.id == pairs.c.actor_id)
+
+
+ROW_COLUMNS = ["network_id", "actor_id", "status", "name_sort", "confirmed_at", "town", "founded"]
+
+
+def _write_scope(connection, networks=None, actors=None):
+    table = NetworkActor.__table__
+    where = []
+    if networks is not None:
+        where.append(table.c.network_id.in_(networks))
+    if actors is not None:
+        where.append(table.c.actor_id.in_(actors))
+    connection.execute(delete(table).where(*where))
+    connection.execute(insert(table).from_select(ROW_COLUMNS, scope_rows(networks, actors)))
+
+
+def mark_scope(session, actors=(), networks=()):
+    """Compute again, now, the scope rows of these actors and these networks (the flush hook does it for what
+    the ORM writes; an operation that writes in bulk calls it after its statements)."""
+    actors, networks = sorted({i for i in actors if i is not None}), sorted({i for i in networks if i is not None})
+    if not actors and not networks:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # Two transactions at once, one adding an actor of a department, the other adding that department to a
+        # territory, would each miss the other's write. Held until the commit: writes of actors share the lock
+        # (they do not wait for each other), a network's change takes it alone, so it waits for the actors'
+        # writes in progress to commit and they for it, and the second reads what the first wrote.
+        shared = "" if networks else "_shared"
+        connection.execute(text(f"SELECT pg_advisory_xact_lock{shared}(:key)"), {"key": SCOPE_LOCK})
+    for start in range(0, len(networks), CHUNK):
+        _write_scope(connection, networks=networks[start:start + CHUNK])
+    for start in range(0, len(actors), CHUNK):
+        _write_scope(connection, actors=actors[start:start + CHUNK])
+
+
+def rebuild_scopes(connection) -> int:
+    """Compute every scope's rows again from their sources; return how many there are."""
+    connection.execute(delete(NetworkActor.__table__))
+    connection.execute(insert(NetworkActor.__table__).from_select(ROW_COLUMNS, scope_rows()))
+    return connection.scalar(select(func.count()).select_from(NetworkActor.__table__))
+
+
+# what a scope's rows depend on or copy (a membership dropped from the list is an orphan deleted by the flush,
+# not in ``session.deleted``: the list's history tells)
+FOLLOWED = ("department", "memberships", "status", "name_sort", "confirmed_at", "town", "founded")
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_scope(session, flush_context):
+    """The scope rows follow what this flush wrote: new or deleted actors, a department changed, memberships,
+    a territory's departments, a network becoming curating."""
+    actors, networks = set(), set()
+    for obj in session.new:
+        if isinstance(obj, Actor):
+            actors.add(obj.id)
+        elif isinstance(obj, Membership):
+            actors.add(obj.actor_id)
+        elif isinstance(obj, NetworkDepartment):
+            networks.add(obj.network_id)
+        elif isinstance(obj, CuratingNetwork):
+            networks.add(obj.actor_id)
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Actor):
+            attrs = inspect(obj).attrs
+            if obj in session.deleted or any(attrs[name].history.has_changes() for name in FOLLOWED):
+                actors.add(obj.id)
+        elif isinstance(obj, Membership):
+            actors.add(obj.actor_id)
+        elif isinstance(obj, NetworkDepartment):
+            networks.add(obj.network_id)
+        elif isinstance(obj, CuratingNetwork):
+            networks.add(obj.actor_id)
+    mark_scope(session, actors, networks)
 
 
 def actor_scope(session, user):
@@ -48,22 +226,23 @@ def actor_scope(session, user):
 
 def scoped_actor_ids(session, user):
     """A select of the ids of the actors ``user`` curates, or None when it is everything."""
-    scope = actor_scope(session, user)
-    return None if scope is None else select(Actor.id).where(scope)
+    ids = network_ids_of(session, user)
+    return _scope_ids(ids) if ids else None
 
 
 def curates(session, user, actor_id: int) -> bool:
     """Whether ``user`` (a coordinator or an admin) may curate the actor ``actor_id``."""
-    scope = actor_scope(session, user)
-    if scope is None:
+    ids = network_ids_of(session, user)
+    if not ids:
         return True
-    return session.scalar(select(func.count()).select_from(Actor).where(Actor.id == actor_id, scope)) > 0
+    return bool(session.scalar(select(exists().where(NetworkActor.network_id.in_(ids),
+                                                     NetworkActor.actor_id == actor_id))))
 
 
 def request_scope(network_ids):
     """The SQL condition on ``ChangeRequest`` of the requests these networks decide: those about the actors
     they curate, and the change requests asking to join one of them."""
-    return or_(ChangeRequest.actor_id.in_(select(Actor.id).where(scope_of_networks(network_ids))),
+    return or_(ChangeRequest.actor_id.in_(_scope_ids(network_ids)),
                ChangeRequest.id.in_(select(RequestNetwork.request_id)
                                     .where(RequestNetwork.network_id.in_(network_ids))))
 
@@ -142,6 +321,7 @@ def set_territory(session, curating: CuratingNetwork, departments: list[str], us
     for code in sorted(set(departments)):
         session.add(NetworkDepartment(network_id=curating.actor_id, department=code))
     session.flush()
+    mark_scope(session, networks=[curating.actor_id])  # the departments removed: a bulk delete, unseen by the ORM
     session.expire(curating, ["departments"])
     after = sorted(set(departments))
     if after != before:
