@@ -107,6 +107,8 @@ def work(once: bool = False, poll: float = 2.0, stop: threading.Event | None = N
     while stop is None or not stop.is_set():
         job_id = claim(worker)
         if job_id is None:
+            if drain_duplicates():
+                continue
             if once:
                 break
             time.sleep(poll)
@@ -115,6 +117,23 @@ def work(once: bool = False, poll: float = 2.0, stop: threading.Event | None = N
         handled += 1
     db.session.remove()
     return handled
+
+
+DRAIN_CHUNK = 1000  # actors compared per transaction by an idle worker
+
+
+def drain_duplicates() -> int:
+    """Between jobs, find the duplicate pairs a big write (a bulk job, a large import) left to compare after its
+    commit: one committed chunk (``operations.drain_pending``); return how many actors were compared."""
+    session = db.session
+    session.rollback()
+    try:
+        with unit_of_work():
+            return operations.drain_pending(session, DRAIN_CHUNK)
+    except Exception:  # the actors stay listed; the next idle turn or « repertoire duplicates refresh » takes them
+        session.rollback()
+        current_app.logger.exception("duplicate drain between jobs")
+        return 0
 
 
 # -- inline: a thread of the web process -----------------------------------

@@ -256,6 +256,14 @@ def test_a_big_import_lists_its_actors_and_the_refresh_command_finds_their_pairs
     assert "Aucune fiche ne restait à comparer ; 2 paires" in again.output and pair_rows(coordinator_client) == BIG_PAIRS
 
 
+def test_an_idle_job_worker_compares_what_a_big_write_left(app, coordinator_client, runner):
+    page = big_import(app, coordinator_client, BIG)
+    assert pending_notice(page) == 6 and pair_rows(coordinator_client) == set()
+    assert runner.invoke(args=["jobs", "work", "--once"]).exit_code == 0  # no job queued: it compares, then stops
+    assert pair_rows(coordinator_client) == BIG_PAIRS and dashboard_figure(coordinator_client) == 2
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 0
+
+
 def test_a_small_write_still_stores_its_pairs_at_once(app, coordinator_client):
     page = big_import(app, coordinator_client, BIG[:3], drain_seconds=0)  # 3 actors: within the inline limit
     assert pending_notice(page) == 0
