@@ -57,6 +57,11 @@ def _sqlite_for_several_processes(dbapi_connection, record):
 _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
+def placeholder(connection) -> str:
+    """The driver's mark for a parameter in SQL text (``?`` for SQLite, ``%s`` for psycopg)."""
+    return _MARKS[connection.dialect.paramstyle]
+
+
 def rows_in(connection, query: str, values, chunk: int = 500, then: str = ""):
     """The rows of ``query`` (SQL text ending with the column to match, e.g. ``SELECT a, b FROM t WHERE id``)
     whose column is one of ``values``, ``chunk`` values a query, straight through the driver; ``then``: SQL
@@ -66,7 +71,7 @@ def rows_in(connection, query: str, values, chunk: int = 500, then: str = ""):
     twice the time of the query itself when an import's check looks up thousands of blocks and actors. The
     query must hold no ``%`` (a placeholder for psycopg).
     """
-    mark = _MARKS[connection.dialect.paramstyle]
+    mark = placeholder(connection)
     values = list(values)
     for start in range(0, len(values), chunk):
         part = tuple(values[start:start + chunk])
