@@ -207,6 +207,11 @@ def _finish(session, job, user) -> dict | None:
     """Once every row is checked: what needs the whole file, then the report. None if the job stopped before."""
     if job.done < job.total:
         return None
+    written = read_report(job.params["report"])
+    if written is not None and not os.path.exists(os.path.join(uploads_folder(), job.params["token"])):
+        # a worker killed after writing the report and deleting an upload nothing may be imported from, before
+        # its commit: the report is there, complete (its header is written last), and is the job's result
+        return {"report": job.params["report"], "rows": sum(written["counts"].values()), "ok": written["ok"]}
     parsed = _parsed(job)
     check = ImportCheck.of(parsed)
     first: dict[tuple, int] = {}

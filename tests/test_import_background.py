@@ -331,3 +331,27 @@ def test_links_to_networks_of_the_file_are_checked_as_in_the_request(app, coordi
     with app.app_context():
         member = db.session.scalar(select(Actor).where(Actor.name == "Membre Côtier"))
         assert [m["network"] for m in member.network_values] == ["reseau-cotier"]
+
+
+def test_a_worker_killed_after_the_report_of_a_file_with_no_valid_row_leaves_a_check_the_next_one_ends(
+        app, coordinator_client, runner, monkeypatch):
+    """The check's last step writes the report, then deletes an upload nothing may be imported from; killed
+    before its commit, the job is still running: the next worker must end it with the report, not fail it on the
+    upload it finds gone."""
+    job_id = job_id_of(send(coordinator_client, fresh_rows(8, department="99")))
+    original = job_operations.KINDS[import_report.KIND]
+
+    def finish(session, job, user):
+        original.finish(session, job, user)
+        session.flush()
+        raise Killed()
+    monkeypatch.setitem(job_operations.KINDS, import_report.KIND, dataclasses.replace(original, finish=finish))
+    with pytest.raises(Killed):
+        work(runner)
+    monkeypatch.setitem(job_operations.KINDS, import_report.KIND, original)
+    assert job_of(app, job_id).status == "running"
+    app.config["REPERTOIRE_JOBS_STALE_SECONDS"] = 0  # time passes: the heartbeat is stale
+    work(runner)
+    assert job_of(app, job_id).status == "done"
+    report = coordinator_client.get(report_link(app, coordinator_client, job_id))
+    assert "8 lignes invalides" in text(report) and choices_of(report.get_data(as_text=True)) == (None, None)
