@@ -164,3 +164,12 @@ def test_a_networks_coordinator_chooses_among_their_own_networks(app, coordinato
     assert refused.status_code == 400 and "Le réseau doit être une fiche publiée." in text(refused)
     assert [i for i, _ in radios(coord.get("/moderation/acteurs/lot?action=reseau&q=forages"))] == [horizons]
     assert job_of(app, job_id_of(post(coord, data, network=horizons))).params["network"] == horizons
+
+
+def test_an_acronym_with_an_accent_typed_in_another_case_designates_its_network(app, coordinator_client):
+    """SQLite's lower() folds ASCII letters only (PostgreSQL's folds all): « cérès » must find « CÉRÈS » on both."""
+    ceres = add_actor(app, name="Collectif pour l'Entraide Rurale et Solidaire", acronym="CÉRÈS", kind="reseau")
+    add_actor(app, name="Forages 1")
+    _html, data = confirm(coordinator_client)
+    job_id = job_id_of(post(coordinator_client, data, network_name="cérès"))
+    assert job_of(app, job_id).params["network"] == ceres

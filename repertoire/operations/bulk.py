@@ -307,8 +307,12 @@ def find_networks(session, typed: str, limit: int = NETWORK_MATCHES) -> NetworkL
                             .order_by(Actor.name_sort, Actor.id).limit(limit + 1)).all()
     if exact:
         return NetworkLookup(exact[:limit], len(exact))  # namesakes: a handful
-    acronym = (typed or "").strip().casefold()
-    is_acronym = func.lower(Actor.acronym) == acronym
+    spelled = (typed or "").strip()
+    acronym = spelled.casefold()
+    # SQLite's lower() folds ASCII letters only: the acronym as typed, in capitals and in small letters too
+    # (« cérès » finds « CÉRÈS » on both databases); the exact test is the casefold below
+    is_acronym = or_(func.lower(Actor.acronym) == acronym,
+                     Actor.acronym.in_(sorted({spelled, spelled.upper(), spelled.lower(), acronym})))
     condition = or_(is_acronym, Actor.name_sort.contains(folded, autoescape=True))
     # `|| ''`: SQLite would otherwise walk the whole name index for the order and the limit
     found = session.scalars(networks.where(condition)
