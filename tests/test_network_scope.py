@@ -335,3 +335,29 @@ def test_an_actor_added_while_a_territory_grows_is_in_scope(app, world):
         villeurbanne = db.session.scalar(select(Actor.id).where(Actor.name == "Villeurbanne Tombouctou"))
     assert sees(world["coord_a"], villeurbanne) and sees(world["coord_a"], world["lyon"])
     check_rows(app)
+
+
+def test_a_backup_restored_keeps_the_curating_networks_their_coordinators_and_scopes(app, world, runner, tmp_path):
+    """A restore recomputes the scopes from what the backup holds: the curating networks, their territories and
+    coordinators must be in it, or every network coordinator of the restored instance curates nothing."""
+    edit_actor(app, world["lyon"], networks=[{"network": slug_of(app, world["a"]), "since": 2020}])
+    caen = add_actor(app, name="Caen Bamako", town="Caen", postcode="14000", department="14")
+    assert runner.invoke(args=["backup", str(tmp_path / "b"), "--with-passwords"]).exit_code == 0
+    folder = next((tmp_path / "b").iterdir())
+    from conftest import build_app, dispose
+    fresh = build_app(tmp_path / "fresh")
+    try:
+        restored = fresh.test_cli_runner().invoke(args=["restore", str(folder)])
+        assert restored.exit_code == 0, restored.output
+        coord_a = client_of(fresh, "coord.a@example.org")
+        assert sees(coord_a, caen) and sees(coord_a, world["lyon"])  # territory and membership
+        assert coord_a.get("/moderation/reseaux").status_code in (403, 404)  # still a network's coordinator only
+        assert "Caen Bamako" in text(coord_a.get("/moderation/acteurs"))
+        coord_b = client_of(fresh, "coord.b@example.org")
+        assert not sees(coord_b, caen) and sees(coord_b, world["lyon"])
+        with app.app_context():
+            before = rows()
+        with fresh.app_context():
+            assert rows() == before
+    finally:
+        dispose(fresh)
