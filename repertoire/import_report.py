@@ -141,6 +141,15 @@ def queue_check(session, path: str, token: str, filename: str, rows: int, user):
     return queue_job(session, KIND, params, select(counting.c.n), user, [], expected=rows)
 
 
+def checked_uploads(session) -> set[str]:
+    """The uploads whose check is waiting or running (never deleted as too old: the check may wait for other
+    jobs; its end gives the coordinator ``UPLOAD_MAX_AGE`` again to confirm)."""
+    from .models import Job
+    from .operations.jobs import ACTIVE
+    return {params.get("token") for params in session.scalars(
+        select(Job.params).where(Job.kind == KIND, Job.status.in_(ACTIVE)))}
+
+
 _cache = threading.local()  # the parsed file of the job this thread works on (inline workers are threads)
 
 
@@ -239,7 +248,12 @@ def _finish(session, job, user) -> dict | None:
     report = report_document(parsed, check, job.params["token"] if importable else None, job.params["filename"],
                              job.user_id)
     write_report(report, job.params["report"])
-    if not importable:  # nothing may be imported: the upload goes, once the report is written
+    if importable:  # the time to confirm it counts from its report
+        try:
+            os.utime(os.path.join(uploads_folder(), job.params["token"]))
+        except FileNotFoundError:
+            pass
+    else:  # nothing may be imported: the upload goes, once the report is written
         try:
             os.remove(os.path.join(uploads_folder(), job.params["token"]))
         except FileNotFoundError:
