@@ -24,6 +24,7 @@ from ..validation import Vocabulary
 
 from . import OperationError
 from .actors import actor_input, set_status, update_actor
+from .partnerships import LinkProblem
 from .audit import (_lock_undos, is_undone, record_action, record_undo, undo_archive_batch,
                     undo_network_batch)
 from .jobs import (ACTIVE, ChunkDone, JobKind, active_job_like, export_path, job_actor_ids, job_items, queue_job,
@@ -119,13 +120,21 @@ def check_network(network: Actor | None):
 
 
 def _add_to_network(session, actors, network, vocab, user) -> list[int]:
+    """Add each of ``actors`` to ``network``; the ids added. An actor whose entry can no longer be saved as it is
+    (another of its links names an actor withdrawn since: ``LinkProblem``) keeps its values and is not counted,
+    rather than stopping the action for the others."""
     added = []
     for actor in actors:
         data = actor_input(actor)
         if actor.id == network.id or any(n["network"] == network.slug for n in data.networks):
             continue
         data.networks = data.networks + [{"network": network.slug, "since": None}]
-        update_actor(session, actor, data, vocab, user, action="bulk-network")
+        try:
+            with session.begin_nested():  # its writes only are rolled back
+                update_actor(session, actor, data, vocab, user, action="bulk-network")
+        except LinkProblem:
+            session.expire(actor)
+            continue
         added.append(actor.id)
     return added
 
