@@ -416,6 +416,8 @@ def _undo_chunk(session, job, ids, user):
 def _undo_finish(session, job, user):
     event = session.get(AuditEvent, job.params["event"])
     undone = len(job_items(session, job))
+    if job.done < job.total:  # stopped on an error: not the undo (done once, never undone), it may be queued again
+        return {"count": undone, "skipped": 0, "undoes": event.id, "partial": True}
     undo = record_undo(session, event, user, undone, job.total - undone)
     return {"event": undo.id, "count": undone, "skipped": job.total - undone, "undoes": event.id}
 
