@@ -29,7 +29,7 @@ from .audit import (_lock_undos, is_undone, record_action, record_undo, undo_arc
                     undo_network_batch)
 from .jobs import (ACTIVE, ChunkDone, JobKind, active_job_like, export_path, job_actor_ids, job_items, queue_job,
                    register_kind)
-from .networks import scope_of_networks
+from .networks import curating_networks_of, scope_of_networks
 
 BULK_KINDS = ("bulk.archive", "bulk.network", "bulk.export")
 EXPORT_KEPT_DAYS = 7  # an export job's file is removed by the first export a week later
@@ -103,7 +103,7 @@ def _record_archive(session, user, selected, selection, previous):
     impact = selection_impact(session, selected)
     return record_action(session, user, "bulk.archive", ("selection", None, _selection_label(selection)),
                          {"actors": previous, "selection": selection}, {"archived": len(previous)},
-                         impact["network_ids"])
+                         impact["network_ids"] + curating_networks_of(session, selected))
 
 
 def bulk_archive(session, ids: list[int], user: User, selection: dict):
@@ -139,10 +139,13 @@ def _add_to_network(session, actors, network, vocab, user) -> list[int]:
     return added
 
 
-def _record_network(session, user, network, selection, added):
+def _record_network(session, user, network, selection, added, selected=None):
+    """The event, filed under the network and the curating networks whose scope holds one of the actors
+    (``selected``, a select of their ids, or else ``added``)."""
     return record_action(session, user, "bulk.network", network,
                          {"actors": added, "network": network.id, "selection": selection},
-                         {"added": len(added)}, [network.id])
+                         {"added": len(added)},
+                         [network.id] + curating_networks_of(session, added if selected is None else selected))
 
 
 def bulk_add_to_network(session, ids: list[int], network: Actor, user: User, selection: dict):
@@ -158,7 +161,7 @@ def bulk_add_to_network(session, ids: list[int], network: Actor, user: User, sel
 def record_export(session, user: User, ids: list[int], selection: dict):
     return record_action(session, user, "bulk.export", ("selection", None, _selection_label(selection)),
                          {"selection": selection}, {"exported": len(ids)},
-                         selection_impact(session, ids)["network_ids"])
+                         selection_impact(session, ids)["network_ids"] + curating_networks_of(session, ids))
 
 
 # -- as jobs -------------------------------------------------------------------
@@ -221,7 +224,8 @@ def _network_finish(session, job, user):
     network = session.get(Actor, job.params["network"])
     if network is None:
         raise OperationError(_("Le réseau doit être une fiche publiée."))
-    event = _record_network(session, user, network, job.params["selection"], job_items(session, job))
+    event = _record_network(session, user, network, job.params["selection"], job_items(session, job),
+                            job_actor_ids(job))
     return {"event": event.id, "count": event.after["added"], "network": network.name}
 
 
@@ -269,7 +273,8 @@ def _export_finish(session, job, user):
     event = record_action(session, user, "bulk.export",
                           ("selection", None, _selection_label(job.params["selection"])),
                           {"selection": job.params["selection"]}, {"exported": rows},
-                          selection_impact(session, job_actor_ids(job))["network_ids"])
+                          selection_impact(session, job_actor_ids(job))["network_ids"]
+                          + curating_networks_of(session, job_actor_ids(job)))
     return {"event": event.id, "count": rows, "file": True}
 
 

@@ -218,6 +218,20 @@ def _follow_scope(session, flush_context):
     mark_scope(session, actors, networks)
 
 
+def curating_networks_of(session, selected) -> list[int]:
+    """The curating networks whose scope holds one of ``selected`` (a select of actor ids, or a list of ids), read
+    from the scope's rows: a bulk action's event is filed under them (as one about an actor is)."""
+    if isinstance(selected, (list, tuple, set)):
+        ids, found = sorted(set(selected)), set()
+        for start in range(0, len(ids), CHUNK):
+            found.update(session.scalars(select(NetworkActor.network_id).distinct()
+                                         .where(NetworkActor.actor_id.in_(ids[start:start + CHUNK]))))
+        return sorted(found)
+    chosen = selected.order_by(None).subquery()
+    return sorted(session.scalars(select(NetworkActor.network_id).distinct()
+                                  .where(NetworkActor.actor_id.in_(select(list(chosen.c)[0])))))
+
+
 def actor_scope(session, user):
     """The SQL condition on ``Actor`` of what ``user`` curates, or None when it is everything."""
     ids = network_ids_of(session, user)
