@@ -361,3 +361,45 @@ def test_a_backup_restored_keeps_the_curating_networks_their_coordinators_and_sc
             assert rows() == before
     finally:
         dispose(fresh)
+
+
+def test_an_actor_edited_while_the_scopes_are_rebuilt_is_saved_and_its_rows_follow(app, world):
+    """``repertoire networks rebuild`` (every row deleted then written again) while a coordinator saves an actor of
+    a scope: the save must neither fail on the rows the rebuild wrote meanwhile (PostgreSQL: a duplicate key,
+    the entry lost) nor leave the rows the rebuild read before it (the scope's lock, taken alone by the
+    rebuild, makes one wait for the other; SQLite's write lock does the same)."""
+    import threading
+
+    from repertoire.operations.networks import rebuild_scopes
+    flushed, done = threading.Event(), threading.Event()
+    errors = []
+
+    def rebuild():
+        try:
+            with app.app_context():
+                rebuild_scopes(db.session.connection())
+                flushed.set()
+                done.wait(timeout=2)  # the save below is then waiting (or, if slower, after the commit)
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            flushed.set()
+
+    def save():
+        try:
+            flushed.wait(timeout=30)
+            edit_actor(app, world["lyon"], name="Lyon Solidarité Sahel et Niger")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threads = [threading.Thread(target=rebuild), threading.Thread(target=save)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    with app.app_context():
+        assert db.session.get(Actor, world["lyon"]).name == "Lyon Solidarité Sahel et Niger"
+    check_rows(app)

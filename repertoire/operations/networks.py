@@ -179,7 +179,11 @@ def mark_scope(session, actors=(), networks=()):
 
 
 def rebuild_scopes(connection) -> int:
-    """Compute every scope's rows again from their sources; return how many there are."""
+    """Compute every scope's rows again from their sources; return how many there are. On PostgreSQL it takes
+    the scope's lock alone, as a network's change does: an actor saved meanwhile waits, then reads the rows
+    written here (else its own would collide with them, or the rows read before its save be kept)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCOPE_LOCK})
     connection.execute(delete(NetworkActor.__table__))
     connection.execute(insert(NetworkActor.__table__).from_select(ROW_COLUMNS, scope_rows()))
     return connection.scalar(select(func.count()).select_from(NetworkActor.__table__))
