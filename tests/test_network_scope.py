@@ -403,3 +403,54 @@ def test_an_actor_edited_while_the_scopes_are_rebuilt_is_saved_and_its_rows_foll
     with app.app_context():
         assert db.session.get(Actor, world["lyon"]).name == "Lyon Solidarité Sahel et Niger"
     check_rows(app)
+
+
+def test_a_member_edited_while_its_network_is_merged_away_keeps_its_scope_rows(app, world):
+    """A coordinator saves an actor (its own lock held) while an admin merges the network it is a member of into
+    network A (the merge moves the members without locking each of them): the merge, waiting, must not fail on
+    the rows the save wrote (PostgreSQL: a duplicate key, the merge lost) and the rows must follow both."""
+    import threading
+
+    from repertoire.operations import actor_input, merge_actors, update_actor
+    from repertoire.validation import Vocabulary
+    other = add_actor(app, name="Collectif Toulouse Sahel", kind="reseau", town="Toulouse", postcode="31000",
+                      department="31")
+    toulouse = add_actor(app, name="Toulouse Niamey", town="Toulouse", postcode="31000", department="31",
+                         networks=slug_of(app, other))
+    flushed, done = threading.Event(), threading.Event()
+    errors = []
+
+    def save():
+        try:
+            with app.app_context():
+                actor = db.session.get(Actor, toulouse)
+                data = actor_input(actor)
+                data.name = "Toulouse Niamey Zinder"
+                update_actor(db.session, actor, data, Vocabulary(db.session))
+                db.session.flush()  # its scope rows written, held until the commit
+                flushed.set()
+                done.wait(timeout=2)  # the merge below is then waiting (or, if slower, after the commit)
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            flushed.set()
+
+    def merge():
+        try:
+            flushed.wait(timeout=30)
+            with app.app_context():
+                merge_actors(db.session, db.session.get(Actor, world["a"]), db.session.get(Actor, other), {}, None)
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threads = [threading.Thread(target=save), threading.Thread(target=merge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sees(world["coord_a"], toulouse)
+    check_rows(app)

@@ -172,6 +172,12 @@ def mark_scope(session, actors=(), networks=()):
         # writes in progress to commit and they for it, and the second reads what the first wrote.
         shared = "" if networks else "_shared"
         connection.execute(text(f"SELECT pg_advisory_xact_lock{shared}(:key)"), {"key": SCOPE_LOCK})
+        # The actors' own rows too (in id order): a write that changes an actor's scope without locking it (a
+        # merge moving a network's members) waits for a save of that actor in progress, then reads what it
+        # wrote — else its rows, computed from what it saw before, would replace the save's.
+        for start in range(0, len(actors), CHUNK):
+            connection.execute(select(Actor.id).where(Actor.id.in_(actors[start:start + CHUNK]))
+                               .order_by(Actor.id).with_for_update())
     for start in range(0, len(networks), CHUNK):
         _write_scope(connection, networks=networks[start:start + CHUNK])
     for start in range(0, len(actors), CHUNK):
