@@ -177,7 +177,7 @@ def mark_scope(session, actors=(), networks=()):
         # wrote — else its rows, computed from what it saw before, would replace the save's.
         for start in range(0, len(actors), CHUNK):
             connection.execute(select(Actor.id).where(Actor.id.in_(actors[start:start + CHUNK]))
-                               .order_by(Actor.id).with_for_update())
+                               .order_by(Actor.id).with_for_update(key_share=True))  # as an UPDATE of it
     for start in range(0, len(networks), CHUNK):
         _write_scope(connection, networks=networks[start:start + CHUNK])
     for start in range(0, len(actors), CHUNK):
