@@ -19,8 +19,10 @@ from .database import current_revision, upgrade_schema
 from .extensions import db
 from .files import DIR_MODE, private_dir, private_open
 from .interchange import write_json
-from .models import (Activity, Actor, ActorCountry, ActorTown, ChangeRequest, Domain, DuplicateDismissal, Kind,
-                     Membership, Partnership, PartnershipPartner, Revision, User, actor_activity, actor_domain)
+from .models import (Activity, Actor, ActorCountry, ActorTown, ChangeRequest, CuratingNetwork, Domain,
+                     DuplicateDismissal, Kind, Membership, NetworkCoordinator, NetworkDepartment, NetworkLabel,
+                     NoticeSetting, Partnership, PartnershipPartner, RequestNetwork, Revision, User, actor_activity,
+                     actor_domain)
 from .operations import OperationError
 from .operations.networks import rebuild_scopes
 from .serialize import actor_to_dict
@@ -31,6 +33,12 @@ TABLES = [Kind.__table__, Domain.__table__, Activity.__table__, User.__table__, 
           ActorCountry.__table__, ActorTown.__table__, actor_domain, actor_activity, Partnership.__table__,
           PartnershipPartner.__table__, Membership.__table__, ChangeRequest.__table__,
           Revision.__table__, DuplicateDismissal.__table__]
+# The networks' curation (who coordinates which network, its territory, its own labels, the requests routed to
+# it): without them a restored network coordinator would curate everything (a coordinator bound to no network).
+# A backup written before they were saved has no file for them: restored without (as before).
+NETWORK_TABLES = [CuratingNetwork.__table__, NetworkDepartment.__table__, NetworkCoordinator.__table__,
+                  NoticeSetting.__table__, NetworkLabel.__table__, RequestNetwork.__table__]
+TABLES += NETWORK_TABLES
 NO_PASSWORD = "!"  # matches no password: the account owner asks for a new one
 
 
@@ -99,6 +107,8 @@ def restore(source: str, force: bool = False) -> dict:
             dates = [c.name for c in table.columns if isinstance(c.type, DateTime) or
                      isinstance(getattr(c.type, "impl", None), DateTime)]
             batch = []
+            if table in NETWORK_TABLES and not (folder / "tables" / f"{table.name}.jsonl").exists():
+                continue
             with open(folder / "tables" / f"{table.name}.jsonl", encoding="utf-8") as f:
                 for line in f:
                     row = json.loads(line)

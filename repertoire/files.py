@@ -22,8 +22,9 @@ def private_open(path, mode: str = "wb", **kwargs):
     return f
 
 
-def remove_older_than(folder, max_age: float, now: float | None = None) -> int:
-    """Delete the files of ``folder`` last changed more than ``max_age`` seconds ago; return how many."""
+def remove_older_than(folder, max_age: float, now: float | None = None, keep=()) -> int:
+    """Delete the files of ``folder`` last changed more than ``max_age`` seconds ago, but those named in
+    ``keep``; return how many."""
     now = time.time() if now is None else now
     removed = 0
     try:
@@ -32,7 +33,8 @@ def remove_older_than(folder, max_age: float, now: float | None = None) -> int:
         return 0
     for entry in entries:
         try:
-            if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > max_age:
+            if entry.name not in keep and entry.is_file(follow_symlinks=False) \
+                    and now - entry.stat(follow_symlinks=False).st_mtime > max_age:
                 os.remove(entry.path)
                 removed += 1
         except FileNotFoundError:  # removed by another process meanwhile

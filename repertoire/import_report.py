@@ -141,6 +141,15 @@ def queue_check(session, path: str, token: str, filename: str, rows: int, user):
     return queue_job(session, KIND, params, select(counting.c.n), user, [], expected=rows)
 
 
+def checked_uploads(session) -> set[str]:
+    """The uploads whose check is waiting or running (never deleted as too old: the check may wait for other
+    jobs; its end gives the coordinator ``UPLOAD_MAX_AGE`` again to confirm)."""
+    from .models import Job
+    from .operations.jobs import ACTIVE
+    return {params.get("token") for params in session.scalars(
+        select(Job.params).where(Job.kind == KIND, Job.status.in_(ACTIVE)))}
+
+
 _cache = threading.local()  # the parsed file of the job this thread works on (inline workers are threads)
 
 
@@ -207,6 +216,11 @@ def _finish(session, job, user) -> dict | None:
     """Once every row is checked: what needs the whole file, then the report. None if the job stopped before."""
     if job.done < job.total:
         return None
+    written = read_report(job.params["report"])
+    if written is not None and not os.path.exists(os.path.join(uploads_folder(), job.params["token"])):
+        # a worker killed after writing the report and deleting an upload nothing may be imported from, before
+        # its commit: the report is there, complete (its header is written last), and is the job's result
+        return {"report": job.params["report"], "rows": sum(written["counts"].values()), "ok": written["ok"]}
     parsed = _parsed(job)
     check = ImportCheck.of(parsed)
     first: dict[tuple, int] = {}
@@ -234,7 +248,12 @@ def _finish(session, job, user) -> dict | None:
     report = report_document(parsed, check, job.params["token"] if importable else None, job.params["filename"],
                              job.user_id)
     write_report(report, job.params["report"])
-    if not importable:  # nothing may be imported: the upload goes, once the report is written
+    if importable:  # the time to confirm it counts from its report
+        try:
+            os.utime(os.path.join(uploads_folder(), job.params["token"]))
+        except FileNotFoundError:
+            pass
+    else:  # nothing may be imported: the upload goes, once the report is written
         try:
             os.remove(os.path.join(uploads_folder(), job.params["token"]))
         except FileNotFoundError:

@@ -164,3 +164,35 @@ def test_a_networks_coordinator_chooses_among_their_own_networks(app, coordinato
     assert refused.status_code == 400 and "Le réseau doit être une fiche publiée." in text(refused)
     assert [i for i, _ in radios(coord.get("/moderation/acteurs/lot?action=reseau&q=forages"))] == [horizons]
     assert job_of(app, job_id_of(post(coord, data, network=horizons))).params["network"] == horizons
+
+
+def test_an_acronym_with_an_accent_typed_in_another_case_designates_its_network(app, coordinator_client):
+    """SQLite's lower() folds ASCII letters only (PostgreSQL's folds all): « cérès » must find « CÉRÈS » on both."""
+    ceres = add_actor(app, name="Collectif pour l'Entraide Rurale et Solidaire", acronym="CÉRÈS", kind="reseau")
+    add_actor(app, name="Forages 1")
+    _html, data = confirm(coordinator_client)
+    job_id = job_id_of(post(coordinator_client, data, network_name="cérès"))
+    assert job_of(app, job_id).params["network"] == ceres
+
+
+def test_an_actor_whose_entry_cannot_be_saved_as_it_is_does_not_stop_the_others_being_added(
+        app, coordinator_client, runner):
+    """One actor of the selection is a member of a network archived since (its entry can no longer be saved as it
+    is): the others are added all the same, it keeps its values, and the job ends (not failed half-way)."""
+    from repertoire.models import Actor
+    from repertoire.operations import archive_actor
+    normand = add_actor(app, name="Réseau Normand", kind="reseau")
+    sahel = add_actor(app, name="Réseau Sahel", kind="reseau")
+    forages = [add_actor(app, name=f"Forages {n}", networks=slug_of(app, sahel) if n == 1 else "")
+               for n in range(4)]  # 2 a chunk: the stuck one in the first
+    with app.app_context():
+        archive_actor(db.session, db.session.get(Actor, sahel))
+        db.session.commit()
+    _html, data = confirm(coordinator_client)
+    job_id = job_id_of(post(coordinator_client, data, network_name="Réseau Normand"))
+    runner.invoke(args=["jobs", "work", "--once"])
+    page = text(coordinator_client.get(f"/moderation/taches/{job_id}"))
+    assert job_of(app, job_id).status == "done", page
+    assert "3 fiches ajoutées au réseau." in page
+    public = app.test_client()
+    assert [members(public, i) for i in forages if i != forages[1]] == [["reseau-normand"]] * 3

@@ -331,3 +331,49 @@ def test_links_to_networks_of_the_file_are_checked_as_in_the_request(app, coordi
     with app.app_context():
         member = db.session.scalar(select(Actor).where(Actor.name == "Membre Côtier"))
         assert [m["network"] for m in member.network_values] == ["reseau-cotier"]
+
+
+def test_a_worker_killed_after_the_report_of_a_file_with_no_valid_row_leaves_a_check_the_next_one_ends(
+        app, coordinator_client, runner, monkeypatch):
+    """The check's last step writes the report, then deletes an upload nothing may be imported from; killed
+    before its commit, the job is still running: the next worker must end it with the report, not fail it on the
+    upload it finds gone."""
+    job_id = job_id_of(send(coordinator_client, fresh_rows(8, department="99")))
+    original = job_operations.KINDS[import_report.KIND]
+
+    def finish(session, job, user):
+        original.finish(session, job, user)
+        session.flush()
+        raise Killed()
+    monkeypatch.setitem(job_operations.KINDS, import_report.KIND, dataclasses.replace(original, finish=finish))
+    with pytest.raises(Killed):
+        work(runner)
+    monkeypatch.setitem(job_operations.KINDS, import_report.KIND, original)
+    assert job_of(app, job_id).status == "running"
+    app.config["REPERTOIRE_JOBS_STALE_SECONDS"] = 0  # time passes: the heartbeat is stale
+    work(runner)
+    assert job_of(app, job_id).status == "done"
+    report = coordinator_client.get(report_link(app, coordinator_client, job_id))
+    assert "8 lignes invalides" in text(report) and choices_of(report.get_data(as_text=True)) == (None, None)
+
+
+def test_a_check_waiting_longer_than_an_upload_is_kept_still_ends_and_its_file_may_then_be_imported(
+        app, coordinator_client, runner):
+    """Uploads never confirmed are deleted after ``UPLOAD_MAX_AGE`` by any visit to the import page; a large file
+    whose check waits (other jobs first) or runs longer than that must not be deleted under it, and once its
+    report is written its coordinator has that time again to confirm."""
+    job_id = job_id_of(send(coordinator_client, fresh_rows(8)))
+    [token] = [f for f in os.listdir(uploads(app)) if f.endswith(".csv")]
+    path = os.path.join(uploads(app), token)
+    an_hour_ago = os.path.getmtime(path) - app.config["UPLOAD_MAX_AGE"] - 60
+    os.utime(path, (an_hour_ago, an_hour_ago))  # the job waited an hour in the queue
+    assert coordinator_client.get("/moderation/import").status_code == 200  # someone opens the import page
+    assert "1 tâche exécutée." in work(runner)
+    assert job_of(app, job_id).status == "done"
+    report = coordinator_client.get(report_link(app, coordinator_client, job_id))
+    page = report.get_data(as_text=True)
+    assert "8 fiches à créer" in text(report)
+    token_shown = re.search(r'action="/moderation/import/([^"/]+)"', page).group(1)
+    assert coordinator_client.get("/moderation/import").status_code == 200
+    done = submit(coordinator_client, f"/moderation/import/{token_shown}", {}, form_url="/moderation/import")
+    assert done.status_code == 302 and actor_count(app, "Fiche") == 8

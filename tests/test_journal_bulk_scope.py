@@ -99,3 +99,31 @@ def test_one_other_actor_is_said_in_the_singular(app, world, coordinator_client,
     assert archived_ids(shown_values(page)[0]) == [world["caen"][0]]
     assert "Seules les fiches de vos réseaux sont nommées : 1 autre fiche de cette action n'est que comptée." \
         in text(page)
+
+
+def test_a_global_bulk_action_on_actors_of_a_networks_territory_only_is_in_its_coordinators_journal(
+        app, world, coordinator_client, runner):
+    """Actors within network A's scope through its territory only (members of no network): archived, or added to
+    another network, in bulk by a global coordinator, the events are filed under A too — an event about an actor
+    is filed under the curating networks whose scope holds it — and A's coordinator reads their ids there."""
+    bayeux = [add_actor(app, name=f"Forage de Bayeux {n}", town="Bayeux", postcode="14400", department="14")
+              for n in range(2)]
+    lyon = add_actor(app, name="Forage de Lyon", town="Lyon", postcode="69003", department="69")
+    sahel = add_actor(app, name="Réseau Sahel", kind="reseau", town="Paris", postcode="75010", department="75")
+    job_id_of(queue(coordinator_client, "reseau", q="forage", network_name="Réseau Sahel"))
+    job_id_of(queue(coordinator_client, "archiver", q="forage"))
+    runner.invoke(args=["jobs", "work", "--once"])
+    with app.app_context():
+        events = {e.kind: e.id for e in db.session.scalars(select(AuditEvent).where(
+            AuditEvent.kind.in_(("bulk.archive", "bulk.network"))))}
+    assert len(events) == 2
+    journal = world["coord_a"].get("/moderation/journal").get_data(as_text=True)
+    for kind, event_id in events.items():
+        assert f"/moderation/journal/{event_id}" in journal, kind
+        page = world["coord_a"].get(f"/moderation/journal/{event_id}")
+        assert page.status_code == 200
+        before, _after = shown_values(page)
+        ids = archived_ids(before) if kind == "bulk.archive" else sorted(before["actors"])
+        assert ids == sorted(bayeux) and before["actors_outside_scope"] == 1
+    assert world["coord_b"].get(f"/moderation/journal/{events['bulk.network']}").status_code == 200  # Lyon's
+    assert sahel and lyon

@@ -335,3 +335,122 @@ def test_an_actor_added_while_a_territory_grows_is_in_scope(app, world):
         villeurbanne = db.session.scalar(select(Actor.id).where(Actor.name == "Villeurbanne Tombouctou"))
     assert sees(world["coord_a"], villeurbanne) and sees(world["coord_a"], world["lyon"])
     check_rows(app)
+
+
+def test_a_backup_restored_keeps_the_curating_networks_their_coordinators_and_scopes(app, world, runner, tmp_path):
+    """A restore recomputes the scopes from what the backup holds: the curating networks, their territories and
+    coordinators must be in it, or every network coordinator of the restored instance curates nothing."""
+    edit_actor(app, world["lyon"], networks=[{"network": slug_of(app, world["a"]), "since": 2020}])
+    caen = add_actor(app, name="Caen Bamako", town="Caen", postcode="14000", department="14")
+    assert runner.invoke(args=["backup", str(tmp_path / "b"), "--with-passwords"]).exit_code == 0
+    folder = next((tmp_path / "b").iterdir())
+    from conftest import build_app, dispose
+    fresh = build_app(tmp_path / "fresh")
+    try:
+        restored = fresh.test_cli_runner().invoke(args=["restore", str(folder)])
+        assert restored.exit_code == 0, restored.output
+        coord_a = client_of(fresh, "coord.a@example.org")
+        assert sees(coord_a, caen) and sees(coord_a, world["lyon"])  # territory and membership
+        assert coord_a.get("/moderation/reseaux").status_code in (403, 404)  # still a network's coordinator only
+        assert "Caen Bamako" in text(coord_a.get("/moderation/acteurs"))
+        coord_b = client_of(fresh, "coord.b@example.org")
+        assert not sees(coord_b, caen) and sees(coord_b, world["lyon"])
+        with app.app_context():
+            before = rows()
+        with fresh.app_context():
+            assert rows() == before
+    finally:
+        dispose(fresh)
+
+
+def test_an_actor_edited_while_the_scopes_are_rebuilt_is_saved_and_its_rows_follow(app, world):
+    """``repertoire networks rebuild`` (every row deleted then written again) while a coordinator saves an actor of
+    a scope: the save must neither fail on the rows the rebuild wrote meanwhile (PostgreSQL: a duplicate key,
+    the entry lost) nor leave the rows the rebuild read before it (the scope's lock, taken alone by the
+    rebuild, makes one wait for the other; SQLite's write lock does the same)."""
+    import threading
+
+    from repertoire.operations.networks import rebuild_scopes
+    flushed, done = threading.Event(), threading.Event()
+    errors = []
+
+    def rebuild():
+        try:
+            with app.app_context():
+                rebuild_scopes(db.session.connection())
+                flushed.set()
+                done.wait(timeout=2)  # the save below is then waiting (or, if slower, after the commit)
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            flushed.set()
+
+    def save():
+        try:
+            flushed.wait(timeout=30)
+            edit_actor(app, world["lyon"], name="Lyon Solidarité Sahel et Niger")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threads = [threading.Thread(target=rebuild), threading.Thread(target=save)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    with app.app_context():
+        assert db.session.get(Actor, world["lyon"]).name == "Lyon Solidarité Sahel et Niger"
+    check_rows(app)
+
+
+def test_a_member_edited_while_its_network_is_merged_away_keeps_its_scope_rows(app, world):
+    """A coordinator saves an actor (its own lock held) while an admin merges the network it is a member of into
+    network A (the merge moves the members without locking each of them): the merge, waiting, must not fail on
+    the rows the save wrote (PostgreSQL: a duplicate key, the merge lost) and the rows must follow both."""
+    import threading
+
+    from repertoire.operations import actor_input, merge_actors, update_actor
+    from repertoire.validation import Vocabulary
+    other = add_actor(app, name="Collectif Toulouse Sahel", kind="reseau", town="Toulouse", postcode="31000",
+                      department="31")
+    toulouse = add_actor(app, name="Toulouse Niamey", town="Toulouse", postcode="31000", department="31",
+                         networks=slug_of(app, other))
+    flushed, done = threading.Event(), threading.Event()
+    errors = []
+
+    def save():
+        try:
+            with app.app_context():
+                actor = db.session.get(Actor, toulouse)
+                data = actor_input(actor)
+                data.name = "Toulouse Niamey Zinder"
+                update_actor(db.session, actor, data, Vocabulary(db.session))
+                db.session.flush()  # its scope rows written, held until the commit
+                flushed.set()
+                done.wait(timeout=2)  # the merge below is then waiting (or, if slower, after the commit)
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            flushed.set()
+
+    def merge():
+        try:
+            flushed.wait(timeout=30)
+            with app.app_context():
+                merge_actors(db.session, db.session.get(Actor, world["a"]), db.session.get(Actor, other), {}, None)
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threads = [threading.Thread(target=save), threading.Thread(target=merge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sees(world["coord_a"], toulouse)
+    check_rows(app)

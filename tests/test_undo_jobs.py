@@ -184,3 +184,59 @@ def test_two_coordinators_undoing_at_the_same_instant_get_one_job(app, coordinat
     assert len({job_id_of(a) for a in answers}) == 1 and count(app, Job, Job.kind == "bulk.undo") == 1
     runner.invoke(args=["jobs", "work", "--once"])
     assert public_total(app) == 5 and count(app, AuditEvent, AuditEvent.kind == "undo") == 1
+
+
+def test_an_undo_meeting_an_actor_it_cannot_change_goes_on_with_the_others(app, coordinator_client, runner):
+    """One actor of a bulk « add to a network » is also a member of a network archived since (its entry can no
+    longer be saved as it is): undoing must not stop on it — neither failing every time it is queued again nor,
+    once a chunk is done, being recorded as undone with the others of later chunks still members (an undo is
+    never undone: they could never be taken out). It keeps its values and is counted as such."""
+    from repertoire.operations import archive_actor
+    from repertoire.models import Actor
+    network = add_actor(app, name="Réseau Normand", kind="reseau")
+    other = add_actor(app, name="Réseau Sahel", kind="reseau")
+    for n in range(5):  # 2 a chunk: the stuck one is in the second
+        add_actor(app, name=f"Forages {n}", networks=slug_of(app, other) if n == 2 else "")
+    job_id_of(queue(coordinator_client, "reseau", q="forages", network_name="Réseau Normand"))
+    runner.invoke(args=["jobs", "work", "--once"])
+    assert count(app, Membership, Membership.network_id == network) == 5
+    with app.app_context():
+        archive_actor(db.session, db.session.get(Actor, other))
+        db.session.commit()
+    job_id = job_id_of(undo(coordinator_client, event_of(app, "bulk.network").id))
+    runner.invoke(args=["jobs", "work", "--once"])
+    page = text(coordinator_client.get(f"/moderation/taches/{job_id}"))
+    assert job_of(app, job_id).status == "done", page
+    assert "4 fiches rétablies." in page and "1 élément modifié depuis garde ses valeurs actuelles." in page
+    assert count(app, Membership, Membership.network_id == network) == 1
+
+
+def test_an_undo_failed_half_way_is_not_recorded_as_done_and_may_be_queued_again(
+        app, coordinator_client, runner, monkeypatch):
+    """An undo that stops on an error after a chunk must not be recorded as the undo of the action (an undo is
+    done once, never undone: the actors of its later chunks could never be restored); queued again, it restores
+    them, those restored the first time keeping their state."""
+    from repertoire.operations import OperationError, jobs as job_operations
+    bulk = archived_five(app, coordinator_client, runner)
+    job_id = job_id_of(undo(coordinator_client, bulk.id))
+    original = job_operations.KINDS["bulk.undo"]
+    calls = []
+
+    def chunk(session, job, ids, user):
+        calls.append(ids)
+        if len(calls) == 2:
+            raise OperationError("panne")
+        return original.chunk(session, job, ids, user)
+    monkeypatch.setitem(job_operations.KINDS, "bulk.undo", job_operations.JobKind(chunk=chunk, finish=original.finish))
+    runner.invoke(args=["jobs", "work", "--once"])
+    monkeypatch.setitem(job_operations.KINDS, "bulk.undo", original)
+    assert job_of(app, job_id).status == "failed" and public_total(app) == 2
+    assert count(app, AuditEvent, AuditEvent.kind == "undo") == 0
+    assert "L'annulation n'est pas allée jusqu'au bout" in text(coordinator_client.get(f"/moderation/taches/{job_id}"))
+    page = coordinator_client.get(f"/moderation/journal/{bulk.id}")
+    assert "déjà annulée" not in text(page)
+    again = job_id_of(undo(coordinator_client, bulk.id))
+    assert again != job_id
+    runner.invoke(args=["jobs", "work", "--once"])
+    assert job_of(app, again).status == "done" and public_total(app) == 5
+    assert count(app, AuditEvent, AuditEvent.kind == "undo") == 1

@@ -191,9 +191,10 @@ def merge_duplicate(a_id: int, b_id: int):
 # -- import and export -----------------------------------------------------
 
 def upload_dir() -> str:
-    """The private folder of uploaded files, rid of those checked but never confirmed in time."""
+    """The private folder of uploaded files, rid of those checked but never confirmed in time (not those whose
+    check, a job, is waiting or running)."""
     folder = private_dir(os.path.join(current_app.instance_path, "uploads"))
-    remove_older_than(folder, current_app.config["UPLOAD_MAX_AGE"])
+    remove_older_than(folder, current_app.config["UPLOAD_MAX_AGE"], keep=reports.checked_uploads(db.session))
     return folder
 
 

@@ -24,11 +24,12 @@ from ..validation import Vocabulary
 
 from . import OperationError
 from .actors import actor_input, set_status, update_actor
+from .partnerships import LinkProblem
 from .audit import (_lock_undos, is_undone, record_action, record_undo, undo_archive_batch,
                     undo_network_batch)
 from .jobs import (ACTIVE, ChunkDone, JobKind, active_job_like, export_path, job_actor_ids, job_items, queue_job,
                    register_kind)
-from .networks import scope_of_networks
+from .networks import curating_networks_of, scope_of_networks
 
 BULK_KINDS = ("bulk.archive", "bulk.network", "bulk.export")
 EXPORT_KEPT_DAYS = 7  # an export job's file is removed by the first export a week later
@@ -102,7 +103,7 @@ def _record_archive(session, user, selected, selection, previous):
     impact = selection_impact(session, selected)
     return record_action(session, user, "bulk.archive", ("selection", None, _selection_label(selection)),
                          {"actors": previous, "selection": selection}, {"archived": len(previous)},
-                         impact["network_ids"])
+                         impact["network_ids"] + curating_networks_of(session, selected))
 
 
 def bulk_archive(session, ids: list[int], user: User, selection: dict):
@@ -119,21 +120,32 @@ def check_network(network: Actor | None):
 
 
 def _add_to_network(session, actors, network, vocab, user) -> list[int]:
+    """Add each of ``actors`` to ``network``; the ids added. An actor whose entry can no longer be saved as it is
+    (another of its links names an actor withdrawn since: ``LinkProblem``) keeps its values and is not counted,
+    rather than stopping the action for the others."""
     added = []
     for actor in actors:
         data = actor_input(actor)
         if actor.id == network.id or any(n["network"] == network.slug for n in data.networks):
             continue
         data.networks = data.networks + [{"network": network.slug, "since": None}]
-        update_actor(session, actor, data, vocab, user, action="bulk-network")
+        try:
+            with session.begin_nested():  # its writes only are rolled back
+                update_actor(session, actor, data, vocab, user, action="bulk-network")
+        except LinkProblem:
+            session.expire(actor)
+            continue
         added.append(actor.id)
     return added
 
 
-def _record_network(session, user, network, selection, added):
+def _record_network(session, user, network, selection, added, selected=None):
+    """The event, filed under the network and the curating networks whose scope holds one of the actors
+    (``selected``, a select of their ids, or else ``added``)."""
     return record_action(session, user, "bulk.network", network,
                          {"actors": added, "network": network.id, "selection": selection},
-                         {"added": len(added)}, [network.id])
+                         {"added": len(added)},
+                         [network.id] + curating_networks_of(session, added if selected is None else selected))
 
 
 def bulk_add_to_network(session, ids: list[int], network: Actor, user: User, selection: dict):
@@ -149,7 +161,7 @@ def bulk_add_to_network(session, ids: list[int], network: Actor, user: User, sel
 def record_export(session, user: User, ids: list[int], selection: dict):
     return record_action(session, user, "bulk.export", ("selection", None, _selection_label(selection)),
                          {"selection": selection}, {"exported": len(ids)},
-                         selection_impact(session, ids)["network_ids"])
+                         selection_impact(session, ids)["network_ids"] + curating_networks_of(session, ids))
 
 
 # -- as jobs -------------------------------------------------------------------
@@ -212,7 +224,8 @@ def _network_finish(session, job, user):
     network = session.get(Actor, job.params["network"])
     if network is None:
         raise OperationError(_("Le réseau doit être une fiche publiée."))
-    event = _record_network(session, user, network, job.params["selection"], job_items(session, job))
+    event = _record_network(session, user, network, job.params["selection"], job_items(session, job),
+                            job_actor_ids(job))
     return {"event": event.id, "count": event.after["added"], "network": network.name}
 
 
@@ -260,7 +273,8 @@ def _export_finish(session, job, user):
     event = record_action(session, user, "bulk.export",
                           ("selection", None, _selection_label(job.params["selection"])),
                           {"selection": job.params["selection"]}, {"exported": rows},
-                          selection_impact(session, job_actor_ids(job))["network_ids"])
+                          selection_impact(session, job_actor_ids(job))["network_ids"]
+                          + curating_networks_of(session, job_actor_ids(job)))
     return {"event": event.id, "count": rows, "file": True}
 
 
@@ -307,8 +321,12 @@ def find_networks(session, typed: str, limit: int = NETWORK_MATCHES) -> NetworkL
                             .order_by(Actor.name_sort, Actor.id).limit(limit + 1)).all()
     if exact:
         return NetworkLookup(exact[:limit], len(exact))  # namesakes: a handful
-    acronym = (typed or "").strip().casefold()
-    is_acronym = func.lower(Actor.acronym) == acronym
+    spelled = (typed or "").strip()
+    acronym = spelled.casefold()
+    # SQLite's lower() folds ASCII letters only: the acronym as typed, in capitals and in small letters too
+    # (« cérès » finds « CÉRÈS » on both databases); the exact test is the casefold below
+    is_acronym = or_(func.lower(Actor.acronym) == acronym,
+                     Actor.acronym.in_(sorted({spelled, spelled.upper(), spelled.lower(), acronym})))
     condition = or_(is_acronym, Actor.name_sort.contains(folded, autoescape=True))
     # `|| ''`: SQLite would otherwise walk the whole name index for the order and the limit
     found = session.scalars(networks.where(condition)
@@ -403,6 +421,8 @@ def _undo_chunk(session, job, ids, user):
 def _undo_finish(session, job, user):
     event = session.get(AuditEvent, job.params["event"])
     undone = len(job_items(session, job))
+    if job.done < job.total:  # stopped on an error: not the undo (done once, never undone), it may be queued again
+        return {"count": undone, "skipped": 0, "undoes": event.id, "partial": True}
     undo = record_undo(session, event, user, undone, job.total - undone)
     return {"event": undo.id, "count": undone, "skipped": job.total - undone, "undoes": event.id}
 

@@ -172,6 +172,12 @@ def mark_scope(session, actors=(), networks=()):
         # writes in progress to commit and they for it, and the second reads what the first wrote.
         shared = "" if networks else "_shared"
         connection.execute(text(f"SELECT pg_advisory_xact_lock{shared}(:key)"), {"key": SCOPE_LOCK})
+        # The actors' own rows too (in id order): a write that changes an actor's scope without locking it (a
+        # merge moving a network's members) waits for a save of that actor in progress, then reads what it
+        # wrote — else its rows, computed from what it saw before, would replace the save's.
+        for start in range(0, len(actors), CHUNK):
+            connection.execute(select(Actor.id).where(Actor.id.in_(actors[start:start + CHUNK]))
+                               .order_by(Actor.id).with_for_update(key_share=True))  # as an UPDATE of it
     for start in range(0, len(networks), CHUNK):
         _write_scope(connection, networks=networks[start:start + CHUNK])
     for start in range(0, len(actors), CHUNK):
@@ -179,7 +185,11 @@ def mark_scope(session, actors=(), networks=()):
 
 
 def rebuild_scopes(connection) -> int:
-    """Compute every scope's rows again from their sources; return how many there are."""
+    """Compute every scope's rows again from their sources; return how many there are. On PostgreSQL it takes
+    the scope's lock alone, as a network's change does: an actor saved meanwhile waits, then reads the rows
+    written here (else its own would collide with them, or the rows read before its save be kept)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCOPE_LOCK})
     connection.execute(delete(NetworkActor.__table__))
     connection.execute(insert(NetworkActor.__table__).from_select(ROW_COLUMNS, scope_rows()))
     return connection.scalar(select(func.count()).select_from(NetworkActor.__table__))
@@ -216,6 +226,20 @@ def _follow_scope(session, flush_context):
         elif isinstance(obj, CuratingNetwork):
             networks.add(obj.actor_id)
     mark_scope(session, actors, networks)
+
+
+def curating_networks_of(session, selected) -> list[int]:
+    """The curating networks whose scope holds one of ``selected`` (a select of actor ids, or a list of ids), read
+    from the scope's rows: a bulk action's event is filed under them (as one about an actor is)."""
+    if isinstance(selected, (list, tuple, set)):
+        ids, found = sorted(set(selected)), set()
+        for start in range(0, len(ids), CHUNK):
+            found.update(session.scalars(select(NetworkActor.network_id).distinct()
+                                         .where(NetworkActor.actor_id.in_(ids[start:start + CHUNK]))))
+        return sorted(found)
+    chosen = selected.order_by(None).subquery()
+    return sorted(session.scalars(select(NetworkActor.network_id).distinct()
+                                  .where(NetworkActor.actor_id.in_(select(list(chosen.c)[0])))))
 
 
 def actor_scope(session, user):
