@@ -222,12 +222,14 @@ def _add_curating_network(session) -> dict:
                                 .order_by(NetworkCoordinator.network_id).limit(1))
     if network_id is None:
         member = aliased(Actor)
+        # members counted per network first (SQLite would otherwise probe every network × every actor)
+        counts = (select(Membership.network_id, func.count().label("members"))
+                  .join(member, member.id == Membership.actor_id).where(member.status == "published")
+                  .group_by(Membership.network_id).subquery())
         network_id = session.scalar(
-            select(Actor.id).join(Kind, Kind.id == Actor.kind_id)
-            .join(Membership, Membership.network_id == Actor.id)
-            .join(member, member.id == Membership.actor_id)
-            .where(Kind.slug == "reseau", Actor.status == "published", member.status == "published")
-            .group_by(Actor.id).order_by(func.count().desc(), Actor.id).limit(1))
+            select(Actor.id).join(counts, counts.c.network_id == Actor.id).join(Kind, Kind.id == Actor.kind_id)
+            .where(Kind.slug == "reseau", Actor.status == "published")
+            .order_by(counts.c.members.desc(), Actor.id).limit(1))
         curating = session.get(CuratingNetwork, network_id) \
             or networks.make_curating(session, session.get(Actor, network_id))
         networks.set_territory(session, curating, list(NETWORK_TERRITORY))
