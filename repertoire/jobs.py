@@ -107,10 +107,10 @@ def work(once: bool = False, poll: float = 2.0, stop: threading.Event | None = N
     while stop is None or not stop.is_set():
         job_id = claim(worker)
         if job_id is None:
-            if drain_duplicates():
-                continue
             if once:
                 break
+            if drain_duplicates():  # a running worker's idle time; not ``once`` (an inline thread, a cron run)
+                continue
             time.sleep(poll)
             continue
         run(job_id, worker)

@@ -257,9 +257,28 @@ def test_a_big_import_lists_its_actors_and_the_refresh_command_finds_their_pairs
 
 
 def test_an_idle_job_worker_compares_what_a_big_write_left(app, coordinator_client, runner):
+    import threading
+    import time
+    from repertoire.jobs import work
     page = big_import(app, coordinator_client, BIG)
     assert pending_notice(page) == 6 and pair_rows(coordinator_client) == set()
-    assert runner.invoke(args=["jobs", "work", "--once"]).exit_code == 0  # no job queued: it compares, then stops
+    runner.invoke(args=["jobs", "work", "--once"])  # a run until the queue is empty leaves them (an inline thread)
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 6
+
+    def running_worker():
+        with app.app_context():
+            work(poll=0.05, stop=stop)
+    stop = threading.Event()
+    worker = threading.Thread(target=running_worker)
+    worker.start()  # a running worker with no job: it compares them
+    try:
+        for _ in range(400):
+            if not pending_notice(text(coordinator_client.get("/moderation/doublons"))):
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join()
     assert pair_rows(coordinator_client) == BIG_PAIRS and dashboard_figure(coordinator_client) == 2
     assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 0
 
