@@ -61,6 +61,12 @@ def test_a_network_coordinator_reads_their_networks_journal_and_nothing_else(app
     assert "Association Puits du Sahel" in exported and "Comite jumelage Rouen" in exported
     assert "Lyon Solidarité Sahel" not in exported and not any("Eau potable" in t for t in exported)
 
+    # an admin's network menu lists the networks some event is filed under, not every network
+    menu = admin.get("/moderation/journal").get_data(as_text=True).split('name="reseau"')[1].split("</select>")[0]
+    assert f'value="{world["a"]}"' in menu
+    idle = add_actor(app, name="Réseau sans histoire", kind="reseau", town="Brest", postcode="29200",
+                     department="29")
+    assert f'value="{idle}"' not in admin.get("/moderation/journal").get_data(as_text=True)
     # filters: their own network works; another network's id, in the page or the CSV, is refused
     assert "Association Puits du Sahel" in text(coord_a.get(f"/moderation/journal?reseau={world['a']}"))
     assert coord_a.get(f"/moderation/journal?reseau={world['b']}").status_code == 403

@@ -120,8 +120,10 @@ def journal():
     undone = set(db.session.scalars(select(AuditEvent.undo_of_id).where(
         AuditEvent.undo_of_id.in_([e.id for e in events])))) if events else set()
     if own is None:
-        choices = db.session.execute(select(Actor.id, Actor.name).where(Actor.kind_id == select(Kind.id).where(
-            Kind.slug == "reseau").scalar_subquery()).order_by(Actor.name_sort)).all()
+        # the networks some event is filed under, not every network of the directory (40,000 at 1,000,000
+        # actors: a 3 MB menu); another network's id in the URL still filters (to nothing)
+        choices = db.session.execute(select(Actor.id, Actor.name).where(Actor.id.in_(
+            operations.networks_in_journal(db.session))).order_by(Actor.name_sort)).all()
         staff = db.session.execute(select(User.id, User.email).where(User.role.in_(COORDINATORS))
                                    .order_by(User.email)).all()
     else:  # their networks, their colleagues and the admins (who act on their network too)

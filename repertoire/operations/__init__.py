@@ -24,6 +24,7 @@ from .moderation import (approve_request, changes_between, claim_actor, close_re
                          edit_own_actor,
                          open_request, proposed_input, reject_request, report_error, submit_actor)
 from .audit import (UNDOABLE, audit_events, audit_query, can_undo, event_concerns, event_for_networks, is_undone,  # noqa: E402
+                    networks_in_journal,  # noqa: E402
                     record_action, undo_event)
 from .jobs import (ChunkDone, JobKind, JobLost, advance, cancel_job, claim_job, complete, is_stale, job_user,  # noqa: E402
                    SelectionChanged, job_actor_ids, job_items, may_see_job, next_ids, queue_job, visible_jobs)
