@@ -31,3 +31,14 @@ def test_text_parameters_say_nul_bytes_are_refused():
         assert not re.fullmatch(parameter["schema"]["pattern"], "Ma\x00li")
     refused = client.get("/api/actors", query_string={"q": "Ma\x00li"})
     assert refused.status_code == 400 and "nul" in refused.get_json()["error"]
+
+
+def test_empty_form_values_the_api_ignores_are_declared_so():
+    """`?country=&since=` (empty form fields) answer as if absent: the description says those parameters
+    allow an empty value, so that a client (or a fuzzer) reads that as valid."""
+    client = APP.test_client()
+    document = client.get("/api/openapi.json").get_json()
+    declared = {p["name"] for p in document["paths"]["/api/partnerships"]["get"]["parameters"]
+                if p.get("allowEmptyValue")}
+    assert {"country", "since", "until", "kind", "department"} <= declared
+    assert client.get("/api/partnerships?country=&since=").get_json() == client.get("/api/partnerships").get_json()

@@ -41,7 +41,8 @@ def _filter(name, description, enum=None):
         item["enum"] = [""] + enum  # an empty value is ignored
         description += " Une valeur vide est ignorée."
     return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": {"type": "array", "items": item}, "style": "form", "explode": True}
+            "schema": {"type": "array", "items": item}, "style": "form", "explode": True,
+            "allowEmptyValue": True}  # « country= » (an empty form field) is ignored, as a value or as the list
 
 
 ACTOR_SCHEMA = {
@@ -144,6 +145,7 @@ def openapi_document(server_url: str, slugs: dict[str, set[str]]) -> dict:
                      "description": "Slug de l'acteur porteur (publié) ; un acteur inconnu donne une erreur 404.",
                      "schema": {"type": "string", "maxLength": 100, "pattern": NO_NUL}},
                     *({"name": name, "in": "query", "required": False, "description": description,
+                       "allowEmptyValue": True,  # « since= » (an empty form field) is ignored
                        "schema": {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}}
                       for name, description in (("since", "Commencé cette année ou après."),
                                                 ("until", "Commencé cette année ou avant."))),
