@@ -13,7 +13,7 @@ import pages  # noqa: E402
 def main(directory: str):
     from sqlalchemy import func, select
 
-    from repertoire import create_app, operations
+    from repertoire import create_app
     from repertoire.extensions import db
     from repertoire.models import Actor, ChangeRequest, Revision, User
     from repertoire.validation import Vocabulary
@@ -27,29 +27,11 @@ def main(directory: str):
         done = session.scalar(select(func.count()).select_from(ChangeRequest))
         published = list(session.scalars(select(Actor).where(Actor.status == "published")
                                           .order_by(Actor.id).limit(target)))
-        slugs = operations.SlugAllocator(session)
-        for n in range(done, target):  # as pages._add_data, from where it stopped
-            actor, member = published[n], members[n % len(members)]
-            if n % 2:
-                operations.claim_actor(session, member, actor, "Je m'occupe de cette association.")
-            else:
-                data = operations.actor_input(actor)
-                data.name = f"{data.name} antenne {n}"
-                entry = operations.create_actor(session, data, vocab, status="pending", slugs=slugs, user=member,
-                                                action="submit")
-                entry.owner = member
-                session.add(ChangeRequest(kind="new", actor=entry, user=member, message="Nouvelle antenne."))
-            if n % 200 == 199:
-                session.commit()
-        session.commit()
+        pages.add_requests(session, vocab, members, published, done)
         actor = session.scalars(select(Actor).where(Actor.status == "published")
                                 .order_by(Actor.id.desc()).limit(1)).one()
         have = session.scalar(select(func.count()).select_from(Revision).where(Revision.actor_id == actor.id))
-        for n in range(max(0, have - 1), pages.REVISIONS):
-            data = operations.actor_input(actor)
-            data.description = f"{data.description.split(' [')[0]} [version {n}]"
-            operations.update_actor(session, actor, data, vocab)
-            session.commit()
+        pages.add_revisions(session, vocab, actor, max(0, have - 1))
         print(f"{target - done} requests added, {session.scalar(select(func.count()).select_from(ChangeRequest))} "
               f"in all; {pages.REVISIONS - max(0, have - 1)} revisions", file=sys.stderr)
 

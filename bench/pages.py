@@ -111,7 +111,7 @@ def _add_data(session, vocab):
     from sqlalchemy import func, insert, select, update
 
     from repertoire import operations
-    from repertoire.models import Actor, ChangeRequest, User, utcnow
+    from repertoire.models import Actor, User, utcnow
 
     operations.create_user(session, COORDINATOR, PASSWORD, "coordinator")
     operations.create_user(session, ADMIN, PASSWORD, "admin")
@@ -129,12 +129,35 @@ def _add_data(session, vocab):
     pending = max(2, total // 100)
     published = list(session.scalars(select(Actor).where(Actor.status == "published")
                                       .order_by(Actor.id).limit(pending)))
+    add_requests(session, vocab, members, published, 0)
+    actor = session.scalars(select(Actor).where(Actor.status == "published")
+                            .order_by(Actor.id.desc()).limit(1)).one()
+    add_revisions(session, vocab, actor, 0)
+
+
+def add_revisions(session, vocab, actor, start: int):
+    """Revisions ``start`` to REVISIONS of ``actor`` (its history page), each committed."""
+    from repertoire import operations
+
+    for n in range(start, REVISIONS):
+        data = operations.actor_input(actor)
+        data.description = f"{data.description.split(' [')[0]} [version {n}]"
+        operations.update_actor(session, actor, data, vocab)
+        session.commit()
+
+
+def add_requests(session, vocab, members, published, start: int):
+    """Open requests about ``published[start:]``: a claim for odd positions, a new entry much like the actor for
+    even ones (as members often send), committed 200 at a time."""
+    from repertoire import operations
+    from repertoire.models import ChangeRequest
+
     slugs = operations.SlugAllocator(session)
-    for n, actor in enumerate(published):
-        member = members[n % len(members)]
+    for n in range(start, len(published)):
+        actor, member = published[n], members[n % len(members)]
         if n % 2:
             operations.claim_actor(session, member, actor, "Je m'occupe de cette association.")
-        else:  # a new entry much like an existing one, as members often send
+        else:
             data = operations.actor_input(actor)
             data.name = f"{data.name} antenne {n}"
             # operations.submit_actor, with one SlugAllocator for all (it reads every slug when made)
@@ -145,13 +168,6 @@ def _add_data(session, vocab):
         if n % 200 == 199:
             session.commit()
     session.commit()
-    actor = session.scalars(select(Actor).where(Actor.status == "published")
-                            .order_by(Actor.id.desc()).limit(1)).one()
-    for n in range(REVISIONS):
-        data = operations.actor_input(actor)
-        data.description = f"{data.description.split(' [')[0]} [version {n}]"
-        operations.update_actor(session, actor, data, vocab)
-        session.commit()
 
 
 PARTNERSHIPS_PER_ACTOR = 0.3  # issue 14: ~30,000 partnerships at 100,000 actors

@@ -194,9 +194,8 @@ def undo_network_batch(session, network_id: int, ids: list[int], user, vocab=Non
     """Take those of ``ids`` still members of the network out of it; their ids. An actor whose entry can no
     longer be saved as it is (another of its links names an actor withdrawn since: ``LinkProblem``) keeps its
     values and is not counted, rather than stopping the undo of the others."""
-    from .actors import actor_input, update_actor
-    from .bulk import lock_batch
-    from .partnerships import LinkProblem
+    from .actors import actor_input
+    from .bulk import lock_batch, update_or_skip
     from ..validation import Vocabulary
     vocab = vocab or Vocabulary(session)
     network = session.get(Actor, network_id)
@@ -207,13 +206,8 @@ def undo_network_batch(session, network_id: int, ids: list[int], user, vocab=Non
         if len(kept) == len(data.networks):
             continue
         data.networks = kept
-        try:
-            with session.begin_nested():  # its writes only are rolled back
-                update_actor(session, actor, data, vocab, user, action="undo")
-        except LinkProblem:
-            session.expire(actor)
-            continue
-        undone.append(actor.id)
+        if update_or_skip(session, actor, data, vocab, user, "undo"):
+            undone.append(actor.id)
     session.flush()
     return undone
 

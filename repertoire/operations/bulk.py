@@ -119,6 +119,19 @@ def check_network(network: Actor | None):
         raise OperationError(_("Le réseau doit être une fiche publiée."))
 
 
+def update_or_skip(session, actor, data, vocab, user, action: str) -> bool:
+    """``update_actor`` in a savepoint, for one actor of a batch: an entry that can no longer be saved as it is
+    (another of its links names an actor withdrawn since: ``LinkProblem``) keeps its values (False) and the
+    batch goes on with the others."""
+    try:
+        with session.begin_nested():  # its writes only are rolled back
+            update_actor(session, actor, data, vocab, user, action=action)
+    except LinkProblem:
+        session.expire(actor)
+        return False
+    return True
+
+
 def _add_to_network(session, actors, network, vocab, user) -> list[int]:
     """Add each of ``actors`` to ``network``; the ids added. An actor whose entry can no longer be saved as it is
     (another of its links names an actor withdrawn since: ``LinkProblem``) keeps its values and is not counted,
@@ -129,13 +142,8 @@ def _add_to_network(session, actors, network, vocab, user) -> list[int]:
         if actor.id == network.id or any(n["network"] == network.slug for n in data.networks):
             continue
         data.networks = data.networks + [{"network": network.slug, "since": None}]
-        try:
-            with session.begin_nested():  # its writes only are rolled back
-                update_actor(session, actor, data, vocab, user, action="bulk-network")
-        except LinkProblem:
-            session.expire(actor)
-            continue
-        added.append(actor.id)
+        if update_or_skip(session, actor, data, vocab, user, "bulk-network"):
+            added.append(actor.id)
     return added
 
 

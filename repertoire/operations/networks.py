@@ -205,19 +205,11 @@ def _follow_scope(session, flush_context):
     """The scope rows follow what this flush wrote: new or deleted actors, a department changed, memberships,
     a territory's departments, a network becoming curating."""
     actors, networks = set(), set()
-    for obj in session.new:
-        if isinstance(obj, Actor):
-            actors.add(obj.id)
-        elif isinstance(obj, Membership):
-            actors.add(obj.actor_id)
-        elif isinstance(obj, NetworkDepartment):
-            networks.add(obj.network_id)
-        elif isinstance(obj, CuratingNetwork):
-            networks.add(obj.actor_id)
-    for obj in list(session.dirty) + list(session.deleted):
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Actor):
             attrs = inspect(obj).attrs
-            if obj in session.deleted or any(attrs[name].history.has_changes() for name in FOLLOWED):
+            if obj in session.new or obj in session.deleted \
+                    or any(attrs[name].history.has_changes() for name in FOLLOWED):
                 actors.add(obj.id)
         elif isinstance(obj, Membership):
             actors.add(obj.actor_id)
