@@ -18,12 +18,12 @@ import time
 import uuid
 
 from flask import current_app, has_app_context
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from . import import_report, operations  # noqa: F401 (import_report registers the import check's kind)
 from .extensions import db
-from .models import Job
+from .models import DuplicatePending, Job
 from .operations.jobs import KINDS, JobLost
 from .web.transactions import unit_of_work
 
@@ -127,6 +127,9 @@ def drain_duplicates() -> int:
     commit: one committed chunk (``operations.drain_pending``); return how many actors were compared."""
     session = db.session
     session.rollback()
+    if session.scalar(select(DuplicatePending.id).limit(1)) is None:  # nothing listed: no write lock taken
+        session.rollback()
+        return 0
     try:
         with unit_of_work():
             return operations.drain_pending(session, DRAIN_CHUNK)
