@@ -2,6 +2,7 @@
 changes who is in a scope, a rebuild gives the same rows, and the counts a coordinator sees are plain counts."""
 import importlib.util
 import re
+import threading
 
 import pytest
 from sqlalchemy import func, or_, select
@@ -289,11 +290,19 @@ def test_a_coordinator_of_two_networks_sees_lists_and_counts_equal_to_plain_quer
     assert re.search(r'fraicheur"><span class="number">2</span>', page)
 
 
+def run_together(*targets):
+    """Run each of ``targets`` in its own thread, all at once, and wait for them (a minute at most)."""
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+
 def test_an_actor_added_while_a_territory_grows_is_in_scope(app, world):
     """Two transactions at once: a territory gains the Rhône while an actor of the Rhône is entered. Neither sees
     the other's uncommitted write; the scope's lock (PostgreSQL; SQLite's write lock) makes the second wait and
     read the first's."""
-    import threading
 
     from repertoire.operations.networks import set_territory
     from repertoire.validation import Vocabulary
@@ -325,11 +334,7 @@ def test_an_actor_added_while_a_territory_grows_is_in_scope(app, world):
         finally:
             done.set()
 
-    threads = [threading.Thread(target=territory), threading.Thread(target=entry)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(territory, entry)
     assert not errors, errors
     with app.app_context():
         villeurbanne = db.session.scalar(select(Actor.id).where(Actor.name == "Villeurbanne Tombouctou"))
@@ -368,7 +373,6 @@ def test_an_actor_edited_while_the_scopes_are_rebuilt_is_saved_and_its_rows_foll
     a scope: the save must neither fail on the rows the rebuild wrote meanwhile (PostgreSQL: a duplicate key,
     the entry lost) nor leave the rows the rebuild read before it (the scope's lock, taken alone by the
     rebuild, makes one wait for the other; SQLite's write lock does the same)."""
-    import threading
 
     from repertoire.operations.networks import rebuild_scopes
     flushed, done = threading.Event(), threading.Event()
@@ -394,11 +398,7 @@ def test_an_actor_edited_while_the_scopes_are_rebuilt_is_saved_and_its_rows_foll
         finally:
             done.set()
 
-    threads = [threading.Thread(target=rebuild), threading.Thread(target=save)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(rebuild, save)
     assert not errors, errors
     with app.app_context():
         assert db.session.get(Actor, world["lyon"]).name == "Lyon Solidarité Sahel et Niger"
@@ -409,7 +409,6 @@ def test_a_member_edited_while_its_network_is_merged_away_keeps_its_scope_rows(a
     """A coordinator saves an actor (its own lock held) while an admin merges the network it is a member of into
     network A (the merge moves the members without locking each of them): the merge, waiting, must not fail on
     the rows the save wrote (PostgreSQL: a duplicate key, the merge lost) and the rows must follow both."""
-    import threading
 
     from repertoire.operations import actor_input, merge_actors, update_actor
     from repertoire.validation import Vocabulary
@@ -446,11 +445,7 @@ def test_a_member_edited_while_its_network_is_merged_away_keeps_its_scope_rows(a
         finally:
             done.set()
 
-    threads = [threading.Thread(target=save), threading.Thread(target=merge)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(save, merge)
     assert not errors, errors
     assert sees(world["coord_a"], toulouse)
     check_rows(app)

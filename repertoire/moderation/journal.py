@@ -218,22 +218,20 @@ def undo_event(event_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if operations.undo_in_job(event):  # thousands of actors maybe: a job, its progress page
-        try:
-            job = operations.queue_undo(db.session, event, current_user)
-        except operations.OperationError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return redirect(url_for("moderation.journal_event", event_id=event_id))
-        flash(ngettext("Annulation lancée sur %(num)d fiche.", "Annulation lancée sur %(num)d fiches.", job.total),
-              "success")
-        return redirect(url_for("moderation.job_detail", job_id=job.id))
+    in_job = operations.undo_in_job(event)  # thousands of actors maybe: a job, its progress page
     try:
-        undo = operations.undo_event(db.session, event, current_user)
+        if in_job:
+            job = operations.queue_undo(db.session, event, current_user)
+        else:
+            undo = operations.undo_event(db.session, event, current_user)
     except operations.OperationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("moderation.journal_event", event_id=event_id))
+    if in_job:
+        flash(ngettext("Annulation lancée sur %(num)d fiche.", "Annulation lancée sur %(num)d fiches.", job.total),
+              "success")
+        return redirect(url_for("moderation.job_detail", job_id=job.id))
     skipped = undo.after["skipped"]
     message = _("Action annulée.")
     if skipped:
