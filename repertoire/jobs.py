@@ -119,9 +119,6 @@ def work(once: bool = False, poll: float = 2.0, stop: threading.Event | None = N
     return handled
 
 
-DRAIN_CHUNK = 1000  # actors compared per transaction by an idle worker
-
-
 def drain_duplicates() -> int:
     """Between jobs, find the duplicate pairs a big write (a bulk job, a large import) left to compare after its
     commit: one committed chunk (``operations.drain_pending``); return how many actors were compared."""
@@ -132,7 +129,7 @@ def drain_duplicates() -> int:
         return 0
     try:
         with unit_of_work():
-            return operations.drain_pending(session, DRAIN_CHUNK)
+            return operations.drain_pending(session)  # its default chunk, as the command's
     except Exception:  # the actors stay listed; the next idle turn or « repertoire duplicates refresh » takes them
         session.rollback()
         current_app.logger.exception("duplicate drain between jobs")
