@@ -138,9 +138,6 @@ def drain_after_commit():
                      "lancez « repertoire duplicates refresh » pour la terminer."), err=True)
 
 
-DRAIN_CHUNK = 1000  # actors compared per transaction when draining the pending duplicate comparisons
-
-
 def drain_duplicates() -> int:
     """Compare every actor a big write left pending, a committed chunk at a time, with a progress bar; a process
     stopped half-way leaves the rest pending for the next run. Return how many actors were compared."""
@@ -150,7 +147,7 @@ def drain_duplicates() -> int:
     if not left:
         return 0
     with progress(left, _("Comparaison des doublons")) as bar:
-        while n := operations.drain_pending(db.session, DRAIN_CHUNK):
+        while n := operations.drain_pending(db.session):
             db.session.commit()
             done += n
             bar.update(n)

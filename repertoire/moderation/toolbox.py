@@ -378,9 +378,6 @@ def _import_uploaded(token: str, valid_only: bool):
     return redirect(url_for("moderation.import_file"))
 
 
-DRAIN_CHUNK = 250  # actors compared per transaction after a big import (the time limit is checked between)
-
-
 def _pending_message(left: int) -> str:
     return ngettext("%(num)d fiche reste à comparer aux autres pour trouver ses doublons probables : la liste des "
                     "doublons sera complète à la fin de « repertoire duplicates refresh », à lancer sur le serveur.",
@@ -394,7 +391,7 @@ def _drain_duplicates() -> int:
     DUPLICATES_DRAIN_SECONDS (a request stopped half-way leaves the rest pending); return how many remain."""
     deadline = time.monotonic() + current_app.config["DUPLICATES_DRAIN_SECONDS"]
     try:
-        while time.monotonic() < deadline and operations.drain_pending(db.session, DRAIN_CHUNK):
+        while time.monotonic() < deadline and operations.drain_pending(db.session):
             db.session.commit()
     except Exception:  # the import is committed: what is left stays pending, for the command
         db.session.rollback()

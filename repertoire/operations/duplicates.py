@@ -584,7 +584,11 @@ def _find_pairs(session, records: dict[int, object], keys: dict[int, set[str]], 
                 ("actor_a_id", "actor_b_id", "reasons", "score", "created_at"), rows)
 
 
-def drain_pending(session, limit: int = 1000) -> int:
+DRAIN_CHUNK = 100  # actors compared per drain transaction: SQLite's write lock is held ~0.1 s, 1.5 s on a loaded
+# machine (1,000: 5-7 s, enough for a coordinator's edit to wait on it); the same CPU per actor (bench/RESULTS.md)
+
+
+def drain_pending(session, limit: int = DRAIN_CHUNK) -> int:
     """Find the pairs of up to ``limit`` actors a big write left pending (its commit stored their blocks), oldest
     first, and take them off the list; return how many actors were compared (0: none left).
 
