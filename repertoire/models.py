@@ -408,6 +408,7 @@ class AuditEventNetwork(db.Model):
 
 # Indexes the back-office lists and counts read through (migration 0010).
 Index("ix_actor_status_name_sort", Actor.status, Actor.name_sort)
+# on PostgreSQL (status, confirmed_at NULLS FIRST, id): migration 0025
 Index("ix_actor_status_confirmed_at", Actor.status, Actor.confirmed_at)
 Index("ix_actor_kind_id_status", Actor.kind_id, Actor.status)
 Index("ix_actor_domain_domain_id", actor_domain.c.domain_id, actor_domain.c.actor_id)
@@ -447,6 +448,7 @@ class NetworkActor(db.Model):
     __tablename__ = "network_actor"
     __table_args__ = (Index("ix_network_actor_name", "network_id", "name_sort", "actor_id"),
                       Index("ix_network_actor_status_name", "network_id", "status", "name_sort", "actor_id"),
+                      # on PostgreSQL (…, confirmed_at NULLS FIRST, actor_id): migration 0025
                       Index("ix_network_actor_stale", "network_id", "status", "confirmed_at"),
                       Index("ix_network_actor_town", "network_id", "town", "name_sort", "actor_id"),
                       {"sqlite_with_rowid": False})
