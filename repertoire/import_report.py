@@ -29,14 +29,15 @@ from sqlalchemy import literal, select
 
 from . import operations
 from .files import private_dir, private_open
-from .importing import (ImportCheck, _carried, _drop_invalid, existing_ids, link_errors, partial_possible,
-                        predicted_slugs, refused_rows, repeated_row, report_rows)
+from .importing import (ImportCheck, _carried, _drop_invalid, apply_import, check_import, existing_ids, link_errors,
+                        partial_possible, predicted_slugs, refused_rows, repeated_row, report_rows)
 from .interchange import ParsedFile, parse_file
 from .operations.jobs import ChunkDone, JobKind, job_items, queue_job, register_kind
 from .spreadsheets import csv_bytes
 from .validation import Vocabulary, describe_errors, validate_actor
 
 KIND = "import.check"
+APPLY = "import.apply"
 REPORT = ".rapport.json"  # a report beside the uploads: <name>.rapport.json
 REFUSED = ".refusees.csv"  # the refused rows of an upload, with their motif: <token>.refusees.csv
 
@@ -142,12 +143,12 @@ def queue_check(session, path: str, token: str, filename: str, rows: int, user):
 
 
 def checked_uploads(session) -> set[str]:
-    """The uploads whose check is waiting or running (never deleted as too old: the check may wait for other
-    jobs; its end gives the coordinator ``UPLOAD_MAX_AGE`` again to confirm)."""
+    """The uploads whose check or import is waiting or running (never deleted as too old: the job may wait for
+    other jobs; a check's end gives the coordinator ``UPLOAD_MAX_AGE`` again to confirm)."""
     from .models import Job
     from .operations.jobs import ACTIVE
-    return {params.get("token") for params in session.scalars(
-        select(Job.params).where(Job.kind == KIND, Job.status.in_(ACTIVE)))}
+    return {params.get("claimed") or params.get("token") for params in session.scalars(
+        select(Job.params).where(Job.kind.in_((KIND, APPLY)), Job.status.in_(ACTIVE)))}
 
 
 _cache = threading.local()  # the parsed file of the job this thread works on (inline workers are threads)
@@ -182,7 +183,11 @@ def _in_french(step):
         except operations.OperationError:
             raise
         except Exception as exc:
-            current_app.logger.exception("import check %s", job.id)
+            current_app.logger.exception("%s %s", job.kind, job.id)
+            if job.kind == APPLY:
+                raise operations.OperationError(_("L'import s'est arrêté sur une erreur imprévue : rien n'a été "
+                                                  "importé ; envoyez le fichier de nouveau, ou signalez-le si cela "
+                                                  "se reproduit.")) from exc
             raise operations.OperationError(_("La vérification s'est arrêtée sur une erreur imprévue ; le fichier "
                                               "est gardé : envoyez-le de nouveau, ou signalez-le si cela se "
                                               "reproduit.")) from exc
@@ -263,3 +268,63 @@ def _finish(session, job, user) -> dict | None:
 
 
 register_kind(KIND, JobKind(chunk=_in_french(_chunk), finish=_in_french(_finish), chunk_setting="IMPORT_CHECK_CHUNK"))
+
+
+# -- the import of a large file, confirmed --------------------------------------------------------------------
+
+def queue_import(session, claimed: str, token: str, rows: int, valid_only: bool, verdict_shown: str, user):
+    """Queue the import of a large upload confirmed by ``user``: ``claimed``, the name the confirmation gave it
+    (no other request can take it, see ``moderation.toolbox._claim``), ``rows`` rows read. The worker checks it
+    again and imports it in one transaction, all or nothing, as the request did for a small file (a 20,000-row
+    file takes minutes: more than a request may). The caller commits; returns the job."""
+    counting = select(literal(1).label("n")).cte("positions", recursive=True)
+    counting = counting.union_all(select(counting.c.n + 1).where(counting.c.n < rows))
+    params = {"token": token, "claimed": claimed, "valid_only": valid_only, "verdict": verdict_shown}
+    return queue_job(session, APPLY, params, select(counting.c.n), user, [], expected=rows)
+
+
+def _import_refused(job, message: str):
+    """Nothing is imported: the claimed upload goes (the coordinator sends the file again), with ``message``."""
+    try:
+        os.remove(os.path.join(uploads_folder(), job.params["claimed"]))
+    except FileNotFoundError:
+        pass
+    return operations.OperationError(message)
+
+
+def _apply(session, job, ids: list[int], user) -> ChunkDone:
+    """The whole file (every row is in this one chunk): checked again, then imported, in the chunk's
+    transaction; a worker killed before its commit leaves the file claimed, and the next one does it again."""
+    path = os.path.join(uploads_folder(), job.params["claimed"])
+    if not os.path.exists(path):
+        raise operations.OperationError(_("Le fichier envoyé n'est plus disponible : rien n'a été importé ; "
+                                          "envoyez-le de nouveau."))
+    parsed = parse_file(path, drop=("motif",))
+    check = check_import(session, parsed)  # the directory may have changed since the report
+    valid_only = job.params["valid_only"]
+    if valid_only and (not partial_possible(parsed, check) or job.params["verdict"] != verdict(check)):
+        raise _import_refused(job, _("Le fichier ne donne plus le même résultat qu'au moment du rapport : rien "
+                                     "n'a été importé ; envoyez-le de nouveau pour un nouveau rapport."))
+    if not valid_only and not check.ok:
+        raise _import_refused(job, _("Le fichier ne passe plus la vérification (l'annuaire a changé depuis le "
+                                     "rapport) : rien n'a été importé ; envoyez-le de nouveau pour un nouveau "
+                                     "rapport."))
+    summary = apply_import(session, check, valid_only=valid_only, user=user, source=job.params["token"])
+    return ChunkDone([[summary.created, summary.updated, summary.unchanged,
+                       check.invalid_lines if valid_only else 0]])
+
+
+def _apply_finish(session, job, user) -> dict | None:
+    """What the import did (its counts), once committed; the claimed upload goes."""
+    if job.done < job.total:
+        return None
+    try:
+        os.remove(os.path.join(uploads_folder(), job.params["claimed"]))
+    except FileNotFoundError:
+        pass
+    (created, updated, unchanged, refused), = job_items(session, job)
+    return {"created": created, "updated": updated, "unchanged": unchanged, "refused": refused,
+            "refused_file": job.params["token"] if refused else None}
+
+
+register_kind(APPLY, JobKind(chunk=_in_french(_apply), finish=_in_french(_apply_finish), whole=True))

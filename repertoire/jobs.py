@@ -21,7 +21,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from . import import_report, operations  # noqa: F401 (import_report registers the import check's kind)
+from . import import_report, operations  # noqa: F401 (import_report registers the import's kinds)
 from .extensions import db
 from .models import DuplicatePending, Job
 from .operations.jobs import KINDS, JobLost
@@ -55,7 +55,8 @@ def run(job_id: int, worker: str) -> str:
     session = db.session
     job = session.get(Job, job_id, populate_existing=True)
     kind = KINDS[job.kind]
-    chunk_size = int(current_app.config[kind.chunk_setting]) if kind.chunk_setting else settings()[0]
+    chunk_size = job.total if kind.whole else \
+        int(current_app.config[kind.chunk_setting]) if kind.chunk_setting else settings()[0]
     try:
         if kind.resume:
             kind.resume(session, job)

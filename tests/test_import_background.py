@@ -120,9 +120,17 @@ def test_a_large_file_is_checked_by_a_job_whose_report_is_the_immediate_one(app,
     assert "Nulle Part" in refused.get_data(as_text=True)
     imported = submit(coordinator_client, f"/moderation/import/{token}/valides", {"verdict": verdict},
                       form_url="/moderation/import")
-    assert imported.status_code == 302
+    assert imported.status_code == 302  # a large file is imported by a job too: its page
+    waiting = text(coordinator_client.get(imported.headers["Location"]))
+    assert "Import d'un fichier" in waiting and "0 lignes importées sur 10" in waiting and "tout ou rien" in waiting
+    assert actor_count(app, "Fiche 0") == 0
+    assert "1 tâche exécutée." in work(runner)
     assert actor_count(app, "Fiche 0") == 4 and actor_count(app, "Amitiés Rouen-Bamako") == 1
     assert actor_count(app, "Nulle Part") == 0
+    done = text(coordinator_client.get(imported.headers["Location"]))
+    assert "Import terminé : 6 fiches créées, 1 mise à jour, 1 inchangée." in done, done  # the likely duplicate too
+    assert "2 lignes refusées n'ont pas été importées" in done
+    assert coordinator_client.get(f"/moderation/import/{token}/refusees.csv").status_code == 200
 
 
 def test_a_large_report_is_paged_and_its_counts_add_up(app, coordinator_client, runner):
@@ -228,9 +236,11 @@ def test_a_file_changed_between_report_and_import_is_checked_again_and_nothing_i
         f.write(fresh_rows(1, start=80, department="99")[0] + "\n")
     again = submit(coordinator_client, f"/moderation/import/{token}/valides", {"verdict": verdict},
                    form_url="/moderation/import")
-    assert again.status_code == 409 and "ne donne plus le même résultat" in text(again)
-    assert actor_count(app, "Fiche") == 0
-    assert "9 lignes lues" in text(again)  # the report shown again is the file's as it is now
+    assert again.status_code == 302
+    work(runner)
+    page = text(coordinator_client.get(again.headers["Location"]))
+    assert "ne donne plus le même résultat" in page and "Rien n'a été importé." in page
+    assert "envoyez-le de nouveau" in page and actor_count(app, "Fiche") == 0
 
 
 def test_a_forged_verdict_or_token_imports_nothing(app, coordinator_client, runner):
@@ -240,7 +250,9 @@ def test_a_forged_verdict_or_token_imports_nothing(app, coordinator_client, runn
                                 .get_data(as_text=True))
     forged = submit(coordinator_client, f"/moderation/import/{token}/valides", {"verdict": "0" * 32},
                     form_url="/moderation/import")
-    assert forged.status_code == 409 and actor_count(app, "Fiche") == 0
+    work(runner)
+    assert "ne donne plus le même résultat" in text(coordinator_client.get(forged.headers["Location"]))
+    assert actor_count(app, "Fiche") == 0
     response = submit(coordinator_client, "/moderation/import/" + "A" * 22 + ".csv/valides", {"verdict": verdict},
                       form_url="/moderation/import")
     assert response.status_code == 302 and actor_count(app, "Fiche") == 0
@@ -257,6 +269,7 @@ def test_an_import_confirmed_twice_imports_once(app, coordinator_client, runner)
     first = submit(coordinator_client, f"/moderation/import/{token}", {}, form_url="/moderation/import")
     second = submit(coordinator_client, f"/moderation/import/{token}", {}, form_url="/moderation/import")
     assert first.status_code == 302 and second.status_code == 302
+    assert "1 tâche exécutée." in work(runner)
     assert actor_count(app, "Fiche") == 8
     assert "plus disponible" in text(coordinator_client.get(second.headers["Location"]))
 
@@ -328,6 +341,7 @@ def test_links_to_networks_of_the_file_are_checked_as_in_the_request(app, coordi
     imported = submit(coordinator_client, f"/moderation/import/{token}/valides", {"verdict": verdict},
                       form_url="/moderation/import")
     assert imported.status_code == 302
+    work(runner)
     with app.app_context():
         member = db.session.scalar(select(Actor).where(Actor.name == "Membre Côtier"))
         assert [m["network"] for m in member.network_values] == ["reseau-cotier"]
@@ -376,4 +390,53 @@ def test_a_check_waiting_longer_than_an_upload_is_kept_still_ends_and_its_file_m
     token_shown = re.search(r'action="/moderation/import/([^"/]+)"', page).group(1)
     assert coordinator_client.get("/moderation/import").status_code == 200
     done = submit(coordinator_client, f"/moderation/import/{token_shown}", {}, form_url="/moderation/import")
-    assert done.status_code == 302 and actor_count(app, "Fiche") == 8
+    assert done.status_code == 302
+    work(runner)
+    assert actor_count(app, "Fiche") == 8
+
+
+def confirmed_import(app, client, runner, count=8):
+    """A large file checked by its job, then confirmed: the import job's page address."""
+    job_id = job_id_of(send(client, fresh_rows(count)))
+    work(runner)
+    page = client.get(report_link(app, client, job_id)).get_data(as_text=True)
+    token = re.search(r'action="/moderation/import/([^"/]+)"', page).group(1)
+    confirmed = submit(client, f"/moderation/import/{token}", {}, form_url="/moderation/import")
+    assert confirmed.status_code == 302 and "/moderation/taches/" in confirmed.headers["Location"]
+    return confirmed.headers["Location"]
+
+
+def test_a_worker_killed_during_a_large_import_imports_nothing_and_the_next_one_imports_it_once(
+        app, coordinator_client, runner, monkeypatch):
+    job_page = confirmed_import(app, coordinator_client, runner)
+    original = job_operations.KINDS[import_report.APPLY]
+
+    def killed(session, job, ids, user):
+        original.chunk(session, job, ids, user)
+        session.flush()  # every actor written, not committed
+        raise Killed()
+    monkeypatch.setitem(job_operations.KINDS, import_report.APPLY, dataclasses.replace(original, chunk=killed))
+    with pytest.raises(Killed):
+        work(runner)
+    monkeypatch.setitem(job_operations.KINDS, import_report.APPLY, original)
+    assert actor_count(app, "Fiche") == 0
+    assert "0 lignes importées sur 8" in text(coordinator_client.get(job_page))
+    app.config["REPERTOIRE_JOBS_STALE_SECONDS"] = 0  # time passes: the heartbeat is stale
+    assert "1 tâche exécutée." in work(runner)
+    assert actor_count(app, "Fiche") == 8
+    assert "Import terminé : 8 fiches créées, 0 mise à jour, 0 inchangée." in text(coordinator_client.get(job_page))
+    assert not [f for f in os.listdir(uploads(app)) if f.endswith(".csv")]  # the upload is gone once imported
+
+
+def test_a_large_import_is_its_coordinators_own_and_a_file_gone_meanwhile_imports_nothing(
+        app, coordinator_client, runner):
+    job_page = confirmed_import(app, coordinator_client, runner)
+    add_user(app, "autre@example.org", role="coordinator")
+    other = app.test_client()
+    login(other, "autre@example.org")
+    assert other.get(job_page).status_code == 404 and "Import d'un fichier" not in text(other.get("/moderation/taches"))
+    for name in os.listdir(uploads(app)):  # the server's folder emptied before the worker ran
+        os.remove(os.path.join(uploads(app), name))
+    work(runner)
+    page = text(coordinator_client.get(job_page))
+    assert "n'est plus disponible" in page and "Rien n'a été importé." in page and actor_count(app, "Fiche") == 0

@@ -345,6 +345,12 @@ def _import_uploaded(token: str, valid_only: bool):
         return _import_partnerships(token, valid_only, path, claimed)
     try:
         parsed = _parse(claimed)
+        if len(parsed.rows) > current_app.config["IMPORT_BACKGROUND_ROWS"]:
+            # too long for a request: checked again and imported by a job, all or nothing, as here
+            job = reports.queue_import(db.session, os.path.basename(claimed), token, len(parsed.rows), valid_only,
+                                       request.form.get("verdict", ""), current_user)
+            db.session.commit()
+            return redirect(url_for("moderation.job_detail", job_id=job.id))
         check = check_import(db.session, parsed)  # the directory may have changed since the report
         if valid_only:
             if not partial_possible(parsed, check) or request.form.get("verdict") != _verdict(check):

@@ -43,6 +43,7 @@ class JobKind:
     finish: Callable  # (session, job, user) -> result summary (dict)
     resume: Callable | None = None  # (session, job) before the first chunk of a run
     chunk_setting: str | None = None  # the setting of its own chunk size, if not REPERTOIRE_JOBS_CHUNK
+    whole: bool = False  # every item in one chunk, one transaction (an import: all or nothing)
 
 
 KINDS: dict[str, JobKind] = {}
@@ -123,7 +124,8 @@ def active_job_like(session, kind: str, params: dict, user, total: int | None = 
     return None
 
 
-PRIVATE_KINDS = ("import.check",)  # jobs only who queued them sees (an import's check: their file, their report)
+# jobs only who queued them sees (an import's check and the import: their file, their report)
+PRIVATE_KINDS = ("import.check", "import.apply")
 
 
 def visible_jobs(session, user):
