@@ -1,6 +1,7 @@
 """Issue 16 point 5: bulk actions as background jobs — queue, worker, progress page, a killed worker resumed
 without double effect, two workers never running one job twice, scope of networks' coordinators, forged ids."""
 import csv
+import dataclasses
 import io
 import re
 import threading
@@ -179,8 +180,7 @@ def die_on_chunk(monkeypatch, kind, number):
             session.flush()
             raise Killed()
         return state
-    monkeypatch.setitem(job_operations.KINDS, kind, job_operations.JobKind(chunk=chunk, finish=original.finish,
-                                                                           resume=original.resume))
+    monkeypatch.setitem(job_operations.KINDS, kind, dataclasses.replace(original, chunk=chunk))
     return lambda: monkeypatch.setitem(job_operations.KINDS, kind, original)
 
 
