@@ -58,6 +58,10 @@ def run(job_id: int, worker: str) -> str:
     chunk_size = job.total if kind.whole else \
         int(current_app.config[kind.chunk_setting]) if kind.chunk_setting else settings()[0]
     try:
+        if operations.needs_freezing(job):  # queued by a request that only counted: its ids first, committed
+            with unit_of_work():
+                operations.freeze_items(session, job, worker)
+            job = session.get(Job, job_id, populate_existing=True)
         if kind.resume:
             kind.resume(session, job)
         while True:

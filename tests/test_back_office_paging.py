@@ -71,6 +71,29 @@ def test_actors_list_by_name_is_in_name_order_across_pages(app, coordinator_clie
     assert first + second == [f"Fiche {i:03d}" for i in range(60)]
 
 
+def test_actors_list_by_founded_is_in_year_order_undated_last_across_pages(app, coordinator_client):
+    """Issue 15 at 1,000,000: the order (year, undated last, then name) is the one an index walks; what the
+    coordinator sees is unchanged, filtered or not, page after page."""
+    dated = add_actors(app, 40, prefix="Datée")  # years 2039 down to 2000: the year order is not the name order
+    add_actors(app, 25, prefix="Inconnue")
+    add_actors(app, 3, prefix="Attente", status="pending")
+    with app.app_context():
+        for i, actor_id in enumerate(dated):
+            db.session.execute(update(Actor).where(Actor.id == actor_id).values(founded=2039 - i))
+        db.session.commit()
+    expected = [f"Datée {i:03d}" for i in reversed(range(40))] + [f"Inconnue {i:03d}" for i in range(25)]
+    pattern = r"(?:Datée|Inconnue) \d{3}"
+    for url in ("/moderation/acteurs?sort=founded", "/moderation/acteurs?sort=founded&status=published"):
+        first = re.findall(pattern, coordinator_client.get(url).get_data(as_text=True))
+        second = re.findall(pattern, coordinator_client.get(url + "&page=2").get_data(as_text=True))
+        assert first + second == expected, url
+    page = coordinator_client.get("/moderation/acteurs?sort=founded&q=inconnue").get_data(as_text=True)
+    assert re.findall(pattern, page) == [f"Inconnue {i:03d}" for i in range(25)]
+    page = coordinator_client.get("/moderation/acteurs?sort=founded&status=pending").get_data(as_text=True)
+    assert names_in(page, "Attente") == ["Attente 000", "Attente 001", "Attente 002"]
+    assert not re.findall(pattern, page)
+
+
 def test_queue_pages_and_counts(app, coordinator_client):
     ids = add_actors(app, 60, status="pending")
     with app.app_context():

@@ -1,12 +1,13 @@
 """Issue 16 point 5: bulk actions as background jobs — queue, worker, progress page, a killed worker resumed
 without double effect, two workers never running one job twice, scope of networks' coordinators, forged ids."""
 import csv
+import dataclasses
 import io
 import re
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conftest import add_actor, add_user, build_app, dispose, login
 from repertoire.extensions import db
@@ -179,8 +180,7 @@ def die_on_chunk(monkeypatch, kind, number):
             session.flush()
             raise Killed()
         return state
-    monkeypatch.setitem(job_operations.KINDS, kind, job_operations.JobKind(chunk=chunk, finish=original.finish,
-                                                                           resume=original.resume))
+    monkeypatch.setitem(job_operations.KINDS, kind, dataclasses.replace(original, chunk=chunk))
     return lambda: monkeypatch.setitem(job_operations.KINDS, kind, original)
 
 
@@ -499,3 +499,82 @@ def test_the_confirmation_names_the_busiest_networks_and_counts_the_others(app, 
     assert "et 2 autres réseaux" in body
     whole = text(coordinator_client.get("/moderation/acteurs/lot?action=archiver"))  # the whole directory
     assert "7 fiches sélectionnées" in whole and "Réseau A : 2 fiches" in whole and "et 2 autres réseaux" in whole
+
+
+def test_a_large_selection_is_counted_its_networks_left_to_the_journal(app, coordinator_client, runner,
+                                                                       monkeypatch):
+    """Issue 15 at 1,000,000: the confirmation counts the actors always, names their networks only for a
+    selection of at most ``IMPACT_NAMED_UP_TO`` actors (a grouped count over every membership otherwise), and
+    says so."""
+    from repertoire.operations import bulk as bulk_operations
+    network = add_actor(app, name="Réseau des Puits", kind="reseau")
+    for n in range(3):
+        add_actor(app, name=f"Forages {n}", networks="reseau-des-puits")
+    small = text(coordinator_client.get("/moderation/acteurs/lot?action=archiver&q=forages"))
+    assert "3 fiches sélectionnées" in small and "Réseau des Puits : 3 fiches" in small
+    monkeypatch.setattr(bulk_operations, "IMPACT_NAMED_UP_TO", 2)
+    page = coordinator_client.get("/moderation/acteurs/lot?action=archiver&q=forages")
+    body = text(page)
+    assert "3 fiches sélectionnées" in body and 'name="count" value="3"' in page.get_data(as_text=True)
+    assert "Réseau des Puits" not in body and "Aucun réseau concerné" not in body
+    assert ("Au-delà de 2 fiches, les réseaux dont elles sont membres ne sont pas comptés ici ; l'action sera "
+            "inscrite au journal de chacun d'eux.") in body
+    job_id = job_id_of(queue(coordinator_client, "archiver", q="forages"))
+    runner.invoke(args=["jobs", "work", "--once"])
+    assert "3 fiches archivées." in text(coordinator_client.get(f"/moderation/taches/{job_id}"))
+    [event] = [e for e in AuditEventList(app) if e.kind == "bulk.archive"]
+    journal = coordinator_client.get(f"/moderation/journal?reseau={network}").get_data(as_text=True)
+    assert f'/moderation/journal/{event.id}"' in journal  # filed under the network the page did not name
+
+
+def test_a_selection_grown_before_the_worker_runs_stops_the_job_before_anything_is_done(app, coordinator_client,
+                                                                                         runner):
+    """The request only counts; the worker writes the ids, never more than the coordinator confirmed: an
+    actor edited into the selection meanwhile stops the job, nothing archived, and the page says why."""
+    for n in range(3):
+        add_actor(app, name=f"Forages {n}")
+    other = add_actor(app, name="Puits Voisin")
+    job_id = job_id_of(queue(coordinator_client, "archiver", q="forages"))
+    assert "0 fiche traitée sur 3" in text(coordinator_client.get(f"/moderation/taches/{job_id}")) or \
+        "0 fiches traitées sur 3" in text(coordinator_client.get(f"/moderation/taches/{job_id}"))
+    with app.app_context():  # renamed into the selection before the worker runs (an older actor: not a new id)
+        from repertoire.operations import actor_input, update_actor
+        from repertoire.validation import Vocabulary
+        actor = db.session.get(Actor, other)
+        data = actor_input(actor)
+        data.name = "Forages Voisins"
+        update_actor(db.session, actor, data, Vocabulary(db.session))
+        db.session.commit()
+    runner.invoke(args=["jobs", "work", "--once"])
+    body = text(coordinator_client.get(f"/moderation/taches/{job_id}"))
+    assert "échouée" in body
+    assert ("La sélection a changé entre la confirmation et le début de la tâche (4 fiches au lieu de 3) : rien "
+            "n'a été fait ; vérifiez-la de nouveau depuis la liste des fiches.") in body
+    assert app.test_client().get("/api/actors?q=forages").get_json()["total"] == 4  # nothing archived
+    assert [e for e in AuditEventList(app) if e.kind == "bulk.archive"] == []
+
+
+def test_a_worker_killed_while_writing_the_ids_leaves_them_to_the_next(app, coordinator_client, runner,
+                                                                       monkeypatch):
+    for n in range(5):
+        add_actor(app, name=f"Forages {n}")
+    job_id = job_id_of(queue(coordinator_client, "archiver", q="forages"))
+    original = job_operations.freeze_items
+
+    def killed(session, job, worker):
+        original(session, job, worker)
+        session.flush()
+        raise Killed()
+    monkeypatch.setattr(job_operations, "freeze_items", killed)
+    from repertoire import operations
+    monkeypatch.setattr(operations, "freeze_items", killed)
+    with pytest.raises(Killed):
+        runner.invoke(args=["jobs", "work", "--once"])
+    monkeypatch.setattr(operations, "freeze_items", original)
+    with app.app_context():  # its heartbeat grows stale: the next worker takes it over
+        db.session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=None))
+        db.session.commit()
+    runner.invoke(args=["jobs", "work", "--once"])
+    body = text(coordinator_client.get(f"/moderation/taches/{job_id}"))
+    assert "5 fiches archivées." in body and "5 fiches traitées sur 5" in body
+    assert archive_revisions(app, "Forages") == {f"Forages {n}": 1 for n in range(5)}

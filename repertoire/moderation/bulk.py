@@ -15,7 +15,7 @@ from ..operations import networks
 from . import bp
 from .forms import ConfirmForm
 from .toolbox import get_term
-from .views import COORDINATORS, filtered_actors
+from .views import COORDINATORS
 
 BULK_ACTIONS = {"archiver": "bulk.archive", "reseau": "bulk.network", "exporter": "bulk.export"}  # form → job kind
 
@@ -39,31 +39,30 @@ def confirm_term(name: str, term_id: int, action: str):
 
 # -- bulk actions on the actors list ------------------------------------------
 
-def _selection():
-    """The selection's filters and a select of its actors' ids (run inside grouped queries, never listed)."""
+def _selection() -> dict:
+    """The selection's filters, as the actors list's (``operations.selection_ids``: counted, never listed)."""
     args = request.values
-    selection = {"status": args.get("status", ""), "q": args.get("q", "").strip()}
-    selected = filtered_actors(**{"status": selection["status"], "text": selection["q"]}) \
-        .with_only_columns(Actor.id)
-    return selection, selected
+    return {"status": args.get("status", ""), "q": args.get("q", "").strip()}
 
 
 NETWORKS_SHOWN = 20  # the busiest networks named on the confirmation page, the others counted
 
 
-def _confirm_page(action: str, selection: dict, selected, status: int = 200, typed: str = "",
+def _confirm_page(action: str, selection: dict, status: int = 200, typed: str = "",
                   lookup: operations.NetworkLookup | None = None, chosen: int | None = None):
-    """The confirmation page. « Add to a network »: a network's coordinator picks one of theirs (a few radio
-    buttons); anybody else types its name, looked up on submit (``lookup``: the matches to choose from)."""
-    impact = operations.selection_impact(db.session, selected, NETWORKS_SHOWN)
+    """The confirmation page: how many actors (counted), in which networks (up to
+    ``IMPACT_NAMED_UP_TO`` actors). « Add to a network »: a network's coordinator picks one of theirs
+    (a few radio buttons); anybody else types its name, looked up on submit (``lookup``: the matches)."""
     mine = networks.network_ids_of(db.session, current_user)
+    told = operations.bulk_confirmation(db.session, selection, mine, NETWORKS_SHOWN)
     own = operations.network_choices(db.session, mine) if action == "reseau" and mine else []
     return render_template("moderation/confirm_bulk.html", action=action, selection=selection,
-                           count=impact["actors"], impact=impact, form=ConfirmForm(), own=own,
-                           restricted=bool(mine), typed=typed, lookup=lookup, chosen=chosen), status
+                           count=told["count"], impact=told["impact"], named_up_to=told["named_up_to"],
+                           form=ConfirmForm(), own=own, restricted=bool(mine), typed=typed, lookup=lookup,
+                           chosen=chosen), status
 
 
-def _chosen_network(action: str, selection: dict, selected):
+def _chosen_network(action: str, selection: dict):
     """The network the form designates, or the page to show instead (a choice to make, a French message).
     Any id is checked again when queued (``check_network``: published, a network); a network's coordinator's
     must be one of theirs."""
@@ -73,22 +72,22 @@ def _chosen_network(action: str, selection: dict, selected):
     if mine:
         if not network_id:
             flash(_("Choisissez un réseau."), "error")
-            return None, _confirm_page(action, selection, selected, 400)
+            return None, _confirm_page(action, selection, 400)
         if network_id not in mine:  # another network's id, forged in the form
             flash(_("Vous ne pouvez ajouter des fiches qu'à l'un de vos réseaux."), "error")
-            return None, _confirm_page(action, selection, selected, 400)
+            return None, _confirm_page(action, selection, 400)
         return db.session.get(Actor, network_id), None
     if network_id and typed == request.form.get("looked_up", "").strip()[:200]:
         return db.session.get(Actor, network_id), None  # picked among the matches of the name typed
     if not typed:
         flash(_("Indiquez le nom du réseau."), "error")
-        return None, _confirm_page(action, selection, selected, 400)
+        return None, _confirm_page(action, selection, 400)
     lookup = operations.find_networks(db.session, typed)
     if lookup.total == 1:
         return lookup.networks[0], None
     if not lookup.total:
         flash(_("Aucun réseau publié ne correspond à « %(name)s » : vérifiez le nom.", name=typed), "error")
-        return None, _confirm_page(action, selection, selected, 400, typed=typed)
+        return None, _confirm_page(action, selection, 400, typed=typed)
     if lookup.total > len(lookup.networks):
         flash(ngettext("%(num)d réseau correspond à ce nom ; en voici %(shown)d : précisez le nom pour voir "
                        "les autres.", "%(num)d réseaux correspondent à ce nom ; en voici %(shown)d : précisez "
@@ -96,18 +95,17 @@ def _chosen_network(action: str, selection: dict, selected):
     else:
         flash(ngettext("%(num)d réseau correspond à ce nom : choisissez-le.",
                        "%(num)d réseaux correspondent à ce nom : choisissez le bon.", lookup.total), "info")
-    return None, _confirm_page(action, selection, selected, 200, typed=typed, lookup=lookup, chosen=network_id)
+    return None, _confirm_page(action, selection, 200, typed=typed, lookup=lookup, chosen=network_id)
 
 
 @bp.get("/acteurs/lot")
 @role_required(*COORDINATORS)
 def bulk():
-    """The confirmation page; a network's coordinator acts on their networks' actors only (``filtered_actors``)."""
+    """The confirmation page; a network's coordinator acts on their networks' actors only (``selection_ids``)."""
     action = request.args.get("action", "")
     if action not in BULK_ACTIONS:
         abort(400)
-    selection, selected = _selection()
-    return _confirm_page(action, selection, selected)
+    return _confirm_page(action, _selection())
 
 
 @bp.post("/acteurs/lot")
@@ -118,26 +116,26 @@ def bulk_apply():
     action = request.form.get("action", "")
     if action not in BULK_ACTIONS or not ConfirmForm().validate_on_submit():
         abort(400)
-    selection, selected = _selection()
+    selection = _selection()
     confirmed = request.form.get("count", type=int)
     if confirmed is None or confirmed < 0:  # no count: not a form of the confirmation page
         abort(400)
     mine = networks.network_ids_of(db.session, current_user)
     network = None
     if action == "reseau":
-        network, page = _chosen_network(action, selection, selected)
+        network, page = _chosen_network(action, selection)
         if page is not None:
             return page
     try:
-        job = operations.queue_bulk(db.session, BULK_ACTIONS[action], selected, current_user, selection, mine,
-                                    network, expected=confirmed)
+        job = operations.queue_selection(db.session, BULK_ACTIONS[action], selection, current_user, mine, network,
+                                         expected=confirmed)
     except operations.SelectionChanged:  # the list changed since the confirmation page
         db.session.rollback()
         flash(_("La sélection a changé depuis l'affichage : vérifiez-la de nouveau."), "error")
-        return _confirm_page(action, selection, selected, 409, typed=request.form.get("network_name", ""))
+        return _confirm_page(action, selection, 409, typed=request.form.get("network_name", ""))
     except operations.OperationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _confirm_page(action, selection, selected, 400, typed=request.form.get("network_name", ""))
+        return _confirm_page(action, selection, 400, typed=request.form.get("network_name", ""))
     flash(ngettext("Tâche lancée sur %(num)d fiche.", "Tâche lancée sur %(num)d fiches.", job.total), "success")
     return redirect(url_for("moderation.job_detail", job_id=job.id))

@@ -27,10 +27,12 @@ from .audit import (UNDOABLE, audit_events, audit_query, can_undo, event_concern
                     networks_in_journal,  # noqa: E402
                     record_action, undo_event)
 from .jobs import (ChunkDone, JobKind, JobLost, advance, cancel_job, claim_job, complete, is_stale, job_user,  # noqa: E402
-                   SelectionChanged, job_actor_ids, job_items, may_see_job, next_ids, queue_job, visible_jobs)
+                   SelectionChanged, freeze_items, job_actor_ids, job_items, may_see_job, needs_freezing,
+                   next_ids, queue_deferred, queue_job, visible_jobs)
 from .bulk import (NetworkLookup, active_undo_job, bulk_add_to_network, bulk_archive, check_network, export_file_of,  # noqa: E402
                    find_networks, network_choices, queue_undo, undo_in_job,
-                   queue_bulk, record_export, selection_impact)
+                   queue_bulk, queue_selection, record_export, selection_impact)
+from .bulk import confirmation as bulk_confirmation  # noqa: E402
 from .privacy import account_data, delete_account  # noqa: E402
 from .partnerships import (LinkProblem, apply_links, directory_partners, find_linked, link_problems,  # noqa: E402
                            linked_slugs, network_problem, partner_key, network_members, partner_of, partner_problem,

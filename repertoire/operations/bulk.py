@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, case, func, literal_column, or_, select, text, union_all, update
 
 from ..files import private_dir, private_open, remove_older_than
-from ..models import Actor, AuditEvent, Job, Kind, Membership, User
+from ..models import STATUSES, Actor, AuditEvent, Job, Kind, Membership, NetworkActor, User
 from ..text import fold_words
 from ..validation import Vocabulary
 
@@ -27,9 +27,9 @@ from .actors import actor_input, set_status, update_actor
 from .partnerships import LinkProblem
 from .audit import (_lock_undos, is_undone, record_action, record_undo, undo_archive_batch,
                     undo_network_batch)
-from .jobs import (ACTIVE, ChunkDone, JobKind, active_job_like, export_path, job_actor_ids, job_items, queue_job,
-                   register_kind)
-from .networks import curating_networks_of, scope_of_networks
+from .jobs import (ACTIVE, ChunkDone, JobKind, SelectionChanged, active_job_like, export_path, job_actor_ids,
+                   job_items, queue_deferred, queue_job, register_kind)
+from .networks import curating_networks_of, scope_keys, scope_of_networks
 
 BULK_KINDS = ("bulk.archive", "bulk.network", "bulk.export")
 EXPORT_KEPT_DAYS = 7  # an export job's file is removed by the first export a week later
@@ -56,6 +56,77 @@ def lock_batch(session, ids: list[int]) -> list[Actor]:
                         .execution_options(synchronize_session=False))
     return session.scalars(select(Actor).where(Actor.id.in_(ids)).order_by(Actor.id)
                            .execution_options(populate_existing=True)).all()
+
+
+# -- the actors list's selection ------------------------------------------------
+
+IMPACT_NAMED_UP_TO = 2000  # actors: a larger selection's networks are not counted on its confirmation page
+
+
+def selection_ids(selection: dict, network_ids, until: int | None = None):
+    """A select of the ids of the actors list's selection (``selection``: its filters, status and words of the
+    name) within the scope of ``network_ids`` (empty: everything), as the list shows it; ``until``: only the
+    actors that existed then (ids up to it)."""
+    query = select(Actor.id)
+    if network_ids:
+        query = query.where(scope_of_networks(network_ids))
+    if selection.get("status") in STATUSES:
+        query = query.where(Actor.status == selection["status"])
+    if selection.get("q"):
+        query = query.where(Actor.name_sort.contains(fold_words(selection["q"])))
+    if until is not None:
+        query = query.where(Actor.id <= until)
+    return query
+
+
+def selection_count(session, selection: dict, network_ids) -> int:
+    """How many actors the selection holds now: one COUNT, on the scope's rows alone for a network's
+    coordinator (as the actors list counts)."""
+    if network_ids:
+        status = selection.get("status") if selection.get("status") in STATUSES else None
+        words = fold_words(selection["q"]) if selection.get("q") else None
+        counted = scope_keys(network_ids, status, words).order_by(None).with_only_columns(NetworkActor.actor_id)
+        if len(list(network_ids)) > 1:
+            counted = counted.distinct()
+    else:
+        counted = selection_ids(selection, network_ids)
+    return session.scalar(select(func.count()).select_from(counted.subquery()))
+
+
+def confirmation(session, selection: dict, network_ids, shown: int) -> dict:
+    """What a confirmation page tells: how many actors (exact), and, for at most ``IMPACT_NAMED_UP_TO`` of them,
+    in which networks (``selection_impact``; None above: not counted, the action is filed under each of them in
+    the journal)."""
+    count = selection_count(session, selection, network_ids)
+    impact = selection_impact(session, selection_ids(selection, network_ids), shown) \
+        if 0 < count <= IMPACT_NAMED_UP_TO else None
+    return {"count": count, "impact": impact, "named_up_to": IMPACT_NAMED_UP_TO}
+
+
+def queue_selection(session, kind: str, selection: dict, user: User, networks: list[int],
+                    network: Actor | None = None, expected: int | None = None) -> Job:
+    """Queue the bulk action ``kind`` on the actors list's selection as confirmed (``expected`` actors:
+    ``SelectionChanged`` if it has another number now). The request counts it only; the worker writes its ids
+    (``jobs.freeze_items``: the actors that exist now, checked again against the count)."""
+    if kind not in BULK_KINDS:
+        raise OperationError(_("Aucune fiche sélectionnée."))
+    params = {"selection": selection}
+    if kind == "bulk.network":
+        check_network(network)
+        params["network"] = network.id
+    total = selection_count(session, selection, networks)
+    if expected is not None and total != expected:
+        raise SelectionChanged(total)
+    same = active_job_like(session, kind, params, user, total)
+    if same is not None:  # the confirmation sent twice (a double click, a replayed form): one job
+        return same
+    until = session.scalar(select(func.max(Actor.id)))
+    return queue_deferred(session, kind, params, total, until or 0, user, networks)
+
+
+def _job_selection(job: Job):
+    """The selection a job queued by ``queue_selection`` acts on (``jobs.freeze_items``)."""
+    return selection_ids(job.params["selection"], job.networks, job.state["until"])
 
 
 def _as_select(selected):
@@ -436,9 +507,10 @@ def _undo_finish(session, job, user):
 
 
 register_kind(UNDO_JOB, JobKind(chunk=_undo_chunk, finish=_undo_finish))
-register_kind("bulk.archive", JobKind(chunk=_archive_chunk, finish=_archive_finish))
-register_kind("bulk.network", JobKind(chunk=_network_chunk, finish=_network_finish))
-register_kind("bulk.export", JobKind(chunk=_export_chunk, finish=_export_finish, resume=_export_resume))
+register_kind("bulk.archive", JobKind(chunk=_archive_chunk, finish=_archive_finish, selection=_job_selection))
+register_kind("bulk.network", JobKind(chunk=_network_chunk, finish=_network_finish, selection=_job_selection))
+register_kind("bulk.export", JobKind(chunk=_export_chunk, finish=_export_finish, resume=_export_resume,
+                                     selection=_job_selection))
 
 
 def _selection_label(selection: dict) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import Integer, and_, exists, func, insert, literal, or_, select, update
 
 from ..database import insert_rows
@@ -44,6 +44,7 @@ class JobKind:
     resume: Callable | None = None  # (session, job) before the first chunk of a run
     chunk_setting: str | None = None  # the setting of its own chunk size, if not REPERTOIRE_JOBS_CHUNK
     whole: bool = False  # every item in one chunk, one transaction (an import: all or nothing)
+    selection: Callable | None = None  # (job) -> select of the ids of a job queued by ``queue_deferred``
 
 
 KINDS: dict[str, JobKind] = {}
@@ -98,6 +99,54 @@ def queue_job(session, kind: str, params: dict, selected, user, networks: list[i
     session.flush()
     session.info["jobs_queued"] = True
     return job
+
+
+def queue_deferred(session, kind: str, params: dict, total: int, until: int, user, networks: list[int]) -> Job:
+    """Queue a job on a selection of ``total`` actors counted now, whose ids the worker freezes before its first
+    chunk (``freeze_items``: its kind's ``selection``, bounded to the actors that existed when it was queued, ids
+    up to ``until``): a request only queues, whatever the selection's size."""
+    if kind not in KINDS or KINDS[kind].selection is None:
+        raise OperationError(_("Type de tâche inconnu."))
+    if not total:
+        raise OperationError(_("Aucune fiche sélectionnée."))
+    job = Job(kind=kind, params=dict(params), status="queued", done=0, total=total, cursor=0,
+              user_id=getattr(user, "id", None), networks=sorted(set(networks)), created_at=utcnow(),
+              worker="", attempts=0, state={"until": until}, error="")
+    session.add(job)
+    session.flush()
+    session.add_all(JobNetwork(job_id=job.id, network_id=n) for n in job.networks)
+    session.flush()
+    session.info["jobs_queued"] = True
+    return job
+
+
+def needs_freezing(job: Job) -> bool:
+    return "until" in (job.state or {})
+
+
+def freeze_items(session, job: Job, worker: str) -> None:
+    """Write a deferred job's ids into ``job_item`` (one INSERT … SELECT), in the caller's transaction, with the
+    job's state cleared, if it is still this worker's (else ``JobLost``). Never more actors than confirmed: a
+    selection grown since (an actor edited into it) stops the job before anything is done (``OperationError``);
+    one that lost some (an actor edited out of it, or out of the scope) goes on with the others, its total
+    lowered. A worker killed before the commit leaves nothing: the next one freezes again."""
+    chosen = KINDS[job.kind].selection(job).order_by(None).subquery()
+    total = session.execute(insert(JobItem.__table__).from_select(
+        ["job_id", "actor_id"], select(literal(job.id, Integer), list(chosen.c)[0]))).rowcount
+    if total is None or total < 0:
+        total = session.scalar(select(func.count()).select_from(JobItem).where(JobItem.job_id == job.id))
+    if total > job.total:
+        raise OperationError(ngettext(
+            "La sélection a changé entre la confirmation et le début de la tâche (%(num)d fiche au lieu de "
+            "%(expected)d) : rien n'a été fait ; vérifiez-la de nouveau depuis la liste des fiches.",
+            "La sélection a changé entre la confirmation et le début de la tâche (%(num)d fiches au lieu de "
+            "%(expected)d) : rien n'a été fait ; vérifiez-la de nouveau depuis la liste des fiches.",
+            total, expected=job.total))
+    changed = session.execute(update(Job).where(Job.id == job.id, Job.worker == worker, Job.status == "running",
+                                                Job.done == 0).values(state={}, total=total, heartbeat_at=utcnow())
+                              .execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        raise JobLost(job.id)
 
 
 def job_actor_ids(job: Job):

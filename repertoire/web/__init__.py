@@ -5,7 +5,8 @@ __all__ = ["init_app", "json_error", "local_path"]
 
 
 def init_app(app):
-    from . import errors, templating, transactions
+    from . import errors, memory, templating, transactions
     transactions.init_app(app)
+    memory.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

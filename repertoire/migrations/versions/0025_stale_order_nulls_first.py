@@ -5,13 +5,13 @@ pages their order; PostgreSQL sorts NULL last unless the index says otherwise, a
 page (190 ms at 1,000,000 on a scratch table, 0.1 ms with this index).
 
 Revision ID: 0025
-Revises: 0021
+Revises: 0023
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0025'
-down_revision = '0021'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

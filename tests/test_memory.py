@@ -1,0 +1,44 @@
+"""Issue 15 at 1,000,000: a web worker's long-lived objects are out of the garbage collector's full collections
+(``web/memory.py``), which otherwise made one import report in eight take twice as long."""
+import gc
+
+from conftest import build_app, dispose
+from repertoire.web import memory
+
+
+def test_a_worker_freezes_what_is_alive_after_its_first_and_fiftieth_requests(tmp_path, monkeypatch):
+    monkeypatch.setattr(memory, "_served", 0)
+    app = build_app(tmp_path, TESTING=False)
+    client = app.test_client()
+    gc.unfreeze()
+    try:
+        response = client.get("/")
+        assert response.status_code == 200 and gc.get_freeze_count() == 0  # not before the response has gone
+        response.close()
+        first = gc.get_freeze_count()
+        assert first > 10_000  # the modules, the app and its compiled templates
+        gc.unfreeze()
+        for _ in range(48):
+            client.get("/").close()
+        assert gc.get_freeze_count() == 0
+        client.get("/").close()  # the fiftieth
+        assert gc.get_freeze_count() > 10_000
+        gc.unfreeze()
+        client.get("/").close()
+        assert gc.get_freeze_count() == 0  # then never again
+    finally:
+        gc.unfreeze()
+        dispose(app)
+
+
+def test_not_in_tests_nor_when_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setattr(memory, "_served", 0)
+    for extra in ({}, {"TESTING": False, "REPERTOIRE_GC_FREEZE": False}):
+        app = build_app(tmp_path / str(len(extra)), **extra)
+        gc.unfreeze()
+        try:
+            app.test_client().get("/").close()
+            assert gc.get_freeze_count() == 0
+        finally:
+            gc.unfreeze()
+            dispose(app)
