@@ -414,6 +414,8 @@ Index("ix_actor_kind_id_status", Actor.kind_id, Actor.status)
 # The actors list by founding year, undated last, then by name (migration 0023): its ORDER BY walks this index;
 # status last so that a list filtered by status or name is read from the index alone.
 Index("ix_actor_founded_order", Actor.founded.is_(None), Actor.founded, Actor.name_sort, Actor.id, Actor.status)
+# The actors list by town, then by name (migration 0026).
+Index("ix_actor_town_order", Actor.town, Actor.name_sort, Actor.id, Actor.status)
 Index("ix_actor_domain_domain_id", actor_domain.c.domain_id, actor_domain.c.actor_id)
 Index("ix_actor_activity_activity_id", actor_activity.c.activity_id, actor_activity.c.actor_id)
 Index("ix_change_request_status_created_at", ChangeRequest.status, ChangeRequest.created_at, ChangeRequest.id)

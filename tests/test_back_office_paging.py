@@ -94,6 +94,27 @@ def test_actors_list_by_founded_is_in_year_order_undated_last_across_pages(app, 
     assert not re.findall(pattern, page)
 
 
+def test_actors_list_by_town_is_in_town_then_name_order_across_pages(app, coordinator_client):
+    """By town, then by name (an index's order at 1,000,000), filtered or not, page after page."""
+    towns = ["Vire", "Alençon", "Caen", "Lisieux", "Bayeux"]
+    ids = add_actors(app, 60)
+    add_actors(app, 2, prefix="Attente", status="pending", town="Agen")
+    with app.app_context():
+        for i, actor_id in enumerate(ids):
+            db.session.execute(update(Actor).where(Actor.id == actor_id).values(town=towns[i % 5]))
+        db.session.commit()
+    expected = [f"Fiche {i:03d}" for town in sorted(towns) for i in range(60) if towns[i % 5] == town]
+    for url in ("/moderation/acteurs?sort=town", "/moderation/acteurs?sort=town&status=published"):
+        first = names_in(coordinator_client.get(url).get_data(as_text=True), "Fiche")
+        second = names_in(coordinator_client.get(url + "&page=2").get_data(as_text=True), "Fiche")
+        assert first + second == expected, url
+    assert "60 fiches" in text(coordinator_client.get("/moderation/acteurs?sort=town&status=published"))
+    page = coordinator_client.get("/moderation/acteurs?sort=town").get_data(as_text=True)
+    assert names_in(page, "Attente") == ["Attente 000", "Attente 001"]  # Agen first, whatever the status
+    page = coordinator_client.get("/moderation/acteurs?sort=town&q=fiche 01").get_data(as_text=True)
+    assert names_in(page, "Fiche") == [n for n in expected if n.startswith("Fiche 01")]
+
+
 def test_queue_pages_and_counts(app, coordinator_client):
     ids = add_actors(app, 60, status="pending")
     with app.app_context():
