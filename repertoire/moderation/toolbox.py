@@ -17,6 +17,7 @@ from ..extensions import db
 from ..files import private_dir, private_open, remove_older_than
 from ..importing import apply_import, check_import, partial_possible
 from ..interchange import parse_file
+from ..web.templating import thousands
 from ..partnerships_io import apply_partnerships, check_partnerships, is_partnerships_file, parse_partnerships
 from ..models import Actor, ChangeRequest
 from ..operations.duplicates import REASONS
@@ -122,15 +123,25 @@ PER_PAGE = 50
 @bp.get("/doublons")
 @role_required(*COORDINATORS)
 def duplicates():
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = requested_page()
     within = networks.scoped_actor_ids(db.session, current_user)
-    total = operations.duplicate_count(db.session, within)
-    pages = max(1, -(-total // PER_PAGE))
-    if page > pages:
-        abort(404)
-    return render_template("moderation/duplicates.html", pairs=operations.duplicate_pairs(db.session, page, PER_PAGE, within, total),
-                           form=ConfirmForm(), page=page, pages=pages, total=total,
-                           pending=operations.pending_count(db.session, within))
+    cap = operations.count_cap()
+    total = operations.duplicate_count(db.session, within, cap)  # counted up to cap + 1
+    if total <= cap:  # counted: the last page is known
+        pages = max(1, -(-total // PER_PAGE))
+        if page > pages:
+            abort(404)
+        pairs = operations.duplicate_pairs(db.session, page, PER_PAGE, within, total, cap)
+        more = page < pages
+    else:  # more than cap: a page is real if it holds a pair, and has a next one if a pair is left after it
+        pages = None
+        pairs = operations.duplicate_pairs(db.session, page, PER_PAGE, within, total, cap, one_more=True)
+        more = len(pairs) > PER_PAGE
+        pairs = pairs[:PER_PAGE]
+        if not pairs and page > 1:
+            abort(404)
+    return render_template("moderation/duplicates.html", pairs=pairs, form=ConfirmForm(), page=page, pages=pages,
+                           more=more, total=total, cap=cap, pending=operations.pending_count(db.session, within, cap))
 
 
 def get_pair(a_id: int, b_id: int):
@@ -382,6 +393,13 @@ DRAIN_CHUNK = 250  # actors compared per transaction after a big import (the tim
 
 
 def _pending_message(left: int) -> str:
+    cap = operations.count_cap()
+    if left > cap:
+        return ngettext("Plus de %(num)s fiche reste à comparer aux autres pour trouver ses doublons probables : la "
+                        "liste des doublons sera complète à la fin de « repertoire duplicates refresh », à lancer sur "
+                        "le serveur.", "Plus de %(num)s fiches restent à comparer aux autres pour trouver leurs "
+                        "doublons probables : la liste des doublons sera complète à la fin de « repertoire "
+                        "duplicates refresh », à lancer sur le serveur.", cap, num=thousands(cap))
     return ngettext("%(num)d fiche reste à comparer aux autres pour trouver ses doublons probables : la liste des "
                     "doublons sera complète à la fin de « repertoire duplicates refresh », à lancer sur le serveur.",
                     "%(num)d fiches restent à comparer aux autres pour trouver leurs doublons probables : la liste "
@@ -399,7 +417,7 @@ def _drain_duplicates() -> int:
     except Exception:  # the import is committed: what is left stays pending, for the command
         db.session.rollback()
         current_app.logger.exception("duplicate drain after an import")
-    left = operations.pending_count(db.session)
+    left = operations.pending_count(db.session, cap=operations.count_cap())
     db.session.commit()
     return left
 
@@ -489,6 +507,7 @@ def dashboard():
     queue = open_requests_count()
     within = networks.scoped_actor_ids(db.session, current_user)
     months = operations.submissions_per_month(db.session, within=within)
+    cap = operations.count_cap()
     return render_template("moderation/dashboard.html", counts=counts, queue=queue, stale=stale, months=months,
-                           duplicates=operations.duplicate_count(db.session, within),
-                           pending=operations.pending_count(db.session, within))
+                           duplicates=operations.duplicate_count(db.session, within, cap),
+                           pending=operations.pending_count(db.session, within, cap), cap=cap)

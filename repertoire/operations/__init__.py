@@ -16,7 +16,7 @@ from .actors import (ActorMerged, EditConflict, SlugAllocator, _apply, actor_inp
                      publish_actor, record_revision, restore_actor, restore_revision, set_status, update_actor)
 from .duplicates import (dismiss_pair, duplicate_count, duplicate_pairs, final_actor, find_duplicates,  # noqa: E402
                          host_of, likely_duplicates, mark_for_duplicates, merge_actors, merged_into, name_key,
-                         rebuild_pairs, similar_names, drain_pending, pending_count)
+                         rebuild_pairs, similar_names, drain_pending, pending_count, count_cap)
 from .freshness import (confirm_still_accurate, remind_owners, reminders_due, stale_actors,  # noqa: E402
                         stale_actors_query, stale_count)
 from .importing import ActorImporter, ImportSummary, import_actors, record_import, row_outcomes  # noqa: E402

@@ -616,12 +616,31 @@ def drain_pending(session, limit: int = 1000) -> int:
     return len(actor_ids)
 
 
-def pending_count(session, within=None) -> int:
-    """How many actors wait to be compared (listed by a big write, not drained yet)."""
-    query = select(func.count(func.distinct(DuplicatePending.actor_id)))
+COUNT_CAP = 1000  # default of the DUPLICATES_COUNT_CAP setting: the pages count pairs and pending actors so far
+
+
+def count_cap() -> int:
+    """How far the back-office pages count pairs and actors still to compare (beyond: « plus de 1 000 »)."""
+    if has_app_context():
+        return int(current_app.config.get("DUPLICATES_COUNT_CAP", COUNT_CAP))
+    return COUNT_CAP
+
+
+def _count(session, query, cap: int | None) -> int:
+    """The rows of ``query``, counted no further than ``cap`` + 1 (all of them if ``cap`` is None): a page
+    reads as many rows as it says, not the whole table (1,000,000 pairs, 500,000 actors pending)."""
+    if cap is not None:
+        query = query.limit(cap + 1)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def pending_count(session, within=None, cap: int | None = None) -> int:
+    """How many actors wait to be compared (listed by a big write, not drained yet); with ``cap``, counted no
+    further than ``cap`` + 1 (a number over ``cap`` means « more than ``cap`` »)."""
+    query = select(DuplicatePending.actor_id).distinct()
     if within is not None:
         query = query.where(DuplicatePending.actor_id.in_(within))
-    return session.scalar(query) or 0
+    return _count(session, query, cap)
 
 
 def rebuild_pairs(session, progress=None) -> int:
@@ -656,24 +675,26 @@ def _within(query, within, by_score: bool = False):
     return query.where(a.in_(within), (DuplicatePair.actor_b_id + 0).in_(within))
 
 
-def duplicate_count(session, within=None) -> int:
-    """How many likely pairs wait for a coordinator (one COUNT)."""
-    return session.scalar(_within(select(func.count()).select_from(DuplicatePair), within))
-
-
-DENSE_SCOPE = 20  # a scope holding more than 1/20 of all pairs finds a page of them fastest in score order
+def duplicate_count(session, within=None, cap: int | None = None) -> int:
+    """How many likely pairs wait for a coordinator; with ``cap``, counted no further than ``cap`` + 1 (a
+    number over ``cap`` means « more than ``cap`` »: a page never walks every pair of the directory or of a
+    large scope to count them)."""
+    return _count(session, _within(select(DuplicatePair.id), within), cap)
 
 
 def duplicate_pairs(session, page: int = 1, per_page: int = 50, within=None,
-                    total: int | None = None) -> list[tuple[Actor, Actor, list[str]]]:
+                    total: int | None = None, cap: int | None = None,
+                    one_more: bool = False) -> list[tuple[Actor, Actor, list[str]]]:
     """One page of the stored likely pairs, strongest first (dismissed pairs are never stored); ``total``:
-    how many pairs ``within`` holds, if known (it chooses the way to the page, not the page)."""
-    by_score = within is not None and total is not None and \
-        total * DENSE_SCOPE > session.scalar(select(func.count()).select_from(DuplicatePair))
+    how many pairs ``within`` holds, if known, counted up to ``cap`` (it chooses the way to the page, not the
+    page). A scope holding more than ``cap`` pairs finds a page of them fastest in score order (the score index
+    walked, each pair's two ids checked against the scope), a scope holding fewer through its own actors' pairs.
+    ``one_more``: the first pair of the next page too, if any (whether there is a next page)."""
+    by_score = within is not None and total is not None and cap is not None and total > cap
     rows = session.execute(_within(select(DuplicatePair.actor_a_id, DuplicatePair.actor_b_id,
                                           DuplicatePair.reasons), within, by_score)
                            .order_by(DuplicatePair.score.desc(), DuplicatePair.id)
-                           .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+                           .limit(per_page + one_more).offset((max(page, 1) - 1) * per_page)).all()
     actors = {a.id: a for a in session.scalars(select(Actor).where(
         Actor.id.in_({i for row in rows for i in row[:2]})))} if rows else {}
     return [(actors[a], actors[b], [str(REASONS[r]) for r in why.split(",") if r in REASONS])
