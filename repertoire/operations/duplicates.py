@@ -637,9 +637,9 @@ def _count(session, query, cap: int | None) -> int:
 def pending_count(session, within=None, cap: int | None = None) -> int:
     """How many actors wait to be compared (listed by a big write, not drained yet); with ``cap``, counted no
     further than ``cap`` + 1 (a number over ``cap`` means « more than ``cap`` »)."""
-    query = select(DuplicatePending.actor_id).distinct()
+    query = select(DuplicatePending.actor_id).distinct()  # walks the (actor_id) index: stops at the cap
     if within is not None:
-        query = query.where(DuplicatePending.actor_id.in_(within))
+        query = query.where(_holds(within, DuplicatePending.actor_id))
     return _count(session, query, cap)
 
 
@@ -661,18 +661,28 @@ def rebuild_pairs(session, progress=None) -> int:
     return session.scalar(select(func.count()).select_from(DuplicatePair))
 
 
+def _holds(within, column):
+    """``column`` is one of the ids ``within`` (a select of actor ids) selects, as a correlated EXISTS: its key
+    probed once per row read. (An ``IN (SELECT …)`` builds the whole list first: a 251,439-actor scope read for
+    every count and page, whatever was needed of it.)"""
+    return within.where(within.selected_columns[0] == column).exists()
+
+
 def _within(query, within, by_score: bool = False):
     """Only the pairs of two actors of ``within`` (a select of actor ids), if given.
 
-    "+ 0" keeps SQLite from probing the (a, b) index once for every pair of ids of ``within`` (its size
-    squared: 0.15 s at 800 actors in scope, over a minute at 25,000): it reads the pairs of each a of
-    ``within`` and checks b against the list. ``by_score``: neither id through an index, so that a page
-    in score order walks the score index and stops after a page of pairs (for a scope holding many pairs;
-    bench/RESULTS.md, turn 4)."""
+    By default the scope's own actors are walked (its select joined as the first table), each one's pairs read
+    through the (a, b) index, b probed in the scope: a count capped at 1,000 stops after the pairs of its first
+    few thousand actors, and a scope of a few actors reads only their pairs. ``by_score``: the pairs are walked
+    in score order (the score index), both ids probed, so that a page stops after a page of pairs (a scope
+    holding many pairs; bench/RESULTS.md, turn 4 and session 6)."""
     if within is None:
         return query
-    a = DuplicatePair.actor_a_id + 0 if by_score else DuplicatePair.actor_a_id
-    return query.where(a.in_(within), (DuplicatePair.actor_b_id + 0).in_(within))
+    if by_score:
+        return query.where(_holds(within, DuplicatePair.actor_a_id), _holds(within, DuplicatePair.actor_b_id))
+    scope = within.subquery()
+    return query.select_from(scope).join(DuplicatePair, DuplicatePair.actor_a_id == scope.c[0]) \
+        .where(_holds(within, DuplicatePair.actor_b_id))
 
 
 def duplicate_count(session, within=None, cap: int | None = None) -> int:
