@@ -10,7 +10,7 @@ import re
 import phonenumbers
 from rapidfuzz import fuzz
 from sqlalchemy import case, delete, event, func, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from ..actor_fields import LIST_FIELDS, MERGEABLE
 from ..database import placeholder, insert_rows, rows_in
@@ -705,8 +705,8 @@ def duplicate_pairs(session, page: int = 1, per_page: int = 50, within=None,
                                           DuplicatePair.reasons), within, by_score)
                            .order_by(DuplicatePair.score.desc(), DuplicatePair.id)
                            .limit(per_page + one_more).offset((max(page, 1) - 1) * per_page)).all()
-    actors = {a.id: a for a in session.scalars(select(Actor).where(
-        Actor.id.in_({i for row in rows for i in row[:2]})))} if rows else {}
+    actors = {a.id: a for a in session.scalars(select(Actor).options(lazyload("*")).where(
+        Actor.id.in_({i for row in rows for i in row[:2]})))} if rows else {}  # the page shows their own columns
     return [(actors[a], actors[b], [str(REASONS[r]) for r in why.split(",") if r in REASONS])
             for a, b, why in rows]
 
