@@ -395,11 +395,11 @@ DRAIN_CHUNK = 250  # actors compared per transaction after a big import (the tim
 def _pending_message(left: int) -> str:
     cap = operations.count_cap()
     if left > cap:
-        return ngettext("Plus de %(num)s fiche reste à comparer aux autres pour trouver ses doublons probables : la "
+        return ngettext("Plus de %(limit)s fiche reste à comparer aux autres pour trouver ses doublons probables : la "
                         "liste des doublons sera complète à la fin de « repertoire duplicates refresh », à lancer sur "
-                        "le serveur.", "Plus de %(num)s fiches restent à comparer aux autres pour trouver leurs "
+                        "le serveur.", "Plus de %(limit)s fiches restent à comparer aux autres pour trouver leurs "
                         "doublons probables : la liste des doublons sera complète à la fin de « repertoire "
-                        "duplicates refresh », à lancer sur le serveur.", cap, num=thousands(cap))
+                        "duplicates refresh », à lancer sur le serveur.", cap, limit=thousands(cap))
     return ngettext("%(num)d fiche reste à comparer aux autres pour trouver ses doublons probables : la liste des "
                     "doublons sera complète à la fin de « repertoire duplicates refresh », à lancer sur le serveur.",
                     "%(num)d fiches restent à comparer aux autres pour trouver leurs doublons probables : la liste "
