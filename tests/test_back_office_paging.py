@@ -133,6 +133,19 @@ def test_submissions_per_month_counts_each_month(app, coordinator_client):
     assert len(re.findall(r"\d{4}-\d{2} 0 0", page)) == 10
 
 
+def test_the_dashboard_counts_the_actors_of_each_status(app, coordinator_client):
+    """Published ones are the directory's count less the others (counted each over the status index)."""
+    add_actors(app, 3, prefix="Publiée")
+    add_actors(app, 2, prefix="Attente", status="pending")
+    add_actors(app, 1, prefix="Archivée", status="archived")
+    page = text(coordinator_client.get("/moderation/tableau-de-bord"))
+    assert "3 fiches publiées" in page and "2 fiches en attente" in page and "1 fiche archivée" in page
+    assert "0 fiche refusée" in page
+    add_actors(app, 2, prefix="Refusée", status="rejected")
+    page = text(coordinator_client.get("/moderation/tableau-de-bord"))
+    assert "3 fiches publiées" in page and "2 fiches refusées" in page and "1 fiche archivée" in page
+
+
 def test_taxonomy_counts_published_and_all_by_term(app, coordinator_client):
     add_actors(app, 3, prefix="Publiée", domains="eau;sante", activities="ecsi")
     add_actors(app, 2, prefix="Attente", status="pending", domains="eau", activities="ecsi")

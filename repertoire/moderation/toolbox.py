@@ -501,8 +501,7 @@ def dashboard():
     if ids:  # a network's: counted over its scope's rows (copies of each actor's status and confirmation)
         counts, stale = networks.scope_status_counts(db.session, ids), networks.scope_stale_count(db.session, ids)
     else:
-        counts = {status: n for status, n in db.session.execute(
-            select(Actor.status, func.count()).group_by(Actor.status))}
+        counts = operations.status_counts(db.session)
         stale = operations.stale_count(db.session)
     queue = open_requests_count()
     within = networks.scoped_actor_ids(db.session, current_user)

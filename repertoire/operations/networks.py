@@ -258,7 +258,8 @@ def curates(session, user, actor_id: int) -> bool:
 def request_scope(network_ids):
     """The SQL condition on ``ChangeRequest`` of the requests these networks decide: those about the actors
     they curate, and the change requests asking to join one of them."""
-    return or_(ChangeRequest.actor_id.in_(_scope_ids(network_ids)),
+    scope = _scope_ids(network_ids)  # probed per request (EXISTS): an IN would list the whole scope first
+    return or_(scope.where(NetworkActor.actor_id == ChangeRequest.actor_id).exists(),
                ChangeRequest.id.in_(select(RequestNetwork.request_id)
                                     .where(RequestNetwork.network_id.in_(network_ids))))
 
