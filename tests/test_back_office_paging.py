@@ -165,6 +165,29 @@ def test_taxonomy_counts_published_and_all_by_term(app, coordinator_client):
     assert counts("agriculture", "domain") == (0, 0)
 
 
+def test_taxonomy_counts_follow_status_changes_and_equal_a_count_in_sql(app, coordinator_client, monkeypatch):
+    """The published are counted by the search index, the others in SQL: after an archive and a publication
+    the figures follow, and they are those of a plain count in the database."""
+    from repertoire import operations
+    from repertoire.operations import taxonomy
+    published = add_actors(app, 3, prefix="Publiée", domains="eau;sante", activities="ecsi")
+    pending = add_actors(app, 2, prefix="Attente", status="pending", domains="eau", activities="ecsi", kind="reseau")
+    with app.app_context():
+        operations.set_status(db.session, db.session.get(Actor, published[0]), "archived", None, "archive")
+        operations.set_status(db.session, db.session.get(Actor, pending[0]), "published", None, "publish")
+        db.session.commit()
+
+    def shown():
+        page = coordinator_client.get("/moderation/taxonomie").get_data(as_text=True)
+        return {slug: (int(a), int(b)) for slug, a, b in re.findall(
+            r'<code>([a-z-]+)</code></td>\s*<td><a href="/\?\w+=[a-z-]+">(\d+)</a> / (\d+)</td>', page)}
+    by_index = shown()
+    assert by_index["eau"] == (3, 5) and by_index["sante"] == (2, 3) and by_index["ecsi"] == (3, 5)
+    assert by_index["association"] == (2, 3) and by_index["reseau"] == (1, 2)
+    monkeypatch.setattr(taxonomy, "_published_by_slug", lambda name: None)  # the index unreadable: all in SQL
+    assert shown() == by_index
+
+
 def test_import_report_tells_updates_by_folded_name_town_and_department(app, coordinator_client):
     from test_curation import HEADER, upload
     add_actors(app, 1, prefix="Eau Vive", town="Caen")
