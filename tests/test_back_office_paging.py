@@ -102,6 +102,12 @@ def test_freshness_pages_and_dashboard_counts_the_stale(app, coordinator_client)
     assert "60 fiches à vérifier" in page and "Récente" not in page
     assert page.index("Fiche 000") < page.index("Fiche 001")  # never confirmed comes first
     assert "60 fiches à vérifier" in text(coordinator_client.get("/moderation/tableau-de-bord"))
+    app.config["BACK_OFFICE_COUNT_CAP"] = 60  # at the cap: counted
+    assert "60 fiches à vérifier" in text(coordinator_client.get("/moderation/tableau-de-bord"))
+    app.config["BACK_OFFICE_COUNT_CAP"] = 59  # over it: the dashboard says so, the list keeps its exact count
+    dashboard = text(coordinator_client.get("/moderation/tableau-de-bord"))
+    assert "plus de 59 fiches à vérifier" in dashboard and "60 fiches" not in dashboard
+    assert "60 fiches à vérifier" in text(coordinator_client.get("/moderation/fraicheur"))
 
 
 def test_accounts_page(app):

@@ -426,7 +426,7 @@ def test_a_network_coordinator_is_told_only_of_the_actors_of_their_scope_still_t
     assert pending_notice(text(client_of(app, "global@example.org").get("/moderation/doublons"))) == 8
 
 
-# -- counts capped at DUPLICATES_COUNT_CAP: a page reads as many pairs as it says, the list still navigable ---------
+# -- counts capped at BACK_OFFICE_COUNT_CAP: a page reads as many pairs as it says, the list still navigable ---------
 
 def fifty_five_pairs(runner, tmp_path):
     lines = []
@@ -442,7 +442,7 @@ def fifty_five_pairs(runner, tmp_path):
 def test_over_the_cap_the_pairs_are_said_to_be_more_than_it_and_every_page_is_still_reached(app, coordinator_client,
                                                                                           runner, tmp_path):
     expected = fifty_five_pairs(runner, tmp_path)
-    app.config["DUPLICATES_COUNT_CAP"] = 20
+    app.config["BACK_OFFICE_COUNT_CAP"] = 20
     page = text(coordinator_client.get("/moderation/doublons"))
     assert "Plus de 20 paires probables." in page and "55 paires" not in page
     html = coordinator_client.get("/moderation/doublons").get_data(as_text=True)
@@ -455,20 +455,20 @@ def test_over_the_cap_the_pairs_are_said_to_be_more_than_it_and_every_page_is_st
     assert coordinator_client.get("/moderation/doublons?page=0").status_code == 404
     dashboard = text(coordinator_client.get("/moderation/tableau-de-bord"))
     assert "plus de 20 doublons probables" in dashboard
-    app.config["DUPLICATES_COUNT_CAP"] = 55  # at the cap: counted, exactly
+    app.config["BACK_OFFICE_COUNT_CAP"] = 55  # at the cap: counted, exactly
     assert "55 paires probables." in text(coordinator_client.get("/moderation/doublons"))
     assert dashboard_figure(coordinator_client) == 55
     assert coordinator_client.get("/moderation/doublons?page=3").status_code == 404
-    app.config["DUPLICATES_COUNT_CAP"] = 54
+    app.config["BACK_OFFICE_COUNT_CAP"] = 54
     assert "Plus de 54 paires probables." in text(coordinator_client.get("/moderation/doublons"))
-    app.config["DUPLICATES_COUNT_CAP"] = 1
+    app.config["BACK_OFFICE_COUNT_CAP"] = 1
     assert "Plus de 1 paire probable." in text(coordinator_client.get("/moderation/doublons"))
 
 
 def test_the_count_cap_is_written_with_a_thousands_separator(app, coordinator_client, runner, tmp_path, monkeypatch):
     from repertoire.operations import duplicates
     fifty_five_pairs(runner, tmp_path)
-    app.config["DUPLICATES_COUNT_CAP"] = 1000
+    app.config["BACK_OFFICE_COUNT_CAP"] = 1000
     monkeypatch.setattr(duplicates, "_count", lambda session, query, cap: cap + 1)  # as if 1,001 were found
     html = coordinator_client.get("/moderation/doublons").get_data(as_text=True)
     assert "Plus de 1\u202f000 paires probables." in html and "Plus de 1\u202f000 fiches restent" in html
@@ -477,16 +477,16 @@ def test_the_count_cap_is_written_with_a_thousands_separator(app, coordinator_cl
 
 
 def test_over_the_cap_the_actors_still_to_compare_are_said_to_be_more_than_it(app, coordinator_client, runner):
-    app.config["DUPLICATES_COUNT_CAP"] = 5
+    app.config["BACK_OFFICE_COUNT_CAP"] = 5
     page = big_import(app, coordinator_client, BIG)
     assert "6 fiches créées" in page and "Plus de 5 fiches restent à comparer" in page
     for url in ("/moderation/doublons", "/moderation/tableau-de-bord"):
         shown = text(coordinator_client.get(url))
         assert "Plus de 5 fiches restent à comparer" in shown and "6 fiches restent" not in shown
-    app.config["DUPLICATES_COUNT_CAP"] = 6
+    app.config["BACK_OFFICE_COUNT_CAP"] = 6
     assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 6
     assert runner.invoke(args=["duplicates", "refresh"]).exit_code == 0
-    app.config["DUPLICATES_COUNT_CAP"] = 0  # nothing left: nothing said, whatever the cap
+    app.config["BACK_OFFICE_COUNT_CAP"] = 0  # nothing left: nothing said, whatever the cap
     assert "comparer" not in text(coordinator_client.get("/moderation/tableau-de-bord"))
 
 
@@ -502,7 +502,7 @@ def test_a_network_coordinator_pages_through_the_pairs_of_their_scope_only(app, 
             add_actor(app, name=name, town="Lyon", postcode="69003", department="69", email=f"lyon{i}@example.org")
     add_actor(app, name="Pont Lyon", town="Lyon", postcode="69003", department="69", email="pont@example.org")
     add_actor(app, name="Pont Caen", email="pont@example.org")  # Caen (14): a pair across the two territories
-    app.config["DUPLICATES_COUNT_CAP"] = cap
+    app.config["BACK_OFFICE_COUNT_CAP"] = cap
     coord_b = client_of(app, "coord.b@example.org")
     pages = [pair_rows(coord_b, n) for n in (1, 2, 3)]
     assert [len(p) for p in pages] == [2, 2, 1]

@@ -189,7 +189,7 @@ def test_each_coordinator_sees_only_their_networks_queue_actors_and_duplicates(a
 def test_a_duplicate_pair_across_two_territories_is_shown_to_neither_network(app, world, cap):
     """A pair is in a network's list only when both entries are in its scope (one of them is not enough),
     whichever way the page is read (a scope with few pairs, counted, or with more than the count's cap)."""
-    app.config["DUPLICATES_COUNT_CAP"] = cap
+    app.config["BACK_OFFICE_COUNT_CAP"] = cap
     lyon = add_actor(app, name="Comité de jumelage de Rouen", town="Lyon", postcode="69001", department="69",
                      email="jumelage@rouen.example.org")
     with app.app_context():

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload
 
 from .. import actor_fields, import_report as reports, operations
@@ -498,15 +498,16 @@ def freshness():
 @role_required(*COORDINATORS)
 def dashboard():
     ids = networks.network_ids_of(db.session, current_user)
+    cap = operations.count_cap()  # the stale ones, the pairs and those still to compare: counted up to cap + 1
     if ids:  # a network's: counted over its scope's rows (copies of each actor's status and confirmation)
-        counts, stale = networks.scope_status_counts(db.session, ids), networks.scope_stale_count(db.session, ids)
+        counts = networks.scope_status_counts(db.session, ids)
+        stale = networks.scope_stale_count(db.session, ids, cap=cap)
     else:
         counts = operations.status_counts(db.session)
-        stale = operations.stale_count(db.session)
+        stale = operations.stale_count(db.session, cap=cap)
     queue = open_requests_count()
     within = networks.scoped_actor_ids(db.session, current_user)
     months = operations.submissions_per_month(db.session, within=within)
-    cap = operations.count_cap()
     return render_template("moderation/dashboard.html", counts=counts, queue=queue, stale=stale, months=months,
                            duplicates=operations.duplicate_count(db.session, within, cap),
                            pending=operations.pending_count(db.session, within, cap), cap=cap)

@@ -616,13 +616,14 @@ def drain_pending(session, limit: int = 1000) -> int:
     return len(actor_ids)
 
 
-COUNT_CAP = 1000  # default of the DUPLICATES_COUNT_CAP setting: the pages count pairs and pending actors so far
+COUNT_CAP = 1000  # default of the BACK_OFFICE_COUNT_CAP setting: the pages count pairs, pending actors… so far
 
 
 def count_cap() -> int:
-    """How far the back-office pages count pairs and actors still to compare (beyond: « plus de 1 000 »)."""
+    """How far the back-office pages count pairs, actors still to compare, and (the dashboard) actors to check
+    (beyond: « plus de 1 000 »)."""
     if has_app_context():
-        return int(current_app.config.get("DUPLICATES_COUNT_CAP", COUNT_CAP))
+        return int(current_app.config.get("BACK_OFFICE_COUNT_CAP", COUNT_CAP))
     return COUNT_CAP
 
 

@@ -112,8 +112,13 @@ def scope_stale_keys(network_ids, now=None):
     return query.order_by(never, NetworkActor.confirmed_at, NetworkActor.actor_id)
 
 
-def scope_stale_count(session, network_ids, now=None) -> int:
+def scope_stale_count(session, network_ids, now=None, cap: int | None = None) -> int:
+    """How many stale actors these networks curate; with ``cap``, counted no further than ``cap`` + 1."""
     many = len(list(network_ids)) > 1
+    if cap is not None:
+        query = select(NetworkActor.actor_id).where(_stale(network_ids, now))
+        query = query.distinct() if many else query
+        return session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery()))
     count = func.count(NetworkActor.actor_id.distinct()) if many else func.count()
     return session.scalar(select(count).where(_stale(network_ids, now)))
 
