@@ -48,6 +48,9 @@ def from_environment(instance_path: str) -> dict:
         "UPLOAD_MAX_AGE": 3600,  # seconds a checked import file waits for its confirmation
         # a write of more actors than this leaves their duplicate pairs to compute after its commit
         "DUPLICATES_INLINE_LIMIT": 500,
+        # the back-office pages count duplicate pairs, actors still to compare and (dashboard) actors to check this
+        # far (beyond: « plus de 1 000 »): never every row of a 1,000,000-actor directory
+        "BACK_OFFICE_COUNT_CAP": 1000,
         # seconds the import page spends, after its commit, comparing the imported actors (the rest: the command)
         "DUPLICATES_DRAIN_SECONDS": float(os.environ.get("REPERTOIRE_DUPLICATES_DRAIN_SECONDS") or 20),
         "REPERTOIRE_BASE_URL": os.environ.get("REPERTOIRE_BASE_URL", "http://127.0.0.1:5000"),

@@ -146,6 +146,12 @@ def test_freshness_pages_and_dashboard_counts_the_stale(app, coordinator_client)
     assert "60 fiches à vérifier" in page and "Récente" not in page
     assert page.index("Fiche 000") < page.index("Fiche 001")  # never confirmed comes first
     assert "60 fiches à vérifier" in text(coordinator_client.get("/moderation/tableau-de-bord"))
+    app.config["BACK_OFFICE_COUNT_CAP"] = 60  # at the cap: counted
+    assert "60 fiches à vérifier" in text(coordinator_client.get("/moderation/tableau-de-bord"))
+    app.config["BACK_OFFICE_COUNT_CAP"] = 59  # over it: the dashboard says so, the list keeps its exact count
+    dashboard = text(coordinator_client.get("/moderation/tableau-de-bord"))
+    assert "plus de 59 fiches à vérifier" in dashboard and "60 fiches" not in dashboard
+    assert "60 fiches à vérifier" in text(coordinator_client.get("/moderation/fraicheur"))
 
 
 def query_plan(query) -> str:
@@ -198,6 +204,19 @@ def test_submissions_per_month_counts_each_month(app, coordinator_client):
     assert len(re.findall(r"\d{4}-\d{2} 0 0", page)) == 10
 
 
+def test_the_dashboard_counts_the_actors_of_each_status(app, coordinator_client):
+    """Published ones are the directory's count less the others (counted each over the status index)."""
+    add_actors(app, 3, prefix="Publiée")
+    add_actors(app, 2, prefix="Attente", status="pending")
+    add_actors(app, 1, prefix="Archivée", status="archived")
+    page = text(coordinator_client.get("/moderation/tableau-de-bord"))
+    assert "3 fiches publiées" in page and "2 fiches en attente" in page and "1 fiche archivée" in page
+    assert "0 fiche refusée" in page
+    add_actors(app, 2, prefix="Refusée", status="rejected")
+    page = text(coordinator_client.get("/moderation/tableau-de-bord"))
+    assert "3 fiches publiées" in page and "2 fiches refusées" in page and "1 fiche archivée" in page
+
+
 def test_taxonomy_counts_published_and_all_by_term(app, coordinator_client):
     add_actors(app, 3, prefix="Publiée", domains="eau;sante", activities="ecsi")
     add_actors(app, 2, prefix="Attente", status="pending", domains="eau", activities="ecsi")
@@ -215,6 +234,29 @@ def test_taxonomy_counts_published_and_all_by_term(app, coordinator_client):
     assert counts("association", "kind") == (3, 5)
     assert counts("reseau", "kind") == (0, 2)
     assert counts("agriculture", "domain") == (0, 0)
+
+
+def test_taxonomy_counts_follow_status_changes_and_equal_a_count_in_sql(app, coordinator_client, monkeypatch):
+    """The published are counted by the search index, the others in SQL: after an archive and a publication
+    the figures follow, and they are those of a plain count in the database."""
+    from repertoire import operations
+    from repertoire.operations import taxonomy
+    published = add_actors(app, 3, prefix="Publiée", domains="eau;sante", activities="ecsi")
+    pending = add_actors(app, 2, prefix="Attente", status="pending", domains="eau", activities="ecsi", kind="reseau")
+    with app.app_context():
+        operations.set_status(db.session, db.session.get(Actor, published[0]), "archived", None, "archive")
+        operations.set_status(db.session, db.session.get(Actor, pending[0]), "published", None, "publish")
+        db.session.commit()
+
+    def shown():
+        page = coordinator_client.get("/moderation/taxonomie").get_data(as_text=True)
+        return {slug: (int(a), int(b)) for slug, a, b in re.findall(
+            r'<code>([a-z-]+)</code></td>\s*<td><a href="/\?\w+=[a-z-]+">(\d+)</a> / (\d+)</td>', page)}
+    by_index = shown()
+    assert by_index["eau"] == (3, 5) and by_index["sante"] == (2, 3) and by_index["ecsi"] == (3, 5)
+    assert by_index["association"] == (2, 3) and by_index["reseau"] == (1, 2)
+    monkeypatch.setattr(taxonomy, "_published_by_slug", lambda name: None)  # the index unreadable: all in SQL
+    assert shown() == by_index
 
 
 def test_import_report_tells_updates_by_folded_name_town_and_department(app, coordinator_client):

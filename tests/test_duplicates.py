@@ -1,5 +1,6 @@
 """One duplicate detector: what a member is warned about at entry is what the duplicates page lists.
 One status path: a merge publishes through it, dated and in the history."""
+import pytest
 from sqlalchemy import select
 
 from conftest import add_actor, add_user, login
@@ -423,3 +424,94 @@ def test_a_network_coordinator_is_told_only_of_the_actors_of_their_scope_still_t
     assert pending_notice(text(coord_a.get("/moderation/tableau-de-bord"))) == 6
     assert pending_notice(text(coord_b.get("/moderation/doublons"))) == 2  # Lyon's two
     assert pending_notice(text(client_of(app, "global@example.org").get("/moderation/doublons"))) == 8
+
+
+# -- counts capped at BACK_OFFICE_COUNT_CAP: a page reads as many pairs as it says, the list still navigable ---------
+
+def fifty_five_pairs(runner, tmp_path):
+    lines = []
+    for i in range(55):
+        lines.append(f'"Groupe {i}",,Association,Caen,14000,14,,,,,,,groupe{i}@example.org,')
+        lines.append(f'"Antenne {i}",,Association,Bayeux,14400,14,,,,,,,GROUPE{i}@example.org,')
+    path = tmp_path / "actors.csv"
+    path.write_text(HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert runner.invoke(args=["import", str(path)]).exit_code == 0
+    return {frozenset({f"Groupe {i}", f"Antenne {i}"}) for i in range(55)}
+
+
+def test_over_the_cap_the_pairs_are_said_to_be_more_than_it_and_every_page_is_still_reached(app, coordinator_client,
+                                                                                          runner, tmp_path):
+    expected = fifty_five_pairs(runner, tmp_path)
+    app.config["BACK_OFFICE_COUNT_CAP"] = 20
+    page = text(coordinator_client.get("/moderation/doublons"))
+    assert "Plus de 20 paires probables." in page and "55 paires" not in page
+    html = coordinator_client.get("/moderation/doublons").get_data(as_text=True)
+    assert 'href="/moderation/doublons?page=2"' in html  # a next page while pairs remain
+    first, second = pair_rows(coordinator_client, 1), pair_rows(coordinator_client, 2)
+    assert len(first) == 50 and len(second) == 5 and first | second == expected
+    last = coordinator_client.get("/moderation/doublons?page=2").get_data(as_text=True)
+    assert 'href="/moderation/doublons?page=3"' not in last and 'href="/moderation/doublons?page=1"' in last
+    assert coordinator_client.get("/moderation/doublons?page=3").status_code == 404  # no page past the last pair
+    assert coordinator_client.get("/moderation/doublons?page=0").status_code == 404
+    dashboard = text(coordinator_client.get("/moderation/tableau-de-bord"))
+    assert "plus de 20 doublons probables" in dashboard
+    app.config["BACK_OFFICE_COUNT_CAP"] = 55  # at the cap: counted, exactly
+    assert "55 paires probables." in text(coordinator_client.get("/moderation/doublons"))
+    assert dashboard_figure(coordinator_client) == 55
+    assert coordinator_client.get("/moderation/doublons?page=3").status_code == 404
+    app.config["BACK_OFFICE_COUNT_CAP"] = 54
+    assert "Plus de 54 paires probables." in text(coordinator_client.get("/moderation/doublons"))
+    app.config["BACK_OFFICE_COUNT_CAP"] = 1
+    assert "Plus de 1 paire probable." in text(coordinator_client.get("/moderation/doublons"))
+
+
+def test_the_count_cap_is_written_with_a_thousands_separator(app, coordinator_client, runner, tmp_path, monkeypatch):
+    from repertoire.operations import duplicates
+    fifty_five_pairs(runner, tmp_path)
+    app.config["BACK_OFFICE_COUNT_CAP"] = 1000
+    monkeypatch.setattr(duplicates, "_count", lambda session, query, cap: cap + 1)  # as if 1,001 were found
+    html = coordinator_client.get("/moderation/doublons").get_data(as_text=True)
+    assert "Plus de 1\u202f000 paires probables." in html and "Plus de 1\u202f000 fiches restent" in html
+    assert "plus de 1\u202f000</span> doublons probables" in \
+        coordinator_client.get("/moderation/tableau-de-bord").get_data(as_text=True)
+
+
+def test_over_the_cap_the_actors_still_to_compare_are_said_to_be_more_than_it(app, coordinator_client, runner):
+    app.config["BACK_OFFICE_COUNT_CAP"] = 5
+    page = big_import(app, coordinator_client, BIG)
+    assert "6 fiches créées" in page and "Plus de 5 fiches restent à comparer" in page
+    for url in ("/moderation/doublons", "/moderation/tableau-de-bord"):
+        shown = text(coordinator_client.get(url))
+        assert "Plus de 5 fiches restent à comparer" in shown and "6 fiches restent" not in shown
+    app.config["BACK_OFFICE_COUNT_CAP"] = 6
+    assert pending_notice(text(coordinator_client.get("/moderation/doublons"))) == 6
+    assert runner.invoke(args=["duplicates", "refresh"]).exit_code == 0
+    app.config["BACK_OFFICE_COUNT_CAP"] = 0  # nothing left: nothing said, whatever the cap
+    assert "comparer" not in text(coordinator_client.get("/moderation/tableau-de-bord"))
+
+
+@pytest.mark.parametrize("cap", [1000, 3], ids=["counted", "capped"])
+def test_a_network_coordinator_pages_through_the_pairs_of_their_scope_only(app, world, cap, monkeypatch):
+    """Five pairs in Lyon (network B's territory), one between Lyon and Caen, one in Rouen: B's pages, two
+    pairs a page, list the five, whether they are counted or more than the cap (read in score order)."""
+    from test_networks import client_of
+    from repertoire.moderation import toolbox
+    monkeypatch.setattr(toolbox, "PER_PAGE", 2)
+    for i in range(5):
+        for name in (f"Cercle {i}", f"Antenne {i}"):
+            add_actor(app, name=name, town="Lyon", postcode="69003", department="69", email=f"lyon{i}@example.org")
+    add_actor(app, name="Pont Lyon", town="Lyon", postcode="69003", department="69", email="pont@example.org")
+    add_actor(app, name="Pont Caen", email="pont@example.org")  # Caen (14): a pair across the two territories
+    app.config["BACK_OFFICE_COUNT_CAP"] = cap
+    coord_b = client_of(app, "coord.b@example.org")
+    pages = [pair_rows(coord_b, n) for n in (1, 2, 3)]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert set().union(*pages) == {frozenset({f"Cercle {i}", f"Antenne {i}"}) for i in range(5)}
+    assert coord_b.get("/moderation/doublons?page=4").status_code == 404
+    shown = text(coord_b.get("/moderation/doublons"))
+    assert ("5 paires probables." if cap > 5 else "Plus de 3 paires probables.") in shown
+    dashboard = text(coord_b.get("/moderation/tableau-de-bord"))
+    assert ("5 doublons probables" if cap > 5 else "plus de 3 doublons probables") in dashboard
+    everyone = client_of(app, "global@example.org")  # the whole directory: the seven pairs
+    assert len(pair_rows(everyone, 1) | pair_rows(everyone, 2) | pair_rows(everyone, 3) | pair_rows(everyone, 4)) \
+        == 7

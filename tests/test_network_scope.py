@@ -288,6 +288,11 @@ def test_a_coordinator_of_two_networks_sees_lists_and_counts_equal_to_plain_quer
     assert re.search(rf'status=published"><span class="number">{len(published)}</span>', page)
     assert re.search(r'status=pending"><span class="number">1</span>', page)
     assert re.search(r'fraicheur"><span class="number">2</span>', page)
+    app.config["BACK_OFFICE_COUNT_CAP"] = 2  # at the cap (each stale actor of the two networks once): counted
+    assert 'fraicheur"><span class="number">2</span>' in both.get("/moderation/tableau-de-bord").get_data(as_text=True)
+    app.config["BACK_OFFICE_COUNT_CAP"] = 1
+    assert 'fraicheur"><span class="number">plus de 1</span>' in \
+        both.get("/moderation/tableau-de-bord").get_data(as_text=True)
 
 
 def run_together(*targets):

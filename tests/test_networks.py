@@ -185,12 +185,11 @@ def test_each_coordinator_sees_only_their_networks_queue_actors_and_duplicates(a
 
 
 
-@pytest.mark.parametrize("dense", [0, 10**9], ids=["by-actor", "by-score"])
-def test_a_duplicate_pair_across_two_territories_is_shown_to_neither_network(app, world, dense, monkeypatch):
+@pytest.mark.parametrize("cap", [10**9, 0], ids=["by-actor", "by-score"])
+def test_a_duplicate_pair_across_two_territories_is_shown_to_neither_network(app, world, cap):
     """A pair is in a network's list only when both entries are in its scope (one of them is not enough),
-    whichever way the page is read (a scope with few pairs or with many)."""
-    from repertoire.operations import duplicates
-    monkeypatch.setattr(duplicates, "DENSE_SCOPE", dense)
+    whichever way the page is read (a scope with few pairs, counted, or with more than the count's cap)."""
+    app.config["BACK_OFFICE_COUNT_CAP"] = cap
     lyon = add_actor(app, name="Comité de jumelage de Rouen", town="Lyon", postcode="69001", department="69",
                      email="jumelage@rouen.example.org")
     with app.app_context():

@@ -41,8 +41,10 @@ def networks_page():
                 flash(_("« %(name)s » modère désormais ses fiches : indiquez son territoire et ses "
                         "coordinateurs.", name=actor.name), "success")
                 return redirect(url_for("moderation.network_detail", network_id=actor.id))
-    curating = db.session.scalars(select(CuratingNetwork).join(CuratingNetwork.actor)
-                                  .order_by(Actor.name_sort)).all()
+    # sorted here: an ORDER BY actor.name_sort has SQLite walk that index over the whole directory (1,000,000
+    # entries) to find the few curating networks
+    curating = sorted(db.session.scalars(select(CuratingNetwork)).all(),
+                      key=lambda network: (network.actor.name_sort, network.actor_id))
     return render_template("moderation/networks.html", curating=curating, form=form), \
         400 if form.is_submitted() and form.errors else 200
 

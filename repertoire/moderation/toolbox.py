@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload
 
 from .. import actor_fields, import_report as reports, operations
@@ -17,6 +17,7 @@ from ..extensions import db
 from ..files import private_dir, private_open, remove_older_than
 from ..importing import apply_import, check_import, partial_possible
 from ..interchange import parse_file
+from ..web.templating import thousands
 from ..partnerships_io import apply_partnerships, check_partnerships, is_partnerships_file, parse_partnerships
 from ..models import Actor, ChangeRequest
 from ..operations.duplicates import REASONS
@@ -122,15 +123,25 @@ PER_PAGE = 50
 @bp.get("/doublons")
 @role_required(*COORDINATORS)
 def duplicates():
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = requested_page()
     within = networks.scoped_actor_ids(db.session, current_user)
-    total = operations.duplicate_count(db.session, within)
-    pages = max(1, -(-total // PER_PAGE))
-    if page > pages:
-        abort(404)
-    return render_template("moderation/duplicates.html", pairs=operations.duplicate_pairs(db.session, page, PER_PAGE, within, total),
-                           form=ConfirmForm(), page=page, pages=pages, total=total,
-                           pending=operations.pending_count(db.session, within))
+    cap = operations.count_cap()
+    total = operations.duplicate_count(db.session, within, cap)  # counted up to cap + 1
+    if total <= cap:  # counted: the last page is known
+        pages = max(1, -(-total // PER_PAGE))
+        if page > pages:
+            abort(404)
+        pairs = operations.duplicate_pairs(db.session, page, PER_PAGE, within, total, cap)
+        more = page < pages
+    else:  # more than cap: a page is real if it holds a pair, and has a next one if a pair is left after it
+        pages = None
+        pairs = operations.duplicate_pairs(db.session, page, PER_PAGE, within, total, cap, one_more=True)
+        more = len(pairs) > PER_PAGE
+        pairs = pairs[:PER_PAGE]
+        if not pairs and page > 1:
+            abort(404)
+    return render_template("moderation/duplicates.html", pairs=pairs, form=ConfirmForm(), page=page, pages=pages,
+                           more=more, total=total, cap=cap, pending=operations.pending_count(db.session, within, cap))
 
 
 def get_pair(a_id: int, b_id: int):
@@ -385,6 +396,13 @@ def _import_uploaded(token: str, valid_only: bool):
 
 
 def _pending_message(left: int) -> str:
+    cap = operations.count_cap()
+    if left > cap:
+        return ngettext("Plus de %(limit)s fiche reste à comparer aux autres pour trouver ses doublons probables : la "
+                        "liste des doublons sera complète à la fin de « repertoire duplicates refresh », à lancer sur "
+                        "le serveur.", "Plus de %(limit)s fiches restent à comparer aux autres pour trouver leurs "
+                        "doublons probables : la liste des doublons sera complète à la fin de « repertoire "
+                        "duplicates refresh », à lancer sur le serveur.", cap, limit=thousands(cap))
     return ngettext("%(num)d fiche reste à comparer aux autres pour trouver ses doublons probables : la liste des "
                     "doublons sera complète à la fin de « repertoire duplicates refresh », à lancer sur le serveur.",
                     "%(num)d fiches restent à comparer aux autres pour trouver leurs doublons probables : la liste "
@@ -402,7 +420,7 @@ def _drain_duplicates() -> int:
     except Exception:  # the import is committed: what is left stays pending, for the command
         db.session.rollback()
         current_app.logger.exception("duplicate drain after an import")
-    left = operations.pending_count(db.session)
+    left = operations.pending_count(db.session, cap=operations.count_cap())
     db.session.commit()
     return left
 
@@ -483,15 +501,16 @@ def freshness():
 @role_required(*COORDINATORS)
 def dashboard():
     ids = networks.network_ids_of(db.session, current_user)
+    cap = operations.count_cap()  # the stale ones, the pairs and those still to compare: counted up to cap + 1
     if ids:  # a network's: counted over its scope's rows (copies of each actor's status and confirmation)
-        counts, stale = networks.scope_status_counts(db.session, ids), networks.scope_stale_count(db.session, ids)
+        counts = networks.scope_status_counts(db.session, ids)
+        stale = networks.scope_stale_count(db.session, ids, cap=cap)
     else:
-        counts = {status: n for status, n in db.session.execute(
-            select(Actor.status, func.count()).group_by(Actor.status))}
-        stale = operations.stale_count(db.session)
+        counts = operations.status_counts(db.session)
+        stale = operations.stale_count(db.session, cap=cap)
     queue = open_requests_count()
     within = networks.scoped_actor_ids(db.session, current_user)
     months = operations.submissions_per_month(db.session, within=within)
     return render_template("moderation/dashboard.html", counts=counts, queue=queue, stale=stale, months=months,
-                           duplicates=operations.duplicate_count(db.session, within),
-                           pending=operations.pending_count(db.session, within))
+                           duplicates=operations.duplicate_count(db.session, within, cap),
+                           pending=operations.pending_count(db.session, within, cap), cap=cap)

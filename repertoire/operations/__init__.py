@@ -16,7 +16,7 @@ from .actors import (ActorMerged, EditConflict, SlugAllocator, _apply, actor_inp
                      publish_actor, record_revision, restore_actor, restore_revision, set_status, update_actor)
 from .duplicates import (dismiss_pair, duplicate_count, duplicate_pairs, final_actor, find_duplicates,  # noqa: E402
                          host_of, likely_duplicates, mark_for_duplicates, merge_actors, merged_into, name_key,
-                         rebuild_pairs, similar_names, drain_pending, pending_count)
+                         rebuild_pairs, similar_names, drain_pending, pending_count, count_cap)
 from .freshness import (confirm_still_accurate, remind_owners, reminders_due, stale_actors,  # noqa: E402
                         stale_actors_query, stale_count)
 from .importing import ActorImporter, ImportSummary, import_actors, record_import, row_outcomes  # noqa: E402
@@ -37,6 +37,6 @@ from .privacy import account_data, delete_account  # noqa: E402
 from .partnerships import (LinkProblem, apply_links, directory_partners, find_linked, link_problems,  # noqa: E402
                            linked_slugs, network_problem, partner_key, network_members, partner_of, partner_problem,
                            published_slugs, repoint_links)
-from .reads import PartnershipFigures, partnership_figures, public_actor, submissions_per_month  # noqa: E402
+from .reads import PartnershipFigures, partnership_figures, public_actor, status_counts, submissions_per_month  # noqa: E402
 from .taxonomy import (TAXONOMIES, add_term, ensure_default_taxonomy, merge_terms, move_term,  # noqa: E402
                        rename_term, set_retired, term_counts, term_impact)

@@ -10,7 +10,7 @@ import re
 import phonenumbers
 from rapidfuzz import fuzz
 from sqlalchemy import case, delete, event, func, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from ..actor_fields import LIST_FIELDS, MERGEABLE
 from ..database import placeholder, insert_rows, rows_in
@@ -620,12 +620,32 @@ def drain_pending(session, limit: int = DRAIN_CHUNK) -> int:
     return len(actor_ids)
 
 
-def pending_count(session, within=None) -> int:
-    """How many actors wait to be compared (listed by a big write, not drained yet)."""
-    query = select(func.count(func.distinct(DuplicatePending.actor_id)))
+COUNT_CAP = 1000  # default of the BACK_OFFICE_COUNT_CAP setting: the pages count pairs, pending actors… so far
+
+
+def count_cap() -> int:
+    """How far the back-office pages count pairs, actors still to compare, and (the dashboard) actors to check
+    (beyond: « plus de 1 000 »)."""
+    if has_app_context():
+        return int(current_app.config.get("BACK_OFFICE_COUNT_CAP", COUNT_CAP))
+    return COUNT_CAP
+
+
+def _count(session, query, cap: int | None) -> int:
+    """The rows of ``query``, counted no further than ``cap`` + 1 (all of them if ``cap`` is None): a page
+    reads as many rows as it says, not the whole table (1,000,000 pairs, 500,000 actors pending)."""
+    if cap is not None:
+        query = query.limit(cap + 1)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def pending_count(session, within=None, cap: int | None = None) -> int:
+    """How many actors wait to be compared (listed by a big write, not drained yet); with ``cap``, counted no
+    further than ``cap`` + 1 (a number over ``cap`` means « more than ``cap`` »)."""
+    query = select(DuplicatePending.actor_id).distinct()  # walks the (actor_id) index: stops at the cap
     if within is not None:
-        query = query.where(DuplicatePending.actor_id.in_(within))
-    return session.scalar(query) or 0
+        query = query.where(_holds(within, DuplicatePending.actor_id))
+    return _count(session, query, cap)
 
 
 def rebuild_pairs(session, progress=None) -> int:
@@ -646,40 +666,52 @@ def rebuild_pairs(session, progress=None) -> int:
     return session.scalar(select(func.count()).select_from(DuplicatePair))
 
 
+def _holds(within, column):
+    """``column`` is one of the ids ``within`` (a select of actor ids) selects, as a correlated EXISTS: its key
+    probed once per row read. (An ``IN (SELECT …)`` builds the whole list first: a 251,439-actor scope read for
+    every count and page, whatever was needed of it.)"""
+    return within.where(within.selected_columns[0] == column).exists()
+
+
 def _within(query, within, by_score: bool = False):
     """Only the pairs of two actors of ``within`` (a select of actor ids), if given.
 
-    "+ 0" keeps SQLite from probing the (a, b) index once for every pair of ids of ``within`` (its size
-    squared: 0.15 s at 800 actors in scope, over a minute at 25,000): it reads the pairs of each a of
-    ``within`` and checks b against the list. ``by_score``: neither id through an index, so that a page
-    in score order walks the score index and stops after a page of pairs (for a scope holding many pairs;
-    bench/RESULTS.md, turn 4)."""
+    By default the scope's own actors are walked (its select joined as the first table), each one's pairs read
+    through the (a, b) index, b probed in the scope: a count capped at 1,000 stops after the pairs of its first
+    few thousand actors, and a scope of a few actors reads only their pairs. ``by_score``: the pairs are walked
+    in score order (the score index), both ids probed, so that a page stops after a page of pairs (a scope
+    holding many pairs; bench/RESULTS.md, turn 4 and session 6)."""
     if within is None:
         return query
-    a = DuplicatePair.actor_a_id + 0 if by_score else DuplicatePair.actor_a_id
-    return query.where(a.in_(within), (DuplicatePair.actor_b_id + 0).in_(within))
+    if by_score:
+        return query.where(_holds(within, DuplicatePair.actor_a_id), _holds(within, DuplicatePair.actor_b_id))
+    scope = within.subquery()
+    return query.select_from(scope).join(DuplicatePair, DuplicatePair.actor_a_id == scope.c[0]) \
+        .where(_holds(within, DuplicatePair.actor_b_id))
 
 
-def duplicate_count(session, within=None) -> int:
-    """How many likely pairs wait for a coordinator (one COUNT)."""
-    return session.scalar(_within(select(func.count()).select_from(DuplicatePair), within))
-
-
-DENSE_SCOPE = 20  # a scope holding more than 1/20 of all pairs finds a page of them fastest in score order
+def duplicate_count(session, within=None, cap: int | None = None) -> int:
+    """How many likely pairs wait for a coordinator; with ``cap``, counted no further than ``cap`` + 1 (a
+    number over ``cap`` means « more than ``cap`` »: a page never walks every pair of the directory or of a
+    large scope to count them)."""
+    return _count(session, _within(select(DuplicatePair.id), within), cap)
 
 
 def duplicate_pairs(session, page: int = 1, per_page: int = 50, within=None,
-                    total: int | None = None) -> list[tuple[Actor, Actor, list[str]]]:
+                    total: int | None = None, cap: int | None = None,
+                    one_more: bool = False) -> list[tuple[Actor, Actor, list[str]]]:
     """One page of the stored likely pairs, strongest first (dismissed pairs are never stored); ``total``:
-    how many pairs ``within`` holds, if known (it chooses the way to the page, not the page)."""
-    by_score = within is not None and total is not None and \
-        total * DENSE_SCOPE > session.scalar(select(func.count()).select_from(DuplicatePair))
+    how many pairs ``within`` holds, if known, counted up to ``cap`` (it chooses the way to the page, not the
+    page). A scope holding more than ``cap`` pairs finds a page of them fastest in score order (the score index
+    walked, each pair's two ids checked against the scope), a scope holding fewer through its own actors' pairs.
+    ``one_more``: the first pair of the next page too, if any (whether there is a next page)."""
+    by_score = within is not None and total is not None and cap is not None and total > cap
     rows = session.execute(_within(select(DuplicatePair.actor_a_id, DuplicatePair.actor_b_id,
                                           DuplicatePair.reasons), within, by_score)
                            .order_by(DuplicatePair.score.desc(), DuplicatePair.id)
-                           .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    actors = {a.id: a for a in session.scalars(select(Actor).where(
-        Actor.id.in_({i for row in rows for i in row[:2]})))} if rows else {}
+                           .limit(per_page + one_more).offset((max(page, 1) - 1) * per_page)).all()
+    actors = {a.id: a for a in session.scalars(select(Actor).options(lazyload("*")).where(
+        Actor.id.in_({i for row in rows for i in row[:2]})))} if rows else {}  # the page shows their own columns
     return [(actors[a], actors[b], [str(REASONS[r]) for r in why.split(",") if r in REASONS])
             for a, b, why in rows]
 

@@ -37,9 +37,13 @@ def stale_actors(session, now=None):
     return session.scalars(stale_actors_query(now))
 
 
-def stale_count(session, now=None) -> int:
-    """How many published actors are not confirmed for twelve months (one COUNT on an index)."""
-    return session.scalar(select(func.count()).select_from(Actor).where(_is_stale(now)))
+def stale_count(session, now=None, cap: int | None = None) -> int:
+    """How many published actors are not confirmed for twelve months (one COUNT on an index); with ``cap``,
+    counted no further than ``cap`` + 1 (the dashboard: a third of a 1,000,000-actor directory is not walked)."""
+    if cap is None:
+        return session.scalar(select(func.count()).select_from(Actor).where(_is_stale(now)))
+    return session.scalar(select(func.count()).select_from(
+        select(Actor.id).where(_is_stale(now)).limit(cap + 1).subquery()))
 
 
 def confirm_still_accurate(session, actor: Actor, user: User | None = None):

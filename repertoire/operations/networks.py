@@ -111,8 +111,13 @@ def scope_stale_keys(network_ids, now=None):
     return query.order_by(NetworkActor.confirmed_at.asc().nulls_first(), NetworkActor.actor_id)
 
 
-def scope_stale_count(session, network_ids, now=None) -> int:
+def scope_stale_count(session, network_ids, now=None, cap: int | None = None) -> int:
+    """How many stale actors these networks curate; with ``cap``, counted no further than ``cap`` + 1."""
     many = len(list(network_ids)) > 1
+    if cap is not None:
+        query = select(NetworkActor.actor_id).where(_stale(network_ids, now))
+        query = query.distinct() if many else query
+        return session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery()))
     count = func.count(NetworkActor.actor_id.distinct()) if many else func.count()
     return session.scalar(select(count).where(_stale(network_ids, now)))
 
@@ -257,7 +262,8 @@ def curates(session, user, actor_id: int) -> bool:
 def request_scope(network_ids):
     """The SQL condition on ``ChangeRequest`` of the requests these networks decide: those about the actors
     they curate, and the change requests asking to join one of them."""
-    return or_(ChangeRequest.actor_id.in_(_scope_ids(network_ids)),
+    scope = _scope_ids(network_ids)  # probed per request (EXISTS): an IN would list the whole scope first
+    return or_(scope.where(NetworkActor.actor_id == ChangeRequest.actor_id).exists(),
                ChangeRequest.id.in_(select(RequestNetwork.request_id)
                                     .where(RequestNetwork.network_id.in_(network_ids))))
 

@@ -47,9 +47,42 @@ def _actor_ids_with(session, name: str, term) -> list[int]:
     return list(session.scalars(select(table.c.actor_id).where(table.c[column] == term.id)))
 
 
+def _published_by_slug(name: str) -> dict[str, int] | None:
+    """slug -> published actors of each term, as the public search counts them (its facets over every published
+    actor, computed once per index snapshot), or None if the index cannot be read."""
+    from ..search import Criteria, IndexUnavailable, get_index
+    try:
+        return get_index().search(Criteria(), 0, 0).facets.get(name)
+    except IndexUnavailable:
+        return None
+
+
 def term_counts(session, name: str) -> dict[int, tuple[int, int]]:
-    """term id -> (published actors, all actors)."""
+    """term id -> (published actors, all actors).
+
+    The published are counted by the search index (the figure the public search shows when the count's link is
+    followed; the index follows each commit within a fraction of a second), the others in SQL over the few actors
+    not published (the status index): neither walks every actor nor every link of the directory (1,000,000 actors:
+    ~370 ms a page that way). Without a readable index, both in SQL as before."""
     model = TAXONOMIES[name]
+    terms = dict(session.execute(select(model.id, model.slug)).all())
+    published = _published_by_slug(name)
+    unpublished = [status for status in STATUSES if status != "published"]
+    if published is None:
+        return _term_counts_sql(session, name, terms)
+    if name == "kind":  # over the index on (status, …) : the actors not published only
+        others = session.execute(select(Actor.kind_id, func.count()).where(Actor.status.in_(unpublished))
+                                 .group_by(Actor.kind_id))
+    else:
+        table, column = (actor_domain, "domain_id") if name == "domain" else (actor_activity, "activity_id")
+        others = session.execute(select(table.c[column], func.count()).join(Actor, Actor.id == table.c.actor_id)
+                                 .where(Actor.status.in_(unpublished)).group_by(table.c[column]))
+    others = dict(others.all())
+    return {term_id: (published.get(slug, 0), published.get(slug, 0) + others.get(term_id, 0))
+            for term_id, slug in terms.items()}
+
+
+def _term_counts_sql(session, name: str, terms) -> dict[int, tuple[int, int]]:
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     if name == "kind":  # over the index on (kind_id, status)
         for term_id, status, n in session.execute(select(Actor.kind_id, Actor.status, func.count())
@@ -68,7 +101,7 @@ def term_counts(session, name: str) -> dict[int, tuple[int, int]]:
         for term_id, n in session.execute(select(term, func.count()).join(Actor, Actor.id == table.c.actor_id)
                                           .where(Actor.status.in_(unpublished)).group_by(term)):
             counts[term_id][0] -= n
-    return {term_id: tuple(counts[term_id]) for term_id in session.scalars(select(model.id))}
+    return {term_id: tuple(counts[term_id]) for term_id in terms}
 
 
 def add_term(session, name: str, label: str, slug: str = "", label_en: str = "", user: User | None = None):
