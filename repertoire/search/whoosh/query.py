@@ -235,36 +235,33 @@ def run(snap: Snapshot, criteria: Criteria, offset: int, limit: int) -> Hits:
         if values:
             mask = 0
             for value in values:
-                mask |= snap.facets[name].get(value, 0)
+                mask |= snap.facet_bits(name, value)
             masks[name] = mask
 
     matched = base
     for mask in masks.values():
         matched &= mask
 
+    wanted = [name for name in FACETS if name in criteria.facets]
     if query is None and not masks:  # browsing: the counts of the whole directory, computed once
-        facets = {name: dict(counts) for name, counts in snap.browse_counts().items()}
+        facets = {name: dict(snap.browse_counts(name)) for name in wanted}
     else:
-        facets = _facet_counts(snap, base, masks, criteria)
+        facets = _facet_counts(snap, base, masks, criteria, wanted)
 
     total = matched.bit_count()
     docnums = _page(snap, query, criteria, matched, total, offset, limit) if total > offset else []
     return Hits(total=total, actor_ids=[snap.ids[d] for d in docnums], facets=facets)
 
 
-def _facet_counts(snap: Snapshot, base: int, masks: dict[str, int], criteria: Criteria) -> dict:
+def _facet_counts(snap: Snapshot, base: int, masks: dict[str, int], criteria: Criteria, wanted) -> dict:
     """Disjunctive counts: each facet counted under the text and every other facet's filter."""
     facets = {}
-    for name in FACETS:
+    for name in wanted:
         scope = base
         for other, mask in masks.items():
             if other != name:
                 scope &= mask
-        counts = {}
-        for value, value_bits in snap.facets[name].items():
-            n = (scope & value_bits).bit_count()
-            if n:
-                counts[value] = n
+        counts = snap.counts(name, scope)
         for value in criteria.filters.get(name) or []:
             counts.setdefault(value, 0)
         facets[name] = counts

@@ -63,7 +63,7 @@ class WhooshEngine:
     and is swapped in at once.
     """
 
-    PORT_VERSION = 3
+    PORT_VERSION = 4
     WRITTEN_AGAINST = WRITTEN_AGAINST
 
     def __init__(self, location: str):
