@@ -5,8 +5,10 @@ its subpackage (``search/whoosh/``) imports Whoosh.
 """
 from __future__ import annotations
 
+import threading
 import time
 from array import array
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -22,6 +24,7 @@ from ..partnership_fields import kind_label, status_label
 from ..serialize import actor_to_dict, actor_url
 from ..text import sort_key
 from ..database import rows_in
+from ..i18n import current_language
 from . import outbox
 from .engine import (FACETS, PARTNERSHIP_FACETS, Criteria, Hits, IndexUnavailable, PartnershipCriteria,
                      PartnershipHits, SearchEngine, WriterBusy, make_engine)
@@ -71,6 +74,7 @@ class SearchResult:
     results: list[dict]
     facets: dict[str, list[dict]]
     shown_actor_ids: list[int] = field(default_factory=list)  # partnerships: holders and partners with a page
+    kept: dict | None = None  # actors: the facets' entry in the per-process cache (``FacetCache``), if any
 
     @property
     def pages(self) -> int:
@@ -132,19 +136,85 @@ def _facet_entries(name, counts: dict[str, int], selected, label, key=None) -> l
     return entries
 
 
+class FacetCache:
+    """The facets of recent searches, per process: what does not depend on the page, the sort or the results.
+
+    Keyed on the index version (no entry while a change waits for the index: ``results_version``), the
+    criteria, the facets asked for, the language and the taxonomy labels. At 1,000,000 actors a search's
+    network facet lists ~36,000 networks (the contract lists every value): counting, labelling and sorting
+    them costs ~250 ms, the same for each page of the search. Bounded by the entries held (each a value of
+    a facet), not by searches.
+    """
+
+    MAX_ENTRIES = 150_000  # ~60 MB
+
+    def __init__(self):
+        self.kept: OrderedDict = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            kept = self.kept.get(key)
+            if kept is not None:
+                self.kept.move_to_end(key)
+            return kept
+
+    def put(self, key, kept: dict):
+        weight = sum(len(entries) for entries in kept["entries"].values()) + 1
+        if weight > self.MAX_ENTRIES:
+            return
+        with self.lock:
+            if key in self.kept:
+                return
+            self.kept[key] = kept
+            self.size += weight
+            while self.size > self.MAX_ENTRIES:
+                _key, old = self.kept.popitem(last=False)
+                self.size -= sum(len(entries) for entries in old["entries"].values()) + 1
+
+
+def _facets_key(session, params: SearchParams, facets: tuple, labels) -> tuple | None:
+    if not facets:
+        return None
+    version = results_version(session)
+    if version is None:
+        return None
+    return (version, params.q, params.name, params.place, params.intervention,
+            tuple(sorted((name, tuple(values)) for name, values in params.filters.items() if values)),
+            facets, current_language(),
+            hash(tuple((name, tuple(sorted(values.items()))) for name, values in sorted(labels.items()))))
+
+
 def search_actors(session, params: SearchParams, labels: dict[str, dict[str, str]],
                   facets: tuple[str, ...] = FACETS) -> SearchResult:
     """Run a search; only published actors, read from the database, are returned.
 
     ``facets``: those the page shows (``SearchResult.facets`` holds these only); each costs up to a pass over
-    the matched actors.
+    the matched actors, and is kept for the next pages of the same search (``FacetCache``).
     """
     offset = (params.page - 1) * params.per_page
-    criteria = params.criteria(facets)
-    hits = get_index().search(criteria, offset, params.per_page)
+    facets = tuple(facets)
+    cache: FacetCache = current_app.extensions.setdefault(FACETS_CACHE, FacetCache())
+    key = _facets_key(session, params, facets, labels)
+    kept = cache.get(key) if key is not None else None
+    hits = get_index().search(params.criteria(() if kept is not None else facets), offset, params.per_page)
     results = list(published_dicts_in_order(session, hits.actor_ids))
+    if kept is None:
+        kept = {"entries": _entries(session, params, labels, facets, hits)}
+        if key is not None:
+            cache.put(key, kept)
+    return SearchResult(params=params, total=hits.total, results=results, facets=kept["entries"],
+                        kept=kept if key is not None else None)
+
+
+FACETS_CACHE = "repertoire.facet_entries"
+
+
+def _entries(session, params, labels, facets, hits) -> dict[str, list[dict]]:
+    """The facets' values as pages show them: labelled, flagged if selected, sorted as the contract says."""
     entries = {}
-    for name in criteria.facets:
+    for name in facets:
         counts = hits.facets[name]
         key = None
         if name == "network":  # labelled by the network's name; one no longer published is not offered
@@ -154,7 +224,7 @@ def search_actors(session, params: SearchParams, labels: dict[str, dict[str, str
         else:
             label = partial(facet_label, name, labels=labels)
         entries[name] = _facet_entries(name, counts, set(params.filters.get(name, [])), label, key)
-    return SearchResult(params=params, total=hits.total, results=results, facets=entries)
+    return entries
 
 
 def did_you_mean(params: SearchParams) -> tuple[SearchParams, list[str]] | None:
