@@ -167,3 +167,27 @@ def test_an_actors_page_names_the_published_partnerships_naming_it(app, client, 
     page = client.get("/acteurs/ville-de-niamey").get_data(as_text=True)
     assert "Ville de Dosso" in page and "Ville de Zinder" not in page
 
+
+
+@pytest.mark.parametrize("walked", [2, 10_000])
+def test_sorted_pages_are_the_same_whichever_way_the_order_is_read(app, client, networks, monkeypatch, walked):
+    """A few matches are sorted by their keys; many are walked along the segments' merged orders (a first
+    page), or along the snapshot's whole order once a walk goes too far: the same pages either way."""
+    from repertoire.search.whoosh import query, snapshot
+    for n in range(12):
+        add_actor(app, name=f"Association {chr(ord('a') + (n * 7) % 12)} de Caen", town="Caen",
+                  domains="sante" if n % 2 else "eau")
+    if walked == 2:
+        edit_actor(app, networks["zebre"], description="Revue")  # a change: a new segment, a deletion
+    urls = [f"/api/actors?{q}&per_page=3&page={page}" for q in ("", "domain=sante", "sort=updated",
+                                                                  "domain=eau&sort=updated") for page in (1, 2, 5)]
+    sorted_by_keys = [[r["id"] for r in client.get(url).get_json()["results"]] for url in urls]
+    monkeypatch.setattr(query, "KEY_SORTED_AT_MOST", 0)
+    monkeypatch.setattr(snapshot.Snapshot, "WALKED_AT_MOST", walked)
+    with app.app_context():
+        get_index().close()  # a new snapshot: its whole order not made yet
+    walked_pages = [[r["id"] for r in client.get(url).get_json()["results"]] for url in urls]
+    assert walked_pages == sorted_by_keys and any(sorted_by_keys)
+    with app.app_context():
+        names = [r["name"] for r in client.get("/api/actors?per_page=100").get_json()["results"]]
+    assert names[:3] == ["Amis de Ségou", "Association a de Caen", "Association b de Caen"]

@@ -298,19 +298,14 @@ def _page(snap, query, criteria, matched, total, offset, limit) -> list[int]:
     return _in_order(snap, order_name, matched, total, needed)[offset:]
 
 
+KEY_SORTED_AT_MOST = 5000  # matched documents sorted by their keys; more: the order is walked
+
+
 def _in_order(snap, order_name: str, bits: int, count: int, needed: int) -> list[int]:
     """The first ``needed`` documents of ``bits`` in a precomputed order."""
-    if count <= 5000:  # few: sort them by rank
-        rank = snap.rank(order_name)
-        return sorted(bitsets.iter_docs(bits), key=rank.__getitem__)[:needed]
-    raw = bitsets.to_bytes(bits)  # many: walk the order until the page is full
-    picked = []
-    for d in snap.order(order_name):
-        if bitsets.contains(raw, d):
-            picked.append(d)
-            if len(picked) >= needed:
-                break
-    return picked
+    if count <= KEY_SORTED_AT_MOST:  # few: sort them by their keys
+        return sorted(bitsets.iter_docs(bits), key=snap.sort_key(order_name))[:needed]
+    return snap.first_in_order(order_name, bitsets.to_bytes(bits), needed)  # many: walk the order
 
 
 SORTED_AT_MOST = 5000  # matched partnerships sorted directly; more: the snapshot's order is walked
