@@ -346,7 +346,7 @@ class Snapshot:
         search (~1 s at 1,000,000 actors, after each change).
         """
         picked = []
-        if name not in self._orders:
+        if name not in self._orders and needed < self.WALKED_AT_MOST:  # an export needs the whole order
             streams = [_sorted_stream(cache, offset, name) for _, cache, offset in self.leaves]
             merged = heapq.merge(*streams) if len(streams) > 1 else (streams[0] if streams else ())
             for steps, (_key, d) in enumerate(merged):
