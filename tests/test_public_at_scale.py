@@ -191,3 +191,15 @@ def test_sorted_pages_are_the_same_whichever_way_the_order_is_read(app, client, 
     with app.app_context():
         names = [r["name"] for r in client.get("/api/actors?per_page=100").get_json()["results"]]
     assert names[:3] == ["Amis de Ségou", "Association a de Caen", "Association b de Caen"]
+
+
+def test_the_statistics_figures_from_the_index_are_those_of_the_database(app, client):
+    """The statistics page counts the partnerships from the index while it is up to date: the same figures
+    as the two GROUP BY of the database (published holders only, a partnership once per partner country)."""
+    from test_partnership_maps import directory
+    from repertoire.operations import indexed_partnership_figures, partnership_figures
+    directory(app)
+    with app.app_context():
+        from_index, from_database = indexed_partnership_figures(), partnership_figures(db.session)
+    assert from_index == from_database and from_index.total == 7 and None in from_index.by_decade
+    assert from_index.flows[0] == ("14", "SN", 2)

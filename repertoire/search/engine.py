@@ -185,6 +185,10 @@ class SearchEngine(Protocol):
     def search_partnerships(self, criteria: PartnershipCriteria, offset: int, limit: int) -> PartnershipHits:
         """The partnerships (each document's ``partnerships``) of the indexed actors matching ``criteria``."""
 
+    def partnerships_crossed(self, first: str, second: str) -> dict[tuple[str, str], int]:
+        """The indexed actors' partnerships counted by two of their facets at once (``PARTNERSHIP_FACETS``):
+        (value of ``first``, value of ``second``) -> partnerships holding both, for the pairs held at least once."""
+
     def suggest_places(self, prefix: str, limit: int) -> list[tuple[str, int]]:
         """Head-office towns and départements starting like ``prefix``: (name, live actors), most first."""
 

@@ -156,6 +156,7 @@ class Partnerships:
             self.facets[name] = {value: bits & self.live for value, bits in merged.items()}
         self._order = None
         self._cache: dict[tuple, int] = {}
+        self._crossed: dict[tuple, dict] = {}
         self._browse_counts = None
 
     def browse_counts(self) -> dict[str, dict[str, int]]:
@@ -164,6 +165,20 @@ class Partnerships:
             self._browse_counts = {name: {value: n for value, bits in values.items() if (n := bits.bit_count())}
                                    for name, values in self.facets.items()}
         return self._browse_counts
+
+    def crossed(self, first: str, second: str) -> dict[tuple[str, str], int]:
+        """(value of facet ``first``, value of facet ``second``) -> live partnerships holding both (once per
+        snapshot: a département × country table is ~20,000 intersections, ~100 ms at 300,000 partnerships)."""
+        key = ("crossed", first, second)
+        if key not in self._crossed:
+            table = {}
+            for a, a_bits in self.facets[first].items():
+                for b, b_bits in self.facets[second].items():
+                    n = (a_bits & b_bits).bit_count()
+                    if n:
+                        table[(a, b)] = n
+            self._crossed[key] = table
+        return self._crossed[key]
 
     def _bits(self, table: str, value) -> int:
         key = (table, value)

@@ -266,6 +266,10 @@ class WhooshEngine:
             snap = self._current()
             return run_partnerships(snap, criteria, offset, limit)
 
+    def partnerships_crossed(self, first: str, second: str) -> dict[tuple[str, str], int]:
+        with self._read_lock:
+            return self._current().partnerships().crossed(first, second)
+
     def suggest_places(self, text: str, limit: int) -> list[tuple[str, int]]:
         """Head-office towns and départements starting like ``text``: (name, live actors), most first."""
         key = fold_words(text)
