@@ -45,6 +45,7 @@ __all__ = ["FACETS", "PARTNERSHIP_FACETS", "SUGGEST_FIELDS", "Criteria", "Hits",
 def init_app(app):
     app.extensions["repertoire.index"] = make_engine(app.config.get("REPERTOIRE_SEARCH_ENGINE", "whoosh"),
                                                      app.config["REPERTOIRE_INDEX_DIR"])
+    app.extensions[FACETS_CACHE] = FacetCache()
     every = app.config.get("REPERTOIRE_INDEX_CHECK_EVERY", outbox.CHECK_EVERY)
     looked = [None]  # when this process last looked at the change log
 
@@ -195,7 +196,7 @@ def search_actors(session, params: SearchParams, labels: dict[str, dict[str, str
     """
     offset = (params.page - 1) * params.per_page
     facets = tuple(facets)
-    cache: FacetCache = current_app.extensions.setdefault(FACETS_CACHE, FacetCache())
+    cache: FacetCache = current_app.extensions[FACETS_CACHE]
     key = _facets_key(session, params, facets, labels)
     kept = cache.get(key) if key is not None else None
     hits = get_index().search(params.criteria(() if kept is not None else facets), offset, params.per_page)
