@@ -203,3 +203,19 @@ def test_the_statistics_figures_from_the_index_are_those_of_the_database(app, cl
         from_index, from_database = indexed_partnership_figures(), partnership_figures(db.session)
     assert from_index == from_database and from_index.total == 7 and None in from_index.by_decade
     assert from_index.flows[0] == ("14", "SN", 2)
+
+
+def test_the_facet_cache_holds_the_current_index_version_only_and_is_bounded(app, client, networks, monkeypatch):
+    from repertoire.search import FACETS_CACHE, FacetCache
+    cache = app.extensions[FACETS_CACHE]
+    client.get("/api/actors?domain=sante")
+    client.get("/api/actors?domain=eau")
+    assert len(cache.kept) == 2
+    add_actor(app, name="Clinique Solidaire", town="Caen", domains="sante")  # a new index version
+    assert client.get("/api/actors?domain=sante").get_json()["total"] == 4
+    assert len(cache.kept) == 1
+    monkeypatch.setattr(FacetCache, "MAX_ENTRIES", 30)  # a few searches' values at most: the oldest dropped
+    for domain in ("eau", "environnement", "culture", "sante"):
+        assert client.get(f"/api/actors?domain={domain}").status_code == 200
+    assert 0 < cache.size <= 30 and len(cache.kept) < 4
+    assert facet(client.get("/api/actors?domain=eau").get_json(), "domain")["eau"] == ("Eau et assainissement", 2)

@@ -168,6 +168,9 @@ class FacetCache:
         with self.lock:
             if key in self.kept:
                 return
+            if self.kept and next(reversed(self.kept))[0] != key[0]:  # a new index version: the others are dead
+                self.kept.clear()
+                self.size = 0
             self.kept[key] = kept
             self.size += weight
             while self.size > self.MAX_ENTRIES:
