@@ -96,8 +96,10 @@ def test_the_engine_counts_only_the_facets_asked_for(app, networks):
         assert every.total == some.total == none.total == 3 and every.actor_ids == none.actor_ids
         browse = engine.search(Criteria(facets=("network",)), 0, 1)
         assert browse.facets == {"network": {"horizons-solidaires": 4, "resacoop": 1}}
-        filtered = engine.search(Criteria(filters={"network": ["resacoop"]}, facets=()), 0, 10)
+        filtered = engine.search(Criteria(filters={"network": ["resacoop"]}, facets=("network", "domain")), 0, 10)
         assert filtered.actor_ids == [networks["amis"]]
+        assert filtered.facets == {"network": {"horizons-solidaires": 4, "resacoop": 1},  # its own filter aside
+                                   "domain": {"sante": 1, "eau": 1}}
 
 
 def test_the_pages_without_facets_still_count_and_list(client, networks):

@@ -261,7 +261,8 @@ def _facet_counts(snap: Snapshot, base: int, masks: dict[str, int], criteria: Cr
         for other, mask in masks.items():
             if other != name:
                 scope &= mask
-        counts = snap.counts(name, scope)
+        # Filtered by this facet alone (a network's members): its counts are the whole directory's, kept.
+        counts = dict(snap.browse_counts(name)) if scope == snap.live else snap.counts(name, scope)
         for value in criteria.filters.get(name) or []:
             counts.setdefault(value, 0)
         facets[name] = counts
