@@ -126,14 +126,11 @@ def network_names(session, slugs) -> dict[str, tuple[str, tuple]]:
     return {slug: known[slug] for slug in slugs if known.get(slug) is not None}
 
 
-def _facet_entries(name, counts: dict[str, int], selected, label, key=None) -> list[dict]:
+def _facet_entries(name, counts: dict[str, int], selected, label) -> list[dict]:
     """A facet's values with their counts, sorted as the contract says (count descending, then label)."""
     entries = [{"value": value, "label": label(value), "count": count, "selected": value in selected}
                for value, count in counts.items()]
-    if key is None:
-        entries.sort(key=lambda e: (-e["count"], sort_key(e["label"])))
-    else:  # the label's sort key known beforehand
-        entries.sort(key=lambda e: (-e["count"], key(e["value"])))
+    entries.sort(key=lambda e: (-e["count"], sort_key(e["label"])))
     return entries
 
 
@@ -219,16 +216,20 @@ def _entries(session, params, labels, facets, hits) -> dict[str, list[dict]]:
     """The facets' values as pages show them: labelled, flagged if selected, sorted as the contract says."""
     entries = {}
     for name in facets:
-        counts = hits.facets[name]
-        key = None
+        counts, selected = hits.facets[name], set(params.filters.get(name, []))
         if name == "network":  # labelled by the network's name; one no longer published is not offered
-            names = network_names(session, counts)
-            counts = {slug: n for slug, n in counts.items() if slug in names}
-            label, key = (lambda slug: names[slug][0]), (lambda slug: names[slug][1])
+            entries[name] = _network_entries(network_names(session, counts), counts, selected)
         else:
-            label = partial(facet_label, name, labels=labels)
-        entries[name] = _facet_entries(name, counts, set(params.filters.get(name, [])), label, key)
+            entries[name] = _facet_entries(name, counts, selected, partial(facet_label, name, labels=labels))
     return entries
+
+
+def _network_entries(names: dict[str, tuple[str, tuple]], counts: dict[str, int], selected) -> list[dict]:
+    """The network facet's entries (tens of thousands at 1,000,000 actors): sorted as tuples (count
+    descending, the name's sort key, then the slug), each made a dict once in its place."""
+    keyed = sorted((-n, names[slug][1], slug) for slug, n in counts.items() if slug in names)
+    return [{"value": slug, "label": names[slug][0], "count": -n, "selected": slug in selected}
+            for n, _key, slug in keyed]
 
 
 def did_you_mean(params: SearchParams) -> tuple[SearchParams, list[str]] | None:
