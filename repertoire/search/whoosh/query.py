@@ -350,7 +350,7 @@ def run_partnerships(snap: Snapshot, criteria: PartnershipCriteria, offset: int,
         facets[name] = counts
     total = matched.bit_count()
     numbers: list[int] = []
-    if total > offset:
+    if total > offset and limit > 0:  # no page asked for (counts only): no order made
         needed = offset + limit
         if total <= SORTED_AT_MOST:
             numbers = sorted(bitsets.iter_docs(matched), key=table.keys.__getitem__)[offset:needed]
