@@ -249,7 +249,7 @@ def run(snap: Snapshot, criteria: Criteria, offset: int, limit: int) -> Hits:
         facets = _facet_counts(snap, base, masks, criteria, wanted)
 
     total = matched.bit_count()
-    docnums = _page(snap, query, criteria, matched, total, offset, limit) if total > offset else []
+    docnums = _page(snap, query, criteria, matched, total, offset, limit) if total > offset and limit > 0 else []
     return Hits(total=total, actor_ids=[snap.ids[d] for d in docnums], facets=facets)
 
 
