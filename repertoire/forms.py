@@ -75,7 +75,7 @@ def _search_matches(query: str, vocab: Vocabulary) -> list[dict]:
         return []
     try:
         result = search_actors(db.session, SearchParams(name=query, sort="relevance", sort_given=True,
-                                                        per_page=MATCHES), vocab.labels)
+                                                        per_page=MATCHES), vocab.labels, facets=())
     except IndexUnavailable:
         return []
     return [{"slug": a["slug"], "name": a["name"], "town": a["town"]} for a in result.results]

@@ -37,6 +37,7 @@ from .privacy import account_data, delete_account  # noqa: E402
 from .partnerships import (LinkProblem, apply_links, directory_partners, find_linked, link_problems,  # noqa: E402
                            linked_slugs, network_problem, partner_key, network_members, partner_of, partner_problem,
                            published_slugs, repoint_links)
-from .reads import PartnershipFigures, partnership_figures, public_actor, status_counts, submissions_per_month  # noqa: E402
+from .reads import (PartnershipFigures, indexed_partnership_figures, partnership_figures, public_actor,  # noqa: E402
+                    status_counts, submissions_per_month)
 from .taxonomy import (TAXONOMIES, add_term, ensure_default_taxonomy, merge_terms, move_term,  # noqa: E402
                        rename_term, set_retired, term_counts, term_impact)

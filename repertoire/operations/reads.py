@@ -89,6 +89,24 @@ def partnership_figures(session) -> PartnershipFigures:
     return PartnershipFigures(sum(by_kind.values()), by_kind, by_decade, by_country, flows)
 
 
+def indexed_partnership_figures() -> PartnershipFigures:
+    """The same figures from the search index (its partnerships of the indexed actors, per snapshot): what
+    the statistics page shows while the index is up to date. The two GROUP BY read every partnership again
+    after each change (~100 ms at 30,000 partnerships, 10× that at 1,000,000 actors); the index counts them
+    once per snapshot, from the facets the partnerships search keeps anyway."""
+    from ..search import PartnershipCriteria, get_index
+    engine = get_index()
+    every = engine.search_partnerships(PartnershipCriteria(), 0, 0)
+    by_decade: dict[int | None, int] = {int(decade): n for decade, n in every.facets["decade"].items() if n}
+    if every.total > sum(by_decade.values()):
+        by_decade[None] = every.total - sum(by_decade.values())
+    flows = [(department, country, n)
+             for (department, country), n in engine.partnerships_crossed("department", "country").items()]
+    flows.sort(key=lambda flow: (-flow[2], flow[0], flow[1]))
+    return PartnershipFigures(every.total, {kind: n for kind, n in every.facets["kind"].items() if n}, by_decade,
+                              {country: n for country, n in every.facets["country"].items() if n}, flows)
+
+
 def public_actor(session, actor_id: int | None = None, slug: str | None = None) -> tuple[Actor | None, Actor | None]:
     """What a visitor may see at an actor's address (by id or slug): ``(actor, None)`` to show it,
     ``(None, kept)`` when it was merged into a published actor (a permanent redirect), ``(None, None)`` otherwise."""

@@ -41,12 +41,18 @@ def networks():
     page = int(page) if page.isdigit() and len(page) < 7 and int(page) > 0 else 1
 
     def render():
-        result = search_actors(db.session, SearchParams(per_page=1), vocab.labels)
+        result = search_actors(db.session, SearchParams(per_page=1), vocab.labels, facets=("network",))
         entries = result.facets["network"]
         pages = max(1, -(-len(entries) // NETWORKS_PER_PAGE))
         shown = entries[(page - 1) * NETWORKS_PER_PAGE:page * NETWORKS_PER_PAGE]
-        ids = list(db.session.scalars(select(Actor.id).where(Actor.slug.in_([e["value"] for e in shown]))))
-        return render_template("networks.html", entries=shown, total=len(entries), page=page, pages=pages), ids
+        # The facet's names are kept per index version: the networks shown are read afresh (one withdrawn
+        # behind the application's back is not shown), and their ids kept to check the page at each serve.
+        published = {slug: actor_id for actor_id, slug, status in db.session.execute(
+            select(Actor.id, Actor.slug, Actor.status).where(Actor.slug.in_([e["value"] for e in shown])))
+            if status == "published"}
+        shown = [entry for entry in shown if entry["value"] in published]
+        return render_template("networks.html", entries=shown, total=len(entries), page=page, pages=pages), \
+            list(published.values())
     return cached_page(cache_key(vocab), render)
 
 
@@ -63,10 +69,12 @@ def network_directory(slug: str):
         return render_template("search.html", error=str(exc), params=SearchParams(), result=None, vocab=vocab,
                                facet_order=FACET_ORDER, network=network), 400
 
+    facet_order = [n for n in SEARCH_FACET_ORDER if n != "network"]  # its own members: no network facet
+
     def render():
-        result = search_actors(db.session, params, vocab.labels)
+        result = search_actors(db.session, params, vocab.labels, facets=facet_order)
         html = render_template("search.html", params=params, result=result, vocab=vocab, active=[],
-                               facet_order=[n for n in SEARCH_FACET_ORDER if n != "network"],
+                               facet_order=facet_order,
                                facet_visible=FACET_VISIBLE, params_expanded=request.args.get("voir"),
                                error=None, network=network)
         return html, [actor["id"] for actor in result.results]

@@ -18,7 +18,7 @@ from ..interchange import iter_csv, iter_json
 from ..francemap import france_map
 from ..worldmap import legend as world_legend, world_map
 from ..search import FACETS, ParamError, SearchParams, parse_search_params, search_actors
-from ..search import did_you_mean, export_actor_ids, published_in_order
+from ..search import did_you_mean, export_actor_ids, published_dicts_in_order
 from ..serialize import actor_to_dict
 from ..i18n import LANGUAGES
 from ..validation import Vocabulary
@@ -237,7 +237,7 @@ def _export(extension: str, chunks, mimetype: str):
         params = parse_search_params(request.args, vocab.slugs())
     except ParamError as exc:
         return json_error(str(exc), 400)
-    actors = (actor_to_dict(a) for a in published_in_order(db.session, export_actor_ids(params)))
+    actors = published_dicts_in_order(db.session, export_actor_ids(params))
     return Response(stream_with_context(chunks(actors)), mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="repertoire-acteurs.{extension}"'})
 
@@ -280,7 +280,7 @@ def statistics():
 def statistics_page(params: SearchParams, network=None):
     """The statistics of a search (everything, or a network's members), each figure a link to its search."""
     vocab = network_vocabulary(db.session, network) if network is not None else Vocabulary(db.session)
-    result = search_actors(db.session, params, vocab.labels)
+    result = search_actors(db.session, params, vocab.labels, facets=FACET_ORDER)
 
     def link(name, code):
         return search_url(SearchParams(filters={name: [code]}))
@@ -308,6 +308,6 @@ def embed():
         params = parse_search_params(request.args, vocab.slugs())
     except ParamError as exc:
         return render_template("embed.html", error=str(exc), params=SearchParams(), result=None, vocab=vocab), 400
-    result = search_actors(db.session, params, vocab.labels)
+    result = search_actors(db.session, params, vocab.labels, facets=())  # the widget shows none
     return render_template("embed.html", params=params, result=result, vocab=vocab, error=None)
 

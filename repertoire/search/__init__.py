@@ -5,7 +5,10 @@ its subpackage (``search/whoosh/``) imports Whoosh.
 """
 from __future__ import annotations
 
+import threading
 import time
+from array import array
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -16,9 +19,12 @@ from flask_babel import gettext as _
 
 from .. import geo
 from ..models import Actor, IndexLog, Partnership, PartnershipPartner
+from ..records import published_records
 from ..partnership_fields import kind_label, status_label
 from ..serialize import actor_to_dict, actor_url
 from ..text import sort_key
+from ..database import rows_in
+from ..i18n import current_language
 from . import outbox
 from .engine import (FACETS, PARTNERSHIP_FACETS, Criteria, Hits, IndexUnavailable, PartnershipCriteria,
                      PartnershipHits, SearchEngine, WriterBusy, make_engine)
@@ -32,13 +38,14 @@ __all__ = ["FACETS", "PARTNERSHIP_FACETS", "SUGGEST_FIELDS", "Criteria", "Hits",
            "IndexUnavailable", "ParamError", "PartnershipCriteria", "PartnershipHits", "PartnershipParams",
            "SearchEngine", "SearchParams", "SearchResult", "parse_partnership_params", "search_partnerships", "WriterBusy", "all_published", "apply_pending",
            "check_index", "did_you_mean", "export_actor_ids", "get_index", "init_app", "make_engine", "mark_for_index", "outbox",
-           "parse_search_params", "progress_bar", "published_in_order", "rebuild_if_broken", "reindex_all",
+           "parse_search_params", "progress_bar", "published_dicts_in_order", "published_in_order", "rebuild_if_broken", "reindex_all",
            "results_version", "search_actors", "suggest"]
 
 
 def init_app(app):
     app.extensions["repertoire.index"] = make_engine(app.config.get("REPERTOIRE_SEARCH_ENGINE", "whoosh"),
                                                      app.config["REPERTOIRE_INDEX_DIR"])
+    app.extensions[FACETS_CACHE] = FacetCache()
     every = app.config.get("REPERTOIRE_INDEX_CHECK_EVERY", outbox.CHECK_EVERY)
     looked = [None]  # when this process last looked at the change log
 
@@ -68,6 +75,7 @@ class SearchResult:
     results: list[dict]
     facets: dict[str, list[dict]]
     shown_actor_ids: list[int] = field(default_factory=list)  # partnerships: holders and partners with a page
+    kept: dict | None = None  # actors: the facets' entry in the per-process cache (``FacetCache``), if any
 
     @property
     def pages(self) -> int:
@@ -88,16 +96,34 @@ def facet_label(name: str, value: str, labels) -> str:
     return labels[name].get(value, value)
 
 
-def network_names(session, slugs) -> dict[str, str]:
-    """slug -> name of the published actors among ``slugs`` (the networks a facet lists)."""
-    slugs = sorted(slugs)
-    names = {}
-    for start in range(0, len(slugs), 500):
+NAMES_CACHE = "repertoire.network_names"
+
+
+def network_names(session, slugs) -> dict[str, tuple[str, tuple]]:
+    """slug -> (name, sort key) of the published actors among ``slugs`` (the networks a facet lists).
+
+    Kept per process for as long as the index version says no actor changed (a network renamed or withdrawn
+    through the application is logged for the index, which changes the version): at 1,000,000 actors a facet
+    lists ~45,000 networks, whose names and sort keys cost ~300 ms to read and make. While a change waits for
+    the index, they are read afresh.
+    """
+    version = results_version(session)
+    kept = current_app.extensions.get(NAMES_CACHE)
+    if version is None or kept is None or kept["version"] != version:
+        kept = {"version": version, "names": {}}
+        if version is not None:
+            current_app.extensions[NAMES_CACHE] = kept  # one assignment: readers see the old entry or the new one
+    known = kept["names"]
+    missing = sorted(slug for slug in slugs if slug not in known)
+    if missing:
+        found = {}
         # By the slugs' unique index; the status is checked here (with it, SQLite may walk the published).
-        names.update((slug, name) for slug, name, status in session.execute(
-            select(Actor.slug, Actor.name, Actor.status).where(Actor.slug.in_(slugs[start:start + 500])))
-            if status == "published")
-    return names
+        for slug, name, status in rows_in(session.connection(), "SELECT slug, name, status FROM actor WHERE slug",
+                                          missing):
+            if status == "published":
+                found[slug] = (name, sort_key(name))
+        known.update({slug: found.get(slug) for slug in missing})  # None: not a published actor
+    return {slug: known[slug] for slug in slugs if known.get(slug) is not None}
 
 
 def _facet_entries(name, counts: dict[str, int], selected, label) -> list[dict]:
@@ -108,22 +134,102 @@ def _facet_entries(name, counts: dict[str, int], selected, label) -> list[dict]:
     return entries
 
 
-def search_actors(session, params: SearchParams, labels: dict[str, dict[str, str]]) -> SearchResult:
-    """Run a search; only published actors, read from the database, are returned."""
+class FacetCache:
+    """The facets of recent searches, per process: what does not depend on the page, the sort or the results.
+
+    Keyed on the index version (no entry while a change waits for the index: ``results_version``), the
+    criteria, the facets asked for, the language and the taxonomy labels. At 1,000,000 actors a search's
+    network facet lists ~36,000 networks (the contract lists every value): counting, labelling and sorting
+    them costs ~250 ms, the same for each page of the search. Bounded by the entries held (each a value of
+    a facet), not by searches.
+    """
+
+    MAX_ENTRIES = 150_000  # ~60 MB
+
+    def __init__(self):
+        self.kept: OrderedDict = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            kept = self.kept.get(key)
+            if kept is not None:
+                self.kept.move_to_end(key)
+            return kept
+
+    def put(self, key, kept: dict):
+        weight = sum(len(entries) for entries in kept["entries"].values()) + 1
+        if weight > self.MAX_ENTRIES:
+            return
+        with self.lock:
+            if key in self.kept:
+                return
+            if self.kept and next(reversed(self.kept))[0] != key[0]:  # a new index version: the others are dead
+                self.kept.clear()
+                self.size = 0
+            self.kept[key] = kept
+            self.size += weight
+            while self.size > self.MAX_ENTRIES:
+                _key, old = self.kept.popitem(last=False)
+                self.size -= sum(len(entries) for entries in old["entries"].values()) + 1
+
+
+def _facets_key(session, params: SearchParams, facets: tuple, labels) -> tuple | None:
+    if not facets:
+        return None
+    version = results_version(session)
+    if version is None:
+        return None
+    return (version, params.q, params.name, params.place, params.intervention,
+            tuple(sorted((name, tuple(values)) for name, values in params.filters.items() if values)),
+            facets, current_language(),
+            hash(tuple((name, tuple(sorted(values.items()))) for name, values in sorted(labels.items()))))
+
+
+def search_actors(session, params: SearchParams, labels: dict[str, dict[str, str]],
+                  facets: tuple[str, ...] = FACETS) -> SearchResult:
+    """Run a search; only published actors, read from the database, are returned.
+
+    ``facets``: those the page shows (``SearchResult.facets`` holds these only); each costs up to a pass over
+    the matched actors, and is kept for the next pages of the same search (``FacetCache``).
+    """
     offset = (params.page - 1) * params.per_page
-    hits = get_index().search(params.criteria(), offset, params.per_page)
-    results = [actor_to_dict(actor) for actor in published_in_order(session, hits.actor_ids)]
-    facets = {}
-    for name in FACETS:
-        counts = hits.facets[name]
+    facets = tuple(facets)
+    cache: FacetCache = current_app.extensions[FACETS_CACHE]
+    key = _facets_key(session, params, facets, labels)
+    kept = cache.get(key) if key is not None else None
+    hits = get_index().search(params.criteria(() if kept is not None else facets), offset, params.per_page)
+    results = list(published_dicts_in_order(session, hits.actor_ids))
+    if kept is None:
+        kept = {"entries": _entries(session, params, labels, facets, hits)}
+        if key is not None:
+            cache.put(key, kept)
+    return SearchResult(params=params, total=hits.total, results=results, facets=kept["entries"],
+                        kept=kept if key is not None else None)
+
+
+FACETS_CACHE = "repertoire.facet_entries"
+
+
+def _entries(session, params, labels, facets, hits) -> dict[str, list[dict]]:
+    """The facets' values as pages show them: labelled, flagged if selected, sorted as the contract says."""
+    entries = {}
+    for name in facets:
+        counts, selected = hits.facets[name], set(params.filters.get(name, []))
         if name == "network":  # labelled by the network's name; one no longer published is not offered
-            names = network_names(session, counts)
-            counts = {slug: n for slug, n in counts.items() if slug in names}
-            label = names.__getitem__
+            entries[name] = _network_entries(network_names(session, counts), counts, selected)
         else:
-            label = partial(facet_label, name, labels=labels)
-        facets[name] = _facet_entries(name, counts, set(params.filters.get(name, [])), label)
-    return SearchResult(params=params, total=hits.total, results=results, facets=facets)
+            entries[name] = _facet_entries(name, counts, selected, partial(facet_label, name, labels=labels))
+    return entries
+
+
+def _network_entries(names: dict[str, tuple[str, tuple]], counts: dict[str, int], selected) -> list[dict]:
+    """The network facet's entries (tens of thousands at 1,000,000 actors): sorted as tuples (count
+    descending, the name's sort key, then the slug), each made a dict once in its place."""
+    keyed = sorted((-n, names[slug][1], slug) for slug, n in counts.items() if slug in names)
+    return [{"value": slug, "label": names[slug][0], "count": -n, "selected": slug in selected}
+            for n, _key, slug in keyed]
 
 
 def did_you_mean(params: SearchParams) -> tuple[SearchParams, list[str]] | None:
@@ -212,6 +318,19 @@ def published_in_order(session, actor_ids, chunk: int = 500):
         yield from (by_id[i] for i in part if i in by_id)
 
 
+def published_dicts_in_order(session, actor_ids, chunk: int = 500):
+    """``actor_to_dict`` of the actors of ``actor_ids`` that the database says are published, in that order.
+
+    Read as records (``records.published_records``: a few plain queries a chunk, not the ORM and its
+    relationships), ``chunk`` actors at a time: an export of 100,000 actors streams in bounded memory.
+    """
+    connection = session.connection()
+    for start in range(0, len(actor_ids), chunk):
+        part = actor_ids[start:start + chunk]
+        by_id = {record.id: record for record in published_records(connection, part)}
+        yield from (actor_to_dict(by_id[i]) for i in part if i in by_id)
+
+
 SUGGEST_FIELDS = ("name", "town")
 
 
@@ -225,7 +344,7 @@ def suggest(session, field: str, text: str, limit: int = 8) -> list[dict]:
     if len(text) < 2:
         return []
     if field == "name":
-        hits = get_index().search(SearchParams(name=text, sort="relevance").criteria(), 0, limit)
+        hits = get_index().search(SearchParams(name=text, sort="relevance").criteria(facets=()), 0, limit)
         return [{"value": actor.name, "acronym": actor.acronym or "", "url": actor_to_dict(actor)["url"]}
                 for actor in published_in_order(session, hits.actor_ids)]
     places = get_index().suggest_places(text, limit * 2)
@@ -258,7 +377,8 @@ def all_published(session, actor_ids) -> bool:
     return count == len(set(actor_ids))
 
 
-def export_actor_ids(params: SearchParams) -> list[int]:
-    """Every actor id matching ``params`` (all pages), in the requested order."""
-    hits = get_index().search(params.criteria(), 0, 10**9)
-    return hits.actor_ids
+def export_actor_ids(params: SearchParams) -> array:
+    """Every actor id matching ``params`` (all pages), in the requested order (no facet counted)."""
+    criteria = params.criteria(facets=())
+    hits = get_index().search(criteria, 0, 10**9)
+    return array("q", hits.actor_ids)  # 8 bytes an id rather than a list's 36: 1,000,000 ids in 8 MB

@@ -21,7 +21,7 @@ from typing import Callable, Hashable, Iterable, Protocol, runtime_checkable
 FACETS = ("country", "department", "domain", "activity", "kind", "partnership", "network")
 PARTNERSHIP_FACETS = ("kind", "status", "country", "department", "decade")
 ENGINES = ("whoosh",)  # names REPERTOIRE_SEARCH_ENGINE accepts
-PORT_VERSION = 3  # bump on any change below; each engine says the library version it is written against
+PORT_VERSION = 4  # bump on any change below; each engine says the library version it is written against
 
 
 @dataclass
@@ -55,6 +55,9 @@ class Criteria:
     interventions: list[Alternative] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)
     sort: str = "name"  # relevance | name | updated
+    # The facets to count (``Hits.facets`` holds these only): a page that shows none, or a few, asks for
+    # those; counting one costs up to a pass over the matched documents.
+    facets: tuple[str, ...] = FACETS
 
     @property
     def has_text(self) -> bool:
@@ -72,6 +75,7 @@ class Hits:
     """One page of ``actor_ids`` in order, the ``total`` matched, and ``facets``: facet -> value -> count.
 
     Counts are disjunctive: each facet is counted under the text and every other facet's filter.
+    ``facets`` holds the facets the criteria asked for (``Criteria.facets``), and only those.
     """
 
     total: int
@@ -180,6 +184,10 @@ class SearchEngine(Protocol):
 
     def search_partnerships(self, criteria: PartnershipCriteria, offset: int, limit: int) -> PartnershipHits:
         """The partnerships (each document's ``partnerships``) of the indexed actors matching ``criteria``."""
+
+    def partnerships_crossed(self, first: str, second: str) -> dict[tuple[str, str], int]:
+        """The indexed actors' partnerships counted by two of their facets at once (``PARTNERSHIP_FACETS``):
+        (value of ``first``, value of ``second``) -> partnerships holding both, for the pairs held at least once."""
 
     def suggest_places(self, prefix: str, limit: int) -> list[tuple[str, int]]:
         """Head-office towns and départements starting like ``prefix``: (name, live actors), most first."""

@@ -49,12 +49,13 @@ class SearchParams:
     def is_empty(self) -> bool:
         return not self.has_text and not any(self.filters.values())
 
-    def criteria(self) -> Criteria:
+    def criteria(self, facets: tuple[str, ...] = FACETS) -> Criteria:
+        """The engine's criteria; ``facets``: those to count (none for a total or a list of ids)."""
         return Criteria(q=self.q, name=self.name, place=self.place, intervention=self.intervention,
                         places=[Alternative(v, *geo.place_codes(v)) for v in self.values("place")],
                         interventions=[Alternative(v, *geo.intervention_codes(v))
                                        for v in self.values("intervention")],
-                        filters=self.filters, sort=self.sort)
+                        filters=self.filters, sort=self.sort, facets=tuple(facets))
 
     def text_chips(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
         """Each text criterion value, with the query-string pairs of this search without it:

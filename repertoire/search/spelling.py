@@ -89,7 +89,7 @@ def did_you_mean(engine: SearchEngine, params: SearchParams) -> tuple[SearchPara
         fixed = []
         for value in values:
             alone = replace(SearchParams(), **{param: value}, sort="name", per_page=1)
-            if engine.search(alone.criteria(), 0, 0).total:
+            if engine.search(alone.criteria(facets=()), 0, 0).total:
                 fixed.append(value)
                 continue
             correction = _correct(engine, param, value)
@@ -103,6 +103,6 @@ def did_you_mean(engine: SearchEngine, params: SearchParams) -> tuple[SearchPara
     if not changes:
         return None
     suggestion = replace(params, **changes, page=1)
-    if not engine.search(suggestion.criteria(), 0, 0).total:
+    if not engine.search(suggestion.criteria(facets=()), 0, 0).total:
         return None
     return suggestion, corrected

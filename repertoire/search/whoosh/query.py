@@ -235,36 +235,34 @@ def run(snap: Snapshot, criteria: Criteria, offset: int, limit: int) -> Hits:
         if values:
             mask = 0
             for value in values:
-                mask |= snap.facets[name].get(value, 0)
+                mask |= snap.facet_bits(name, value)
             masks[name] = mask
 
     matched = base
     for mask in masks.values():
         matched &= mask
 
+    wanted = [name for name in FACETS if name in criteria.facets]
     if query is None and not masks:  # browsing: the counts of the whole directory, computed once
-        facets = {name: dict(counts) for name, counts in snap.browse_counts().items()}
+        facets = {name: dict(snap.browse_counts(name)) for name in wanted}
     else:
-        facets = _facet_counts(snap, base, masks, criteria)
+        facets = _facet_counts(snap, base, masks, criteria, wanted)
 
     total = matched.bit_count()
-    docnums = _page(snap, query, criteria, matched, total, offset, limit) if total > offset else []
+    docnums = _page(snap, query, criteria, matched, total, offset, limit) if total > offset and limit > 0 else []
     return Hits(total=total, actor_ids=[snap.ids[d] for d in docnums], facets=facets)
 
 
-def _facet_counts(snap: Snapshot, base: int, masks: dict[str, int], criteria: Criteria) -> dict:
+def _facet_counts(snap: Snapshot, base: int, masks: dict[str, int], criteria: Criteria, wanted) -> dict:
     """Disjunctive counts: each facet counted under the text and every other facet's filter."""
     facets = {}
-    for name in FACETS:
+    for name in wanted:
         scope = base
         for other, mask in masks.items():
             if other != name:
                 scope &= mask
-        counts = {}
-        for value, value_bits in snap.facets[name].items():
-            n = (scope & value_bits).bit_count()
-            if n:
-                counts[value] = n
+        # Filtered by this facet alone (a network's members): its counts are the whole directory's, kept.
+        counts = dict(snap.browse_counts(name)) if scope == snap.live else snap.counts(name, scope)
         for value in criteria.filters.get(name) or []:
             counts.setdefault(value, 0)
         facets[name] = counts
@@ -301,19 +299,14 @@ def _page(snap, query, criteria, matched, total, offset, limit) -> list[int]:
     return _in_order(snap, order_name, matched, total, needed)[offset:]
 
 
+KEY_SORTED_AT_MOST = 5000  # matched documents sorted by their keys; more: the order is walked
+
+
 def _in_order(snap, order_name: str, bits: int, count: int, needed: int) -> list[int]:
     """The first ``needed`` documents of ``bits`` in a precomputed order."""
-    if count <= 5000:  # few: sort them by rank
-        rank = snap.rank(order_name)
-        return sorted(bitsets.iter_docs(bits), key=rank.__getitem__)[:needed]
-    raw = bitsets.to_bytes(bits)  # many: walk the order until the page is full
-    picked = []
-    for d in snap.order(order_name):
-        if bitsets.contains(raw, d):
-            picked.append(d)
-            if len(picked) >= needed:
-                break
-    return picked
+    if count <= KEY_SORTED_AT_MOST:  # few: sort them by their keys
+        return sorted(bitsets.iter_docs(bits), key=snap.sort_key(order_name))[:needed]
+    return snap.first_in_order(order_name, bitsets.to_bytes(bits), needed)  # many: walk the order
 
 
 SORTED_AT_MOST = 5000  # matched partnerships sorted directly; more: the snapshot's order is walked
@@ -357,7 +350,7 @@ def run_partnerships(snap: Snapshot, criteria: PartnershipCriteria, offset: int,
         facets[name] = counts
     total = matched.bit_count()
     numbers: list[int] = []
-    if total > offset:
+    if total > offset and limit > 0:  # no page asked for (counts only): no order made
         needed = offset + limit
         if total <= SORTED_AT_MOST:
             numbers = sorted(bitsets.iter_docs(matched), key=table.keys.__getitem__)[offset:needed]

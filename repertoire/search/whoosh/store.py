@@ -23,6 +23,7 @@ from .parallel import BULK_FROM, build_segments
 from .query import run, run_partnerships
 from .schema import INDEX_FORMAT, make_schema, to_fields
 from .snapshot import Snapshot
+from . import bits as bitsets
 
 SUGGEST_SCAN = 2000  # lexicon terms looked at, at most, for one suggestion
 WRITTEN_AGAINST = "2.7.5"  # whoosh-reloaded: bulk.py fills its codec's buffers (tests/test_bulk_index.py)
@@ -63,7 +64,7 @@ class WhooshEngine:
     and is swapped in at once.
     """
 
-    PORT_VERSION = 3
+    PORT_VERSION = 4
     WRITTEN_AGAINST = WRITTEN_AGAINST
 
     def __init__(self, location: str):
@@ -230,9 +231,10 @@ class WhooshEngine:
         with self._read_lock:
             snap = self._current()
             result: dict[int, list[int]] = {}
+            live = bitsets.to_bytes(snap.live)  # a shift of the whole set per document: hours at 1,000,000
             for reader, cache, offset in snap.leaves:
                 for d in range(cache.size):
-                    if (snap.live >> (d + offset)) & 1:
+                    if bitsets.contains(live, d + offset):
                         result.setdefault(cache.ids[d], []).append(cache.updated[d])
             return result
 
@@ -265,6 +267,10 @@ class WhooshEngine:
         with self._read_lock:
             snap = self._current()
             return run_partnerships(snap, criteria, offset, limit)
+
+    def partnerships_crossed(self, first: str, second: str) -> dict[tuple[str, str], int]:
+        with self._read_lock:
+            return self._current().partnerships().crossed(first, second)
 
     def suggest_places(self, text: str, limit: int) -> list[tuple[str, int]]:
         """Head-office towns and départements starting like ``text``: (name, live actors), most first."""
