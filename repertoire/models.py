@@ -408,13 +408,13 @@ class AuditEventNetwork(db.Model):
 
 # Indexes the back-office lists and counts read through (migration 0010).
 Index("ix_actor_status_name_sort", Actor.status, Actor.name_sort)
-# on PostgreSQL (status, confirmed_at NULLS FIRST, id): migration 0025
+# on PostgreSQL (status, confirmed_at NULLS FIRST, id): migration 0023
 Index("ix_actor_status_confirmed_at", Actor.status, Actor.confirmed_at)
 Index("ix_actor_kind_id_status", Actor.kind_id, Actor.status)
-# The actors list by founding year, undated last, then by name (migration 0023): its ORDER BY walks this index;
+# The actors list by founding year, undated last, then by name (migration 0022): its ORDER BY walks this index;
 # status last so that a list filtered by status or name is read from the index alone.
 Index("ix_actor_founded_order", Actor.founded.is_(None), Actor.founded, Actor.name_sort, Actor.id, Actor.status)
-# The actors list by town, then by name (migration 0026).
+# The actors list by town, then by name (migration 0024).
 Index("ix_actor_town_order", Actor.town, Actor.name_sort, Actor.id, Actor.status)
 Index("ix_actor_domain_domain_id", actor_domain.c.domain_id, actor_domain.c.actor_id)
 Index("ix_actor_activity_activity_id", actor_activity.c.activity_id, actor_activity.c.actor_id)
@@ -453,7 +453,7 @@ class NetworkActor(db.Model):
     __tablename__ = "network_actor"
     __table_args__ = (Index("ix_network_actor_name", "network_id", "name_sort", "actor_id"),
                       Index("ix_network_actor_status_name", "network_id", "status", "name_sort", "actor_id"),
-                      # on PostgreSQL (…, confirmed_at NULLS FIRST, actor_id): migration 0025
+                      # on PostgreSQL (…, confirmed_at NULLS FIRST, actor_id): migration 0023
                       Index("ix_network_actor_stale", "network_id", "status", "confirmed_at"),
                       Index("ix_network_actor_town", "network_id", "town", "name_sort", "actor_id"),
                       {"sqlite_with_rowid": False})

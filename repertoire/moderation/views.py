@@ -196,14 +196,14 @@ def actors():
     scope_rows = bool(ids) and sort in networks.SCOPE_SORTS  # a network's list: counted, paged over its scope's rows
     total = None
     if sort in ("founded", "town") and status in STATUSES and not scope_rows:
-        # counted on the status index, paged on the sort's own index (migrations 0023, 0026)
+        # counted on the status index, paged on the sort's own index (migrations 0022, 0024)
         total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Actor.id).subquery()))
         query = filtered_actors(status, text, status_index=False)
     if sort == "name":  # never empty: the index on (status,) name_sort serves the order
         query = query.order_by(Actor.name_sort, Actor.id)
-    elif sort == "town":  # required, never empty: the order ix_actor_town_order walks (migration 0026)
+    elif sort == "town":  # required, never empty: the order ix_actor_town_order walks (migration 0024)
         query = query.order_by(Actor.town, Actor.name_sort, Actor.id)
-    else:  # undated last, then by name: the order ix_actor_founded_order walks (migration 0023)
+    else:  # undated last, then by name: the order ix_actor_founded_order walks (migration 0022)
         query = query.order_by(column.is_(None), column, Actor.name_sort, Actor.id)
     if scope_rows:
         keyed = networks.scope_keys(ids, status if status in STATUSES else None, fold_words(text) if text else None,

@@ -107,7 +107,7 @@ def scope_stale_keys(network_ids, now=None):
     query = select(NetworkActor.actor_id, NetworkActor.confirmed_at).where(_stale(network_ids, now))
     if len(list(network_ids)) > 1:
         query = query.distinct()
-    # the (network, status, confirmed_at) index's order on both databases (migration 0025 for PostgreSQL)
+    # the (network, status, confirmed_at) index's order on both databases (migration 0023 for PostgreSQL)
     return query.order_by(NetworkActor.confirmed_at.asc().nulls_first(), NetworkActor.actor_id)
 
 

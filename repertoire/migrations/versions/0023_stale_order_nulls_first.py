@@ -4,14 +4,14 @@ SQLite sorts NULL first in an ascending index, so its (status, confirmed_at) ind
 pages their order; PostgreSQL sorts NULL last unless the index says otherwise, and sorted every stale actor for a
 page (190 ms at 1,000,000 on a scratch table, 0.1 ms with this index).
 
-Revision ID: 0025
-Revises: 0023
+Revision ID: 0023
+Revises: 0022
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0025'
-down_revision = '0023'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
 """The actors list by town (then by name) walks an index: (town, name_sort, id, status)
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0024
+Revises: 0023
 """
 from alembic import op
 
-revision = '0026'
-down_revision = '0025'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
