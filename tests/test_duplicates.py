@@ -131,13 +131,7 @@ def test_rebuild_recomputes_the_pairs_of_an_existing_database(app, coordinator_c
 
 
 def test_merging_removes_the_pair_and_the_page_is_paged_by_50(app, coordinator_client, runner, tmp_path):
-    lines = []
-    for i in range(55):
-        lines.append(f'"Groupe {i}",,Association,Caen,14000,14,,,,,,,groupe{i}@example.org,')
-        lines.append(f'"Antenne {i}",,Association,Bayeux,14400,14,,,,,,,GROUPE{i}@example.org,')
-    path = tmp_path / "actors.csv"
-    path.write_text(HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    assert runner.invoke(args=["import", str(path)]).exit_code == 0
+    fifty_five_pairs(runner, tmp_path)
     first, second = pair_rows(coordinator_client, 1), pair_rows(coordinator_client, 2)
     assert len(first) == 50 and len(second) == 5 and not first & second
     assert "55 paires probables" in text(coordinator_client.get("/moderation/doublons"))

@@ -103,17 +103,23 @@ def confirmation(session, selection: dict, network_ids, shown: int) -> dict:
     return {"count": count, "impact": impact, "named_up_to": IMPACT_NAMED_UP_TO}
 
 
-def queue_selection(session, kind: str, selection: dict, user: User, networks: list[int],
-                    network: Actor | None = None, expected: int | None = None) -> Job:
-    """Queue the bulk action ``kind`` on the actors list's selection as confirmed (``expected`` actors:
-    ``SelectionChanged`` if it has another number now). The request counts it only; the worker writes its ids
-    (``jobs.freeze_items``: the actors that exist now, checked again against the count)."""
+def _bulk_params(kind: str, selection: dict, network: Actor | None) -> dict:
+    """A bulk job's parameters (its selection, and the network it adds to), its kind and network checked."""
     if kind not in BULK_KINDS:
         raise OperationError(_("Aucune fiche sélectionnée."))
     params = {"selection": selection}
     if kind == "bulk.network":
         check_network(network)
         params["network"] = network.id
+    return params
+
+
+def queue_selection(session, kind: str, selection: dict, user: User, networks: list[int],
+                    network: Actor | None = None, expected: int | None = None) -> Job:
+    """Queue the bulk action ``kind`` on the actors list's selection as confirmed (``expected`` actors:
+    ``SelectionChanged`` if it has another number now). The request counts it only; the worker writes its ids
+    (``jobs.freeze_items``: the actors that exist now, checked again against the count)."""
+    params = _bulk_params(kind, selection, network)
     total = selection_count(session, selection, networks)
     if expected is not None and total != expected:
         raise SelectionChanged(total)
@@ -250,12 +256,7 @@ def queue_bulk(session, kind: str, selected, user: User, selection: dict, networ
     """Queue the bulk action ``kind`` on the confirmed selection ``selected`` (a select of actor ids, or a list)
     of ``expected`` actors (``SelectionChanged`` if it has another number now); ``networks``: the scope of who
     asks."""
-    if kind not in BULK_KINDS:
-        raise OperationError(_("Aucune fiche sélectionnée."))
-    params = {"selection": selection}
-    if kind == "bulk.network":
-        check_network(network)
-        params["network"] = network.id
+    params = _bulk_params(kind, selection, network)
     if expected is not None or isinstance(selected, (list, tuple, set)):
         total = expected if expected is not None else len(set(selected))
         same = active_job_like(session, kind, params, user, total)
