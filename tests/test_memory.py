@@ -42,3 +42,35 @@ def test_not_in_tests_nor_when_turned_off(tmp_path, monkeypatch):
         finally:
             gc.unfreeze()
             dispose(app)
+
+
+def test_a_forked_worker_counts_its_own_requests(tmp_path, monkeypatch):
+    """A worker forked from a process that has served requests (a preloaded server's, a bench's) freezes after
+    its own first request, not after the parent's count reaches the next threshold."""
+    import os
+    from repertoire.extensions import db
+    monkeypatch.setattr(memory, "_served", 0)
+    app = build_app(tmp_path, TESTING=False)
+    client = app.test_client()
+    gc.unfreeze()
+    try:
+        for _ in range(3):
+            client.get("/").close()  # the parent's first (frozen then) and two more
+        gc.unfreeze()
+        pid = os.fork()
+        if pid == 0:  # the child: its first request
+            code = 1
+            try:
+                with app.app_context():
+                    db.engine.dispose(close=False)
+                app.test_client().get("/").close()
+                code = 0 if gc.get_freeze_count() > 10_000 else 2
+            finally:
+                os._exit(code)
+        _pid, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        client.get("/").close()
+        assert gc.get_freeze_count() == 0  # the parent's fourth: nothing
+    finally:
+        gc.unfreeze()
+        dispose(app)

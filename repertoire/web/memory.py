@@ -14,12 +14,22 @@ with the app setting ``REPERTOIRE_GC_FREEZE`` false.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 
 FREEZE_AFTER = (1, 50)  # requests served by the process
 
 _lock = threading.Lock()
 _served = 0
+
+
+def _count_anew():
+    """A forked process (a worker of a preloaded server, a bench's child) counts its own requests from zero."""
+    global _served, _lock
+    _served, _lock = 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_count_anew)
 
 
 def init_app(app):
