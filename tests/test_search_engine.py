@@ -288,3 +288,46 @@ def test_nothing_outside_its_subpackage_imports_whoosh():
                 offenders.append(f"{path.relative_to(PACKAGE)}:{line} {module}")
     assert offenders == []
 
+
+
+def test_a_forked_process_makes_its_own_snapshot_with_the_same_results(engine):
+    """A preloaded server's workers and the bench's children are forks: each reads the index through files of
+    its own (a shared file offset would mix two processes' reads), with the same results."""
+    import os
+    fill(engine, WELLS, CLINIC, SCHOOL)
+    criteria = Criteria(q="puits")
+    ids = engine.search(criteria, 0, 10).actor_ids
+    parent_version = engine.version()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            same = engine.search(criteria, 0, 10).actor_ids == ids
+            code = 0 if same and engine.version() != parent_version else 2
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert engine.search(criteria, 0, 10).actor_ids == ids and engine.version() == parent_version
+
+
+def test_a_web_worker_makes_its_first_snapshot_as_it_starts_not_a_command(tmp_path):
+    import time
+    import click
+    add_actor(built := build_app(tmp_path / "data"), name="Puits de Kayes")
+    config = {key: built.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "REPERTOIRE_INDEX_DIR")}
+    dispose(built, drop=False)
+    with click.Context(click.Command("import")):  # a command: nothing made before it asks
+        command = build_app(tmp_path / "cli", REPERTOIRE_WARM_INDEX=True, **config)
+    worker = build_app(tmp_path / "web", REPERTOIRE_WARM_INDEX=True, **config)
+    try:
+        for _ in range(200):
+            if worker.extensions["repertoire.index"]._snapshot is not None:
+                break
+            time.sleep(0.05)
+        assert worker.extensions["repertoire.index"]._snapshot is not None  # no request made
+        assert command.extensions["repertoire.index"]._snapshot is None
+        assert worker.test_client().get("/api/actors?q=puits").get_json()["total"] == 1
+    finally:
+        dispose(command, drop=False)
+        dispose(worker)  # the database too, now that no app uses it

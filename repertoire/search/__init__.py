@@ -12,6 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import partial
 
+import click
 from flask import current_app
 from sqlalchemy import bindparam, func, select
 
@@ -46,6 +47,8 @@ def init_app(app):
     app.extensions["repertoire.index"] = make_engine(app.config.get("REPERTOIRE_SEARCH_ENGINE", "whoosh"),
                                                      app.config["REPERTOIRE_INDEX_DIR"])
     app.extensions[FACETS_CACHE] = FacetCache()
+    if app.config.get("REPERTOIRE_WARM_INDEX", not app.testing) and click.get_current_context(silent=True) is None:
+        _warm_in_background(app)
     every = app.config.get("REPERTOIRE_INDEX_CHECK_EVERY", outbox.CHECK_EVERY)
     looked = [None]  # when this process last looked at the change log
 
@@ -62,6 +65,22 @@ def init_app(app):
             apply_pending(timeout=5.0 if first else 0, quiet=not first)
         except Exception:  # no database yet, say: searches will tell
             app.logger.warning("index : modifications en attente non appliquées", exc_info=True)
+
+
+def _warm_in_background(app):
+    """A web worker makes its first snapshot as it starts, not in its first visitor's request (16 s of CPU at
+    1,000,000 actors; a server's timeout kills a worker at 30 s). Not in a command (``click`` runs it), nor in
+    tests; a request meanwhile waits for the same snapshot, as it would have made it."""
+    engine = app.extensions["repertoire.index"]
+
+    def warm():
+        try:
+            engine.warm()
+        except IndexUnavailable:  # no index yet: the first search says so, as before
+            pass
+        except Exception:
+            app.logger.warning("index : préparation au démarrage impossible", exc_info=True)
+    threading.Thread(target=warm, name="repertoire-index-warm", daemon=True).start()
 
 
 def get_index() -> SearchEngine:

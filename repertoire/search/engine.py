@@ -203,6 +203,10 @@ class SearchEngine(Protocol):
     def version(self) -> Hashable:
         """Changes whenever what searches see may have changed (for caches)."""
 
+    def warm(self) -> None:
+        """Make what the first search needs (a worker's start: seconds at 1,000,000 actors), so that no visitor
+        waits for it; ``IndexUnavailable`` if there is no index."""
+
     def indexed(self) -> dict[int, list[int]]:
         """actor id -> the ``updated`` value (microseconds) of each of its documents (for checks)."""
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from contextlib import contextmanager, nullcontext
 
 from whoosh.filedb.filestore import FileStorage
@@ -56,6 +57,24 @@ class WhooshChanges:
         self.writer.log_position = (applied, adds_from)
 
 
+_ENGINES: "weakref.WeakSet[WhooshEngine]" = weakref.WeakSet()  # this process's engines, for os.fork
+
+
+def _before_fork():
+    for engine in list(_ENGINES):
+        engine._before_fork()
+
+
+def _after_fork(side: str):
+    def run():
+        for engine in list(_ENGINES):
+            getattr(engine, f"_after_fork_in_{side}")()
+    return run
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork("parent"), after_in_child=_after_fork("child"))
+
+
 class WhooshEngine:
     """The index directory: one per process, shared by all requests (``engine.SearchEngine``).
 
@@ -76,6 +95,7 @@ class WhooshEngine:
         self._segments: dict = {}
         self._read_lock = threading.RLock()
         self._write_lock = threading.Lock()
+        _ENGINES.add(self)
 
     # -- generations -----------------------------------------------------
     def generation(self) -> str | None:
@@ -257,6 +277,23 @@ class WhooshEngine:
         """Changes whenever the documents searches see may have changed (for caches)."""
         with self._read_lock:
             return self._current().version
+
+    def warm(self):
+        self.version()
+
+    def _before_fork(self):
+        self._read_lock.acquire()  # no thread of ours is reading or building a snapshot when the process forks
+
+    def _after_fork_in_parent(self):
+        self._read_lock.release()
+
+    def _after_fork_in_child(self):
+        """A forked process (a preloaded server's worker, a bench's child) gets locks and open files of its own:
+        the parent's searcher would share its files' offsets across processes. The per-segment caches, plain
+        data, are kept: the child's first snapshot is assembled from them, not read again."""
+        self._read_lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._snapshot = None
 
     def search(self, criteria: Criteria, offset: int, limit: int) -> Hits:
         with self._read_lock:
