@@ -221,3 +221,31 @@ def test_the_facet_cache_holds_the_current_index_version_only_and_is_bounded(app
         assert client.get(f"/api/actors?domain={domain}").status_code == 200
     assert 0 < cache.size <= 30 and len(cache.kept) < 4
     assert facet(client.get("/api/actors?domain=eau").get_json(), "domain")["eau"] == ("Eau et assainissement", 2)
+
+
+def test_the_browse_counts_of_the_network_facet_leave_out_the_members_withdrawn(app, client, networks):
+    """Counted from each index segment's own counts less its deleted documents (not a pass over every member)."""
+    browse = facet(client.get("/api/actors").get_json(), "network")
+    assert browse == {"horizons-solidaires": ("Horizons Solidaires", 4), "resacoop": ("Resacoop", 1)}
+    with app.app_context():
+        archive_actor(db.session, db.session.get(Actor, networks["amis"]))  # a member of both
+        db.session.commit()
+    edit_actor(app, networks["zebre"], networks="")  # and one that leaves
+    browse = facet(client.get("/api/actors").get_json(), "network")
+    assert browse == {"horizons-solidaires": ("Horizons Solidaires", 2)}  # resacoop: no member left
+    assert facet(client.get("/api/actors?domain=eau").get_json(), "network") == {
+        "horizons-solidaires": ("Horizons Solidaires", 1)}  # the same members through a filter
+
+
+def test_a_networks_name_follows_a_rename_whose_log_row_was_pruned_since(app, client, networks):
+    """The names kept are brought up to date from the change log; a log pruned past them reads them all again."""
+    from sqlalchemy import delete, func, select
+    from repertoire.models import IndexLog
+    assert facet(client.get("/api/actors").get_json(), "network")["horizons-solidaires"][0] == "Horizons Solidaires"
+    edit_actor(app, networks["horizons"], name="Horizons Normandie")  # its log row ...
+    add_actor(app, name="Autre Acteur", town="Caen")  # ... then another's
+    with app.app_context():
+        last = db.session.scalar(select(func.max(IndexLog.id)))
+        db.session.execute(delete(IndexLog).where(IndexLog.id < last))  # pruned: the rename's row is gone
+        db.session.commit()
+    assert facet(client.get("/api/actors").get_json(), "network")["horizons-solidaires"][0] == "Horizons Normandie"

@@ -33,6 +33,7 @@ class Segment:
         self.doc_values: dict[str, dict[int, tuple]] = {name: {} for name in SPARSE_FACETS}  # doc -> values
         self.valued: dict[str, int] = {name: 0 for name in SPARSE_FACETS}  # bits: docs with a value
         self.terms: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._all_counts: dict[str, Counter] = {}
         if not self.size:
             self.ids, self.name_keys, self.updated = [], [], []
             self._partnerships = None
@@ -51,6 +52,12 @@ class Segment:
         self.by_name = sorted(range(self.size), key=self.name_keys.__getitem__)
         self.by_updated = sorted(range(self.size), key=lambda d: (-self.updated[d], self.name_keys[d]))
         self._partnerships = None
+
+    def all_counts(self, name: str) -> Counter:
+        """A sparse facet's counts over every document of the segment, deleted or not (made once)."""
+        if name not in self._all_counts:
+            self._all_counts[name] = Counter(chain.from_iterable(self.doc_values[name].values()))
+        return self._all_counts[name]
 
     def _read_sparse(self, reader, name: str):
         values: dict[int, list[str]] = {}
@@ -284,9 +291,22 @@ class Snapshot:
         return self._partnerships
 
     def browse_counts(self, name: str) -> dict[str, int]:
-        """A facet's counts over every live document (no text, no filter): the same until the next change."""
+        """A facet's counts over every live document (no text, no filter): the same until the next change.
+
+        A sparse facet's (the networks: a pass over every document that holds one, ~0.6 s at 1,000,000 actors
+        after each change) are each segment's counts, kept with the segment, less those of its deleted
+        documents."""
         if name not in self._browse_counts:
-            self._browse_counts[name] = self.counts(name, self.live)
+            if name in SPARSE_FACETS:
+                counts: Counter = Counter()
+                for reader, cache, _offset in self.leaves:
+                    counts.update(cache.all_counts(name))
+                    table = cache.doc_values[name]
+                    deleted = reader.deleted_docs_set if hasattr(reader, "deleted_docs_set") else ()
+                    counts.subtract(chain.from_iterable(table.get(d, ()) for d in deleted))
+                self._browse_counts[name] = {value: n for value, n in counts.items() if n > 0}
+            else:
+                self._browse_counts[name] = self.counts(name, self.live)
         return self._browse_counts[name]
 
     def counts(self, name: str, scope: int) -> dict[str, int]:
