@@ -279,7 +279,8 @@ class WhooshEngine:
             return self._current().version
 
     def warm(self):
-        self.version()
+        with self._read_lock:  # the segments' caches: their documents, then their partnerships (statistics)
+            self._current().partnerships()
 
     def _before_fork(self):
         self._read_lock.acquire()  # no thread of ours is reading or building a snapshot when the process forks
