@@ -61,6 +61,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response
+
+    web.warmup.init_app(app)  # last: the app complete
     return app
 
 

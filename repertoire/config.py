@@ -35,6 +35,8 @@ def from_environment(instance_path: str) -> dict:
         "REPERTOIRE_JOBS_INLINE": os.environ.get("REPERTOIRE_JOBS_INLINE") or None,
         "REPERTOIRE_JOBS_CHUNK": int(os.environ.get("REPERTOIRE_JOBS_CHUNK") or 300),
         "REPERTOIRE_JOBS_STALE_SECONDS": float(os.environ.get("REPERTOIRE_JOBS_STALE_SECONDS") or 120),
+        # a web worker prepares the index and the home page as it starts (web/warmup.py); default: in production
+        "REPERTOIRE_WARM_INDEX": os.environ.get("REPERTOIRE_WARM_INDEX") or None,
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "WTF_CSRF_TIME_LIMIT": None,
@@ -121,10 +123,17 @@ def finish(config: dict, instance_path: str):
     inline = config.get("REPERTOIRE_JOBS_INLINE")
     if inline is None:
         inline = config.get("REPERTOIRE_ENV") != "production"
-    config["REPERTOIRE_JOBS_INLINE"] = inline if isinstance(inline, bool) else \
-        str(inline).strip().lower() not in ("0", "false", "no", "non", "")
+    config["REPERTOIRE_JOBS_INLINE"] = _flag(inline)
+    warm = config.get("REPERTOIRE_WARM_INDEX")
+    if warm is None:  # in production, not under tests
+        warm = config.get("REPERTOIRE_ENV") == "production" and not config.get("TESTING")
+    config["REPERTOIRE_WARM_INDEX"] = _flag(warm)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = generated_secret(instance_path)
+
+
+def _flag(value) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() not in ("0", "false", "no", "non", "")
 
 
 def check_production(config: dict):

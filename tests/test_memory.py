@@ -8,7 +8,7 @@ from repertoire.web import memory
 
 def test_a_worker_freezes_what_is_alive_after_its_first_and_fiftieth_requests(tmp_path, monkeypatch):
     monkeypatch.setattr(memory, "_served", 0)
-    app = build_app(tmp_path, TESTING=False)
+    app = build_app(tmp_path, TESTING=False, REPERTOIRE_WARM_INDEX=False)  # no warm-up request counted
     client = app.test_client()
     gc.unfreeze()
     try:
@@ -33,7 +33,7 @@ def test_a_worker_freezes_what_is_alive_after_its_first_and_fiftieth_requests(tm
 
 def test_not_in_tests_nor_when_turned_off(tmp_path, monkeypatch):
     monkeypatch.setattr(memory, "_served", 0)
-    for extra in ({}, {"TESTING": False, "REPERTOIRE_GC_FREEZE": False}):
+    for extra in ({}, {"TESTING": False, "REPERTOIRE_GC_FREEZE": False, "REPERTOIRE_WARM_INDEX": False}):
         app = build_app(tmp_path / str(len(extra)), **extra)
         gc.unfreeze()
         try:
@@ -50,7 +50,7 @@ def test_a_forked_worker_counts_its_own_requests(tmp_path, monkeypatch):
     import os
     from repertoire.extensions import db
     monkeypatch.setattr(memory, "_served", 0)
-    app = build_app(tmp_path, TESTING=False)
+    app = build_app(tmp_path, TESTING=False, REPERTOIRE_WARM_INDEX=False)  # no warm-up request counted
     client = app.test_client()
     gc.unfreeze()
     try:

@@ -312,7 +312,6 @@ def test_a_forked_process_makes_its_own_snapshot_with_the_same_results(engine):
 
 
 def test_a_web_worker_makes_its_first_snapshot_as_it_starts_not_a_command(tmp_path):
-    import time
     import click
     add_actor(built := build_app(tmp_path / "data"), name="Puits de Kayes")
     config = {key: built.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "REPERTOIRE_INDEX_DIR")}
@@ -321,13 +320,23 @@ def test_a_web_worker_makes_its_first_snapshot_as_it_starts_not_a_command(tmp_pa
         command = build_app(tmp_path / "cli", REPERTOIRE_WARM_INDEX=True, **config)
     worker = build_app(tmp_path / "web", REPERTOIRE_WARM_INDEX=True, **config)
     try:
-        for _ in range(200):
-            if worker.extensions["repertoire.index"]._snapshot is not None:
-                break
-            time.sleep(0.05)
-        assert worker.extensions["repertoire.index"]._snapshot is not None  # no request made
+        worker.extensions["repertoire.warmup"].join(30)  # no request made by the test
+        assert worker.extensions["repertoire.index"]._snapshot is not None
+        assert "repertoire.warmup" not in command.extensions
         assert command.extensions["repertoire.index"]._snapshot is None
         assert worker.test_client().get("/api/actors?q=puits").get_json()["total"] == 1
     finally:
         dispose(command, drop=False)
         dispose(worker)  # the database too, now that no app uses it
+
+
+def test_the_warm_up_is_on_in_production_by_default_and_can_be_set(tmp_path):
+    from repertoire.config import finish
+    for given, expected in (({"REPERTOIRE_ENV": "production"}, True), ({}, False),
+                            ({"REPERTOIRE_ENV": "production", "REPERTOIRE_WARM_INDEX": "0"}, False),
+                            ({"REPERTOIRE_WARM_INDEX": "1"}, True),
+                            ({"REPERTOIRE_ENV": "production", "TESTING": True}, False)):
+        config = {"SECRET_KEY": "k" * 32, "REPERTOIRE_BASE_URL": "https://repertoire.example.org",
+                  "SQLALCHEMY_DATABASE_URI": "sqlite://", **given}
+        finish(config, str(tmp_path))
+        assert config["REPERTOIRE_WARM_INDEX"] is expected, given

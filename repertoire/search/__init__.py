@@ -12,7 +12,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import partial
 
-import click
 from flask import current_app
 from sqlalchemy import bindparam, func, select
 
@@ -40,15 +39,13 @@ __all__ = ["FACETS", "PARTNERSHIP_FACETS", "SUGGEST_FIELDS", "Criteria", "Hits",
            "SearchEngine", "SearchParams", "SearchResult", "parse_partnership_params", "search_partnerships", "WriterBusy", "all_published", "apply_pending",
            "check_index", "did_you_mean", "export_actor_ids", "get_index", "init_app", "make_engine", "mark_for_index", "outbox",
            "parse_search_params", "progress_bar", "published_dicts_in_order", "published_in_order", "rebuild_if_broken", "reindex_all",
-           "results_version", "search_actors", "suggest"]
+           "results_version", "search_actors", "suggest", "warm"]
 
 
 def init_app(app):
     app.extensions["repertoire.index"] = make_engine(app.config.get("REPERTOIRE_SEARCH_ENGINE", "whoosh"),
                                                      app.config["REPERTOIRE_INDEX_DIR"])
     app.extensions[FACETS_CACHE] = FacetCache()
-    if app.config.get("REPERTOIRE_WARM_INDEX", not app.testing) and click.get_current_context(silent=True) is None:
-        _warm_in_background(app)
     every = app.config.get("REPERTOIRE_INDEX_CHECK_EVERY", outbox.CHECK_EVERY)
     looked = [None]  # when this process last looked at the change log
 
@@ -67,20 +64,12 @@ def init_app(app):
             app.logger.warning("index : modifications en attente non appliquées", exc_info=True)
 
 
-def _warm_in_background(app):
-    """A web worker makes its first snapshot as it starts, not in its first visitor's request (16 s of CPU at
-    1,000,000 actors; a server's timeout kills a worker at 30 s). Not in a command (``click`` runs it), nor in
-    tests; a request meanwhile waits for the same snapshot, as it would have made it."""
-    engine = app.extensions["repertoire.index"]
-
-    def warm():
-        try:
-            engine.warm()
-        except IndexUnavailable:  # no index yet: the first search says so, as before
-            pass
-        except Exception:
-            app.logger.warning("index : préparation au démarrage impossible", exc_info=True)
-    threading.Thread(target=warm, name="repertoire-index-warm", daemon=True).start()
+def warm():
+    """Make the index's caches a first search needs (``web/warmup.py``: a worker's start); no index: nothing."""
+    try:
+        get_index().warm()
+    except IndexUnavailable:  # no index yet: the first search says so, as before
+        pass
 
 
 def get_index() -> SearchEngine:
