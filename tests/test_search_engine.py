@@ -11,6 +11,7 @@ import pytest
 from conftest import add_actor, build_app, dispose
 from repertoire import create_app
 from repertoire.actor_fields import FIELDS
+from repertoire.extensions import db
 from repertoire.search import get_index
 from repertoire.search.engine import (ENGINES, FACETS, PORT_VERSION, Alternative, Criteria, Hits, IndexUnavailable, SearchEngine,
                                       WriterBusy, make_engine)
@@ -340,3 +341,29 @@ def test_the_warm_up_is_on_in_production_by_default_and_can_be_set(tmp_path):
                   "SQLALCHEMY_DATABASE_URI": "sqlite://", **given}
         finish(config, str(tmp_path))
         assert config["REPERTOIRE_WARM_INDEX"] is expected, given
+
+
+def test_a_worker_forked_after_the_warm_up_opens_its_own_database_connections(tmp_path):
+    """gunicorn --preload: the warm-up runs in the process that forks the workers; a worker must not share its
+    parent's SQLite or PostgreSQL connections."""
+    import os
+    app = build_app(tmp_path, REPERTOIRE_WARM_INDEX=True)
+    add_actor(app, name="Puits de Kayes")
+    app.extensions["repertoire.warmup"].join(30)
+    try:
+        with app.app_context():
+            parent = db.engine.pool.checkedin()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                with app.app_context():
+                    fresh = db.engine.pool.checkedin() == 0  # the parent's pooled connections left to it
+                code = 0 if fresh and app.test_client().get("/api/actors?q=puits").get_json()["total"] == 1 else 2
+            finally:
+                os._exit(code)
+        _pid, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0 and parent >= 1
+        assert app.test_client().get("/api/actors?q=puits").get_json()["total"] == 1
+    finally:
+        dispose(app)

@@ -9,6 +9,7 @@ fills the page cache). ``REPERTOIRE_WARM_INDEX``: by default in production (``RE
 """
 from __future__ import annotations
 
+import os
 import threading
 
 import click
@@ -20,6 +21,12 @@ def init_app(app):
     """Start the warm-up; call it last in the app factory (the app complete)."""
     if not app.config.get("REPERTOIRE_WARM_INDEX") or click.get_current_context(silent=True):
         return
+    from ..extensions import db
+    with app.app_context():
+        engine = db.engine
+    # A server that loads the app before forking its workers (gunicorn --preload) would hand them the connections
+    # the warm-up opened: a forked worker leaves them to its parent and opens its own.
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     thread = threading.Thread(target=_warm, args=(app,), name="repertoire-warmup", daemon=True)
     app.extensions[WARMUP] = thread
     thread.start()
