@@ -147,8 +147,30 @@ def checked_uploads(session) -> set[str]:
     other jobs; a check's end gives the coordinator ``UPLOAD_MAX_AGE`` again to confirm)."""
     from .models import Job
     from .operations.jobs import ACTIVE
-    return {params.get("claimed") or params.get("token") for params in session.scalars(
-        select(Job.params).where(Job.kind.in_((KIND, APPLY)), Job.status.in_(ACTIVE)))}
+    kept = set()
+    for params in session.scalars(select(Job.params).where(Job.kind.in_((KIND, APPLY)), Job.status.in_(ACTIVE))):
+        kept.add(params.get("claimed") or params.get("token"))
+        if params.get("valid_only"):  # an import of the valid rows: its refused rows, for its page's link
+            kept.add(params["token"] + REFUSED)
+    return kept
+
+
+def give_back(job):
+    """A queued import cancelled: its upload may be confirmed again from its report, for UPLOAD_MAX_AGE."""
+    folder = uploads_folder()
+    claimed, path = os.path.join(folder, job.params["claimed"]), os.path.join(folder, job.params["token"])
+    try:
+        if not os.path.exists(path):
+            os.rename(claimed, path)
+            os.utime(path)
+    except FileNotFoundError:
+        pass
+
+
+def refused_file_kept(job) -> bool:
+    """Whether the refused rows of an import of the valid rows may still be downloaded."""
+    name = (job.result or {}).get("refused_file")
+    return bool(name) and os.path.exists(os.path.join(uploads_folder(), name + REFUSED))
 
 
 _cache = threading.local()  # the parsed file of the job this thread works on (inline workers are threads)
@@ -184,6 +206,10 @@ def _in_french(step):
             raise
         except Exception as exc:
             current_app.logger.exception("%s %s", job.kind, job.id)
+            if job.kind == APPLY and job.done:  # the import is committed: only what follows it failed
+                raise operations.OperationError(_("Le fichier est importé, mais la fin de la tâche s'est arrêtée sur "
+                                                  "une erreur imprévue : ne l'envoyez pas de nouveau ; signalez-le "
+                                                  "si cela se reproduit.")) from exc
             if job.kind == APPLY:
                 raise operations.OperationError(_("L'import s'est arrêté sur une erreur imprévue : rien n'a été "
                                                   "importé ; envoyez le fichier de nouveau, ou signalez-le si cela "
@@ -322,7 +348,14 @@ def _apply_finish(session, job, user) -> dict | None:
         os.remove(os.path.join(uploads_folder(), job.params["claimed"]))
     except FileNotFoundError:
         pass
+    except OSError:  # imported all the same: the upload is left to the folder's age limit
+        current_app.logger.warning("import %s: upload not removed", job.id, exc_info=True)
     (created, updated, unchanged, refused), = job_items(session, job)
+    if refused:  # its refused rows may be downloaded for UPLOAD_MAX_AGE from the import's end
+        try:
+            os.utime(os.path.join(uploads_folder(), job.params["token"] + REFUSED))
+        except OSError:
+            pass
     return {"created": created, "updated": updated, "unchanged": unchanged, "refused": refused,
             "refused_file": job.params["token"] if refused else None}
 

@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, select
@@ -69,7 +70,7 @@ def run(job_id: int, worker: str) -> str:
             ids = operations.next_ids(session, job, chunk_size) if job.done < job.total else []
             if not ids:
                 break
-            with unit_of_work():  # the chunk's effects and the progress together, mails after the commit
+            with unit_of_work(), _beating(job_id, worker, kind.whole):  # the chunk and its progress together
                 chunk = kind.chunk(session, job, ids, operations.job_user(session, job))
                 operations.advance(session, job, worker, ids, chunk)
         with unit_of_work():
@@ -83,6 +84,34 @@ def run(job_id: int, worker: str) -> str:
         session.rollback()
         current_app.logger.exception("job %s failed", job_id)
         return _fail(job_id, worker, kind, exc)
+
+
+@contextmanager
+def _beating(job_id: int, worker: str, whole: bool):
+    """While a whole job's one chunk runs (an import: minutes), a thread keeps its heartbeat fresh on a connection
+    of its own, every third of the stale delay, so that no other worker takes over a job still running."""
+    if not whole:
+        yield
+        return
+    stop, app = threading.Event(), current_app._get_current_object()
+    every = max(0.05, settings()[1] / 3)
+
+    def beat():
+        with app.app_context():
+            while not stop.wait(every):
+                try:
+                    with db.engine.begin() as connection:
+                        if not operations.beat(connection, job_id, worker):
+                            return
+                except Exception:  # the database busy (SQLite: the import's own write lock): the next beat
+                    app.logger.debug("job %s: heartbeat not written", job_id, exc_info=True)
+    thread = threading.Thread(target=beat, name=f"repertoire-job-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _fail(job_id: int, worker: str, kind, exc: Exception) -> str:

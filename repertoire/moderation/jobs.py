@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, send_fil
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import operations
+from .. import import_report, operations
 from ..auth import role_required
 from ..extensions import db
 from ..jobs import inline_enabled, start_inline
@@ -39,7 +39,8 @@ def job_detail(job_id: int):
         start_inline(current_app._get_current_object())  # a job left by a stopped server goes on
     journal = not networks.network_ids_of(db.session, current_user)  # the journal is for global coordinators
     return render_template("moderation/job.html", job=job, form=ConfirmForm(), journal=journal,
-                           has_file=operations.export_file_of(job) is not None)
+                           has_file=operations.export_file_of(job) is not None,
+                           refused_kept=job.kind == import_report.APPLY and import_report.refused_file_kept(job))
 
 
 @bp.get("/taches/<int(max=2147483647):job_id>/fichier")
@@ -64,5 +65,7 @@ def cancel_job(job_id: int):
     except operations.OperationError as exc:
         flash(str(exc), "error")
     else:
+        if job.kind == import_report.APPLY:  # its upload may be confirmed again from its report
+            import_report.give_back(job)
         flash(_("Tâche annulée : rien n'a été modifié."), "success")
     return redirect(url_for("moderation.job_detail", job_id=job_id))

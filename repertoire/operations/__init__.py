@@ -26,7 +26,7 @@ from .moderation import (approve_request, changes_between, claim_actor, close_re
 from .audit import (UNDOABLE, audit_events, audit_query, can_undo, event_concerns, event_for_networks, is_undone,  # noqa: E402
                     networks_in_journal,  # noqa: E402
                     record_action, undo_event)
-from .jobs import (ChunkDone, JobKind, JobLost, advance, cancel_job, claim_job, complete, is_stale, job_user,  # noqa: E402
+from .jobs import (ChunkDone, JobKind, JobLost, advance, beat, cancel_job, claim_job, complete, is_stale, job_user,  # noqa: E402
                    SelectionChanged, freeze_items, job_actor_ids, job_items, may_see_job, needs_freezing,
                    next_ids, queue_deferred, queue_job, visible_jobs)
 from .bulk import (NetworkLookup, active_undo_job, bulk_add_to_network, bulk_archive, check_network, export_file_of,  # noqa: E402

@@ -205,6 +205,13 @@ def cancel_job(session, job: Job) -> None:
         raise OperationError(_("Cette tâche a déjà commencé : elle ne peut plus être annulée."))
 
 
+def beat(connection, job_id: int, worker: str) -> bool:
+    """Say, on a connection of its own, that the job is still this worker's and alive (a chunk longer than the
+    stale delay: a whole import); the caller commits. False: the job is no longer this worker's."""
+    return bool(connection.execute(update(Job).where(Job.id == job_id, Job.worker == worker,
+                                                     Job.status == "running").values(heartbeat_at=utcnow())).rowcount)
+
+
 def is_stale(job: Job, stale_after: float) -> bool:
     return job.status == "running" and (job.heartbeat_at is None
                                         or job.heartbeat_at < utcnow() - timedelta(seconds=stale_after))
