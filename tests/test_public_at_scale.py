@@ -249,3 +249,25 @@ def test_a_networks_name_follows_a_rename_whose_log_row_was_pruned_since(app, cl
         db.session.execute(delete(IndexLog).where(IndexLog.id < last))  # pruned: the rename's row is gone
         db.session.commit()
     assert facet(client.get("/api/actors").get_json(), "network")["horizons-solidaires"][0] == "Horizons Normandie"
+
+
+from test_public_at_scale import facet, networks  # noqa: F401
+
+
+def test_a_restore_then_one_change_gives_the_network_facet_the_restored_names(app, client, runner, networks,
+                                                                             tmp_path):
+    """The names kept at log position K; « repertoire restore --force » empties the log and rebuilds the index,
+    whose ids go on after K; one change before the next search: the rebuilt index says to read them all again
+    (found by an attacker's review, session 6)."""
+    assert runner.invoke(args=["backup", str(tmp_path / "saves")]).exit_code == 0  # names: Horizons Solidaires
+    [save] = (tmp_path / "saves").iterdir()
+    edit_actor(app, networks["horizons"], name="Horizons Normandie")  # after the backup
+    assert facet(client.get("/api/actors").get_json(), "network")["horizons-solidaires"][0] == "Horizons Normandie"
+    restored = runner.invoke(args=["restore", str(save), "--force"])  # back to « Horizons Solidaires »
+    assert restored.exit_code == 0, restored.output
+    add_actor(app, name="Nouvel Acteur", town="Caen")  # any change before the next search
+    body = client.get("/api/actors").get_json()
+    names = {actor["name"] for actor in body["results"]}
+    assert "Horizons Solidaires" in names and "Horizons Normandie" not in names  # the index and database: restored
+    label = facet(body, "network")["horizons-solidaires"][0]
+    assert label == "Horizons Solidaires", f"the network facet still shows the pre-restore name {label!r}"

@@ -143,23 +143,23 @@ NAMES_REREAD_OVER = 5000  # changed actors past which every network name is read
 def _names_brought_up_to_date(session, kept) -> dict:
     """The kept names (slug -> (actor id, name, sort key), or None) less those of the actors changed since they
     were kept — by id, and by the slugs these actors have now —, with the index's log position they follow."""
-    position = get_index().applied_position()[0]
-    if kept is None or kept["position"] is None or position < kept["position"]:
-        return {"position": position, "names": {}}
+    position, build = get_index().applied_position()[0], get_index().build()
+    if kept is None or kept["position"] is None or position < kept["position"] or kept["build"] != build:
+        return {"position": position, "build": build, "names": {}}  # a rebuilt index (a restore): all read again
     if position == kept["position"]:
-        return {"position": position, "names": kept["names"]}
+        return {"position": position, "build": build, "names": kept["names"]}
     oldest = session.scalar(select(func.min(IndexLog.id)))
     if oldest is None or oldest > kept["position"] + 1:  # the log was pruned past what was kept
-        return {"position": position, "names": {}}
+        return {"position": position, "build": build, "names": {}}
     changed = set(session.scalars(select(IndexLog.actor_id).where(IndexLog.id > kept["position"],
                                                                    IndexLog.id <= position)
                                   .limit(NAMES_REREAD_OVER + 1)))
     if len(changed) > NAMES_REREAD_OVER:
-        return {"position": position, "names": {}}
+        return {"position": position, "build": build, "names": {}}
     slugs_now = {slug for slug, in rows_in(session.connection(), "SELECT slug FROM actor WHERE id", sorted(changed))}
     names = {slug: entry for slug, entry in kept["names"].items()
              if slug not in slugs_now and (entry is None or entry[0] not in changed)}
-    return {"position": position, "names": names}
+    return {"position": position, "build": build, "names": names}
 
 
 def _facet_entries(name, counts: dict[str, int], selected, label) -> list[dict]:

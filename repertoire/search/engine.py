@@ -203,6 +203,10 @@ class SearchEngine(Protocol):
     def version(self) -> Hashable:
         """Changes whenever what searches see may have changed (for caches)."""
 
+    def build(self) -> Hashable:
+        """Changes when the index is replaced by one built anew (a reindex, a restore): what follows the change log
+        may no longer follow it from what it kept."""
+
     def warm(self) -> None:
         """Make what the first search needs (a worker's start: seconds at 1,000,000 actors), so that no visitor
         waits for it; ``IndexUnavailable`` if there is no index."""

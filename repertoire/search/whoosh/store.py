@@ -278,6 +278,9 @@ class WhooshEngine:
         with self._read_lock:
             return self._current().version
 
+    def build(self):
+        return self.generation()
+
     def warm(self):
         with self._read_lock:  # the segments' caches: their documents, then their partnerships (statistics)
             self._current().partnerships()
