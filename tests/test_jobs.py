@@ -578,3 +578,34 @@ def test_a_worker_killed_while_writing_the_ids_leaves_them_to_the_next(app, coor
     body = text(coordinator_client.get(f"/moderation/taches/{job_id}"))
     assert "5 fiches archivées." in body and "5 fiches traitées sur 5" in body
     assert archive_revisions(app, "Forages") == {f"Forages {n}": 1 for n in range(5)}
+
+
+def rename(app, actor_id, name):
+    with app.app_context():
+        from repertoire.operations import actor_input, update_actor
+        from repertoire.validation import Vocabulary
+        actor = db.session.get(Actor, actor_id)
+        data = actor_input(actor)
+        data.name = name
+        update_actor(db.session, actor, data, Vocabulary(db.session))
+        db.session.commit()
+
+
+def test_a_selection_whose_members_swapped_before_the_worker_archives_nothing(app, coordinator_client, runner):
+    """Confirmed: « archive the 3 actors named forages ». Before the worker runs (the job waits behind others),
+    one leaves the selection and another enters it: the same count, but an actor written since the confirmation
+    matches: nothing is archived, and the job's page says why (found by an attacker's review, session 6)."""
+    ids = [add_actor(app, name=f"Forages {n}") for n in range(3)]
+    other = add_actor(app, name="Puits Voisin")
+    job_id = job_id_of(queue(coordinator_client, "archiver", q="forages"))
+    rename(app, ids[0], "Puits Zéro")  # edited out of the selection meanwhile
+    rename(app, other, "Forages Voisins")  # edited into it meanwhile
+    runner.invoke(args=["jobs", "work", "--once"])
+    with app.app_context():
+        archived = db.session.get(Actor, other).status
+    body = text(coordinator_client.get(f"/moderation/taches/{job_id}"))
+    assert archived != "archived", f"an actor outside the confirmed selection was archived; job page: {body[:300]}"
+    assert "entrées dans la sélection entre la confirmation et le début de la tâche" in body \
+        and "rien n'a été fait" in body
+    with app.app_context():
+        assert all(db.session.get(Actor, i).status == "published" for i in ids)

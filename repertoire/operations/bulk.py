@@ -82,6 +82,12 @@ def selection_ids(selection: dict, network_ids, until: int | None = None):
 def selection_count(session, selection: dict, network_ids) -> int:
     """How many actors the selection holds now: one COUNT, on the scope's rows alone for a network's
     coordinator (as the actors list counts)."""
+    return selection_digest(session, selection, network_ids)[0]
+
+
+def selection_digest(session, selection: dict, network_ids) -> tuple[int, int]:
+    """(how many actors the selection holds now, the sum of their ids) in one pass: the worker checks that it
+    acts on the same actors (``jobs.freeze_items``)."""
     if network_ids:
         status = selection.get("status") if selection.get("status") in STATUSES else None
         words = fold_words(selection["q"]) if selection.get("q") else None
@@ -90,7 +96,10 @@ def selection_count(session, selection: dict, network_ids) -> int:
             counted = counted.distinct()
     else:
         counted = selection_ids(selection, network_ids)
-    return session.scalar(select(func.count()).select_from(counted.subquery()))
+    counted = counted.subquery()
+    count, total = session.execute(select(func.count(), func.coalesce(func.sum(list(counted.c)[0]), 0))
+                                   .select_from(counted)).one()
+    return count, int(total)
 
 
 def confirmation(session, selection: dict, network_ids, shown: int) -> dict:
@@ -120,14 +129,14 @@ def queue_selection(session, kind: str, selection: dict, user: User, networks: l
     ``SelectionChanged`` if it has another number now). The request counts it only; the worker writes its ids
     (``jobs.freeze_items``: the actors that exist now, checked again against the count)."""
     params = _bulk_params(kind, selection, network)
-    total = selection_count(session, selection, networks)
+    total, digest = selection_digest(session, selection, networks)
     if expected is not None and total != expected:
         raise SelectionChanged(total)
     same = active_job_like(session, kind, params, user, total)
     if same is not None:  # the confirmation sent twice (a double click, a replayed form): one job
         return same
     until = session.scalar(select(func.max(Actor.id)))
-    return queue_deferred(session, kind, params, total, until or 0, user, networks)
+    return queue_deferred(session, kind, params, total, until or 0, user, networks, digest)
 
 
 def _job_selection(job: Job):

@@ -24,7 +24,7 @@ from flask_babel import gettext as _, ngettext
 from sqlalchemy import Integer, and_, exists, func, insert, literal, or_, select, update
 
 from ..database import insert_rows
-from ..models import Job, JobChunk, JobItem, JobNetwork, User, utcnow
+from ..models import Actor, Job, JobChunk, JobItem, JobNetwork, User, utcnow
 from . import OperationError
 from .networks import network_ids_of
 
@@ -101,17 +101,18 @@ def queue_job(session, kind: str, params: dict, selected, user, networks: list[i
     return job
 
 
-def queue_deferred(session, kind: str, params: dict, total: int, until: int, user, networks: list[int]) -> Job:
+def queue_deferred(session, kind: str, params: dict, total: int, until: int, user, networks: list[int],
+                   digest: int | None = None) -> Job:
     """Queue a job on a selection of ``total`` actors counted now, whose ids the worker freezes before its first
     chunk (``freeze_items``: its kind's ``selection``, bounded to the actors that existed when it was queued, ids
-    up to ``until``): a request only queues, whatever the selection's size."""
+    up to ``until``; ``digest``: the sum of their ids): a request only queues, whatever the selection's size."""
     if kind not in KINDS or KINDS[kind].selection is None:
         raise OperationError(_("Type de tâche inconnu."))
     if not total:
         raise OperationError(_("Aucune fiche sélectionnée."))
     job = Job(kind=kind, params=dict(params), status="queued", done=0, total=total, cursor=0,
               user_id=getattr(user, "id", None), networks=sorted(set(networks)), created_at=utcnow(),
-              worker="", attempts=0, state={"until": until}, error="")
+              worker="", attempts=0, state={"until": until, "digest": digest}, error="")
     session.add(job)
     session.flush()
     session.add_all(JobNetwork(job_id=job.id, network_id=n) for n in job.networks)
@@ -142,11 +143,26 @@ def freeze_items(session, job: Job, worker: str) -> None:
             "La sélection a changé entre la confirmation et le début de la tâche (%(num)d fiches au lieu de "
             "%(expected)d) : rien n'a été fait ; vérifiez-la de nouveau depuis la liste des fiches.",
             total, expected=job.total))
+    digest = (job.state or {}).get("digest")
+    if digest is not None and _swapped(session, job, total, digest):
+        raise OperationError(_("Des fiches sont entrées dans la sélection entre la confirmation et le début de la "
+                               "tâche : rien n'a été fait ; vérifiez-la de nouveau depuis la liste des fiches."))
     changed = session.execute(update(Job).where(Job.id == job.id, Job.worker == worker, Job.status == "running",
                                                 Job.done == 0).values(state={}, total=total, heartbeat_at=utcnow())
                               .execution_options(synchronize_session=False)).rowcount
     if not changed:
         raise JobLost(job.id)
+
+
+def _swapped(session, job: Job, total: int, digest: int) -> bool:
+    """Whether actors may have entered the selection since its confirmation (others leaving it: the same count):
+    the ids frozen do not sum as the confirmed ones did; with fewer, an actor among them written since then
+    (edited into it, maybe)."""
+    frozen = session.scalar(select(func.coalesce(func.sum(JobItem.actor_id), 0)).where(JobItem.job_id == job.id))
+    if total == job.total:
+        return int(frozen) != digest
+    return session.scalar(select(JobItem.actor_id).join(Actor, Actor.id == JobItem.actor_id)
+                          .where(JobItem.job_id == job.id, Actor.updated_at > job.created_at).limit(1)) is not None
 
 
 def job_actor_ids(job: Job):
