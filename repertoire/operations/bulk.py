@@ -79,24 +79,25 @@ def selection_ids(selection: dict, network_ids, until: int | None = None):
     return query
 
 
+def _counted(selection: dict, network_ids):
+    """The selection's ids as the actors list counts them: on the scope's rows alone for a network's coordinator."""
+    if not network_ids:
+        return selection_ids(selection, network_ids).subquery()
+    status = selection.get("status") if selection.get("status") in STATUSES else None
+    words = fold_words(selection["q"]) if selection.get("q") else None
+    counted = scope_keys(network_ids, status, words).order_by(None).with_only_columns(NetworkActor.actor_id)
+    return (counted.distinct() if len(list(network_ids)) > 1 else counted).subquery()
+
+
 def selection_count(session, selection: dict, network_ids) -> int:
-    """How many actors the selection holds now: one COUNT, on the scope's rows alone for a network's
-    coordinator (as the actors list counts)."""
-    return selection_digest(session, selection, network_ids)[0]
+    """How many actors the selection holds now: one COUNT (as the actors list counts)."""
+    return session.scalar(select(func.count()).select_from(_counted(selection, network_ids)))
 
 
 def selection_digest(session, selection: dict, network_ids) -> tuple[int, int]:
     """(how many actors the selection holds now, the sum of their ids) in one pass: the worker checks that it
     acts on the same actors (``jobs.freeze_items``)."""
-    if network_ids:
-        status = selection.get("status") if selection.get("status") in STATUSES else None
-        words = fold_words(selection["q"]) if selection.get("q") else None
-        counted = scope_keys(network_ids, status, words).order_by(None).with_only_columns(NetworkActor.actor_id)
-        if len(list(network_ids)) > 1:
-            counted = counted.distinct()
-    else:
-        counted = selection_ids(selection, network_ids)
-    counted = counted.subquery()
+    counted = _counted(selection, network_ids)
     count, total = session.execute(select(func.count(), func.coalesce(func.sum(list(counted.c)[0]), 0))
                                    .select_from(counted)).one()
     return count, int(total)

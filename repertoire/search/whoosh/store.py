@@ -60,21 +60,6 @@ class WhooshChanges:
 _ENGINES: "weakref.WeakSet[WhooshEngine]" = weakref.WeakSet()  # this process's engines, for os.fork
 
 
-def _before_fork():
-    for engine in list(_ENGINES):
-        engine._before_fork()
-
-
-def _after_fork(side: str):
-    def run():
-        for engine in list(_ENGINES):
-            getattr(engine, f"_after_fork_in_{side}")()
-    return run
-
-
-os.register_at_fork(before=_before_fork, after_in_parent=_after_fork("parent"), after_in_child=_after_fork("child"))
-
-
 class WhooshEngine:
     """The index directory: one per process, shared by all requests (``engine.SearchEngine``).
 
@@ -351,3 +336,12 @@ class WhooshEngine:
                     cached[value] = cached.get(value, 0) + info.doc_frequency()
                 snap.lexicons[kind] = cached
             return cached
+
+
+def _for_every_engine(method):
+    return lambda: [method(engine) for engine in list(_ENGINES)]
+
+
+os.register_at_fork(before=_for_every_engine(WhooshEngine._before_fork),
+                    after_in_parent=_for_every_engine(WhooshEngine._after_fork_in_parent),
+                    after_in_child=_for_every_engine(WhooshEngine._after_fork_in_child))
